@@ -1,0 +1,114 @@
+/* core_private.h: what the core's files share and modules never see: the structures behind
+ * the public handles, and the functions the daemon calls to bring the core up and down. */
+#pragma once
+
+#include <crossbar/crossbar.h>
+#include <gmodule.h>
+
+/* ---- configuration (config.c) ---- */
+
+typedef struct xb_config XbConfig;
+
+/* A section of settings: the core's own or a module's. */
+void xb_config_declare_section(const char *section, const char *owner, const XbSettingDef *defs,
+			       const char *const *elements);
+void xb_config_forget_sections(const char *owner);
+/* Defaults that depend on where the binary runs (installed or in the build tree). */
+void xb_config_init_core(void);
+/* Parse `file` (NULL: defaults only) with `overrides` ("key=value", NULL-terminated) into a
+ * configuration that is not yet current. Only the structure and the core's settings are
+ * checked here; module sections are checked by xb_config_validate once their descriptors are
+ * known. */
+XbConfig *xb_config_read(const char *file, char **overrides, GError **error);
+gboolean xb_config_validate(XbConfig *config, char **configured_modules, gboolean core_only,
+			    GError **error);
+/* Make `config` current (takes ownership) and free the previous one. */
+void xb_config_install(XbConfig *config);
+void xb_config_free(XbConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbConfig, xb_config_free)
+const char *xb_config_lookup(XbConfig *config, const char *key);
+guint xb_config_count(XbConfig *config);
+/* Drop the current configuration and every declared section (for tests and shutdown). */
+void xb_config_reset(void);
+/* Effective data paths, derived from the current configuration. */
+char *xb_config_control_socket_path(void);
+
+/* ---- modules (module.c) ---- */
+
+typedef enum {
+	XB_MODULE_OPENED,
+	XB_MODULE_LOADED,
+	XB_MODULE_FAILED,
+	XB_MODULE_UNLOADED,
+} XbModuleState;
+
+struct xb_module {
+	char *name;
+	char *path;
+	GModule *gmodule;
+	const XbModuleDesc *desc;
+	XbModuleState state;
+	gboolean optional;
+	char *error; /* why it failed, for `modules` */
+	gpointer data;
+};
+
+/* Open the modules named in `names` (and what they require) from `dir`, check their
+ * descriptors and order them. Every failure of a module not in `optional` is fatal. */
+gboolean xb_modules_open(const char *dir, char **names, char **optional, GError **error);
+/* Call load() in dependency order. */
+gboolean xb_modules_load(GError **error);
+/* Unload in reverse order and close everything. */
+void xb_modules_unload_all(void);
+/* Modules in load order (XbModule *), owned by the core. */
+GPtrArray *xb_modules_list(void);
+XbModule *xb_module_find(const char *name);
+/* Names of the modules that are open (for config validation). */
+char **xb_modules_names(void);
+
+/* ---- registrations owned by modules ---- */
+void xb_cli_forget(XbModule *owner);
+void xb_app_forget(XbModule *owner);
+void xb_event_forget(XbModule *owner);
+void xb_timer_forget(XbModule *owner);
+void xb_api_forget(XbModule *owner);
+
+/* ---- events, timers ---- */
+void xb_event_init(void);
+void xb_event_shutdown(void);
+void xb_timer_shutdown(void);
+
+/* ---- control (control.c, cli.c) ---- */
+#define XB_CONTROL_MAX_REQUEST (64 * 1024)
+gboolean xb_control_start(const char *path, GError **error);
+void xb_control_stop(void);
+/* Run one request (words) and return the reply dictionary a{sv}. */
+GVariant *xb_cli_dispatch(char **words);
+void xb_cli_builtin_register(void);
+void xb_cli_reset(void);
+/* For `help`: the registered commands (const XbCliCommand *), and who registered one. */
+GPtrArray *xb_cli_commands(void);
+const char *xb_cli_command_owner(const XbCliCommand *cmd);
+
+/* ---- core life cycle (core.c) ---- */
+typedef struct {
+	const char *config_file;
+	char **overrides;
+} XbCoreOptions;
+
+gboolean xb_core_configure(const XbCoreOptions *opts, GError **error);
+gboolean xb_core_start(GError **error);
+int xb_core_run(void);
+void xb_core_quit(void);
+gboolean xb_core_reload(GError **error);
+void xb_core_stop(void);
+gint64 xb_core_started_at(void);
+gboolean xb_core_running_uninstalled(void);
+
+/* ---- storage ---- */
+void xb_core_set_db(XbDb *db);
+
+/* ---- applications ---- */
+void xb_app_reset(void);
+GPtrArray *xb_app_list(void); /* const XbApp * each, sorted by name; caller unrefs */
+const char *xb_app_owner(const char *name);

@@ -1,0 +1,66 @@
+/* main.c: the crossbar daemon. Parses the command line, brings the core up, runs the main
+ * loop in the foreground and brings it down. Exit codes: 0 clean stop, 1 a start-up
+ * failure (port in use, module, database), 2 a bad command line or configuration. */
+#include "core_private.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+	g_autofree char *config = NULL;
+	g_auto(GStrv) sets = NULL;
+	gboolean check = FALSE, version = FALSE;
+	g_autoptr(GError) error = NULL;
+	GOptionEntry entries[] = {
+		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "configuration file", "FILE"},
+		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "override a setting",
+		 "SECTION.NAME=VALUE"},
+		{"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+		 "validate the configuration and exit", NULL},
+		{"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- the crossbar PBX");
+	int status;
+
+	setlocale(LC_ALL, "");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "crossbar: %s (see --help)\n", error->message);
+		return 2;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "crossbar: unexpected argument '%s' (see --help)\n", argv[1]);
+		return 2;
+	}
+	if (version) {
+		printf("crossbar %s (module ABI %u)\n", XB_VERSION_STRING, XB_MODULE_ABI_VERSION);
+		return 0;
+	}
+	xb_log_init();
+
+	XbCoreOptions opts = {.config_file = config, .overrides = sets};
+	if (!xb_core_configure(&opts, &error)) {
+		fprintf(stderr, "crossbar: %s\n", error->message);
+		status = error->domain == XB_CONFIG_ERROR ? 2 : 1;
+		xb_core_stop();
+		return status;
+	}
+	if (check) {
+		printf("configuration OK: %s\n", config ? config : "(built-in defaults)");
+		xb_core_stop();
+		return 0;
+	}
+	if (!xb_core_start(&error)) {
+		fprintf(stderr, "crossbar: %s\n", error->message);
+		xb_core_stop();
+		return 1;
+	}
+	status = xb_core_run();
+	g_message("stopping");
+	xb_core_stop();
+	g_message("stopped");
+	return status;
+}

@@ -1,0 +1,51 @@
+/* module.h: what a module is. A module exports exactly one symbol, its descriptor, made with
+ * XB_MODULE_DEFINE. The loader checks the ABI version, orders modules by their requirements,
+ * calls load() in that order and unload() in reverse. Everything a module registers (CLI
+ * commands, applications, event subscriptions, API tables) is owned by its XbModule and is
+ * removed by the core after unload(), so a module cannot leave a dangling callback behind. */
+#pragma once
+
+#include <glib.h>
+#include <crossbar/version.h>
+#include <crossbar/config.h>
+
+G_BEGIN_DECLS
+
+typedef struct xb_module XbModule;
+
+typedef struct {
+	guint32 abi_version;          /* XB_MODULE_ABI_VERSION at build time */
+	const char *name;             /* "sip": the file is mod_sip.so, the section is <sip> */
+	const char *version;          /* the module's own version, shown by `modules` */
+	const char *description;      /* one line */
+	const char *const *requires;  /* NULL-terminated names of modules loaded first, or NULL */
+	const XbSettingDef *settings; /* the module's section, XB_SETTINGS_END-terminated, or NULL */
+	const char *const *elements;  /* free-form XML elements the module reads (NULL-terminated) */
+	/* Called once on the main loop after every required module has loaded. FALSE with
+	 * error set refuses the load; the module must then have released what it took. */
+	gboolean (*load)(XbModule *self, GError **error);
+	/* Called once on shutdown, in reverse load order. May be NULL. */
+	void (*unload)(XbModule *self);
+} XbModuleDesc;
+
+#define XB_MODULE_SYMBOL "xb_module_descriptor"
+
+/* In the module's main file:
+ *   XB_MODULE_DEFINE(.name = "example", .version = "1.0", .load = example_load);
+ * The descriptor is the module's only symbol with default visibility. */
+#define XB_MODULE_DEFINE(...)                                                           \
+	__attribute__((visibility("default"))) const XbModuleDesc xb_module_descriptor = { \
+		.abi_version = XB_MODULE_ABI_VERSION, __VA_ARGS__}
+
+const char *xb_module_name(const XbModule *mod);
+/* A pointer the module may keep for its state across callbacks. */
+void xb_module_set_data(XbModule *mod, gpointer data);
+gpointer xb_module_get_data(const XbModule *mod);
+
+/* API tables: a module publishes a typed table of function pointers by name; another module
+ * that lists the publisher in its requires fetches it. A table's first field should be its
+ * version, checked by the caller. The table must live until the publisher unloads. */
+void xb_api_publish(XbModule *owner, const char *name, const void *table);
+const void *xb_api_get(const char *name);
+
+G_END_DECLS
