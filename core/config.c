@@ -399,18 +399,21 @@ static xmlDoc *parse_file(const char *file, GError **error)
 			    g_strerror(errno));
 		return NULL;
 	}
+	/* The first error is the one to show: later ones are its consequences. */
 	xmlSetGenericErrorFunc(NULL, silent_error_cb);
+	xmlSetStructuredErrorFunc(&first, structured_error_cb);
 	ctx = xmlNewParserCtxt();
 	doc = xmlCtxtReadFile(ctx, file, NULL, XML_PARSE_NONET);
-	if (!doc) {
-		const xmlError *err = xmlCtxtGetLastError(ctx);
-		g_autofree char *msg =
-			g_strstrip(g_strdup(err && err->message ? err->message : "not XML"));
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED, "%s:%d: %s", file,
-			    err ? err->line : 0, msg);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (!doc || first) {
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED, "%s:%s", file,
+			    first ? first : "0: not XML");
+		if (doc)
+			xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctx);
 		return NULL;
 	}
+	g_clear_pointer(&first, g_free);
 	xmlFreeParserCtxt(ctx);
 
 	xmlRelaxNGPtr schema = schema_get(error);
@@ -464,6 +467,7 @@ static void collect_file(XbConfig *cfg)
 			g_ptr_array_add(cfg->elements, sec);
 			continue;
 		}
+		gboolean any = FALSE;
 		for (xmlNode *p = sec->children; p; p = p->next) {
 			if (p->type != XML_ELEMENT_NODE)
 				continue;
@@ -472,9 +476,10 @@ static void collect_file(XbConfig *cfg)
 			entry_add(cfg, (const char *)sec->name, (const char *)name,
 				  (const char *)value,
 				  g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(p)));
+			any = TRUE;
 		}
 		/* An empty section still names a section that must exist. */
-		if (!sec->children)
+		if (!any)
 			entry_add(cfg, (const char *)sec->name, "", "",
 				  g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(sec)));
 	}
@@ -525,12 +530,8 @@ XbConfig *xb_config_read(const char *file, char **overrides, GError **error)
 
 static gboolean module_file_exists(XbConfig *cfg, const char *name)
 {
-	const char *dir = xb_config_lookup(cfg, "core.modules_dir");
-	g_autofree char *base = g_strdup_printf("mod_%s.so", name);
-	g_autofree char *p1 = g_build_filename(dir, base, NULL);
-	g_autofree char *p2 = g_build_filename(dir, name, ".libs", base, NULL);
-
-	return g_file_test(p1, G_FILE_TEST_EXISTS) || g_file_test(p2, G_FILE_TEST_EXISTS);
+	g_autofree char *path = xb_module_path(xb_config_lookup(cfg, "core.modules_dir"), name);
+	return path != NULL;
 }
 
 static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean core_only,

@@ -71,7 +71,7 @@ char **xb_modules_names(void)
 	return (char **)g_ptr_array_free(names, FALSE);
 }
 
-static char *module_path(const char *dir, const char *name)
+char *xb_module_path(const char *dir, const char *name)
 {
 	g_autofree char *base = g_strdup_printf("mod_%s.so", name);
 	/* Installed layout first, then the build tree's libtool layouts. */
@@ -111,7 +111,7 @@ static XbModule *module_open(const char *dir, const char *name, GError **error)
 		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': not a valid module name", name);
 		return NULL;
 	}
-	path = module_path(dir, name);
+	path = xb_module_path(dir, name);
 	if (!path) {
 		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': mod_%s.so not found in %s",
 			    name, name, dir);
