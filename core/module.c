@@ -326,7 +326,7 @@ gboolean xb_modules_load(GError **error)
 			continue;
 		}
 		mod->state = XB_MODULE_LOADED;
-		g_info("module %s %s loaded", mod->name, mod->desc->version ? mod->desc->version : "");
+		g_message("module %s %s loaded", mod->name, mod->desc->version ? mod->desc->version : "");
 		xb_event_publish(XB_EVENT_MODULE_LOADED, g_variant_new("(s)", mod->name));
 	}
 	return TRUE;
@@ -344,7 +344,7 @@ void xb_modules_unload_all(void)
 				mod->desc->unload(mod);
 			mod->state = XB_MODULE_UNLOADED;
 			xb_event_publish(XB_EVENT_MODULE_UNLOADED, g_variant_new("(s)", mod->name));
-			g_info("module %s unloaded", mod->name);
+			g_message("module %s unloaded", mod->name);
 		}
 		module_forget_all(mod);
 		xb_config_forget_sections(mod->name);

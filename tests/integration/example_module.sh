@@ -1,1 +1,47 @@
-echo "1..0"
+#!/bin/bash
+# example_module.sh: a third-party module builds out of tree against an installed crossbar
+# (headers and crossbar.pc from `make install` into a staging root), installs into the
+# moduledir that crossbar.pc names, and the installed daemon loads it: its command, its
+# application and its setting work through crossbar-cli.
+. "$(dirname "$0")/lib.sh"
+
+STAGE=$TMP/stage
+if make -C "$BUILD" install DESTDIR="$STAGE" >"$TMP/install.log" 2>&1; then ok "make install into a staging root"; else
+	not_ok "make install into a staging root"
+	tail -20 "$TMP/install.log" | sed 's/^/# /'
+	done_testing
+fi
+PC=$(find "$STAGE" -name crossbar.pc | head -1)
+# The staged tree is a prefix of its own: relocate crossbar.pc to it, as a packager would.
+PREFIX=$(cd "$(dirname "$PC")/../.." && pwd)
+sed -i "s|^prefix=.*|prefix=$PREFIX|" "$PC"
+export PKG_CONFIG_PATH=$(dirname "$PC")
+PKG="pkg-config"
+check "crossbar.pc is installed" test -f "$PC"
+check "the public headers are installed" test -f "$(dirname "$PC")/../../include/crossbar/crossbar.h"
+MODDIR=$($PKG --variable=moduledir crossbar)
+check "crossbar.pc names the moduledir, and mod_sip is there" test -f "$MODDIR/mod_sip.so"
+check "mod_sip exports only its descriptor" bash -c "nm -D --defined-only '$MODDIR/mod_sip.so' | awk '{print \$3}' | grep -vx xb_module_descriptor | grep -v '^_' | (! grep .)"
+
+cp -r "$SRC/contrib/example-module" "$TMP/example"
+check "the example module builds out of tree with pkg-config" make -C "$TMP/example" PKG_CONFIG="$PKG"
+check "it installs into the moduledir" make -C "$TMP/example" PKG_CONFIG="$PKG" install
+check "mod_example.so is in the moduledir" test -f "$MODDIR/mod_example.so"
+
+BIN=$(dirname "$PC")/../../bin
+LIBDIR=$(dirname "$PC")/..
+PORT=$(free_port)
+SOCK=$TMP/data/crossbar.sock
+export LD_LIBRARY_PATH=$LIBDIR
+CROSSBAR=$BIN/crossbar
+CLI=$BIN/crossbar-cli
+check "the installed daemon starts with the example module" start_daemon ex \
+	--set core.modules_dir="$MODDIR" --set core.modules=sip,example --set core.data_dir="$TMP/data" \
+	--set sip.listen=udp:127.0.0.1:$PORT --set example.greeting=Howdy
+check "modules lists example as loaded" bash -c "$CLI --socket '$SOCK' modules | grep -E '^example +1\\.0\\.0 +loaded'"
+check "the module's command answers with its setting" bash -c "$CLI --socket '$SOCK' example hello Alice | grep -E '^greeting +Howdy, Alice!'"
+check "the module's application is registered" bash -c "$CLI --socket '$SOCK' apps | grep -E '^example_greet +example'"
+check "the module's application runs" bash -c "$CLI --socket '$SOCK' app exec example_greet Bob | grep -E '^var.greeting +Howdy, Bob'"
+check "the module hears configuration reloads" bash -c "$CLI --socket '$SOCK' reload && sleep 0.2 && $CLI --socket '$SOCK' example hello | grep -E '^reloads_seen +1'"
+check "shutdown unloads it" bash -c "$CLI --socket '$SOCK' shutdown && sleep 1 && grep -q 'module example unloaded' '$TMP/ex.log'"
+done_testing
