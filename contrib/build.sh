@@ -1,0 +1,12 @@
+#!/bin/bash
+# build.sh DIR [configure args...]: configures (once) and builds crossbar out of tree in DIR.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=$1
+shift
+cd "$top"
+[ -x configure ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p "$dir"
+cd "$dir"
+[ -f Makefile ] || "$top/configure" -q "$@"
+make -j"$(nproc)" >/dev/null
