@@ -21,7 +21,7 @@ gboolean xb_app_register(XbModule *owner, const XbApp *table, gpointer user_data
 	for (const XbApp *a = table; a->name; a++) {
 		if (g_hash_table_contains(apps, a->name)) {
 			g_warning("application '%s' is already registered; %s's copy ignored",
-				  a->name, xb_module_name(owner));
+			          a->name, xb_module_name(owner));
 			ok = FALSE;
 			continue;
 		}

@@ -63,8 +63,8 @@ XbChannelState xb_channel_state(const XbChannel *ch)
 
 const char *xb_channel_state_name(XbChannelState state)
 {
-	static const char *const names[] = {"new",      "routing", "ringing",     "early",
-					    "answered", "bridged", "hanging-up", "gone"};
+	static const char *const names[] = {"new",      "routing", "ringing",    "early",
+	                                    "answered", "bridged", "hanging-up", "gone"};
 	return state < G_N_ELEMENTS(names) ? names[state] : "?";
 }
 

@@ -44,8 +44,8 @@ gboolean xb_cli_register(XbModule *owner, const XbCliCommand *table, gpointer us
 		for (guint i = 0; i < commands->len; i++)
 			taken |= strcmp(((Command *)commands->pdata[i])->cmd->name, cmd->name) == 0;
 		if (taken) {
-			g_warning("command '%s' is already registered; %s's copy ignored", cmd->name,
-				  xb_module_name(owner));
+			g_warning("command '%s' is already registered; %s's copy ignored",
+			          cmd->name, xb_module_name(owner));
 			ok = FALSE;
 			continue;
 		}
@@ -120,8 +120,8 @@ void xb_cli_reply_columns(XbCliReply *reply, const char *first, ...)
 
 void xb_cli_reply_row(XbCliReply *reply, const char *first, ...)
 {
-	GHashTable *row = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						(GDestroyNotify)g_variant_unref);
+	GHashTable *row =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 	va_list ap;
 
 	va_start(ap, first);
@@ -180,21 +180,21 @@ static GVariant *reply_finish(XbCliReply *r)
 		g_variant_builder_init(&rec, G_VARIANT_TYPE("a(sv)"));
 		for (guint i = 0; i < r->record_keys->len; i++)
 			g_variant_builder_add(&rec, "(sv)", r->record_keys->pdata[i],
-					      r->record_vals->pdata[i]);
+			                      r->record_vals->pdata[i]);
 		g_variant_builder_add(&b, "{sv}", "record", g_variant_builder_end(&rec));
 	}
 	if (r->columns->len) {
 		GVariantBuilder rows;
-		g_variant_builder_add(&b, "{sv}", "columns",
-				      g_variant_new_strv((const char *const *)r->columns->pdata,
-							 r->columns->len));
+		g_variant_builder_add(
+		    &b, "{sv}", "columns",
+		    g_variant_new_strv((const char *const *)r->columns->pdata, r->columns->len));
 		g_variant_builder_init(&rows, G_VARIANT_TYPE("aav"));
 		for (guint i = 0; i < r->rows->len; i++) {
 			GVariantBuilder row;
 			g_variant_builder_init(&row, G_VARIANT_TYPE("av"));
 			for (guint j = 0; j < r->columns->len; j++) {
-				GVariant *v = g_hash_table_lookup(r->rows->pdata[i],
-								  r->columns->pdata[j]);
+				GVariant *v =
+				    g_hash_table_lookup(r->rows->pdata[i], r->columns->pdata[j]);
 				g_variant_builder_add(&row, "v", v ? v : g_variant_new_string(""));
 			}
 			g_variant_builder_add(&rows, "av", &row);

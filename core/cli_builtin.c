@@ -19,9 +19,11 @@ static gboolean cmd_status(XbCliReply *r, int argc, char **argv, gpointer user_d
 	xb_cli_reply_field(r, "version", g_variant_new_string(XB_VERSION_STRING));
 	xb_cli_reply_field(r, "pid", g_variant_new_int64(getpid()));
 	xb_cli_reply_field(r, "uptime_seconds", g_variant_new_int64(up));
-	xb_cli_reply_field(r, "config", g_variant_new_string(xb_config_file() ? xb_config_file()
-									      : "(built-in defaults)"));
-	xb_cli_reply_field(r, "data_dir", g_variant_new_string(xb_config_get_string("core.data_dir")));
+	xb_cli_reply_field(
+	    r, "config",
+	    g_variant_new_string(xb_config_file() ? xb_config_file() : "(built-in defaults)"));
+	xb_cli_reply_field(r, "data_dir",
+	                   g_variant_new_string(xb_config_get_string("core.data_dir")));
 	xb_cli_reply_field(r, "control_socket", g_variant_new_string(sock));
 	xb_cli_reply_field(r, "modules_loaded", g_variant_new_int64(loaded));
 	xb_cli_reply_field(r, "timers_pending", g_variant_new_int64(xb_timer_pending()));
@@ -52,10 +54,10 @@ static gboolean cmd_modules(XbCliReply *r, int argc, char **argv, gpointer user_
 		XbModule *m = mods->pdata[i];
 		const char *desc = m->error ? m->error : m->desc->description;
 		xb_cli_reply_row(r, "name", g_variant_new_string(m->name), "version",
-				 g_variant_new_string(m->desc->version ? m->desc->version : ""),
-				 "state", g_variant_new_string(state_name(m->state)), "optional",
-				 g_variant_new_boolean(m->optional), "description",
-				 g_variant_new_string(desc ? desc : ""), NULL);
+		                 g_variant_new_string(m->desc->version ? m->desc->version : ""),
+		                 "state", g_variant_new_string(state_name(m->state)), "optional",
+		                 g_variant_new_boolean(m->optional), "description",
+		                 g_variant_new_string(desc ? desc : ""), NULL);
 	}
 	return TRUE;
 }
@@ -66,7 +68,7 @@ static gboolean cmd_reload(XbCliReply *r, int argc, char **argv, gpointer user_d
 
 	if (!xb_core_reload(&error)) {
 		xb_cli_reply_error(r, "reload refused, the running configuration stays: %s",
-				   error->message);
+		                   error->message);
 		return FALSE;
 	}
 	xb_cli_reply_message(r, "configuration reloaded");
@@ -96,9 +98,9 @@ static gboolean cmd_help(XbCliReply *r, int argc, char **argv, gpointer user_dat
 	for (guint i = 0; i < cmds->len; i++) {
 		const XbCliCommand *c = cmds->pdata[i];
 		xb_cli_reply_row(r, "command", g_variant_new_string(c->name), "usage",
-				 g_variant_new_string(c->usage ? c->usage : ""), "module",
-				 g_variant_new_string(xb_cli_command_owner(c)), "help",
-				 g_variant_new_string(c->help ? c->help : ""), NULL);
+		                 g_variant_new_string(c->usage ? c->usage : ""), "module",
+		                 g_variant_new_string(xb_cli_command_owner(c)), "help",
+		                 g_variant_new_string(c->help ? c->help : ""), NULL);
 	}
 	return TRUE;
 }
@@ -111,9 +113,9 @@ static gboolean cmd_apps(XbCliReply *r, int argc, char **argv, gpointer user_dat
 	for (guint i = 0; i < apps->len; i++) {
 		const XbApp *a = apps->pdata[i];
 		xb_cli_reply_row(r, "application", g_variant_new_string(a->name), "module",
-				 g_variant_new_string(xb_app_owner(a->name)), "usage",
-				 g_variant_new_string(a->usage ? a->usage : ""), "help",
-				 g_variant_new_string(a->help ? a->help : ""), NULL);
+		                 g_variant_new_string(xb_app_owner(a->name)), "usage",
+		                 g_variant_new_string(a->usage ? a->usage : ""), "help",
+		                 g_variant_new_string(a->help ? a->help : ""), NULL);
 	}
 	return TRUE;
 }
@@ -138,7 +140,8 @@ static gboolean cmd_app_exec(XbCliReply *r, int argc, char **argv, gpointer user
 	data = g_strjoinv(" ", argv + 1);
 	rc = xb_app_exec(ch, argv[0], data);
 	xb_cli_reply_field(r, "channel", g_variant_new_string(xb_channel_name(ch)));
-	xb_cli_reply_field(r, "result", g_variant_new_string(rc == 0 ? "continue" : g_strerror(-rc)));
+	xb_cli_reply_field(r, "result",
+	                   g_variant_new_string(rc == 0 ? "continue" : g_strerror(-rc)));
 	g_autofree const char **keys = xb_channel_var_names(ch);
 	for (guint i = 0; keys[i]; i++) {
 		g_autofree char *k = g_strconcat("var.", keys[i], NULL);
@@ -148,15 +151,15 @@ static gboolean cmd_app_exec(XbCliReply *r, int argc, char **argv, gpointer user
 }
 
 static const XbCliCommand builtin_commands[] = {
-	{"status", "", "version, uptime and state of the daemon", cmd_status},
-	{"modules", "", "loaded modules and their state", cmd_modules},
-	{"reload", "", "re-read the configuration (the running one stays if the new one is bad)",
-	 cmd_reload},
-	{"shutdown", "", "stop the daemon cleanly", cmd_shutdown},
-	{"help", "", "list the commands", cmd_help},
-	{"apps", "", "list the dialplan applications", cmd_apps},
-	{"app exec", "APPLICATION [DATA]", "run an application on a test channel", cmd_app_exec},
-	XB_CLI_END,
+    {"status", "", "version, uptime and state of the daemon", cmd_status},
+    {"modules", "", "loaded modules and their state", cmd_modules},
+    {"reload", "", "re-read the configuration (the running one stays if the new one is bad)",
+     cmd_reload},
+    {"shutdown", "", "stop the daemon cleanly", cmd_shutdown},
+    {"help", "", "list the commands", cmd_help},
+    {"apps", "", "list the dialplan applications", cmd_apps},
+    {"app exec", "APPLICATION [DATA]", "run an application on a test channel", cmd_app_exec},
+    XB_CLI_END,
 };
 
 /* ---- core applications ---- */
@@ -185,10 +188,10 @@ static int app_log(XbChannel *ch, const char *data, gpointer user_data)
 }
 
 static const XbApp builtin_apps[] = {
-	{"set", "NAME=VALUE", "set a channel variable", app_set},
-	{"unset", "NAME", "remove a channel variable", app_unset},
-	{"log", "TEXT", "write a line to the log", app_log},
-	XB_APPS_END,
+    {"set", "NAME=VALUE", "set a channel variable", app_set},
+    {"unset", "NAME", "remove a channel variable", app_unset},
+    {"log", "TEXT", "write a line to the log", app_log},
+    XB_APPS_END,
 };
 
 void xb_cli_builtin_register(void)

@@ -12,7 +12,7 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
-G_DEFINE_QUARK(xb-config-error-quark, xb_config_error)
+G_DEFINE_QUARK(xb - config - error - quark, xb_config_error)
 
 typedef struct {
 	char *name;
@@ -31,9 +31,9 @@ typedef struct {
 struct xb_config {
 	char *file;
 	xmlDoc *doc;
-	GPtrArray *entries;     /* Entry *, file order then overrides */
-	GHashTable *values;     /* "section.name" -> value, filled by validate */
-	GPtrArray *elements;    /* xmlNode * of free-form elements */
+	GPtrArray *entries;  /* Entry *, file order then overrides */
+	GHashTable *values;  /* "section.name" -> value, filled by validate */
+	GPtrArray *elements; /* xmlNode * of free-form elements */
 };
 
 static GHashTable *sections; /* name -> Section * */
@@ -42,26 +42,27 @@ static XbConfig *current;
 /* The core's own sections. Defaults that depend on the installation are filled in by
  * xb_config_init_core(), hence not const. */
 static XbSettingDef core_defs[] = {
-	{"data_dir", XB_SETTING_PATH, NULL,
-	 "folder for the SQLite database, recordings and the control socket"},
-	{"control_socket", XB_SETTING_PATH, "", "control socket path (default: DATA_DIR/crossbar.sock)"},
-	{"modules_dir", XB_SETTING_PATH, NULL, "folder the modules are loaded from"},
-	{"modules", XB_SETTING_LIST, "sip", "modules to load, in any order"},
-	{"optional_modules", XB_SETTING_LIST, "",
-	 "modules whose failure to load is logged instead of fatal"},
-	{"log_level", XB_SETTING_ENUM, "notice", "least important level logged", 0, 0,
-	 "error|warning|notice|info|debug"},
-	XB_SETTINGS_END,
+    {"data_dir", XB_SETTING_PATH, NULL,
+     "folder for the SQLite database, recordings and the control socket"},
+    {"control_socket", XB_SETTING_PATH, "",
+     "control socket path (default: DATA_DIR/crossbar.sock)"},
+    {"modules_dir", XB_SETTING_PATH, NULL, "folder the modules are loaded from"},
+    {"modules", XB_SETTING_LIST, "sip", "modules to load, in any order"},
+    {"optional_modules", XB_SETTING_LIST, "",
+     "modules whose failure to load is logged instead of fatal"},
+    {"log_level", XB_SETTING_ENUM, "notice", "least important level logged", 0, 0,
+     "error|warning|notice|info|debug"},
+    XB_SETTINGS_END,
 };
 
 static XbSettingDef dialplan_defs[] = {
-	{"file", XB_SETTING_PATH, NULL, "the XML dialplan"},
-	XB_SETTINGS_END,
+    {"file", XB_SETTING_PATH, NULL, "the XML dialplan"},
+    XB_SETTINGS_END,
 };
 
 static const XbSettingDef media_defs[] = {
-	{"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
-	XB_SETTINGS_END,
+    {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
+    XB_SETTINGS_END,
 };
 
 static void section_free(gpointer data)
@@ -91,7 +92,7 @@ static void ensure_sections(void)
 }
 
 void xb_config_declare_section(const char *section, const char *owner, const XbSettingDef *defs,
-			       const char *const *elements)
+                               const char *const *elements)
 {
 	ensure_sections();
 	Section *s = g_new0(Section, 1);
@@ -170,15 +171,15 @@ static gboolean int_parse(const char *text, gint64 min, gint64 max, gint64 *out,
 	errno = 0;
 	v = g_ascii_strtoll(text, &end, 10);
 	if (!*text || *end || errno) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "'%s' is not a whole number",
-			    text);
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+		            "'%s' is not a whole number", text);
 		return FALSE;
 	}
 	if ((min || max) && (v < min || v > max)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "%" G_GINT64_FORMAT " is out of range (%" G_GINT64_FORMAT
-			    "-%" G_GINT64_FORMAT ")",
-			    v, min, max);
+		            "%" G_GINT64_FORMAT " is out of range (%" G_GINT64_FORMAT
+		            "-%" G_GINT64_FORMAT ")",
+		            v, min, max);
 		return FALSE;
 	}
 	*out = v;
@@ -195,7 +196,7 @@ static gboolean listen_one(const char *item, XbListenAddr *addr, GError **error)
 	memset(addr, 0, sizeof(*addr));
 	if (!colon) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s' is not transport:address:port", item);
+		            "'%s' is not transport:address:port", item);
 		return FALSE;
 	}
 	transport = g_ascii_strdown(item, colon - item);
@@ -207,7 +208,7 @@ static gboolean listen_one(const char *item, XbListenAddr *addr, GError **error)
 		addr->transport = XB_TRANSPORT_TLS;
 	else {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s': unknown transport '%s' (udp, tcp or tls)", item, transport);
+		            "'%s': unknown transport '%s' (udp, tcp or tls)", item, transport);
 		return FALSE;
 	}
 	host = colon + 1;
@@ -216,7 +217,7 @@ static gboolean listen_one(const char *item, XbListenAddr *addr, GError **error)
 		host_end = strchr(host, ']');
 		if (!host_end || host_end[1] != ':') {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-				    "'%s': IPv6 address must be written [address]:port", item);
+			            "'%s': IPv6 address must be written [address]:port", item);
 			return FALSE;
 		}
 		port = host_end + 2;
@@ -225,31 +226,31 @@ static gboolean listen_one(const char *item, XbListenAddr *addr, GError **error)
 		host_end = strrchr(host, ':');
 		if (!host_end) {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-				    "'%s': port missing (transport:address:port)", item);
+			            "'%s': port missing (transport:address:port)", item);
 			return FALSE;
 		}
 		port = host_end + 1;
 		if (memchr(host, ':', host_end - host)) {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-				    "'%s': IPv6 address must be written [address]:port", item);
+			            "'%s': IPv6 address must be written [address]:port", item);
 			return FALSE;
 		}
 	}
 	if (host_end == host || (gsize)(host_end - host) >= sizeof(addr->address)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "'%s': bad address",
-			    item);
+		            item);
 		return FALSE;
 	}
 	memcpy(addr->address, host, host_end - host);
 	if (addr->ipv6 && !g_hostname_is_ip_address(addr->address)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s': '%s' is not an IPv6 address", item, addr->address);
+		            "'%s': '%s' is not an IPv6 address", item, addr->address);
 		return FALSE;
 	}
 	g_autoptr(GError) perr = NULL;
 	if (!int_parse(port, 1, 65535, &portnum, &perr)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "'%s': bad port: %s",
-			    item, perr->message);
+		            item, perr->message);
 		return FALSE;
 	}
 	addr->port = (guint16)portnum;
@@ -277,22 +278,23 @@ gboolean xb_listen_parse(const char *text, GArray **out, GError **error)
 }
 
 static gboolean range_parse(const char *text, const XbSettingDef *def, gint64 *lo, gint64 *hi,
-			    GError **error)
+                            GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(text, "-", 2);
 
-	if (!parts[0] || !parts[1] || !int_parse(g_strstrip(parts[0]), def->min, def->max, lo, error) ||
+	if (!parts[0] || !parts[1] ||
+	    !int_parse(g_strstrip(parts[0]), def->min, def->max, lo, error) ||
 	    !int_parse(g_strstrip(parts[1]), def->min, def->max, hi, error)) {
 		g_clear_error(error);
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s' is not a range LOW-HIGH within %" G_GINT64_FORMAT
-			    "-%" G_GINT64_FORMAT,
-			    text, def->min, def->max);
+		            "'%s' is not a range LOW-HIGH within %" G_GINT64_FORMAT
+		            "-%" G_GINT64_FORMAT,
+		            text, def->min, def->max);
 		return FALSE;
 	}
 	if (*lo > *hi) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s': the low end is above the high end", text);
+		            "'%s': the low end is above the high end", text);
 		return FALSE;
 	}
 	return TRUE;
@@ -314,7 +316,7 @@ static gboolean value_check(const XbSettingDef *def, const char *value, GError *
 		if (xb_bool_parse(value, &b))
 			return TRUE;
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-			    "'%s' is not a boolean (true/false, yes/no, on/off)", value);
+		            "'%s' is not a boolean (true/false, yes/no, on/off)", value);
 		return FALSE;
 	case XB_SETTING_LISTEN:
 		return xb_listen_parse(value, NULL, error);
@@ -325,7 +327,7 @@ static gboolean value_check(const XbSettingDef *def, const char *value, GError *
 		if (g_strv_contains((const char *const *)words, value))
 			return TRUE;
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "'%s' is not one of %s",
-			    value, def->choices);
+		            value, def->choices);
 		return FALSE;
 	}
 	}
@@ -384,7 +386,7 @@ static xmlRelaxNGPtr schema_get(GError **error)
 	xmlRelaxNGFreeParserCtxt(pctx);
 	if (!schema)
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED,
-			    "the built-in configuration schema does not compile");
+		            "the built-in configuration schema does not compile");
 	return schema;
 }
 
@@ -396,7 +398,7 @@ static xmlDoc *parse_file(const char *file, GError **error)
 
 	if (access(file, R_OK) != 0) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_IO, "%s: cannot read: %s", file,
-			    g_strerror(errno));
+		            g_strerror(errno));
 		return NULL;
 	}
 	/* The first error is the one to show: later ones are its consequences. */
@@ -407,7 +409,7 @@ static xmlDoc *parse_file(const char *file, GError **error)
 	xmlSetStructuredErrorFunc(NULL, NULL);
 	if (!doc || first) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED, "%s:%s", file,
-			    first ? first : "0: not XML");
+		            first ? first : "0: not XML");
 		if (doc)
 			xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctx);
@@ -427,8 +429,8 @@ static xmlDoc *parse_file(const char *file, GError **error)
 	xmlRelaxNGFreeValidCtxt(vctx);
 	if (rc != 0) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED,
-			    "%s:%s (does not match the configuration schema)", file,
-			    first ? first : "0: invalid document");
+		            "%s:%s (does not match the configuration schema)", file,
+		            first ? first : "0: invalid document");
 		xmlFreeDoc(doc);
 		return NULL;
 	}
@@ -436,7 +438,7 @@ static xmlDoc *parse_file(const char *file, GError **error)
 }
 
 static void entry_add(XbConfig *cfg, const char *section, const char *name, const char *value,
-		      char *origin)
+                      char *origin)
 {
 	Entry *e = g_new0(Entry, 1);
 
@@ -474,14 +476,14 @@ static void collect_file(XbConfig *cfg)
 			g_autofree xmlChar *name = xmlGetProp(p, BAD_CAST "name");
 			g_autofree xmlChar *value = xmlGetProp(p, BAD_CAST "value");
 			entry_add(cfg, (const char *)sec->name, (const char *)name,
-				  (const char *)value,
-				  g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(p)));
+			          (const char *)value,
+			          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(p)));
 			any = TRUE;
 		}
 		/* An empty section still names a section that must exist. */
 		if (!any)
 			entry_add(cfg, (const char *)sec->name, "", "",
-				  g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(sec)));
+			          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(sec)));
 	}
 }
 
@@ -518,7 +520,7 @@ XbConfig *xb_config_read(const char *file, char **overrides, GError **error)
 
 		if (!eq || !dot || dot > eq || dot == overrides[i] || dot + 1 == eq) {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-				    "--set %s: expected SECTION.NAME=VALUE", overrides[i]);
+			            "--set %s: expected SECTION.NAME=VALUE", overrides[i]);
 			return NULL;
 		}
 		g_autofree char *section = g_strndup(overrides[i], dot - overrides[i]);
@@ -535,7 +537,7 @@ static gboolean module_file_exists(XbConfig *cfg, const char *name)
 }
 
 static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean core_only,
-			    GError **error)
+                            GError **error)
 {
 	g_autofree char *key = g_strconcat(e->section, ".", e->name, NULL);
 	Section *s = sections ? g_hash_table_lookup(sections, e->section) : NULL;
@@ -546,18 +548,18 @@ static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean
 		if (core_only)
 			return TRUE;
 		gboolean is_configured =
-			configured && g_strv_contains((const char *const *)configured, e->section);
+		    configured && g_strv_contains((const char *const *)configured, e->section);
 		if (!s && is_configured)
 			return TRUE; /* an optional module that did not open: nothing to check */
 		if (!s && module_file_exists(cfg, e->section)) {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
-				    "%s: %s: module '%s' is not loaded (add it to core.modules)",
-				    e->origin, *e->name ? key : e->section, e->section);
+			            "%s: %s: module '%s' is not loaded (add it to core.modules)",
+			            e->origin, *e->name ? key : e->section, e->section);
 			return FALSE;
 		}
 		if (!s) {
 			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_UNKNOWN,
-				    "%s: unknown section '%s'", e->origin, e->section);
+			            "%s: unknown section '%s'", e->origin, e->section);
 			return FALSE;
 		}
 	}
@@ -566,12 +568,12 @@ static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean
 	def = def_find(key, NULL);
 	if (!def) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_UNKNOWN,
-			    "%s: unknown setting '%s'", e->origin, key);
+		            "%s: unknown setting '%s'", e->origin, key);
 		return FALSE;
 	}
 	if (!value_check(def, e->value, &verr)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "%s: %s: %s", e->origin,
-			    key, verr->message);
+		            key, verr->message);
 		return FALSE;
 	}
 	g_hash_table_replace(cfg->values, g_steal_pointer(&key), g_strdup(e->value));
@@ -585,13 +587,12 @@ static gboolean element_check(XbConfig *cfg, xmlNode *node, char **configured, G
 
 	g_hash_table_iter_init(&it, sections);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s)) {
-		if (s->elements &&
-		    g_strv_contains(s->elements, (const char *)node->name))
+		if (s->elements && g_strv_contains(s->elements, (const char *)node->name))
 			return TRUE;
 	}
 	g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_UNKNOWN,
-		    "%s:%ld: element <%s> is not read by any loaded module", cfg->file,
-		    xmlGetLineNo(node), node->name);
+	            "%s:%ld: element <%s> is not read by any loaded module", cfg->file,
+	            xmlGetLineNo(node), node->name);
 	return FALSE;
 }
 

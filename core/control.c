@@ -89,7 +89,7 @@ static gboolean conn_read_cb(GSocket *socket, GIOCondition cond, gpointer user_d
 	len = GUINT32_FROM_BE(len);
 	if (len > XB_CONTROL_MAX_REQUEST) {
 		g_warning("control: request of %u bytes refused (limit %d)", len,
-			  XB_CONTROL_MAX_REQUEST);
+		          XB_CONTROL_MAX_REQUEST);
 		conn_close(c);
 		return G_SOURCE_REMOVE;
 	}
@@ -98,7 +98,7 @@ static gboolean conn_read_cb(GSocket *socket, GIOCondition cond, gpointer user_d
 
 	g_autoptr(GBytes) body = g_bytes_new(c->in->data + 4, len);
 	g_autoptr(GVariant) req =
-		g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_STRING_ARRAY, body, FALSE));
+	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_STRING_ARRAY, body, FALSE));
 	g_autoptr(GVariant) reply = NULL;
 	if (!g_variant_is_normal_form(req)) {
 		GVariantDict d;
@@ -162,23 +162,24 @@ gboolean xb_control_start(const char *path, GError **error)
 	mode_t old_mask;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "control socket %s: path longer than %zu bytes (set core.control_socket)",
-			    path, sizeof(sa.sun_path) - 1);
+		g_set_error(
+		    error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "control socket %s: path longer than %zu bytes (set core.control_socket)", path,
+		    sizeof(sa.sun_path) - 1);
 		return FALSE;
 	}
 	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
 		if (socket_alive(path)) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-				    "control socket %s is in use: is another crossbar running with "
-				    "this data_dir?",
-				    path);
+			            "control socket %s is in use: is another crossbar running with "
+			            "this data_dir?",
+			            path);
 			return FALSE;
 		}
 		unlink(path); /* left behind by a daemon that did not stop cleanly */
 	}
-	listener = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-				&err);
+	listener = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+	                        G_SOCKET_PROTOCOL_DEFAULT, &err);
 	if (!listener)
 		goto fail;
 	addr = g_unix_socket_address_new(path);
@@ -196,8 +197,8 @@ gboolean xb_control_start(const char *path, GError **error)
 	g_source_attach(listen_source, NULL);
 	return TRUE;
 fail:
-	g_set_error(error, G_IO_ERROR, err ? err->code : G_IO_ERROR_FAILED,
-		    "control socket %s: %s", path, err ? err->message : "failed");
+	g_set_error(error, G_IO_ERROR, err ? err->code : G_IO_ERROR_FAILED, "control socket %s: %s",
+	            path, err ? err->message : "failed");
 	g_clear_object(&listener);
 	return FALSE;
 }

@@ -86,8 +86,8 @@ gboolean xb_core_start(GError **error)
 
 	if (g_mkdir_with_parents(data_dir, 0750) != 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-			    "data folder %s (core.data_dir): cannot create: %s", data_dir,
-			    g_strerror(errno));
+		            "data folder %s (core.data_dir): cannot create: %s", data_dir,
+		            g_strerror(errno));
 		return FALSE;
 	}
 	db_path = g_build_filename(data_dir, "crossbar.db", NULL);
@@ -110,7 +110,7 @@ gboolean xb_core_start(GError **error)
 	signal_ids[1] = g_unix_signal_add(SIGINT, quit_cb, "SIGINT");
 	signal_ids[2] = g_unix_signal_add(SIGHUP, hup_cb, NULL);
 	g_message("crossbar %s running: data in %s, control socket %s", XB_VERSION_STRING, data_dir,
-		  sock);
+	          sock);
 	return TRUE;
 }
 
@@ -137,16 +137,17 @@ gboolean xb_core_reload(GError **error)
 	wanted = split_list(xb_config_lookup(cfg, "core.modules"));
 	for (guint i = 0; wanted[i]; i++)
 		if (!g_strv_contains((const char *const *)configured, wanted[i]))
-			g_warning("reload: module '%s' is new in core.modules; it is loaded only at "
-				  "start-up",
-				  wanted[i]);
+			g_warning(
+			    "reload: module '%s' is new in core.modules; it is loaded only at "
+			    "start-up",
+			    wanted[i]);
 	if (!xb_config_validate(cfg, configured, FALSE, error))
 		return FALSE;
 	xb_config_install(g_steal_pointer(&cfg));
 	xb_event_publish(XB_EVENT_CONFIG_RELOADED,
-			 g_variant_new("(s)", config_file ? config_file : ""));
+	                 g_variant_new("(s)", config_file ? config_file : ""));
 	g_message("configuration reloaded%s%s", config_file ? " from " : "",
-		  config_file ? config_file : "");
+	          config_file ? config_file : "");
 	return TRUE;
 }
 

@@ -11,7 +11,7 @@ typedef struct xb_config XbConfig;
 
 /* A section of settings: the core's own or a module's. */
 void xb_config_declare_section(const char *section, const char *owner, const XbSettingDef *defs,
-			       const char *const *elements);
+                               const char *const *elements);
 void xb_config_forget_sections(const char *owner);
 /* Defaults that depend on where the binary runs (installed or in the build tree). */
 void xb_config_init_core(void);
@@ -21,7 +21,7 @@ void xb_config_init_core(void);
  * known. */
 XbConfig *xb_config_read(const char *file, char **overrides, GError **error);
 gboolean xb_config_validate(XbConfig *config, char **configured_modules, gboolean core_only,
-			    GError **error);
+                            GError **error);
 /* Make `config` current (takes ownership) and free the previous one. */
 void xb_config_install(XbConfig *config);
 void xb_config_free(XbConfig *config);

@@ -31,7 +31,7 @@ static gboolean io_all(int fd, void *buf, size_t len, gboolean writing)
 
 	while (off < len) {
 		ssize_t n = writing ? write(fd, (char *)buf + off, len - off)
-				    : read(fd, (char *)buf + off, len - off);
+		                    : read(fd, (char *)buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -229,7 +229,8 @@ static void print_text(GVariant *reply)
 			for (guint j = 0; j < ncol; j++) {
 				const char *t = cells->pdata[i * ncol + j];
 				if (j + 1 < ncol)
-					printf("%s%*s  ", t, (int)(width[j] - g_utf8_strlen(t, -1)), "");
+					printf("%s%*s  ", t, (int)(width[j] - g_utf8_strlen(t, -1)),
+					       "");
 				else
 					printf("%s\n", t);
 			}
@@ -244,11 +245,11 @@ int main(int argc, char **argv)
 	gboolean json = FALSE, version = FALSE;
 	g_autoptr(GError) error = NULL;
 	GOptionEntry entries[] = {
-		{"socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path, "control socket of the daemon",
-		 "PATH"},
-		{"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON for scripts", NULL},
-		{"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
-		{NULL},
+	    {"socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path, "control socket of the daemon",
+	     "PATH"},
+	    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON for scripts", NULL},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
+	    {NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGUMENTS...]");
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -256,7 +257,8 @@ int main(int argc, char **argv)
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_strict_posix(ctx, TRUE); /* options after the command are its own */
-	g_option_context_set_summary(ctx, "Talks to a running crossbar; 'help' lists the commands.");
+	g_option_context_set_summary(ctx,
+	                             "Talks to a running crossbar; 'help' lists the commands.");
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "crossbar-cli: %s\n", error->message);
 		return 2;
@@ -291,21 +293,22 @@ int main(int argc, char **argv)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
 		fprintf(stderr, "crossbar-cli: cannot reach crossbar at %s: %s%s\n", socket_path,
-			g_strerror(e),
-			e == ENOENT || e == ECONNREFUSED ? " (is the daemon running? see --socket)"
-							 : "");
+		        g_strerror(e),
+		        e == ENOENT || e == ECONNREFUSED ? " (is the daemon running? see --socket)"
+		                                         : "");
 		return 3;
 	}
 
 	g_autoptr(GVariant) req = g_variant_ref_sink(
-		g_variant_new_strv((const char *const *)words->pdata, words->len - 1));
+	    g_variant_new_strv((const char *const *)words->pdata, words->len - 1));
 	gsize len = g_variant_get_size(req);
 	guint32 be = GUINT32_TO_BE((guint32)len);
 	g_autofree guint8 *buf = g_malloc(len + 4);
 	memcpy(buf, &be, 4);
 	memcpy(buf + 4, g_variant_get_data(req), len);
 	if (!io_all(fd, buf, len + 4, TRUE) || !io_all(fd, &be, 4, FALSE)) {
-		fprintf(stderr, "crossbar-cli: the daemon closed the connection without answering\n");
+		fprintf(stderr,
+		        "crossbar-cli: the daemon closed the connection without answering\n");
 		return 3;
 	}
 	guint32 rlen = GUINT32_FROM_BE(be);
@@ -321,7 +324,7 @@ int main(int argc, char **argv)
 	close(fd);
 	g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&rbuf), rlen);
 	g_autoptr(GVariant) reply =
-		g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE_VARDICT, bytes, FALSE));
 	gboolean ok = FALSE;
 	const char *err;
 

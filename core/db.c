@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(xb-db-error-quark, xb_db_error)
+G_DEFINE_QUARK(xb - db - error - quark, xb_db_error)
 
 struct xb_db {
 	sqlite3 *handle;
@@ -70,7 +70,7 @@ static gboolean fail(XbDb *db, int rc, GError **error, const char *what)
 	else if (code == XB_DB_ERROR_READONLY)
 		hint = " (the file or its folder is not writable by this user)";
 	g_set_error(error, XB_DB_ERROR, code, "database %s: %s: %s%s", db->path, what,
-		    sqlite3_errmsg(db->handle), hint);
+	            sqlite3_errmsg(db->handle), hint);
 	return FALSE;
 }
 
@@ -105,35 +105,35 @@ XbDb *xb_db_open(const char *path, GError **error)
 	db->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_free);
 	if (g_file_test(path, G_FILE_TEST_EXISTS) && access(path, W_OK) != 0) {
 		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_READONLY,
-			    "database %s: not writable by this user: %s", path, g_strerror(errno));
+		            "database %s: not writable by this user: %s", path, g_strerror(errno));
 		goto out;
 	}
-	rc = sqlite3_open_v2(path, &db->handle,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc =
+	    sqlite3_open_v2(path, &db->handle,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		g_autofree char *dir = g_path_get_dirname(path);
-		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_OPEN,
-			    "database %s: cannot open: %s%s", path,
-			    db->handle ? sqlite3_errmsg(db->handle) : "out of memory",
-			    access(dir, W_OK) != 0 ? " (its folder is not writable)" : "");
+		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_OPEN, "database %s: cannot open: %s%s",
+		            path, db->handle ? sqlite3_errmsg(db->handle) : "out of memory",
+		            access(dir, W_OK) != 0 ? " (its folder is not writable)" : "");
 		goto out;
 	}
 	sqlite3_extended_result_codes(db->handle, 1);
 	sqlite3_busy_timeout(db->handle, 2000);
 	if (sqlite3_db_readonly(db->handle, "main") == 1) {
-		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_READONLY,
-			    "database %s: opened read-only (the file or its folder is not writable)",
-			    path);
+		g_set_error(
+		    error, XB_DB_ERROR, XB_DB_ERROR_READONLY,
+		    "database %s: opened read-only (the file or its folder is not writable)", path);
 		goto out;
 	}
 	/* The first read of the header tells a corrupt or foreign file from a database. */
 	if (!exec_script(db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			 "PRAGMA foreign_keys=ON; "
-			 "CREATE TABLE IF NOT EXISTS schema_version ("
-			 " component TEXT PRIMARY KEY, version INTEGER NOT NULL,"
-			 " updated_at INTEGER NOT NULL);",
-			 error))
+	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                 "PRAGMA foreign_keys=ON; "
+	                 "CREATE TABLE IF NOT EXISTS schema_version ("
+	                 " component TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+	                 " updated_at INTEGER NOT NULL);",
+	                 error))
 		goto out;
 	if (!exec_script(db, "PRAGMA quick_check;", error))
 		goto out;
@@ -214,7 +214,7 @@ void xb_db_rollback(XbDb *db)
 int xb_db_schema_version(XbDb *db, const char *component)
 {
 	sqlite3_stmt *stmt =
-		xb_db_prepare(db, "SELECT version FROM schema_version WHERE component = ?1", NULL);
+	    xb_db_prepare(db, "SELECT version FROM schema_version WHERE component = ?1", NULL);
 	int version = 0;
 
 	if (!stmt)
@@ -227,7 +227,7 @@ int xb_db_schema_version(XbDb *db, const char *component)
 }
 
 gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migrations,
-		       guint n_migrations, GError **error)
+                       guint n_migrations, GError **error)
 {
 	int have = xb_db_schema_version(db, component);
 	int latest = n_migrations ? migrations[n_migrations - 1].version : 0;
@@ -236,9 +236,9 @@ gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migra
 		return fail(db, SQLITE_ERROR, error, "cannot read schema_version");
 	if (have > latest) {
 		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_NEWER,
-			    "database %s: schema of '%s' is version %d, this build knows only up "
-			    "to %d (was it written by a newer crossbar?)",
-			    db->path, component, have, latest);
+		            "database %s: schema of '%s' is version %d, this build knows only up "
+		            "to %d (was it written by a newer crossbar?)",
+		            db->path, component, have, latest);
 		return FALSE;
 	}
 	for (guint i = 0; i < n_migrations; i++) {
@@ -247,9 +247,9 @@ gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migra
 
 		if (m->version != (int)i + 1) {
 			g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_SQL,
-				    "migrations of '%s' must be numbered 1, 2, 3 ... (found %d at "
-				    "position %u)",
-				    component, m->version, i + 1);
+			            "migrations of '%s' must be numbered 1, 2, 3 ... (found %d at "
+			            "position %u)",
+			            component, m->version, i + 1);
 			return FALSE;
 		}
 		if (m->version <= have)
@@ -260,10 +260,10 @@ gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migra
 		now = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
 		if (!exec_script(db, m->sql, error) ||
 		    !xb_db_run(db, error,
-			       "INSERT INTO schema_version(component, version, updated_at) "
-			       "VALUES (?1, ?2, ?3) ON CONFLICT(component) DO UPDATE SET "
-			       "version = excluded.version, updated_at = excluded.updated_at",
-			       component, version, now, NULL) ||
+		               "INSERT INTO schema_version(component, version, updated_at) "
+		               "VALUES (?1, ?2, ?3) ON CONFLICT(component) DO UPDATE SET "
+		               "version = excluded.version, updated_at = excluded.updated_at",
+		               component, version, now, NULL) ||
 		    !xb_db_commit(db, error)) {
 			xb_db_rollback(db);
 			g_prefix_error(error, "migration %d of '%s': ", m->version, component);

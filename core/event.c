@@ -127,8 +127,8 @@ gboolean xb_event_publish(const char *type, GVariant *payload)
 	signature = g_hash_table_lookup(types, type);
 	if (!signature || strcmp(g_variant_get_type_string(payload), signature) != 0) {
 		g_warning("event '%s' %s: payload %s refused", type,
-			  signature ? "expects another payload" : "is not a registered type",
-			  g_variant_get_type_string(payload));
+		          signature ? "expects another payload" : "is not a registered type",
+		          g_variant_get_type_string(payload));
 		g_variant_unref(payload);
 		return FALSE;
 	}
@@ -154,7 +154,8 @@ guint xb_event_dispatch_pending(void)
 		guint len = subs->len;
 		for (guint i = 0; i < len; i++) {
 			Subscription *s = subs->pdata[i];
-			if (s->removed || (strcmp(s->type, "*") != 0 && strcmp(s->type, p->type) != 0))
+			if (s->removed ||
+			    (strcmp(s->type, "*") != 0 && strcmp(s->type, p->type) != 0))
 				continue;
 			s->func(p->type, p->payload, s->user_data);
 		}

@@ -45,7 +45,7 @@ static XbLogLevel level_of(GLogLevelFlags flags)
 }
 
 static GLogWriterOutput writer_cb(GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
-				  gpointer user_data)
+                                  gpointer user_data)
 {
 	const char *domain = NULL, *message = NULL;
 	XbLogLevel level = level_of(flags);
@@ -66,7 +66,7 @@ static GLogWriterOutput writer_cb(GLogLevelFlags flags, const GLogField *fields,
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
 	fprintf(stderr, "%s.%03dZ %-7s [%s] %s\n", stamp, g_date_time_get_microsecond(now) / 1000,
-		level_names[level], domain, message ? message : "");
+	        level_names[level], domain, message ? message : "");
 	fflush(stderr);
 	return G_LOG_WRITER_HANDLED;
 }

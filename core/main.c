@@ -14,13 +14,13 @@ int main(int argc, char **argv)
 	gboolean check = FALSE, version = FALSE;
 	g_autoptr(GError) error = NULL;
 	GOptionEntry entries[] = {
-		{"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "configuration file", "FILE"},
-		{"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "override a setting",
-		 "SECTION.NAME=VALUE"},
-		{"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
-		 "validate the configuration and exit", NULL},
-		{"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
-		{NULL},
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "configuration file", "FILE"},
+	    {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "override a setting",
+	     "SECTION.NAME=VALUE"},
+	    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check, "validate the configuration and exit",
+	     NULL},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "print the version and exit", NULL},
+	    {NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- the crossbar PBX");
 	int status;

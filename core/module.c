@@ -6,11 +6,11 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(xb-module-error-quark, xb_module_error)
+G_DEFINE_QUARK(xb - module - error - quark, xb_module_error)
 #define XB_MODULE_ERROR (xb_module_error_quark())
 
-static GPtrArray *modules;   /* XbModule *, in load order once ordered */
-static GHashTable *apis;     /* name -> Api * */
+static GPtrArray *modules; /* XbModule *, in load order once ordered */
+static GHashTable *apis;   /* name -> Api * */
 
 typedef struct {
 	XbModule *owner;
@@ -76,9 +76,9 @@ char *xb_module_path(const char *dir, const char *name)
 	g_autofree char *base = g_strdup_printf("mod_%s.so", name);
 	/* Installed layout first, then the build tree's libtool layouts. */
 	char *candidates[] = {
-		g_build_filename(dir, base, NULL),
-		g_build_filename(dir, name, ".libs", base, NULL),
-		g_build_filename(dir, ".libs", base, NULL),
+	    g_build_filename(dir, base, NULL),
+	    g_build_filename(dir, name, ".libs", base, NULL),
+	    g_build_filename(dir, ".libs", base, NULL),
 	};
 	char *found = NULL;
 
@@ -108,13 +108,14 @@ static XbModule *module_open(const char *dir, const char *name, GError **error)
 	gpointer sym = NULL;
 
 	if (!name_valid(name)) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': not a valid module name", name);
+		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': not a valid module name",
+		            name);
 		return NULL;
 	}
 	path = xb_module_path(dir, name);
 	if (!path) {
 		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': mod_%s.so not found in %s",
-			    name, name, dir);
+		            name, name, dir);
 		return NULL;
 	}
 	mod = g_new0(XbModule, 1);
@@ -123,32 +124,31 @@ static XbModule *module_open(const char *dir, const char *name, GError **error)
 	mod->gmodule = g_module_open(mod->path, G_MODULE_BIND_LOCAL);
 	if (!mod->gmodule) {
 		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': cannot open %s: %s", name,
-			    mod->path, g_module_error());
+		            mod->path, g_module_error());
 		goto fail;
 	}
 	if (!g_module_symbol(mod->gmodule, XB_MODULE_SYMBOL, &sym) || !sym) {
 		g_set_error(error, XB_MODULE_ERROR, 0,
-			    "module '%s': %s is not a crossbar module (no %s)", name, mod->path,
-			    XB_MODULE_SYMBOL);
+		            "module '%s': %s is not a crossbar module (no %s)", name, mod->path,
+		            XB_MODULE_SYMBOL);
 		goto fail;
 	}
 	mod->desc = sym;
 	if (mod->desc->abi_version != XB_MODULE_ABI_VERSION) {
 		g_set_error(error, XB_MODULE_ERROR, 0,
-			    "module '%s': built for module ABI %u, this crossbar has ABI %u "
-			    "(rebuild it against crossbar %s)",
-			    name, mod->desc->abi_version, XB_MODULE_ABI_VERSION, XB_VERSION_STRING);
+		            "module '%s': built for module ABI %u, this crossbar has ABI %u "
+		            "(rebuild it against crossbar %s)",
+		            name, mod->desc->abi_version, XB_MODULE_ABI_VERSION, XB_VERSION_STRING);
 		goto fail;
 	}
 	if (!mod->desc->name || strcmp(mod->desc->name, name) != 0) {
-		g_set_error(error, XB_MODULE_ERROR, 0,
-			    "module '%s': its descriptor calls it '%s'", name,
-			    mod->desc->name ? mod->desc->name : "(null)");
+		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': its descriptor calls it '%s'",
+		            name, mod->desc->name ? mod->desc->name : "(null)");
 		goto fail;
 	}
 	if (!mod->desc->load) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': descriptor has no load function",
-			    name);
+		g_set_error(error, XB_MODULE_ERROR, 0,
+		            "module '%s': descriptor has no load function", name);
 		goto fail;
 	}
 	mod->state = XB_MODULE_OPENED;
@@ -160,7 +160,7 @@ fail:
 
 /* Depth-first visit for the dependency order; `path` holds the chain for cycle messages. */
 static gboolean order_visit(XbModule *mod, GHashTable *all, GHashTable *done, GPtrArray *path,
-			    GPtrArray *out, GError **error)
+                            GPtrArray *out, GError **error)
 {
 	if (g_hash_table_contains(done, mod->name))
 		return TRUE;
@@ -172,7 +172,7 @@ static gboolean order_visit(XbModule *mod, GHashTable *all, GHashTable *done, GP
 			g_string_append_printf(chain, "%s -> ", ((XbModule *)path->pdata[j])->name);
 		g_string_append(chain, mod->name);
 		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': dependency cycle %s",
-			    mod->name, chain->str);
+		            mod->name, chain->str);
 		return FALSE;
 	}
 	g_ptr_array_add(path, mod);
@@ -237,15 +237,16 @@ gboolean xb_modules_open(const char *dir, char **names, char **optional, GError 
 				if (g_hash_table_contains(all, *r))
 					continue;
 				if (!mod->optional) {
-					g_set_error(error, XB_MODULE_ERROR, 0,
-						    "module '%s': requires module '%s', which could "
-						    "not be loaded",
-						    mod->name, *r);
+					g_set_error(
+					    error, XB_MODULE_ERROR, 0,
+					    "module '%s': requires module '%s', which could "
+					    "not be loaded",
+					    mod->name, *r);
 					return FALSE;
 				}
 				g_warning("module '%s': requires module '%s', which could not be "
-					  "loaded (optional, skipped)",
-					  mod->name, *r);
+				          "loaded (optional, skipped)",
+				          mod->name, *r);
 				g_hash_table_remove(all, mod->name);
 				g_hash_table_add(failed, g_strdup(mod->name));
 				g_ptr_array_remove_index(opened, i);
@@ -270,7 +271,7 @@ gboolean xb_modules_open(const char *dir, char **names, char **optional, GError 
 		XbModule *mod = order->pdata[i];
 		g_ptr_array_add(modules, mod);
 		xb_config_declare_section(mod->name, mod->name, mod->desc->settings,
-					  mod->desc->elements);
+		                          mod->desc->elements);
 	}
 	return TRUE;
 }
@@ -307,8 +308,8 @@ gboolean xb_modules_load(GError **error)
 			continue;
 		if (!requirements_loaded(mod, &missing)) {
 			g_set_error(&err, XB_MODULE_ERROR, 0,
-				    "module '%s': requires module '%s', which failed to load",
-				    mod->name, missing);
+			            "module '%s': requires module '%s', which failed to load",
+			            mod->name, missing);
 		} else if (!mod->desc->load(mod, &err)) {
 			module_forget_all(mod);
 			if (!err)
@@ -326,7 +327,8 @@ gboolean xb_modules_load(GError **error)
 			continue;
 		}
 		mod->state = XB_MODULE_LOADED;
-		g_message("module %s %s loaded", mod->name, mod->desc->version ? mod->desc->version : "");
+		g_message("module %s %s loaded", mod->name,
+		          mod->desc->version ? mod->desc->version : "");
 		xb_event_publish(XB_EVENT_MODULE_LOADED, g_variant_new("(s)", mod->name));
 	}
 	return TRUE;
@@ -362,7 +364,7 @@ void xb_api_publish(XbModule *owner, const char *name, const void *table)
 		apis = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (g_hash_table_contains(apis, name)) {
 		g_warning("API '%s' is already published; %s's copy ignored", name,
-			  xb_module_name(owner));
+		          xb_module_name(owner));
 		return;
 	}
 	Api *api = g_new0(Api, 1);

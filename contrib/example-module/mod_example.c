@@ -4,8 +4,8 @@
 #include <crossbar/crossbar.h>
 
 static const XbSettingDef settings[] = {
-	{"greeting", XB_SETTING_STRING, "Hello", "the word the example greets with"},
-	XB_SETTINGS_END,
+    {"greeting", XB_SETTING_STRING, "Hello", "the word the example greets with"},
+    XB_SETTINGS_END,
 };
 
 typedef struct {
@@ -19,30 +19,30 @@ static gboolean cmd_hello(XbCliReply *r, int argc, char **argv, gpointer user_da
 	Example *ex = user_data;
 
 	xb_cli_reply_field(r, "greeting",
-			   g_variant_new_take_string(g_strdup_printf(
-				   "%s, %s!", xb_config_get_string("example.greeting"),
-				   argc > 0 ? argv[0] : "world")));
+	                   g_variant_new_take_string(
+	                       g_strdup_printf("%s, %s!", xb_config_get_string("example.greeting"),
+	                                       argc > 0 ? argv[0] : "world")));
 	xb_cli_reply_field(r, "reloads_seen", g_variant_new_int64(ex->reloads));
 	return TRUE;
 }
 
 static const XbCliCommand commands[] = {
-	{"example hello", "[NAME]", "greet from the example module", cmd_hello},
-	XB_CLI_END,
+    {"example hello", "[NAME]", "greet from the example module", cmd_hello},
+    XB_CLI_END,
 };
 
 /* <action application="example_greet" data="NAME"/>: sets ${greeting} on the channel. */
 static int app_greet(XbChannel *ch, const char *data, gpointer user_data)
 {
 	g_autofree char *text = g_strdup_printf("%s, %s", xb_config_get_string("example.greeting"),
-						*data ? data : "caller");
+	                                        *data ? data : "caller");
 	xb_channel_set_var(ch, "greeting", text);
 	return 0;
 }
 
 static const XbApp apps[] = {
-	{"example_greet", "NAME", "set ${greeting} to a greeting for NAME", app_greet},
-	XB_APPS_END,
+    {"example_greet", "NAME", "set ${greeting} to a greeting for NAME", app_greet},
+    XB_APPS_END,
 };
 
 static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
@@ -51,7 +51,7 @@ static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 
 	ex->reloads++;
 	g_message("configuration reloaded; greeting is now '%s'",
-		  xb_config_get_string("example.greeting"));
+	          xb_config_get_string("example.greeting"));
 }
 
 static gboolean example_load(XbModule *self, GError **error)
@@ -72,5 +72,5 @@ static void example_unload(XbModule *self)
 }
 
 XB_MODULE_DEFINE(.name = "example", .version = "1.0.0",
-		 .description = "out-of-tree example: a command, an application, a listener",
-		 .settings = settings, .load = example_load, .unload = example_unload);
+                 .description = "out-of-tree example: a command, an application, a listener",
+                 .settings = settings, .load = example_load, .unload = example_unload);

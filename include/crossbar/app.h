@@ -20,7 +20,10 @@ typedef struct {
 	XbAppFunc func;
 } XbApp;
 
-#define XB_APPS_END { NULL, NULL, NULL, NULL }
+#define XB_APPS_END                                                                                \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL                                                             \
+	}
 
 gboolean xb_app_register(XbModule *owner, const XbApp *apps, gpointer user_data);
 gboolean xb_app_exists(const char *name);

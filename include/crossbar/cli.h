@@ -22,7 +22,10 @@ typedef struct {
 	XbCliFunc func;
 } XbCliCommand;
 
-#define XB_CLI_END { NULL, NULL, NULL, NULL }
+#define XB_CLI_END                                                                                 \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL                                                             \
+	}
 
 /* Register every command of a table (terminated by XB_CLI_END). A name already taken is
  * refused with a warning, and FALSE. The table must outlive the registration. */
@@ -36,8 +39,7 @@ void xb_cli_reply_field(XbCliReply *reply, const char *key, GVariant *value);
  * fixes the columns' order. */
 void xb_cli_reply_row(XbCliReply *reply, const char *first_column, ...) G_GNUC_NULL_TERMINATED;
 /* Columns to show even when there are no rows (so an empty table still has a header). */
-void xb_cli_reply_columns(XbCliReply *reply, const char *first_column, ...)
-	G_GNUC_NULL_TERMINATED;
+void xb_cli_reply_columns(XbCliReply *reply, const char *first_column, ...) G_GNUC_NULL_TERMINATED;
 
 /* Helpers for option parsing inside a command: find "--name VALUE" in argv. */
 const char *xb_cli_option(int argc, char **argv, const char *name);

@@ -21,15 +21,18 @@ typedef enum {
 } XbSettingType;
 
 typedef struct {
-	const char *name;     /* within the section: "listen" for sip.listen */
+	const char *name; /* within the section: "listen" for sip.listen */
 	XbSettingType type;
-	const char *def;      /* default value as text; NULL means unset (empty) */
-	const char *help;     /* one line */
-	gint64 min, max;      /* for INT and RANGE; both 0 means no bound */
-	const char *choices;  /* for ENUM: "udp|tcp|tls" */
+	const char *def;     /* default value as text; NULL means unset (empty) */
+	const char *help;    /* one line */
+	gint64 min, max;     /* for INT and RANGE; both 0 means no bound */
+	const char *choices; /* for ENUM: "udp|tcp|tls" */
 } XbSettingDef;
 
-#define XB_SETTINGS_END { NULL, 0, NULL, NULL, 0, 0, NULL }
+#define XB_SETTINGS_END                                                                            \
+	{                                                                                          \
+		NULL, 0, NULL, NULL, 0, 0, NULL                                                    \
+	}
 
 /* One address of a LISTEN setting. */
 typedef enum { XB_TRANSPORT_UDP, XB_TRANSPORT_TCP, XB_TRANSPORT_TLS } XbTransport;

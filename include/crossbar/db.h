@@ -37,7 +37,7 @@ const char *xb_db_path(XbDb *db);
 
 /* Bring `component`'s schema to the last migration's version. */
 gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migrations,
-		       guint n_migrations, GError **error);
+                       guint n_migrations, GError **error);
 /* 0 when the component has no schema yet. */
 int xb_db_schema_version(XbDb *db, const char *component);
 

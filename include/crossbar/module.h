@@ -14,13 +14,14 @@ G_BEGIN_DECLS
 typedef struct xb_module XbModule;
 
 typedef struct {
-	guint32 abi_version;          /* XB_MODULE_ABI_VERSION at build time */
-	const char *name;             /* "sip": the file is mod_sip.so, the section is <sip> */
-	const char *version;          /* the module's own version, shown by `modules` */
-	const char *description;      /* one line */
-	const char *const *requires;  /* NULL-terminated names of modules loaded first, or NULL */
-	const XbSettingDef *settings; /* the module's section, XB_SETTINGS_END-terminated, or NULL */
-	const char *const *elements;  /* free-form XML elements the module reads (NULL-terminated) */
+	guint32 abi_version;         /* XB_MODULE_ABI_VERSION at build time */
+	const char *name;            /* "sip": the file is mod_sip.so, the section is <sip> */
+	const char *version;         /* the module's own version, shown by `modules` */
+	const char *description;     /* one line */
+	const char *const *requires; /* NULL-terminated names of modules loaded first, or NULL */
+	const XbSettingDef
+	    *settings;               /* the module's section, XB_SETTINGS_END-terminated, or NULL */
+	const char *const *elements; /* free-form XML elements the module reads (NULL-terminated) */
 	/* Called once on the main loop after every required module has loaded. FALSE with
 	 * error set refuses the load; the module must then have released what it took. */
 	gboolean (*load)(XbModule *self, GError **error);
@@ -33,9 +34,9 @@ typedef struct {
 /* In the module's main file:
  *   XB_MODULE_DEFINE(.name = "example", .version = "1.0", .load = example_load);
  * The descriptor is the module's only symbol with default visibility. */
-#define XB_MODULE_DEFINE(...)                                                           \
-	__attribute__((visibility("default"))) const XbModuleDesc xb_module_descriptor = { \
-		.abi_version = XB_MODULE_ABI_VERSION, __VA_ARGS__}
+#define XB_MODULE_DEFINE(...)                                                                      \
+	__attribute__((visibility("default"))) const XbModuleDesc xb_module_descriptor = {         \
+	    .abi_version = XB_MODULE_ABI_VERSION, __VA_ARGS__}
 
 const char *xb_module_name(const XbModule *mod);
 /* A pointer the module may keep for its state across callbacks. */

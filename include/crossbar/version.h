@@ -3,5 +3,5 @@
  * public structure's layout or a public function's signature. */
 #pragma once
 
-#define XB_VERSION_STRING "0.1.0"
+#define XB_VERSION_STRING     "0.1.0"
 #define XB_MODULE_ABI_VERSION 1u

@@ -8,22 +8,21 @@
 #include "transport.h"
 
 static const XbSettingDef settings[] = {
-	{"listen", XB_SETTING_LISTEN, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060",
-	 "addresses to listen on: transport:address:port, comma-separated"},
-	{"domain", XB_SETTING_STRING, "", "the SIP domain of this PBX (default: the host's name)"},
-	{"t1", XB_SETTING_INT, "500", "RFC 3261 T1, the round-trip estimate (ms)", 50, 10000},
-	{"t2", XB_SETTING_INT, "4000", "RFC 3261 T2, the longest retransmit interval (ms)", 500,
-	 60000},
-	{"t4", XB_SETTING_INT, "5000", "RFC 3261 T4, how long the network holds a message (ms)",
-	 500, 60000},
-	{"tls_certificate", XB_SETTING_PATH, "", "PEM certificate chain for tls: listeners"},
-	{"tls_key", XB_SETTING_PATH, "", "PEM private key for tls: listeners"},
-	{"user_agent", XB_SETTING_STRING, "crossbar", "User-Agent and Server header value"},
-	{"max_message_size", XB_SETTING_INT, "65535", "largest SIP message accepted (bytes)", 1500,
-	 1048576},
-	{"tcp_idle_timeout", XB_SETTING_INT, "120", "close idle TCP/TLS connections after (s)", 5,
-	 86400},
-	XB_SETTINGS_END,
+    {"listen", XB_SETTING_LISTEN, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060",
+     "addresses to listen on: transport:address:port, comma-separated"},
+    {"domain", XB_SETTING_STRING, "", "the SIP domain of this PBX (default: the host's name)"},
+    {"t1", XB_SETTING_INT, "500", "RFC 3261 T1, the round-trip estimate (ms)", 50, 10000},
+    {"t2", XB_SETTING_INT, "4000", "RFC 3261 T2, the longest retransmit interval (ms)", 500, 60000},
+    {"t4", XB_SETTING_INT, "5000", "RFC 3261 T4, how long the network holds a message (ms)", 500,
+     60000},
+    {"tls_certificate", XB_SETTING_PATH, "", "PEM certificate chain for tls: listeners"},
+    {"tls_key", XB_SETTING_PATH, "", "PEM private key for tls: listeners"},
+    {"user_agent", XB_SETTING_STRING, "crossbar", "User-Agent and Server header value"},
+    {"max_message_size", XB_SETTING_INT, "65535", "largest SIP message accepted (bytes)", 1500,
+     1048576},
+    {"tcp_idle_timeout", XB_SETTING_INT, "120", "close idle TCP/TLS connections after (s)", 5,
+     86400},
+    XB_SETTINGS_END,
 };
 
 static gboolean sip_load(XbModule *self, GError **error)
@@ -45,5 +44,5 @@ static void sip_unload(XbModule *self)
 }
 
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
-		 .description = "SIP channel driver: transports, transactions, dialogs",
-		 .settings = settings, .load = sip_load, .unload = sip_unload);
+                 .description = "SIP channel driver: transports, transactions, dialogs",
+                 .settings = settings, .load = sip_load, .unload = sip_unload);

@@ -89,24 +89,23 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 
 	if (!ia) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "sip.listen: %s:%s:%u: the address must be a literal IP address",
-			    transport_name(a->transport), a->address, a->port);
+		            "sip.listen: %s:%s:%u: the address must be a literal IP address",
+		            transport_name(a->transport), a->address, a->port);
 		return FALSE;
 	}
-	if (a->transport == XB_TRANSPORT_TLS &&
-	    (!*xb_config_get_string("sip.tls_certificate") ||
-	     !*xb_config_get_string("sip.tls_key"))) {
+	if (a->transport == XB_TRANSPORT_TLS && (!*xb_config_get_string("sip.tls_certificate") ||
+	                                         !*xb_config_get_string("sip.tls_key"))) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "sip.listen: tls:%s:%u needs sip.tls_certificate and sip.tls_key",
-			    a->address, a->port);
+		            "sip.listen: tls:%s:%u needs sip.tls_certificate and sip.tls_key",
+		            a->address, a->port);
 		return FALSE;
 	}
 	sa = g_inet_socket_address_new(ia, a->port);
 	l = g_new0(Listener, 1);
 	l->addr = *a;
 	l->socket = g_socket_new(g_inet_address_get_family(ia),
-				 udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
-				 udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, &err);
+	                         udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
+	                         udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, &err);
 	if (!l->socket)
 		goto fail;
 	if (!g_socket_set_option(l->socket, SOL_SOCKET, SO_RCVBUF, SIP_RCVBUF, &err))
@@ -118,18 +117,18 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	g_socket_set_blocking(l->socket, FALSE);
 	l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
 	g_source_set_callback(l->source,
-			      udp ? (GSourceFunc)(void (*)(void))udp_read_cb
-				  : (GSourceFunc)(void (*)(void))tcp_accept_cb,
-			      tp, NULL);
+	                      udp ? (GSourceFunc)(void (*)(void))udp_read_cb
+	                          : (GSourceFunc)(void (*)(void))tcp_accept_cb,
+	                      tp, NULL);
 	g_source_attach(l->source, NULL);
 	g_ptr_array_add(tp->listeners, l);
 	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
-		  a->address, a->ipv6 ? "]" : "", a->port);
+	          a->address, a->ipv6 ? "]" : "", a->port);
 	return TRUE;
 fail:
 	g_set_error(error, G_IO_ERROR, err->code, "sip.listen: cannot listen on %s:%s%s%s:%u: %s",
-		    transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
-		    a->ipv6 ? "]" : "", a->port, err->message);
+	            transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
+	            a->ipv6 ? "]" : "", a->port, err->message);
 	listener_free(l);
 	return FALSE;
 }

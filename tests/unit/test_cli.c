@@ -19,14 +19,14 @@ static gboolean cmd_user_add(XbCliReply *r, int argc, char **argv, gpointer user
 		return FALSE;
 	}
 	xb_cli_reply_row(r, "ext", g_variant_new_string(argv[0]), "password_set",
-			 g_variant_new_boolean(TRUE), NULL);
+	                 g_variant_new_boolean(TRUE), NULL);
 	return TRUE;
 }
 
 static const XbCliCommand table[] = {
-	{"user", "", "users", cmd_user},
-	{"user add", "EXT --password P", "add a user", cmd_user_add},
-	XB_CLI_END,
+    {"user", "", "users", cmd_user},
+    {"user add", "EXT --password P", "add a user", cmd_user_add},
+    XB_CLI_END,
 };
 
 static GVariant *run(const char *line)

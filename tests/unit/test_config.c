@@ -9,12 +9,12 @@
 #define TEST_MODULES_DIR XB_BUILDDIR "/tests/unit/modules"
 
 static const XbSettingDef fake_defs[] = {
-	{"port", XB_SETTING_INT, "5060", "a port", 1, 65535},
-	{"enabled", XB_SETTING_BOOL, "no", "a switch"},
-	{"listen", XB_SETTING_LISTEN, "udp:127.0.0.1:5060", "addresses"},
-	{"names", XB_SETTING_LIST, "a,b", "words"},
-	{"mode", XB_SETTING_ENUM, "fast", "a choice", 0, 0, "fast|slow"},
-	XB_SETTINGS_END,
+    {"port", XB_SETTING_INT, "5060", "a port", 1, 65535},
+    {"enabled", XB_SETTING_BOOL, "no", "a switch"},
+    {"listen", XB_SETTING_LISTEN, "udp:127.0.0.1:5060", "addresses"},
+    {"names", XB_SETTING_LIST, "a,b", "words"},
+    {"mode", XB_SETTING_ENUM, "fast", "a choice", 0, 0, "fast|slow"},
+    XB_SETTINGS_END,
 };
 static const char *const fake_elements[] = {"directory", NULL};
 
@@ -78,20 +78,20 @@ static void test_defaults(Fixture *f, gconstpointer data)
 static void test_valid_file_and_overrides(Fixture *f, gconstpointer data)
 {
 	g_autofree char *file = xb_test_write(
-		f->dir, "ok.xml",
-		"<?xml version=\"1.0\"?>\n"
-		"<crossbar>\n"
-		"  <core>\n"
-		"    <param name=\"log_level\" value=\"debug\"/>\n"
-		"  </core>\n"
-		"  <media><param name=\"rtp_ports\" value=\"10000-10100\"/></media>\n"
-		"  <fake>\n"
-		"    <param name=\"port\" value=\"5070\"/>\n"
-		"    <param name=\"enabled\" value=\"yes\"/>\n"
-		"    <param name=\"listen\" value=\"udp:127.0.0.1:5070, tcp:[::1]:5071\"/>\n"
-		"  </fake>\n"
-		"  <directory><user id=\"1000\" password=\"x\"/></directory>\n"
-		"</crossbar>\n");
+	    f->dir, "ok.xml",
+	    "<?xml version=\"1.0\"?>\n"
+	    "<crossbar>\n"
+	    "  <core>\n"
+	    "    <param name=\"log_level\" value=\"debug\"/>\n"
+	    "  </core>\n"
+	    "  <media><param name=\"rtp_ports\" value=\"10000-10100\"/></media>\n"
+	    "  <fake>\n"
+	    "    <param name=\"port\" value=\"5070\"/>\n"
+	    "    <param name=\"enabled\" value=\"yes\"/>\n"
+	    "    <param name=\"listen\" value=\"udp:127.0.0.1:5070, tcp:[::1]:5071\"/>\n"
+	    "  </fake>\n"
+	    "  <directory><user id=\"1000\" password=\"x\"/></directory>\n"
+	    "</crossbar>\n");
 	char *sets[] = {"fake.port=5080", "core.log_level=info", NULL};
 	g_autoptr(GError) error = load(file, sets);
 
@@ -123,31 +123,37 @@ typedef struct {
 } BadFile;
 
 static const BadFile bad_files[] = {
-	{"not-well-formed", "<crossbar>\n<core>\n</crossbar>\n", XB_CONFIG_ERROR_MALFORMED, ":4:"},
-	{"not-xml", "hello\n", XB_CONFIG_ERROR_MALFORMED, "bad.xml:2:"},
-	{"wrong-root", "<pbx/>\n", XB_CONFIG_ERROR_MALFORMED, "schema"},
-	{"param-without-value", "<crossbar>\n<core>\n<param name=\"log_level\"/>\n</core>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_MALFORMED, ":4:"},
-	{"unknown-setting",
-	 "<crossbar>\n<core>\n<param name=\"log_levle\" value=\"debug\"/>\n</core>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_UNKNOWN, "bad.xml:4: unknown setting 'core.log_levle'"},
-	{"unknown-section", "<crossbar>\n<bogus>\n</bogus>\n</crossbar>\n", XB_CONFIG_ERROR_UNKNOWN,
-	 "bad.xml:3: unknown section 'bogus'"},
-	{"wrong-type",
-	 "<crossbar>\n<fake>\n\n<param name=\"port\" value=\"five\"/>\n</fake>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "bad.xml:5: fake.port: 'five' is not a whole number"},
-	{"out-of-range", "<crossbar>\n<fake><param name=\"port\" value=\"70000\"/></fake>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "bad.xml:3: fake.port: 70000 is out of range"},
-	{"bad-bool", "<crossbar>\n<fake><param name=\"enabled\" value=\"maybe\"/></fake>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "not a boolean"},
-	{"bad-enum", "<crossbar>\n<core><param name=\"log_level\" value=\"loud\"/></core>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "'loud' is not one of error|warning|notice|info|debug"},
-	{"bad-range", "<crossbar>\n<media><param name=\"rtp_ports\" value=\"30000-20000\"/></media>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "bad.xml:3: media.rtp_ports:"},
-	{"bad-listen", "<crossbar>\n<fake><param name=\"listen\" value=\"sctp:1.2.3.4:5\"/></fake>\n</crossbar>\n",
-	 XB_CONFIG_ERROR_VALUE, "unknown transport 'sctp'"},
-	{"unclaimed-element", "<crossbar>\n<gateways/>\n</crossbar>\n", XB_CONFIG_ERROR_UNKNOWN,
-	 "bad.xml:3: element <gateways> is not read by any loaded module"},
+    {"not-well-formed", "<crossbar>\n<core>\n</crossbar>\n", XB_CONFIG_ERROR_MALFORMED, ":4:"},
+    {"not-xml", "hello\n", XB_CONFIG_ERROR_MALFORMED, "bad.xml:2:"},
+    {"wrong-root", "<pbx/>\n", XB_CONFIG_ERROR_MALFORMED, "schema"},
+    {"param-without-value",
+     "<crossbar>\n<core>\n<param name=\"log_level\"/>\n</core>\n</crossbar>\n",
+     XB_CONFIG_ERROR_MALFORMED, ":4:"},
+    {"unknown-setting",
+     "<crossbar>\n<core>\n<param name=\"log_levle\" value=\"debug\"/>\n</core>\n</crossbar>\n",
+     XB_CONFIG_ERROR_UNKNOWN, "bad.xml:4: unknown setting 'core.log_levle'"},
+    {"unknown-section", "<crossbar>\n<bogus>\n</bogus>\n</crossbar>\n", XB_CONFIG_ERROR_UNKNOWN,
+     "bad.xml:3: unknown section 'bogus'"},
+    {"wrong-type",
+     "<crossbar>\n<fake>\n\n<param name=\"port\" value=\"five\"/>\n</fake>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "bad.xml:5: fake.port: 'five' is not a whole number"},
+    {"out-of-range",
+     "<crossbar>\n<fake><param name=\"port\" value=\"70000\"/></fake>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "bad.xml:3: fake.port: 70000 is out of range"},
+    {"bad-bool",
+     "<crossbar>\n<fake><param name=\"enabled\" value=\"maybe\"/></fake>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "not a boolean"},
+    {"bad-enum",
+     "<crossbar>\n<core><param name=\"log_level\" value=\"loud\"/></core>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "'loud' is not one of error|warning|notice|info|debug"},
+    {"bad-range",
+     "<crossbar>\n<media><param name=\"rtp_ports\" value=\"30000-20000\"/></media>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "bad.xml:3: media.rtp_ports:"},
+    {"bad-listen",
+     "<crossbar>\n<fake><param name=\"listen\" value=\"sctp:1.2.3.4:5\"/></fake>\n</crossbar>\n",
+     XB_CONFIG_ERROR_VALUE, "unknown transport 'sctp'"},
+    {"unclaimed-element", "<crossbar>\n<gateways/>\n</crossbar>\n", XB_CONFIG_ERROR_UNKNOWN,
+     "bad.xml:3: element <gateways> is not read by any loaded module"},
 };
 
 static void test_bad_file(Fixture *f, gconstpointer data)
@@ -161,7 +167,7 @@ static void test_bad_file(Fixture *f, gconstpointer data)
 	if (!strstr(error->message, bad->expect))
 		g_error("'%s' does not contain '%s'", error->message, bad->expect);
 	g_assert_null(strchr(error->message, '\n')); /* one line */
-	g_assert_null(xb_config_file()); /* nothing was installed */
+	g_assert_null(xb_config_file());             /* nothing was installed */
 }
 
 static void test_missing_file(Fixture *f, gconstpointer data)
@@ -180,11 +186,11 @@ static void test_override_errors(Fixture *f, gconstpointer data)
 		int code;
 		const char *expect;
 	} cases[] = {
-		{"noequals", XB_CONFIG_ERROR_VALUE, "--set noequals: expected SECTION.NAME=VALUE"},
-		{"nosection=1", XB_CONFIG_ERROR_VALUE, "expected SECTION.NAME=VALUE"},
-		{"core.unknown=1", XB_CONFIG_ERROR_UNKNOWN, "--set: unknown setting 'core.unknown'"},
-		{"fake.port=-1", XB_CONFIG_ERROR_VALUE, "--set: fake.port: -1 is out of range"},
-		{"nosuch.thing=1", XB_CONFIG_ERROR_UNKNOWN, "--set: unknown section 'nosuch'"},
+	    {"noequals", XB_CONFIG_ERROR_VALUE, "--set noequals: expected SECTION.NAME=VALUE"},
+	    {"nosection=1", XB_CONFIG_ERROR_VALUE, "expected SECTION.NAME=VALUE"},
+	    {"core.unknown=1", XB_CONFIG_ERROR_UNKNOWN, "--set: unknown setting 'core.unknown'"},
+	    {"fake.port=-1", XB_CONFIG_ERROR_VALUE, "--set: fake.port: -1 is out of range"},
+	    {"nosuch.thing=1", XB_CONFIG_ERROR_UNKNOWN, "--set: unknown section 'nosuch'"},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -212,10 +218,10 @@ static void test_module_not_configured(Fixture *f, gconstpointer data)
 static void test_listen_parse(Fixture *f, gconstpointer data)
 {
 	const char *good[] = {"udp:127.0.0.1:5060", "tcp:[::1]:5060,udp:0.0.0.0:1",
-			      "TLS:[2001:db8::1]:5061", ""};
-	const char *bad[] = {"udp:127.0.0.1",     "udp:127.0.0.1:0", "udp:127.0.0.1:65536",
-			     "udp:::1:5060",      "udp:[::1]5060",   "udp:[zz]:5060",
-			     "http:1.2.3.4:80",   "udp:1.2.3.4:x",   "nocolon"};
+	                      "TLS:[2001:db8::1]:5061", ""};
+	const char *bad[] = {"udp:127.0.0.1",   "udp:127.0.0.1:0", "udp:127.0.0.1:65536",
+	                     "udp:::1:5060",    "udp:[::1]5060",   "udp:[zz]:5060",
+	                     "http:1.2.3.4:80", "udp:1.2.3.4:x",   "nocolon"};
 
 	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
 		g_autoptr(GError) error = NULL;
@@ -236,7 +242,7 @@ int main(int argc, char **argv)
 	xb_test_init(&argc, &argv);
 	g_test_add("/config/defaults", Fixture, NULL, setup, test_defaults, teardown);
 	g_test_add("/config/valid-file-and-overrides", Fixture, NULL, setup,
-		   test_valid_file_and_overrides, teardown);
+	           test_valid_file_and_overrides, teardown);
 	for (guint i = 0; i < G_N_ELEMENTS(bad_files); i++) {
 		g_autofree char *path = g_strdup_printf("/config/bad-file/%s", bad_files[i].name);
 		g_test_add(path, Fixture, &bad_files[i], setup, test_bad_file, teardown);
@@ -244,7 +250,7 @@ int main(int argc, char **argv)
 	g_test_add("/config/missing-file", Fixture, NULL, setup, test_missing_file, teardown);
 	g_test_add("/config/override-errors", Fixture, NULL, setup, test_override_errors, teardown);
 	g_test_add("/config/module-not-configured", Fixture, NULL, setup,
-		   test_module_not_configured, teardown);
+	           test_module_not_configured, teardown);
 	g_test_add("/config/listen-parse", Fixture, NULL, setup, test_listen_parse, teardown);
 	return g_test_run();
 }

@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 static const XbMigration v1_v2[] = {
-	{1, "CREATE TABLE users (ext TEXT PRIMARY KEY, name TEXT);"},
-	{2, "ALTER TABLE users ADD COLUMN pin TEXT; CREATE INDEX users_name ON users(name);"},
+    {1, "CREATE TABLE users (ext TEXT PRIMARY KEY, name TEXT);"},
+    {2, "ALTER TABLE users ADD COLUMN pin TEXT; CREATE INDEX users_name ON users(name);"},
 };
 
 static const XbMigration v1_v3[] = {
-	{1, "CREATE TABLE users (ext TEXT PRIMARY KEY, name TEXT);"},
-	{2, "ALTER TABLE users ADD COLUMN pin TEXT; CREATE INDEX users_name ON users(name);"},
-	{3, "INSERT INTO users(ext, name) VALUES ('1000', 'Alice');"},
+    {1, "CREATE TABLE users (ext TEXT PRIMARY KEY, name TEXT);"},
+    {2, "ALTER TABLE users ADD COLUMN pin TEXT; CREATE INDEX users_name ON users(name);"},
+    {3, "INSERT INTO users(ext, name) VALUES ('1000', 'Alice');"},
 };
 
 static void test_migrations_and_reopen(void)
@@ -34,7 +34,7 @@ static void test_migrations_and_reopen(void)
 	/* Running the same migrations again changes nothing. */
 	g_assert_true(xb_db_migrate(db, "users", v1_v2, 2, &error));
 	g_assert_true(xb_db_run(db, &error, "INSERT INTO users(ext, name, pin) VALUES (?1, ?2, ?3)",
-				"1001", "Bob", "1234", NULL));
+	                        "1001", "Bob", "1234", NULL));
 	g_assert_no_error(error);
 	xb_db_close(db);
 
@@ -66,8 +66,8 @@ static void test_failed_migration_rolls_back(void)
 	g_autofree char *path = g_build_filename(dir, "crossbar.db", NULL);
 	g_autoptr(GError) error = NULL;
 	static const XbMigration broken[] = {
-		{1, "CREATE TABLE t (a INTEGER);"},
-		{2, "CREATE TABLE u (b INTEGER); INSERT INTO nosuch VALUES (1);"},
+	    {1, "CREATE TABLE t (a INTEGER);"},
+	    {2, "CREATE TABLE u (b INTEGER); INSERT INTO nosuch VALUES (1);"},
 	};
 	XbDb *db = xb_db_open(path, &error);
 
@@ -99,8 +99,8 @@ static void test_corrupt_file(void)
 {
 	g_autofree char *dir = xb_test_tmpdir();
 	g_autofree char *path = xb_test_write(dir, "crossbar.db",
-					      "this is not a database, it is a text file that "
-					      "someone put here by mistake.................\n");
+	                                      "this is not a database, it is a text file that "
+	                                      "someone put here by mistake.................\n");
 	g_autoptr(GError) error = NULL;
 
 	g_assert_null(xb_db_open(path, &error));

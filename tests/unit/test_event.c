@@ -36,8 +36,8 @@ static void test_typed_delivery_in_order(void)
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_cmpstr(seen->str, ==,
-			"a:registration('1000', 1) all:registration('1000', 1) "
-			"a:registration('1001', 0) all:registration('1001', 0) ");
+	                "a:registration('1000', 1) all:registration('1000', 1) "
+	                "a:registration('1001', 0) all:registration('1001', 0) ");
 	g_string_free(seen, TRUE);
 	xb_event_shutdown();
 }

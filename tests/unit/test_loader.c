@@ -17,7 +17,7 @@ static void record_cb(const char *type, GVariant *payload, gpointer user_data)
 
 	g_variant_get(payload, "(&s)", &name);
 	g_string_append_printf(events, "%s:%s ", strcmp(type, XB_EVENT_MODULE_LOADED) ? "-" : "+",
-			       name);
+	                       name);
 }
 
 static void setup(void)

@@ -10,7 +10,7 @@ static GString *fired;
 static void mark_cb(XbTimer *t, gpointer user_data)
 {
 	g_string_append_printf(fired, "%s@%" G_GINT64_FORMAT " ", (const char *)user_data,
-			       xb_clock_now());
+	                       xb_clock_now());
 }
 
 static void test_order_and_cancel(void)

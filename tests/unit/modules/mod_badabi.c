@@ -7,4 +7,4 @@ static gboolean load(XbModule *self, GError **error)
 }
 
 __attribute__((visibility("default"))) const XbModuleDesc xb_module_descriptor = {
-	.abi_version = XB_MODULE_ABI_VERSION + 98, .name = "badabi", .load = load};
+    .abi_version = XB_MODULE_ABI_VERSION + 98, .name = "badabi", .load = load};

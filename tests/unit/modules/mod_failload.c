@@ -3,7 +3,8 @@
 
 static gboolean load(XbModule *self, GError **error)
 {
-	g_set_error_literal(error, g_quark_from_static_string("test"), 1, "device /dev/nothing not found");
+	g_set_error_literal(error, g_quark_from_static_string("test"), 1,
+	                    "device /dev/nothing not found");
 	return FALSE;
 }
 

@@ -31,8 +31,8 @@ static int app_good(XbChannel *ch, const char *data, gpointer user_data)
 static const XbApp apps[] = {{"good", "DATA", "test application", app_good}, XB_APPS_END};
 
 static const XbSettingDef settings[] = {
-	{"level", XB_SETTING_INT, "3", "a number", 1, 9},
-	XB_SETTINGS_END,
+    {"level", XB_SETTING_INT, "3", "a number", 1, 9},
+    XB_SETTINGS_END,
 };
 
 static gboolean good_load(XbModule *self, GError **error)
@@ -44,4 +44,4 @@ static gboolean good_load(XbModule *self, GError **error)
 }
 
 XB_MODULE_DEFINE(.name = "good", .version = "1.0", .description = "test module",
-		 .settings = settings, .load = good_load);
+                 .settings = settings, .load = good_load);

@@ -11,7 +11,8 @@ static gboolean load(XbModule *self, GError **error)
 	const GoodApi *api = xb_api_get("good");
 
 	if (!api || api->version != 1 || api->answer() != 42) {
-		g_set_error_literal(error, g_quark_from_static_string("test"), 1, "API good missing");
+		g_set_error_literal(error, g_quark_from_static_string("test"), 1,
+		                    "API good missing");
 		return FALSE;
 	}
 	return TRUE;
