@@ -47,7 +47,7 @@ static XbSettingDef core_defs[] = {
     {"control_socket", XB_SETTING_PATH, "",
      "control socket path (default: DATA_DIR/crossbar.sock)"},
     {"modules_dir", XB_SETTING_PATH, NULL, "folder the modules are loaded from"},
-    {"modules", XB_SETTING_LIST, "sip", "modules to load, in any order"},
+    {"modules", XB_SETTING_LIST, "sip,registrar", "modules to load, in any order"},
     {"optional_modules", XB_SETTING_LIST, "",
      "modules whose failure to load is logged instead of fatal"},
     {"log_level", XB_SETTING_ENUM, "notice", "least important level logged", 0, 0,
@@ -659,6 +659,11 @@ static const char *get_checked(const char *key, XbSettingType type)
 		return NULL;
 	}
 	return xb_config_lookup(current, key);
+}
+
+gboolean xb_config_has(const char *key)
+{
+	return def_find(key, NULL) != NULL;
 }
 
 const char *xb_config_get_string(const char *key)

@@ -54,6 +54,9 @@ typedef enum {
 	XB_CONFIG_ERROR_NOT_LOADED, /* a setting of a module that is not configured */
 } XbConfigError;
 
+/* Is `key` a declared setting (its section's module is loaded)? */
+gboolean xb_config_has(const char *key);
+
 /* Getters take the full key "section.name". Asking for a key nobody declared is a
  * programming error (g_critical) and returns the type's zero. */
 const char *xb_config_get_string(const char *key);

@@ -12,3 +12,4 @@
 #include <crossbar/cli.h>
 #include <crossbar/channel.h>
 #include <crossbar/app.h>
+#include <crossbar/directory.h>

@@ -13,7 +13,7 @@ TMP=$(mktemp -d /tmp/crossbar-it-XXXXXX)
 PIDS=()
 
 cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null; done
 	if [ "$TAP_FAILED" -eq 0 ]; then rm -rf "$TMP"; else echo "# kept $TMP for inspection"; fi
 }
 trap cleanup EXIT

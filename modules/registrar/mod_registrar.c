@@ -1,0 +1,246 @@
+/* mod_registrar.c: the directory of users and (as mod_sip's UA core lands) the registrar
+ * and location service. This file holds the module's life cycle, its settings, the seeding
+ * of users from <directory> and the demo users of a first start, and publishes the
+ * directory's API table. The `user` commands are in directory_cli.c. */
+#include "directory.h"
+#include "registrar.h"
+
+#include <string.h>
+
+static const XbSettingDef settings[] = {
+    {"realm", XB_SETTING_STRING, "",
+     "digest realm of the directory (default: sip.domain, else the host name)"},
+    {"demo_users", XB_SETTING_BOOL, "yes",
+     "create users 1000-1004 with random passwords when the directory starts empty"},
+    {"default_max_contacts", XB_SETTING_INT, "3", "contacts a user may register at once", 1, 100},
+    XB_SETTINGS_END,
+};
+
+static const char *const elements[] = {"directory", NULL};
+
+static Registrar *the_registrar; /* for the API table's plain functions */
+
+const char *registrar_realm(Registrar *reg)
+{
+	return reg->realm;
+}
+
+static char *realm_from_config(void)
+{
+	const char *r = xb_config_get_string("registrar.realm");
+
+	if (*r)
+		return g_strdup(r);
+	if (xb_config_has("sip.domain") && *xb_config_get_string("sip.domain"))
+		return g_strdup(xb_config_get_string("sip.domain"));
+	return g_strdup(g_get_host_name());
+}
+
+static const char *attr(xmlNode *node, const char *name, char **hold)
+{
+	g_free(*hold);
+	*hold = (char *)xmlGetProp(node, BAD_CAST name);
+	return *hold;
+}
+
+/* Users of <directory> are put into the store with source "config"; users that an earlier
+ * file put there and this one no longer lists are removed. Users made with crossbar-cli are
+ * left alone unless the file names them, in which case the file wins. */
+static gboolean seed_from_config(Registrar *reg, GError **error)
+{
+	const xmlNode *dir = xb_config_get_node("directory");
+	g_autoptr(GHashTable) listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (const xmlNode *n = dir ? dir->children : NULL; n; n = n->next) {
+		g_autofree char *hold = NULL;
+		g_autoptr(GError) err = NULL;
+		xmlNode *node = (xmlNode *)n;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		g_autofree char *ext = (char *)xmlGetProp(node, BAD_CAST "id");
+		DirUser *old = reg->store->get(reg->store, ext, &err);
+		if (err) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+		g_autoptr(XbDirUser) u = old ? old : g_new0(DirUser, 1);
+		if (!old) {
+			u->ext = g_strdup(ext);
+			u->context = g_strdup("default");
+			u->max_contacts = (int)xb_config_get_int("registrar.default_max_contacts");
+			dir_user_set_pin(u, NULL);
+			dir_user_set_turn_password(u, "", NULL);
+		}
+		const char *password = attr(node, "password", &hold);
+		if (password && *password) {
+			dir_user_set_password(u, reg->realm, password);
+		} else if (!old) {
+			g_warning("directory: user %s (line %ld) has no password; not added", ext,
+			          xmlGetLineNo(node));
+			continue;
+		}
+#define COPY_ATTR(field, name)                                                                     \
+	if (attr(node, name, &hold)) {                                                             \
+		g_free(u->field);                                                                  \
+		u->field = g_strdup(hold);                                                         \
+	}
+		COPY_ATTR(name, "name");
+		COPY_ATTR(context, "context");
+		COPY_ATTR(caller_id, "caller_id");
+		COPY_ATTR(email, "email");
+#undef COPY_ATTR
+		if (attr(node, "pin", &hold))
+			dir_user_set_pin(u, hold);
+		if (attr(node, "max_contacts", &hold))
+			u->max_contacts = (int)g_ascii_strtoll(hold, NULL, 10);
+		if (attr(node, "turn_password", &hold))
+			dir_user_set_turn_password(u, registrar_turn_realm(), hold);
+		g_free(u->source);
+		u->source = g_strdup("config");
+		if (!reg->store->put(reg->store, u, error))
+			return FALSE;
+		g_hash_table_add(listed, g_strdup(ext));
+	}
+
+	g_autoptr(GPtrArray) all = reg->store->list(reg->store, error);
+	if (!all)
+		return FALSE;
+	for (guint i = 0; i < all->len; i++) {
+		DirUser *u = all->pdata[i];
+		if (strcmp(u->source, "config") == 0 && !g_hash_table_contains(listed, u->ext)) {
+			if (!reg->store->del(reg->store, u->ext, NULL, error))
+				return FALSE;
+			g_message("directory: user %s removed (no longer in <directory>)", u->ext);
+		}
+	}
+	return TRUE;
+}
+
+/* A first start with an empty directory gets a few users to try the PBX with. Their
+ * passwords are random and shown once, here; only their digests are kept. */
+static gboolean seed_demo_users(Registrar *reg, GError **error)
+{
+	g_autoptr(GPtrArray) all = reg->store->list(reg->store, error);
+
+	if (!all)
+		return FALSE;
+	if (all->len > 0 || xb_config_get_node("directory") ||
+	    !xb_config_get_bool("registrar.demo_users"))
+		return TRUE;
+	for (int i = 0; i < 5; i++) {
+		g_autoptr(XbDirUser) u = g_new0(DirUser, 1);
+		g_autofree char *password = dir_password_random(12);
+		g_autofree char *pin = g_strdup_printf("%04u", g_random_int_range(0, 10000));
+
+		u->ext = g_strdup_printf("%d", 1000 + i);
+		u->name = g_strdup_printf("Demo %d", 1000 + i);
+		u->context = g_strdup("default");
+		u->caller_id = g_strdup(u->ext);
+		u->email = g_strdup("");
+		u->source = g_strdup("cli");
+		u->max_contacts = (int)xb_config_get_int("registrar.default_max_contacts");
+		dir_user_set_password(u, reg->realm, password);
+		dir_user_set_pin(u, pin);
+		dir_user_set_turn_password(u, "", NULL);
+		if (!reg->store->put(reg->store, u, error))
+			return FALSE;
+		g_message("demo user %s: password %s, voicemail PIN %s (shown once)", u->ext,
+		          password, pin);
+	}
+	g_message("demo users created for realm '%s'; manage them with crossbar-cli user ...",
+	          reg->realm);
+	return TRUE;
+}
+
+static void warn_realm_mismatch(Registrar *reg)
+{
+	g_autoptr(GPtrArray) all = reg->store->list(reg->store, NULL);
+
+	for (guint i = 0; all && i < all->len; i++) {
+		DirUser *u = all->pdata[i];
+		if (strcmp(u->realm, reg->realm) != 0)
+			g_warning(
+			    "directory: user %s's digest is for realm '%s', not '%s': set its "
+			    "password again",
+			    u->ext, u->realm, reg->realm);
+	}
+}
+
+static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	Registrar *reg = user_data;
+	g_autoptr(GError) error = NULL;
+
+	g_free(reg->realm);
+	reg->realm = realm_from_config();
+	if (!seed_from_config(reg, &error))
+		g_warning("directory: reseeding from the configuration failed: %s", error->message);
+}
+
+/* ---- the API table ---- */
+
+static XbDirUser *api_lookup(const char *ext)
+{
+	return the_registrar ? the_registrar->store->get(the_registrar->store, ext, NULL) : NULL;
+}
+
+static const char *api_realm(void)
+{
+	return the_registrar ? the_registrar->realm : "";
+}
+
+static const XbDirectoryApi directory_api = {
+    .version = XB_DIRECTORY_API_VERSION,
+    .lookup = api_lookup,
+    .free_user = dir_user_free,
+    .realm = api_realm,
+    .check_pin = dir_user_check_pin,
+};
+
+const char *registrar_turn_realm(void)
+{
+	if (xb_config_has("turn.realm"))
+		return xb_config_get_string("turn.realm");
+	return api_realm();
+}
+
+static gboolean registrar_load(XbModule *self, GError **error)
+{
+	Registrar *reg = g_new0(Registrar, 1);
+
+	reg->module = self;
+	reg->realm = realm_from_config();
+	reg->store = dir_store_sqlite_new(xb_core_db(), error);
+	if (!reg->store || !seed_from_config(reg, error) || !seed_demo_users(reg, error)) {
+		if (reg->store)
+			reg->store->free(reg->store);
+		g_free(reg->realm);
+		g_free(reg);
+		return FALSE;
+	}
+	warn_realm_mismatch(reg);
+	the_registrar = reg;
+	xb_module_set_data(self, reg);
+	directory_cli_register(reg);
+	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, reg);
+	xb_api_publish(self, XB_DIRECTORY_API, &directory_api);
+	return TRUE;
+}
+
+static void registrar_unload(XbModule *self)
+{
+	Registrar *reg = xb_module_get_data(self);
+
+	the_registrar = NULL;
+	reg->store->free(reg->store);
+	g_free(reg->realm);
+	g_free(reg);
+}
+
+static const char *const requires[] = {"sip", NULL};
+
+XB_MODULE_DEFINE(.name = "registrar", .version = XB_VERSION_STRING,
+                 .description = "directory of users, registrar and location service",
+                 .requires = requires, .settings = settings, .elements = elements,
+                 .load = registrar_load, .unload = registrar_unload);
