@@ -13,3 +13,4 @@
 #include <crossbar/channel.h>
 #include <crossbar/app.h>
 #include <crossbar/directory.h>
+#include <crossbar/location.h>

@@ -1,0 +1,97 @@
+/* transaction.h: mod_sip's transaction layer (RFC 3261 §17, with RFC 6026's Accepted states
+ * and RFC 4320/4321's rules for non-INVITE). It sits between the transport, which hands it
+ * parsed messages and sends its bytes, and the UA core (the TU), which it tells about new
+ * requests and responses. It owns retransmissions and Timers A-M; it never builds a
+ * response on its own except 100 Trying for INVITE and 200 for a matched CANCEL. */
+#pragma once
+
+#include <crossbar/crossbar.h>
+#include <sys/socket.h>
+
+#include "msg.h"
+
+typedef struct sip_txl SipTxLayer;
+typedef struct sip_tx SipTx;
+
+/* Where a message came from or goes to. For TCP/TLS, conn_id names the connection it came
+ * on (responses go back on it, §18.2.2); 0 lets the transport pick or open one. */
+typedef struct {
+	XbTransport transport;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	guint64 conn_id;
+} SipPeer;
+
+static inline gboolean sip_peer_reliable(const SipPeer *p)
+{
+	return p->transport != XB_TRANSPORT_UDP;
+}
+
+/* What the layer needs from the transport and the TU. ctx is given back to each. */
+typedef struct {
+	/* Send one complete message; 0 or a negative errno (a transport error, §17.1.4). */
+	int (*send)(void *ctx, const SipPeer *to, const char *buf, size_t len);
+	/* A request that starts a new server transaction (INVITE, non-INVITE, CANCEL that
+	 * matched no INVITE). The TU must respond with sip_tx_respond() sooner or later; it may
+	 * keep tx with sip_tx_ref(). */
+	void (*request)(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from);
+	/* A message no transaction takes: an ACK for a 2xx (§17.2.1: it goes to the TU), or a
+	 * 2xx retransmission for a client INVITE transaction that already ended. */
+	void (*stray)(void *ctx, const struct sip_msg *msg, const SipPeer *from);
+} SipTxLayerOps;
+
+typedef struct {
+	gint64 t1, t2, t4; /* ms: 500, 4000, 5000 by default */
+} SipTimers;
+
+SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx);
+void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers);
+/* Ends every transaction without telling anyone (module unload). */
+void sip_txl_free(SipTxLayer *txl);
+/* A parsed, validated message from the transport. The layer takes ownership of msg. */
+void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
+/* How many transactions are alive (for tests and `sip status`). */
+guint sip_txl_count(const SipTxLayer *txl);
+
+/* ---- transactions, both sides ---- */
+
+SipTx *sip_tx_ref(SipTx *tx);
+void sip_tx_unref(SipTx *tx);
+/* "Trying", "Proceeding", "Completed", "Confirmed", "Accepted", "Terminated", "Calling". */
+const char *sip_tx_state_name(const SipTx *tx);
+gboolean sip_tx_is_terminated(const SipTx *tx);
+/* The request that created the transaction (server: received; client: sent). */
+const struct sip_msg *sip_tx_request(const SipTx *tx);
+const SipPeer *sip_tx_peer(const SipTx *tx);
+
+/* ---- server transactions (§17.2) ---- */
+
+/* Send a complete response (built by the TU, e.g. with sip_msg_reply) and drive the state
+ * machine: 1xx → Proceeding; 2xx to INVITE → Accepted (RFC 6026; the TU retransmits the
+ * 2xx itself until the ACK, §13.3.1.4); 300-699 → Completed with Timer G/H (INVITE) or J
+ * (non-INVITE). Returns 0, -EINVAL if no longer allowed (a final response was sent), or
+ * the transport's error. */
+int sip_tx_respond(SipTx *tx, unsigned status, const char *buf, size_t len);
+/* Told once when a CANCEL matched this INVITE server transaction (§9.2): the layer has
+ * already answered the CANCEL with 200; the TU answers the INVITE with 487 if it has not
+ * sent a final response yet. */
+typedef void (*SipTxCancelFunc)(SipTx *tx, void *user_data);
+void sip_tx_set_cancel_cb(SipTx *tx, SipTxCancelFunc func, void *user_data);
+
+/* ---- client transactions (§17.1) ---- */
+
+/* Told of each response (1xx, and the final one; for INVITE also each 2xx retransmission
+ * in the Accepted state), or of a failure with resp == NULL and error set: -ETIMEDOUT
+ * (Timer B/F), or the transport's error. After the final call the transaction no longer
+ * calls back. */
+typedef void (*SipTxResponseFunc)(SipTx *tx, const struct sip_msg *resp, int error,
+				  void *user_data);
+
+/* Send a request as a new client transaction. buf is the complete request, with the top
+ * Via's branch already unique (sip_branch_new). The layer sends it, retransmits it over
+ * UDP (Timer A/E) and, for a non-2xx final response to INVITE, builds and sends the ACK
+ * (§17.1.1.3). Returns a reference the caller owns, or NULL if the first send failed. */
+SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *to,
+			 SipTxResponseFunc func, void *user_data);
+/* A fresh branch parameter: "z9hG4bK" + random. g_free it. */
+char *sip_branch_new(void);
