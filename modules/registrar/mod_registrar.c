@@ -3,6 +3,7 @@
  * of users from <directory> and the demo users of a first start, and publishes the
  * directory's API table. The `user` commands are in directory_cli.c. */
 #include "directory.h"
+#include "register.h"
 #include "registrar.h"
 
 #include <string.h>
@@ -13,6 +14,20 @@ static const XbSettingDef settings[] = {
     {"demo_users", XB_SETTING_BOOL, "yes",
      "create users 1000-1004 with random passwords when the directory starts empty"},
     {"default_max_contacts", XB_SETTING_INT, "3", "contacts a user may register at once", 1, 100},
+    {"min_expires", XB_SETTING_INT, "60", "shortest registration accepted (s); shorter: 423", 1,
+     86400},
+    {"max_expires", XB_SETTING_INT, "3600", "longest registration granted (s)", 1, 604800},
+    {"default_expires", XB_SETTING_INT, "3600", "registration time when none is asked (s)", 1,
+     604800},
+    {"nonce_ttl", XB_SETTING_INT, "300", "seconds a digest nonce stays fresh", 1, 86400},
+    {"ban_failures", XB_SETTING_INT, "10",
+     "failed authentications from one address that start a ban (0: never)", 0, 100000},
+    {"ban_window", XB_SETTING_INT, "60", "seconds in which those failures count", 1, 86400},
+    {"ban_time", XB_SETTING_INT, "600", "seconds a banned address is refused", 1, 604800},
+    {"digest_algorithms", XB_SETTING_ENUM, "MD5,SHA-256",
+     "digest challenges, in the order offered; many phones (and baresip 1.0, SIPp 3.6) fail "
+     "on a first challenge they cannot compute, so MD5 leads by default",
+     0, 0, "MD5,SHA-256|SHA-256,MD5|SHA-256|MD5"},
     XB_SETTINGS_END,
 };
 
@@ -167,10 +182,31 @@ static void warn_realm_mismatch(Registrar *reg)
 	}
 }
 
+static void read_config(Registrar *reg, AuthConfig *acfg)
+{
+	reg->cfg.min_expires = (guint32)xb_config_get_int("registrar.min_expires");
+	reg->cfg.max_expires = (guint32)xb_config_get_int("registrar.max_expires");
+	reg->cfg.default_expires = (guint32)xb_config_get_int("registrar.default_expires");
+	reg->cfg.ban_failures = (guint)xb_config_get_int("registrar.ban_failures");
+	reg->cfg.ban_time_s = xb_config_get_int("registrar.ban_time");
+	acfg->nonce_ttl_s = xb_config_get_int("registrar.nonce_ttl");
+	acfg->ban_failures = reg->cfg.ban_failures;
+	acfg->ban_window_s = xb_config_get_int("registrar.ban_window");
+	acfg->ban_time_s = reg->cfg.ban_time_s;
+	const char *algs = xb_config_get_string("registrar.digest_algorithms");
+	acfg->offer_md5 = strstr(algs, "MD5") != NULL;
+	acfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;
+	acfg->md5_first = g_str_has_prefix(algs, "MD5");
+}
+
 static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 {
 	Registrar *reg = user_data;
 	g_autoptr(GError) error = NULL;
+	AuthConfig acfg;
+
+	read_config(reg, &acfg);
+	auth_configure(reg->auth, &acfg);
 
 	g_free(reg->realm);
 	reg->realm = realm_from_config();
@@ -190,6 +226,42 @@ static const char *api_realm(void)
 	return the_registrar ? the_registrar->realm : "";
 }
 
+static void contact_free(gpointer data)
+{
+	XbContact *c = data;
+
+	g_free(c->contact);
+	g_free(c->path);
+	g_free(c->source);
+	g_free(c);
+}
+
+static GPtrArray *api_locate(const char *ext)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(contact_free);
+	g_autoptr(GPtrArray) all =
+	    the_registrar ? location_bindings(the_registrar->location, ext, NULL) : NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	for (guint i = 0; all && i < all->len; i++) {
+		Binding *b = all->pdata[i];
+		XbContact *c = g_new0(XbContact, 1);
+		c->contact = g_strdup(b->contact);
+		c->path = g_strdup(b->path);
+		c->source = g_strdup(b->source);
+		c->conn_id = b->conn_id;
+		c->expires_in = MAX(b->expires_at - now, 0);
+		c->q = b->q;
+		g_ptr_array_add(out, c);
+	}
+	return out;
+}
+
+static const XbLocationApi location_api = {
+    .version = XB_LOCATION_API_VERSION,
+    .lookup = api_locate,
+};
+
 static const XbDirectoryApi directory_api = {
     .version = XB_DIRECTORY_API_VERSION,
     .lookup = api_lookup,
@@ -205,37 +277,63 @@ const char *registrar_turn_realm(void)
 	return api_realm();
 }
 
+static void registrar_free(Registrar *reg)
+{
+	if (reg->store)
+		reg->store->free(reg->store);
+	location_free(reg->location);
+	auth_free(reg->auth);
+	g_free(reg->realm);
+	g_free(reg);
+}
+
 static gboolean registrar_load(XbModule *self, GError **error)
 {
 	Registrar *reg = g_new0(Registrar, 1);
+	AuthConfig acfg;
 
 	reg->module = self;
 	reg->realm = realm_from_config();
+	reg->sip = xb_api_get(SIP_API_NAME);
+	if (!reg->sip || reg->sip->version != SIP_API_VERSION) {
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		            "mod_sip's API (version %d) is missing", SIP_API_VERSION);
+		registrar_free(reg);
+		return FALSE;
+	}
+	read_config(reg, &acfg);
+	reg->auth = auth_new(&acfg);
 	reg->store = dir_store_sqlite_new(xb_core_db(), error);
 	if (!reg->store || !seed_from_config(reg, error) || !seed_demo_users(reg, error)) {
-		if (reg->store)
-			reg->store->free(reg->store);
-		g_free(reg->realm);
-		g_free(reg);
+		registrar_free(reg);
+		return FALSE;
+	}
+	reg->location = location_new(self, xb_core_db(), error);
+	if (!reg->location) {
+		registrar_free(reg);
+		return FALSE;
+	}
+	if (!reg->sip->method_register(self, "REGISTER", registrar_register_cb, reg)) {
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		            "another module already handles REGISTER");
+		registrar_free(reg);
 		return FALSE;
 	}
 	warn_realm_mismatch(reg);
 	the_registrar = reg;
 	xb_module_set_data(self, reg);
 	directory_cli_register(reg);
+	location_cli_register(reg);
 	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, reg);
 	xb_api_publish(self, XB_DIRECTORY_API, &directory_api);
+	xb_api_publish(self, XB_LOCATION_API, &location_api);
 	return TRUE;
 }
 
 static void registrar_unload(XbModule *self)
 {
-	Registrar *reg = xb_module_get_data(self);
-
 	the_registrar = NULL;
-	reg->store->free(reg->store);
-	g_free(reg->realm);
-	g_free(reg);
+	registrar_free(xb_module_get_data(self));
 }
 
 static const char *const requires[] = {"sip", NULL};

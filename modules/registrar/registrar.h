@@ -5,13 +5,28 @@
 
 #include <libxml/tree.h>
 
+#include "../sip/sip_api.h"
+#include "auth.h"
+#include "location.h"
+
+typedef struct {
+	guint32 min_expires, max_expires, default_expires;
+	gint64 ban_time_s;
+	guint ban_failures;
+} RegistrarConfig;
+
 typedef struct {
 	XbModule *module;
 	DirStore *store;
 	char *realm; /* digest realm of the directory */
+	const SipApi *sip;
+	Auth *auth;
+	Location *location;
+	RegistrarConfig cfg;
 } Registrar;
 
 const char *registrar_realm(Registrar *reg);
 /* The realm for TURN long-term keys: turn.realm when mod_turn is loaded. */
 const char *registrar_turn_realm(void);
 void directory_cli_register(Registrar *reg);
+void location_cli_register(Registrar *reg);

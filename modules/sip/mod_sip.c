@@ -1,11 +1,8 @@
-/* mod_sip.c: the SIP channel driver's module descriptor, its settings and its life cycle.
- * It opens the listen sockets of sip.listen at load so that a port in use stops the daemon
- * with a clear line. The transaction layer, dialogs and the UA core plug in here as they
- * land (issue 3); until then received datagrams and connections are logged and dropped. */
-#include <crossbar/crossbar.h>
-#include <gio/gio.h>
-
-#include "transport.h"
+/* mod_sip.c: the SIP channel driver's module descriptor, its settings and its life cycle:
+ * it builds the UA core (which opens the sockets of sip.listen, so a port in use stops the
+ * daemon with a clear line) and registers the `sip` control command. Dialogs and INVITE
+ * sessions plug in here as they land (issue 3). */
+#include "ua.h"
 
 static const XbSettingDef settings[] = {
     {"listen", XB_SETTING_LISTEN, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060",
@@ -17,32 +14,54 @@ static const XbSettingDef settings[] = {
      60000},
     {"tls_certificate", XB_SETTING_PATH, "", "PEM certificate chain for tls: listeners"},
     {"tls_key", XB_SETTING_PATH, "", "PEM private key for tls: listeners"},
+    {"tls_ca_file", XB_SETTING_PATH, "", "trust anchors for outgoing TLS (default: the system's)"},
+    {"tls_verify_peer", XB_SETTING_BOOL, "yes", "check the certificate of TLS servers we call"},
     {"user_agent", XB_SETTING_STRING, "crossbar", "User-Agent and Server header value"},
-    {"max_message_size", XB_SETTING_INT, "65535", "largest SIP message accepted (bytes)", 1500,
-     1048576},
     {"tcp_idle_timeout", XB_SETTING_INT, "120", "close idle TCP/TLS connections after (s)", 5,
      86400},
     XB_SETTINGS_END,
 };
 
+static gboolean cmd_sip_status(XbCliReply *r, int argc, char **argv, gpointer user_data)
+{
+	sip_ua_stats(user_data, r);
+	return TRUE;
+}
+
+static const XbCliCommand commands[] = {
+    {"sip status", "", "SIP domain, counters, transactions and connections", cmd_sip_status},
+    XB_CLI_END,
+};
+
 static gboolean sip_load(XbModule *self, GError **error)
 {
 	g_autoptr(GArray) listen = xb_config_get_listen("sip.listen");
-	SipTransports *tp = sip_transports_new(self);
+	SipUaConfig cfg = {
+	    .listen = listen,
+	    .domain = xb_config_get_string("sip.domain"),
+	    .user_agent = xb_config_get_string("sip.user_agent"),
+	    .timers = {xb_config_get_int("sip.t1"), xb_config_get_int("sip.t2"),
+	               xb_config_get_int("sip.t4")},
+	    .tcp_idle_timeout_ms = xb_config_get_int("sip.tcp_idle_timeout") * 1000,
+	    .tls_certificate = xb_config_get_string("sip.tls_certificate"),
+	    .tls_key = xb_config_get_string("sip.tls_key"),
+	    .tls_ca_file = xb_config_get_string("sip.tls_ca_file"),
+	    .tls_verify_peer = xb_config_get_bool("sip.tls_verify_peer"),
+	};
+	SipUa *ua = sip_ua_new(self, &cfg, error);
 
-	if (!sip_transports_listen(tp, listen, error)) {
-		sip_transports_free(tp);
+	if (!ua)
 		return FALSE;
-	}
-	xb_module_set_data(self, tp);
+	xb_module_set_data(self, ua);
+	xb_cli_register(self, commands, ua);
 	return TRUE;
 }
 
 static void sip_unload(XbModule *self)
 {
-	sip_transports_free(xb_module_get_data(self));
+	sip_ua_free(xb_module_get_data(self));
 }
 
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
-                 .description = "SIP channel driver: transports, transactions, dialogs",
+                 .description = "SIP channel driver: transports, transactions, UA core",
                  .settings = settings, .load = sip_load, .unload = sip_unload);

@@ -11,6 +11,10 @@
 #include "msg.h"
 
 typedef struct sip_txl SipTxLayer;
+/* Reference counted. Owners: the layer holds one reference while the transaction lives
+ * (until Terminated); the TU holds its own (sip_tx_client_new's result, or sip_tx_ref on the
+ * tx given to ops->request). A terminated transaction's object stays valid while referenced
+ * and answers every getter; sip_tx_respond on it returns -EINVAL. */
 typedef struct sip_tx SipTx;
 
 /* Where a message came from or goes to. For TCP/TLS, conn_id names the connection it came
@@ -27,7 +31,8 @@ static inline gboolean sip_peer_reliable(const SipPeer *p)
 	return p->transport != XB_TRANSPORT_UDP;
 }
 
-/* What the layer needs from the transport and the TU. ctx is given back to each. */
+/* What the layer needs from the transport and the TU. ctx is given back to each. send and
+ * request are required; stray may be NULL (such messages are then dropped). */
 typedef struct {
 	/* Send one complete message; 0 or a negative errno (a transport error, §17.1.4). */
 	int (*send)(void *ctx, const SipPeer *to, const char *buf, size_t len);
@@ -35,8 +40,9 @@ typedef struct {
 	 * matched no INVITE). The TU must respond with sip_tx_respond() sooner or later; it may
 	 * keep tx with sip_tx_ref(). */
 	void (*request)(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from);
-	/* A message no transaction takes: an ACK for a 2xx (§17.2.1: it goes to the TU), or a
-	 * 2xx retransmission for a client INVITE transaction that already ended. */
+	/* A message no transaction takes: an ACK for a 2xx (§17.2.1: it goes to the TU; also
+	 * an ACK matching an INVITE server transaction in Accepted, RFC 6026 §7.1), or a 2xx
+	 * to an INVITE whose client transaction already ended. */
 	void (*stray)(void *ctx, const struct sip_msg *msg, const SipPeer *from);
 } SipTxLayerOps;
 
@@ -60,6 +66,13 @@ void sip_tx_unref(SipTx *tx);
 /* "Trying", "Proceeding", "Completed", "Confirmed", "Accepted", "Terminated", "Calling". */
 const char *sip_tx_state_name(const SipTx *tx);
 gboolean sip_tx_is_terminated(const SipTx *tx);
+/* Stop every callback to the TU (response, cancel) for good, e.g. when the call it served
+ * is gone; the state machine runs on (retransmissions, ACK, timers) until Terminated. */
+void sip_tx_detach(SipTx *tx);
+/* End a transaction now, telling no one: e.g. the UAC core giving up on an INVITE in
+ * Proceeding whose CANCEL got no final response within 64*T1 (§9.1), which Timer B no
+ * longer covers. Cancels its timers and drops the layer's reference. */
+void sip_tx_terminate(SipTx *tx);
 /* The request that created the transaction (server: received; client: sent). */
 const struct sip_msg *sip_tx_request(const SipTx *tx);
 const SipPeer *sip_tx_peer(const SipTx *tx);
@@ -69,29 +82,36 @@ const SipPeer *sip_tx_peer(const SipTx *tx);
 /* Send a complete response (built by the TU, e.g. with sip_msg_reply) and drive the state
  * machine: 1xx → Proceeding; 2xx to INVITE → Accepted (RFC 6026; the TU retransmits the
  * 2xx itself until the ACK, §13.3.1.4); 300-699 → Completed with Timer G/H (INVITE) or J
- * (non-INVITE). Returns 0, -EINVAL if no longer allowed (a final response was sent), or
- * the transport's error. */
+ * (non-INVITE). Returns 0, -EINVAL if no longer allowed (a final response was sent, or the
+ * transaction is terminated), or the transport's error (the transaction is then
+ * terminated). RFC 4320 §4 for non-INVITE: -EINVAL for 408, for a 101-199, and for 100
+ * over UDP earlier than T2 after the request arrived. */
 int sip_tx_respond(SipTx *tx, unsigned status, const char *buf, size_t len);
-/* Told once when a CANCEL matched this INVITE server transaction (§9.2): the layer has
- * already answered the CANCEL with 200; the TU answers the INVITE with 487 if it has not
- * sent a final response yet. */
+/* Told once when a CANCEL matched this INVITE server transaction (§9.2) while it had sent
+ * no final response (Proceeding): the layer has already answered the CANCEL with 200 (To
+ * tag: the one of the INVITE's last response, else a new one); the TU answers the INVITE
+ * with 487. A CANCEL after the final response gets its 200 and changes nothing. */
 typedef void (*SipTxCancelFunc)(SipTx *tx, void *user_data);
 void sip_tx_set_cancel_cb(SipTx *tx, SipTxCancelFunc func, void *user_data);
+/* TRUE once a CANCEL matched this INVITE server transaction in Proceeding. */
+gboolean sip_tx_cancelled(const SipTx *tx);
 
 /* ---- client transactions (§17.1) ---- */
 
 /* Told of each response (1xx, and the final one; for INVITE also each 2xx retransmission
  * in the Accepted state), or of a failure with resp == NULL and error set: -ETIMEDOUT
- * (Timer B/F), or the transport's error. After the final call the transaction no longer
- * calls back. */
+ * (Timer B/F; never a made-up 408, RFC 4320), or the transport's error. After the final
+ * call the transaction no longer calls back (INVITE: after a 300-699 or an error; 2xx
+ * retransmissions and forks keep coming until Timer M). resp is valid during the call. */
 typedef void (*SipTxResponseFunc)(SipTx *tx, const struct sip_msg *resp, int error,
-				  void *user_data);
+                                  void *user_data);
 
 /* Send a request as a new client transaction. buf is the complete request, with the top
  * Via's branch already unique (sip_branch_new). The layer sends it, retransmits it over
  * UDP (Timer A/E) and, for a non-2xx final response to INVITE, builds and sends the ACK
- * (§17.1.1.3). Returns a reference the caller owns, or NULL if the first send failed. */
+ * (§17.1.1.3). Returns a reference the caller owns, or NULL if the first send failed, buf
+ * does not parse, is an ACK (never a transaction), or its branch is in use. */
 SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *to,
-			 SipTxResponseFunc func, void *user_data);
+                         SipTxResponseFunc func, void *user_data);
 /* A fresh branch parameter: "z9hG4bK" + random. g_free it. */
 char *sip_branch_new(void);

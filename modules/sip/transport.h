@@ -1,11 +1,48 @@
-/* transport.h: mod_sip's listening sockets (UDP, TCP; TLS once certificates are set). */
+/* transport.h: mod_sip's transport layer (RFC 3261 §18, RFC 3581, RFC 5626 §3.5.1): UDP,
+ * TCP and TLS sockets on the main loop. It frames and parses what arrives, answers what is
+ * too broken to reach a transaction (400, 505, 513 ...), stamps received/rport into the top
+ * Via of a request, and sends bytes to a peer, reusing connections. It never decides what a
+ * request means: parsed messages go up through the receive callback. */
 #pragma once
 
 #include <crossbar/crossbar.h>
 
+#include "msg.h"
+#include "transaction.h"
+
 typedef struct sip_transports SipTransports;
 
-SipTransports *sip_transports_new(XbModule *owner);
+/* A parsed message for the layer above; it takes ownership of msg. For a request, `from`
+ * is where its responses go (§18.2.2 with rport); for a response, where it came from. */
+typedef void (*SipRecvFunc)(void *ctx, struct sip_msg *msg, const SipPeer *from);
+
+typedef struct {
+	gint64 tcp_idle_timeout_ms;  /* close a connection idle this long */
+	const char *tls_certificate; /* PEM files for tls: listeners ("" for none) */
+	const char *tls_key;
+	const char *tls_ca_file; /* trust anchors for outgoing TLS ("" for the system's) */
+	gboolean tls_verify_peer;
+	const char *server_header; /* for the stateless error responses */
+} SipTransportConfig;
+
+SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg, SipRecvFunc recv,
+                                  void *ctx);
 /* Bind every address; on the first failure close what was opened and say which. */
 gboolean sip_transports_listen(SipTransports *tp, GArray *addrs, GError **error);
 void sip_transports_free(SipTransports *tp);
+
+/* Send one complete message. 0, or a negative errno. For TCP/TLS the message goes on the
+ * connection to->conn_id when it is still open, else on an open connection to the same
+ * address, else on a new one (its bytes wait until it is connected). */
+int sip_transport_send(SipTransports *tp, const SipPeer *to, const char *buf, size_t len);
+
+/* A listen address of the given transport and family to put in Via and Contact
+ * ("127.0.0.1:5060", "[::1]:5060"); NULL when there is none. */
+const char *sip_transport_sent_by(SipTransports *tp, XbTransport transport, int family);
+
+/* Counters for `sip status`. */
+guint sip_transport_connections(SipTransports *tp);
+
+/* Helpers: text of a peer ("udp:127.0.0.1:5060"), and a peer from "host:port". */
+char *sip_peer_to_string(const SipPeer *peer);
+gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *host, guint16 port);

@@ -58,12 +58,13 @@ done_testing() {
 	exit 0
 }
 
-# A free port on loopback for both UDP and TCP.
+# A free port on loopback for both UDP and TCP, below the kernel's ephemeral range (32768
+# and up) so that no outgoing socket can take it between the choice and the bind.
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Htuln "( sport = :$p )" 2>/dev/null | grep -q .; then
+		p=$((20000 + RANDOM % 12000))
+		if ! ss -Htuan "( sport = :$p )" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return 0
 		fi

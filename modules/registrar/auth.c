@@ -1,0 +1,325 @@
+/* auth.c: digest authentication of REGISTER (RFC 3261 §22.4, RFC 7616 with qop=auth, RFC
+ * 8760's SHA-256). A nonce is "<time>.<random>.<mac>" in base64url with the MAC an HMAC-
+ * SHA-256 of the rest under a secret made at start-up, so any node that knows the secret can
+ * check it and none needs to remember it. What must be remembered (the highest nonce count
+ * per nonce, the failures per source) sits in tables with a hard cap. */
+#include "auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#define MAX_NONCES  65536 /* nonce-count entries kept */
+#define MAX_SOURCES 65536 /* failure counters kept */
+
+typedef struct {
+	guint failures;
+	gint64 window_start;
+	gint64 banned_until;
+} SourceState;
+
+typedef struct {
+	guint32 nc;
+	gint64 issued;
+} NonceState;
+
+struct auth {
+	AuthConfig cfg;
+	guint8 secret[32];
+	GHashTable *nonces;  /* nonce text -> NonceState */
+	GHashTable *sources; /* source -> SourceState */
+};
+
+static gint64 now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+Auth *auth_new(const AuthConfig *cfg)
+{
+	Auth *a = g_new0(Auth, 1);
+
+	a->cfg = *cfg;
+	RAND_bytes(a->secret, sizeof(a->secret));
+	a->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	a->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return a;
+}
+
+void auth_configure(Auth *a, const AuthConfig *cfg)
+{
+	a->cfg = *cfg;
+}
+
+void auth_free(Auth *a)
+{
+	if (!a)
+		return;
+	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	g_hash_table_unref(a->nonces);
+	g_hash_table_unref(a->sources);
+	g_free(a);
+}
+
+/* ---- nonces ---- */
+
+static void b64url(GString *out, const guint8 *data, gsize len)
+{
+	g_autofree char *b = g_base64_encode(data, len);
+
+	for (char *p = b; *p; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=') {
+			*p = 0;
+			break;
+		}
+	}
+	g_string_append(out, b);
+}
+
+static void nonce_mac(Auth *a, const char *body, gsize len, guint8 mac[32])
+{
+	unsigned int mlen = 32;
+	HMAC(EVP_sha256(), a->secret, sizeof(a->secret), (const guint8 *)body, len, mac, &mlen);
+}
+
+static char *nonce_new(Auth *a)
+{
+	guint8 rnd[12], mac[32];
+	GString *n = g_string_new(NULL);
+
+	RAND_bytes(rnd, sizeof(rnd));
+	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.", now_s());
+	b64url(n, rnd, sizeof(rnd));
+	nonce_mac(a, n->str, n->len, mac);
+	g_string_append_c(n, '.');
+	b64url(n, mac, 18);
+	return g_string_free(n, FALSE);
+}
+
+/* Is this a nonce we made? Its time is put in *issued. */
+static gboolean nonce_valid(Auth *a, const char *nonce, gint64 *issued)
+{
+	const char *dot2 = strrchr(nonce, '.');
+	guint8 mac[32];
+
+	if (!dot2 || strlen(nonce) > 128)
+		return FALSE;
+	nonce_mac(a, nonce, dot2 - nonce, mac);
+	g_autoptr(GString) expect = g_string_new(NULL);
+	b64url(expect, mac, 18);
+	if (strlen(dot2 + 1) != expect->len || CRYPTO_memcmp(dot2 + 1, expect->str, expect->len))
+		return FALSE;
+	*issued = g_ascii_strtoll(nonce, NULL, 16);
+	return TRUE;
+}
+
+char *auth_challenge(Auth *a, const char *realm, gboolean stale)
+{
+	g_autofree char *nonce = nonce_new(a);
+	const char *st = stale ? ", stale=true" : "";
+	g_autofree char *sha =
+	    g_strdup_printf("WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
+	                    "algorithm=SHA-256, qop=\"auth\"%s\r\n",
+	                    realm, nonce, st);
+	g_autofree char *md5 =
+	    g_strdup_printf("WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
+	                    "algorithm=MD5, qop=\"auth\"%s\r\n",
+	                    realm, nonce, st);
+
+	/* RFC 8760 §2.4: one challenge per algorithm, the preferred one first. */
+	if (!a->cfg.offer_md5)
+		return g_steal_pointer(&sha);
+	if (!a->cfg.offer_sha256)
+		return g_steal_pointer(&md5);
+	return a->cfg.md5_first ? g_strconcat(md5, sha, NULL) : g_strconcat(sha, md5, NULL);
+}
+
+/* ---- checking ---- */
+
+static char *hex_digest(const EVP_MD *md, const char *text)
+{
+	guint8 out[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	GString *hex = g_string_sized_new(64);
+
+	EVP_Digest(text, strlen(text), out, &len, md, NULL);
+	for (unsigned int i = 0; i < len; i++)
+		g_string_append_printf(hex, "%02x", out[i]);
+	return g_string_free(hex, FALSE);
+}
+
+static char *unq(const struct sip_pl *pl)
+{
+	if (pl->l >= 2 && pl->p[0] == '"' && pl->p[pl->l - 1] == '"') {
+		struct sip_pl inner = {pl->p + 1, pl->l - 2};
+		return sip_pl_dup(&inner);
+	}
+	return sip_pl_dup(pl);
+}
+
+/* The Authorization header for our realm, parsed; FALSE when there is none. */
+static gboolean find_credentials(const struct sip_msg *req, const char *realm, struct sip_auth *out)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION); h;
+	     h = sip_msg_hdr_next(req, h)) {
+		struct sip_auth au;
+		if (sip_auth_parse(&au, &h->val) < 0 || !sip_pl_caseeq(&au.scheme, "Digest"))
+			continue;
+		g_autofree char *r = unq(&au.realm);
+		if (strcmp(r, realm) == 0) {
+			*out = au;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, AuthHa1Func ha1_of,
+                      void *user_data, char **username)
+{
+	struct sip_auth au;
+	gint64 issued = 0;
+	guint32 nc = 0;
+
+	*username = NULL;
+	if (!find_credentials(req, realm, &au))
+		return AUTH_MISSING;
+	g_autofree char *user = unq(&au.username);
+	g_autofree char *nonce = unq(&au.nonce);
+	g_autofree char *uri = unq(&au.uri);
+	g_autofree char *response = unq(&au.response);
+	g_autofree char *cnonce = unq(&au.cnonce);
+	g_autofree char *qop = unq(&au.qop);
+	g_autofree char *alg = sip_pl_isset(&au.algorithm) ? unq(&au.algorithm) : g_strdup("MD5");
+	g_autofree char *ncs = sip_pl_dup(&au.nc);
+	const EVP_MD *md;
+	const char *alg_name;
+
+	if (g_ascii_strcasecmp(alg, "SHA-256") == 0 && a->cfg.offer_sha256) {
+		md = EVP_sha256();
+		alg_name = "SHA-256";
+	} else if (g_ascii_strcasecmp(alg, "MD5") == 0 && a->cfg.offer_md5) {
+		md = EVP_md5();
+		alg_name = "MD5";
+	} else {
+		return AUTH_FAILED;
+	}
+	/* qop=auth is what we offer; a client without it or without cnonce/nc is refused. */
+	if (strcmp(qop, "auth") != 0 || !*cnonce || strlen(ncs) != 8 || !*user || !*uri ||
+	    !*response)
+		return AUTH_FAILED;
+	char *end;
+	nc = (guint32)g_ascii_strtoull(ncs, &end, 16);
+	if (*end || nc == 0)
+		return AUTH_FAILED;
+	gboolean ours = nonce_valid(a, nonce, &issued);
+
+	/* The digest is computed whether or not the user exists (no timing oracle). */
+	g_autofree char *ha1 = ha1_of(user, alg_name, user_data);
+	gboolean known = ha1 != NULL;
+	if (!ha1)
+		ha1 = hex_digest(md, "nobody:nowhere:nothing");
+	g_autofree char *method = sip_pl_dup(&req->method_name);
+	g_autofree char *a2 = g_strdup_printf("%s:%s", method, uri);
+	g_autofree char *ha2 = hex_digest(md, a2);
+	g_autofree char *kd =
+	    g_strdup_printf("%s:%s:%s:%s:%s:%s", ha1, nonce, ncs, cnonce, qop, ha2);
+	g_autofree char *expect = hex_digest(md, kd);
+	gboolean match = strlen(response) == strlen(expect) &&
+	                 CRYPTO_memcmp(response, expect, strlen(expect)) == 0;
+
+	if (!known || !match)
+		return AUTH_FAILED;
+	/* The right password on a nonce that is old, or not ours (made before a restart):
+	 * a fresh challenge with stale=true, and no failure counted. */
+	if (!ours || now_s() - issued > a->cfg.nonce_ttl_s || issued > now_s() + 5)
+		return AUTH_STALE;
+
+	/* Nonce counts must grow (RFC 7616 §3.4.5): a repeat is a replay. */
+	NonceState *ns = g_hash_table_lookup(a->nonces, nonce);
+	if (ns && nc <= ns->nc)
+		return AUTH_REPLAYED;
+	if (!ns) {
+		if (g_hash_table_size(a->nonces) >= MAX_NONCES) {
+			/* Drop the nonces that are stale anyway; if that is not enough, all:
+			 * their clients get a stale=true challenge, never a false accept. */
+			GHashTableIter it;
+			NonceState *old;
+			g_hash_table_iter_init(&it, a->nonces);
+			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&old))
+				if (now_s() - old->issued > a->cfg.nonce_ttl_s)
+					g_hash_table_iter_remove(&it);
+			if (g_hash_table_size(a->nonces) >= MAX_NONCES)
+				g_hash_table_remove_all(a->nonces);
+		}
+		ns = g_new0(NonceState, 1);
+		ns->issued = issued;
+		g_hash_table_insert(a->nonces, g_strdup(nonce), ns);
+	}
+	ns->nc = nc;
+	*username = g_steal_pointer(&user);
+	return AUTH_OK;
+}
+
+/* ---- failures and bans ---- */
+
+gboolean auth_banned(Auth *a, const char *source)
+{
+	SourceState *s = g_hash_table_lookup(a->sources, source);
+	return s && s->banned_until > now_s();
+}
+
+gboolean auth_failure(Auth *a, const char *source)
+{
+	SourceState *s = g_hash_table_lookup(a->sources, source);
+	gint64 now = now_s();
+
+	if (a->cfg.ban_failures == 0)
+		return FALSE;
+	if (!s) {
+		if (g_hash_table_size(a->sources) >= MAX_SOURCES) {
+			GHashTableIter it;
+			SourceState *old;
+			g_hash_table_iter_init(&it, a->sources);
+			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&old))
+				if (old->banned_until <= now &&
+				    now - old->window_start > a->cfg.ban_window_s)
+					g_hash_table_iter_remove(&it);
+			if (g_hash_table_size(a->sources) >= MAX_SOURCES)
+				return FALSE; /* full of live entries: count no more */
+		}
+		s = g_new0(SourceState, 1);
+		s->window_start = now;
+		g_hash_table_insert(a->sources, g_strdup(source), s);
+	}
+	if (now - s->window_start > a->cfg.ban_window_s) {
+		s->window_start = now;
+		s->failures = 0;
+	}
+	s->failures++;
+	if (s->failures >= a->cfg.ban_failures && s->banned_until <= now) {
+		s->banned_until = now + a->cfg.ban_time_s;
+		s->failures = 0;
+		s->window_start = now;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+guint auth_banned_count(Auth *a)
+{
+	GHashTableIter it;
+	SourceState *s;
+	guint n = 0;
+
+	g_hash_table_iter_init(&it, a->sources);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		n += s->banned_until > now_s();
+	return n;
+}

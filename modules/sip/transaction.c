@@ -1,0 +1,261 @@
+/* modules/sip/transaction.c: the transaction layer's tables and dispatch (RFC 3261 §17.1.3,
+ * §17.2.3, §9.2): which transaction a received message belongs to, reference counting and
+ * termination, branch generation. The state machines themselves are in transaction_client.c
+ * and transaction_server.c; this file must not decide anything a state machine decides. */
+#include "transaction_private.h"
+
+#include <string.h>
+
+SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
+{
+	SipTxLayer *txl;
+
+	g_return_val_if_fail(ops != NULL && ops->send != NULL && ops->request != NULL, NULL);
+	txl = g_new0(SipTxLayer, 1);
+	txl->owner = owner;
+	txl->ops = *ops;
+	txl->ctx = ctx;
+	txl->timers = (SipTimers){.t1 = 500, .t2 = 4000, .t4 = 5000};
+	/* The tables hold the layer's reference: tx->key is the key and lives as long. */
+	txl->client = g_hash_table_new(g_str_hash, g_str_equal);
+	txl->server = g_hash_table_new(g_str_hash, g_str_equal);
+	txl->scratch = g_string_sized_new(128);
+	return txl;
+}
+
+void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers)
+{
+	g_return_if_fail(txl != NULL && timers != NULL);
+	g_return_if_fail(timers->t1 > 0 && timers->t2 >= timers->t1 && timers->t4 > 0);
+	txl->timers = *timers; /* applies to the timers started from now on */
+}
+
+static void clear_timers(SipTx *tx)
+{
+	xb_timer_clear(&tx->rtx);
+	xb_timer_clear(&tx->timeout);
+	xb_timer_clear(&tx->wait);
+	xb_timer_clear(&tx->trying);
+}
+
+static void drop_table(GHashTable *table)
+{
+	GHashTableIter it;
+	gpointer value;
+	GPtrArray *live = g_ptr_array_new_with_free_func((GDestroyNotify)sip_tx_unref);
+
+	g_hash_table_iter_init(&it, table);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		SipTx *tx = value;
+
+		clear_timers(tx);
+		tx->state = SIP_TX_TERMINATED;
+		tx->txl = NULL;
+		g_ptr_array_add(live, tx);
+	}
+	g_hash_table_steal_all(table);
+	g_hash_table_unref(table);
+	g_ptr_array_unref(live);
+}
+
+void sip_txl_free(SipTxLayer *txl)
+{
+	if (!txl)
+		return;
+	drop_table(txl->client);
+	drop_table(txl->server);
+	g_string_free(txl->scratch, TRUE);
+	g_free(txl);
+}
+
+guint sip_txl_count(const SipTxLayer *txl)
+{
+	return g_hash_table_size(txl->client) + g_hash_table_size(txl->server);
+}
+
+/* §17.1.3: a response goes to the client transaction with its branch and CSeq method. A 2xx
+ * to an INVITE whose transaction has ended (Timer M) still belongs to the TU: a forked
+ * INVITE's late answers each make a dialog the UAC must ACK and BYE (§13.2.2.4). */
+static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const SipPeer *from)
+{
+	SipTx *tx = NULL;
+
+	if (sip_msg_tx_key(msg, false, txl->scratch) == 0)
+		tx = g_hash_table_lookup(txl->client, txl->scratch->str);
+	if (tx) {
+		sip_txc_receive(tx, msg);
+		return;
+	}
+	if (msg->status >= 200 && msg->status < 300 && msg->count[SIP_HDR_CSEQ] &&
+	    msg->cseq.method == SIP_METHOD_INVITE) {
+		if (txl->ops.stray)
+			txl->ops.stray(txl->ctx, msg, from);
+		return;
+	}
+	xb_debug("response %u matches no transaction: dropped (§17.1.3)", msg->status);
+}
+
+/* §17.2.3: a request is a retransmission of a live server transaction, an ACK for one, a
+ * CANCEL for an INVITE (§9.2), or the start of a new one. */
+static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
+{
+	g_autofree char *key = NULL;
+	SipTx *tx;
+
+	if (sip_msg_tx_key(msg, true, txl->scratch) < 0) {
+		xb_debug("%s without Via, Call-ID or CSeq: dropped", sip_method_name(msg->method));
+		sip_msg_free(msg);
+		return;
+	}
+	key = g_strdup(txl->scratch->str);
+	tx = g_hash_table_lookup(txl->server, key);
+	if (msg->method == SIP_METHOD_ACK) {
+		if (tx)
+			sip_txs_ack(tx, msg, from);
+		else if (txl->ops.stray) /* the ACK for a 2xx is the TU's (§17.2.1) */
+			txl->ops.stray(txl->ctx, msg, from);
+		sip_msg_free(msg);
+		return;
+	}
+	if (tx) {
+		sip_txs_retransmission(tx);
+		sip_msg_free(msg);
+		return;
+	}
+	if (msg->method == SIP_METHOD_CANCEL && sip_txs_cancel(txl, msg, from, key))
+		return;
+	sip_txs_new(txl, msg, from, key);
+}
+
+void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
+{
+	g_return_if_fail(txl != NULL && msg != NULL && from != NULL);
+	if (msg->is_request) {
+		receive_request(txl, msg, from);
+		return;
+	}
+	receive_response(txl, msg, from);
+	sip_msg_free(msg);
+}
+
+/* ---- transactions ---- */
+
+static void tx_clear(gpointer data)
+{
+	SipTx *tx = data;
+
+	clear_timers(tx);
+	g_free(tx->key);
+	g_clear_pointer(&tx->req, sip_msg_free);
+	g_clear_pointer(&tx->out, g_bytes_unref);
+	if (tx->ack)
+		g_string_free(tx->ack, TRUE);
+	if (tx->last_resp)
+		g_string_free(tx->last_resp, TRUE);
+	g_free(tx->to_tag);
+}
+
+SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer)
+{
+	SipTx *tx = g_rc_box_new0(SipTx);
+
+	tx->txl = txl;
+	tx->server = server;
+	tx->key = g_strdup(key);
+	tx->peer = *peer;
+	tx->reliable = sip_peer_reliable(peer);
+	tx->created = xb_clock_now();
+	g_hash_table_insert(server ? txl->server : txl->client, tx->key, tx);
+	return tx;
+}
+
+SipTx *sip_tx_ref(SipTx *tx)
+{
+	return g_rc_box_acquire(tx);
+}
+
+void sip_tx_unref(SipTx *tx)
+{
+	if (tx)
+		g_rc_box_release_full(tx, tx_clear);
+}
+
+void sip_tx_terminate(SipTx *tx)
+{
+	SipTxLayer *txl = tx->txl;
+
+	if (tx->state == SIP_TX_TERMINATED)
+		return;
+	tx->state = SIP_TX_TERMINATED;
+	clear_timers(tx);
+	tx->txl = NULL;
+	if (txl && g_hash_table_steal(tx->server ? txl->server : txl->client, tx->key))
+		sip_tx_unref(tx);
+}
+
+int sip_tx_send(SipTx *tx, const char *buf, size_t len)
+{
+	SipTxLayer *txl = tx->txl;
+	int r;
+
+	if (!txl)
+		return -EINVAL;
+	r = txl->ops.send(txl->ctx, &tx->peer, buf, len);
+	if (r < 0)
+		xb_info("transaction %s: transport error: %s (§17.1.4)", tx->key, g_strerror(-r));
+	return r;
+}
+
+void sip_tx_timer(SipTx *tx, XbTimer **slot, gint64 ms, XbTimerFunc func)
+{
+	xb_timer_clear(slot);
+	*slot = xb_timer_start(tx->txl->owner, ms, func, tx);
+}
+
+const char *sip_tx_state_name(const SipTx *tx)
+{
+	static const char *const names[] = {
+	    [SIP_TX_CALLING] = "Calling",       [SIP_TX_TRYING] = "Trying",
+	    [SIP_TX_PROCEEDING] = "Proceeding", [SIP_TX_COMPLETED] = "Completed",
+	    [SIP_TX_CONFIRMED] = "Confirmed",   [SIP_TX_ACCEPTED] = "Accepted",
+	    [SIP_TX_TERMINATED] = "Terminated",
+	};
+	return names[tx->state];
+}
+
+gboolean sip_tx_is_terminated(const SipTx *tx)
+{
+	return tx->state == SIP_TX_TERMINATED;
+}
+
+const struct sip_msg *sip_tx_request(const SipTx *tx)
+{
+	return tx->req;
+}
+
+const SipPeer *sip_tx_peer(const SipTx *tx)
+{
+	return &tx->peer;
+}
+
+void sip_tx_detach(SipTx *tx)
+{
+	tx->resp_func = NULL;
+	tx->resp_data = NULL;
+	tx->cancel_func = NULL;
+	tx->cancel_data = NULL;
+}
+
+/* 128 random bits as hex: unique enough for branches (§8.1.1.7) and tags (§19.3). */
+char *sip_tx_random_token(void)
+{
+	return g_strdup_printf("%08x%08x%08x%08x", g_random_int(), g_random_int(), g_random_int(),
+	                       g_random_int());
+}
+
+char *sip_branch_new(void)
+{
+	g_autofree char *token = sip_tx_random_token();
+
+	return g_strconcat(SIP_BRANCH_MAGIC, token, NULL);
+}

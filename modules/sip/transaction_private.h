@@ -1,0 +1,81 @@
+/* modules/sip/transaction_private.h: the bodies of SipTxLayer and SipTx and what the three
+ * transaction files share (terminate, send, the per-side entry points). Private to
+ * transaction*.c and their tests; the transport and the UA core only see transaction.h. */
+#pragma once
+
+#include "transaction.h"
+
+/* One enum for both sides; which states a transaction may take is in the figures at the top
+ * of transaction_client.c and transaction_server.c. */
+typedef enum {
+	SIP_TX_CALLING,
+	SIP_TX_TRYING,
+	SIP_TX_PROCEEDING,
+	SIP_TX_COMPLETED,
+	SIP_TX_CONFIRMED,
+	SIP_TX_ACCEPTED,
+	SIP_TX_TERMINATED,
+} SipTxState;
+
+struct sip_txl {
+	XbModule *owner;
+	SipTxLayerOps ops;
+	void *ctx;
+	SipTimers timers;
+	GHashTable *client; /* sip_msg_tx_key(resp, false) → SipTx (the layer's reference) */
+	GHashTable *server; /* sip_msg_tx_key(req, true) → SipTx */
+	GString *scratch;   /* key being built */
+};
+
+struct sip_tx {
+	SipTxLayer *txl; /* NULL once terminated: a TU may hold the object longer */
+	gboolean server;
+	gboolean invite;
+	gboolean reliable;
+	SipTxState state;
+	char *key;
+	struct sip_msg *req; /* server: as received; client: parsed from what we send */
+	SipPeer peer;        /* server: where the request came from; client: where it goes */
+	gint64 created;      /* on the core's clock */
+
+	/* Timers. rtx is A, E or G; timeout is B, F or H; wait is D, I, J, K, L or M; trying is
+	 * the INVITE server's 200 ms before 100 Trying (§17.2.1). */
+	XbTimer *rtx, *timeout, *wait, *trying;
+	gint64 rtx_interval;
+
+	/* client */
+	GBytes *out;  /* the request as given, retransmitted as is */
+	GString *ack; /* §17.1.1.3: built once from the first non-2xx final */
+	SipTxResponseFunc resp_func;
+	void *resp_data;
+
+	/* server */
+	GString *last_resp; /* most recent response sent, for retransmissions */
+	unsigned last_status;
+	char *to_tag; /* our To tag, from the first response that carried one */
+	SipTxCancelFunc cancel_func;
+	void *cancel_data;
+	gboolean cancelled;
+};
+
+/* transaction.c */
+SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer);
+/* sip_tx_terminate (transaction.h) enters Terminated: cancels every timer, leaves the table,
+ * drops the layer's reference. Inside the layer, the caller must hold its own reference if
+ * it touches tx afterwards. */
+/* ops->send to tx->peer; logs a failure. */
+int sip_tx_send(SipTx *tx, const char *buf, size_t len);
+/* Restart *slot with func after ms. */
+void sip_tx_timer(SipTx *tx, XbTimer **slot, gint64 ms, XbTimerFunc func);
+char *sip_tx_random_token(void);
+
+/* transaction_client.c */
+void sip_txc_receive(SipTx *tx, const struct sip_msg *resp);
+
+/* transaction_server.c */
+void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key);
+void sip_txs_retransmission(SipTx *tx);
+void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from);
+/* §9.2: TRUE when the CANCEL matched an INVITE server transaction and was answered (msg is
+ * then owned by the new CANCEL transaction). */
+gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from, const char *key);

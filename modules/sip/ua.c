@@ -1,0 +1,456 @@
+/* ua.c: mod_sip's UA core (RFC 3261 §8.2, §11, §12 for stray in-dialog requests): the
+ * transaction user that every new request reaches. It applies the UAS checks in the RFC's
+ * order (Max-Forwards, merged requests, Require, method) and answers OPTIONS itself; other
+ * methods go to the module that took them over through the SIP API table. It also sends
+ * out-of-dialog requests for those modules. Dialogs and INVITE sessions are not here yet. */
+#include "ua.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Option tags this UA understands in Require (§8.2.2.3). */
+static const char *const supported_tags[] = {"path", NULL};
+
+typedef struct {
+	XbModule *owner;
+	SipMethodFunc func;
+	void *user_data;
+} MethodHandler;
+
+struct sip_ua {
+	XbModule *owner;
+	SipTransports *tp;
+	SipTxLayer *txl;
+	GHashTable *methods; /* upper-case name -> MethodHandler * */
+	GHashTable *recent;  /* merged-request key -> branch (§8.2.2.2) */
+	XbTimer *recent_prune;
+	char *domain;
+	char *user_agent;
+	guint64 requests, responses;
+};
+
+struct sip_server_req {
+	gatomicrefcount refs;
+	SipUa *ua;
+	SipTx *tx;
+	char to_tag[20];
+};
+
+static SipUa *the_ua; /* for the API table's plain functions */
+
+/* ---- answering ---- */
+
+static SipServerReq *req_new(SipUa *ua, SipTx *tx)
+{
+	SipServerReq *r = g_new0(SipServerReq, 1);
+
+	g_atomic_ref_count_init(&r->refs);
+	r->ua = ua;
+	r->tx = sip_tx_ref(tx);
+	g_snprintf(r->to_tag, sizeof(r->to_tag), "%08x%08x", g_random_int(), g_random_int());
+	return r;
+}
+
+SipServerReq *sip_req_ref(SipServerReq *r)
+{
+	g_atomic_ref_count_inc(&r->refs);
+	return r;
+}
+
+void sip_req_unref(SipServerReq *r)
+{
+	if (!r || !g_atomic_ref_count_dec(&r->refs))
+		return;
+	sip_tx_unref(r->tx);
+	g_free(r);
+}
+
+const struct sip_msg *sip_req_msg(const SipServerReq *r)
+{
+	return sip_tx_request(r->tx);
+}
+
+const SipPeer *sip_req_peer(const SipServerReq *r)
+{
+	return sip_tx_peer(r->tx);
+}
+
+static char *allow_value(SipUa *ua)
+{
+	GString *s = g_string_new("OPTIONS, ACK, CANCEL");
+	g_autofree gpointer *keys = NULL;
+	guint n;
+
+	keys = g_hash_table_get_keys_as_array(ua->methods, &n);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, ", %s", (const char *)keys[i]);
+	return g_string_free(s, FALSE);
+}
+
+int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const char *extra,
+                    const char *ctype, const char *body, size_t body_len)
+{
+	const struct sip_msg *req = sip_tx_request(r->tx);
+	g_autoptr(GString) out = g_string_sized_new(512 + body_len);
+	struct sip_mb mb;
+	int rc;
+
+	sip_mb_init_gstring(&mb, out);
+	rc = sip_msg_reply(&mb, req, status, reason ? reason : sip_reason_default(status),
+	                   status > 100 ? r->to_tag : NULL);
+	if (rc < 0)
+		return rc;
+	if (*r->ua->user_agent)
+		sip_mb_header(&mb, "Server", r->ua->user_agent);
+	if (extra && *extra)
+		g_string_append(out, extra);
+	rc = body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb);
+	if (rc < 0)
+		return rc;
+	r->ua->responses++;
+	return sip_tx_respond(r->tx, status, out->str, out->len);
+}
+
+/* Answer within the UA core, with optional extra header lines. */
+static void respond(SipUa *ua, SipTx *tx, unsigned status, const char *reason, const char *extra)
+{
+	SipServerReq *r = req_new(ua, tx);
+
+	sip_req_respond(r, status, reason, extra, NULL, NULL, 0);
+	sip_req_unref(r);
+}
+
+/* ---- the UAS checks of §8.2 ---- */
+
+/* §8.2.2.2: the same request reaching us twice by different paths (forking upstream) has
+ * the same From tag, Call-ID and CSeq but another branch; the second copy gets 482. */
+static gboolean merged(SipUa *ua, const struct sip_msg *req)
+{
+	if (req->to.has_tag || !req->from.has_tag || req->method == SIP_METHOD_ACK ||
+	    req->method == SIP_METHOD_CANCEL || !req->via.has_branch)
+		return FALSE;
+	g_autofree char *key = g_strdup_printf(
+	    "%.*s|%.*s|%u|%.*s", (int)req->from.tag.l, req->from.tag.p, (int)req->call_id.l,
+	    req->call_id.p, req->cseq.num, (int)req->cseq.method_name.l, req->cseq.method_name.p);
+	const char *branch = g_hash_table_lookup(ua->recent, key);
+	g_autofree char *mine = sip_pl_dup(&req->via.branch);
+
+	if (branch)
+		return strcmp(branch, mine) != 0;
+	g_hash_table_insert(ua->recent, g_steal_pointer(&key), g_steal_pointer(&mine));
+	return FALSE;
+}
+
+/* The merged-request memory lives as long as a transaction could (64*T1, 32 s). */
+static void recent_prune_cb(XbTimer *t, gpointer user_data)
+{
+	SipUa *ua = user_data;
+
+	g_hash_table_remove_all(ua->recent);
+	ua->recent_prune = xb_timer_start(ua->owner, 32000, recent_prune_cb, ua);
+}
+
+/* §8.2.2.3: every Require tag must be one we support; the unknown ones go back in
+ * Unsupported with 420. Returns the header line, or NULL when all are known. */
+static char *unsupported(const struct sip_msg *req)
+{
+	GString *bad = NULL;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h;
+	     h = sip_msg_hdr_next(req, h)) {
+		g_autofree char *tag = sip_pl_dup(&h->val);
+		if (g_strv_contains(supported_tags, g_strstrip(tag)))
+			continue;
+		if (!bad)
+			bad = g_string_new("Unsupported: ");
+		else
+			g_string_append(bad, ", ");
+		g_string_append(bad, tag);
+	}
+	if (!bad)
+		return NULL;
+	g_string_append(bad, "\r\n");
+	return g_string_free(bad, FALSE);
+}
+
+static void answer_options(SipUa *ua, SipTx *tx)
+{
+	g_autofree char *allow = allow_value(ua);
+	g_autofree char *extra = g_strdup_printf("Allow: %s\r\nAccept: application/sdp\r\n"
+	                                         "Accept-Encoding: identity\r\n"
+	                                         "Accept-Language: en\r\nSupported: path\r\n",
+	                                         allow);
+	respond(ua, tx, 200, NULL, extra);
+}
+
+static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from)
+{
+	SipUa *ua = ctx;
+	struct sip_err err;
+	g_autofree char *method = sip_pl_dup(&req->method_name);
+	MethodHandler *h;
+
+	ua->requests++;
+	if (req->method == SIP_METHOD_ACK)
+		return; /* an ACK never gets a response */
+	if (sip_msg_check_max_forwards(req, &err) < 0) {
+		respond(ua, tx, err.status, err.reason, NULL);
+		return;
+	}
+	if (merged(ua, req)) {
+		respond(ua, tx, 482, "Loop Detected", NULL);
+		return;
+	}
+	g_autofree char *unsup = unsupported(req);
+	if (unsup && req->method != SIP_METHOD_CANCEL) {
+		respond(ua, tx, 420, NULL, unsup);
+		return;
+	}
+	if (req->method == SIP_METHOD_UNKNOWN) {
+		g_autofree char *allow = allow_value(ua);
+		g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
+		respond(ua, tx, 501, NULL, extra);
+		return;
+	}
+	if (req->method == SIP_METHOD_CANCEL) {
+		respond(ua, tx, 481, "Call/Transaction Does Not Exist", NULL);
+		return;
+	}
+	/* A request inside a dialog we do not have (§12.2.2). */
+	if (req->to.has_tag && !g_hash_table_contains(ua->methods, method)) {
+		respond(ua, tx, 481, "Call/Transaction Does Not Exist", NULL);
+		return;
+	}
+	h = g_hash_table_lookup(ua->methods, method);
+	if (h) {
+		SipServerReq *r = req_new(ua, tx);
+		if (!h->func(r, h->user_data))
+			sip_req_respond(r, 500, "Server Internal Error", NULL, NULL, NULL, 0);
+		sip_req_unref(r);
+		return;
+	}
+	if (req->method == SIP_METHOD_OPTIONS) {
+		answer_options(ua, tx);
+		return;
+	}
+	/* §8.2.1: a method we know but do not serve. */
+	g_autofree char *allow = allow_value(ua);
+	g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
+	respond(ua, tx, 405, NULL, extra);
+}
+
+static void stray_cb(void *ctx, const struct sip_msg *msg, const SipPeer *from)
+{
+	g_autofree char *who = sip_peer_to_string(from);
+
+	g_debug("%s: %s with no transaction or dialog dropped", who,
+	        msg->is_request ? "request" : "response");
+}
+
+static int send_cb(void *ctx, const SipPeer *to, const char *buf, size_t len)
+{
+	SipUa *ua = ctx;
+	return sip_transport_send(ua->tp, to, buf, len);
+}
+
+static void recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from)
+{
+	SipUa *ua = ctx;
+	sip_txl_receive(ua->txl, msg, from);
+}
+
+/* ---- requests of our own ---- */
+
+typedef struct {
+	SipClientFunc func;
+	void *user_data;
+} ClientCall;
+
+static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *user_data)
+{
+	ClientCall *call = user_data;
+
+	call->func(resp, error, call->user_data);
+	if (!resp || resp->status >= 200) {
+		g_free(call);
+		sip_tx_unref(tx);
+	}
+}
+
+int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
+                        const char *headers, const char *ctype, const char *body, size_t body_len,
+                        SipClientFunc func, void *user_data)
+{
+	SipPeer dest = *to;
+	g_autofree char *branch = sip_branch_new();
+	g_autoptr(GString) out = NULL;
+	struct sip_mb mb;
+	const char *sent_by;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const char *proto = dest.transport == XB_TRANSPORT_UDP   ? "UDP"
+		                    : dest.transport == XB_TRANSPORT_TCP ? "TCP"
+		                                                         : "TLS";
+		sent_by = sip_transport_sent_by(ua->tp, dest.transport, dest.addr.ss_family);
+		if (!sent_by)
+			sent_by =
+			    sip_transport_sent_by(ua->tp, XB_TRANSPORT_UDP, dest.addr.ss_family);
+		if (!sent_by)
+			return -EAFNOSUPPORT;
+		if (out)
+			g_string_free(out, TRUE);
+		out = g_string_sized_new(512 + body_len);
+		sip_mb_init_gstring(&mb, out);
+		sip_mb_request_line(&mb, method, ruri);
+		sip_mb_headerf(&mb, "Via", "SIP/2.0/%s %s;branch=%s;rport", proto, sent_by, branch);
+		sip_mb_header(&mb, "Max-Forwards", "70");
+		g_string_append(out, headers ? headers : "");
+		if (*ua->user_agent)
+			sip_mb_header(&mb, "User-Agent", ua->user_agent);
+		if ((body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb)) < 0)
+			return -ENOBUFS;
+		/* §18.1.1: a request near the path MTU goes over a congestion-controlled
+		 * transport instead. */
+		if (dest.transport == XB_TRANSPORT_UDP && out->len > 1300 &&
+		    sip_transport_sent_by(ua->tp, XB_TRANSPORT_TCP, dest.addr.ss_family)) {
+			dest.transport = XB_TRANSPORT_TCP;
+			continue;
+		}
+		break;
+	}
+	ClientCall *call = g_new0(ClientCall, 1);
+	call->func = func;
+	call->user_data = user_data;
+	SipTx *tx = sip_tx_client_new(ua->txl, out->str, out->len, &dest, client_cb, call);
+	if (!tx) {
+		g_free(call);
+		return -ECONNREFUSED;
+	}
+	return 0;
+}
+
+/* ---- the API table ---- */
+
+static gboolean api_method_register(XbModule *owner, const char *method, SipMethodFunc func,
+                                    void *user_data)
+{
+	g_autofree char *name = g_ascii_strup(method, -1);
+
+	if (!the_ua || g_hash_table_contains(the_ua->methods, name))
+		return FALSE;
+	MethodHandler *h = g_new0(MethodHandler, 1);
+	h->owner = owner;
+	h->func = func;
+	h->user_data = user_data;
+	g_hash_table_insert(the_ua->methods, g_steal_pointer(&name), h);
+	return TRUE;
+}
+
+static int api_send_request(const char *method, const char *ruri, const SipPeer *to,
+                            const char *headers, const char *ctype, const char *body,
+                            size_t body_len, SipClientFunc func, void *user_data)
+{
+	if (!the_ua)
+		return -ESHUTDOWN;
+	return sip_ua_send_request(the_ua, method, ruri, to, headers, ctype, body, body_len, func,
+	                           user_data);
+}
+
+static const char *api_domain(void)
+{
+	return the_ua ? the_ua->domain : "";
+}
+
+static const char *api_sent_by(XbTransport transport, int family)
+{
+	return the_ua ? sip_transport_sent_by(the_ua->tp, transport, family) : NULL;
+}
+
+static const SipApi sip_api = {
+    .version = SIP_API_VERSION,
+    .method_register = api_method_register,
+    .req_msg = sip_req_msg,
+    .req_peer = sip_req_peer,
+    .req_ref = sip_req_ref,
+    .req_unref = sip_req_unref,
+    .req_respond = sip_req_respond,
+    .send_request = api_send_request,
+    .domain = api_domain,
+    .sent_by = api_sent_by,
+};
+
+/* Handlers of a module that unloads go with it. */
+static void module_unloaded_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	SipUa *ua = user_data;
+	const char *name;
+	GHashTableIter it;
+	MethodHandler *h;
+
+	g_variant_get(payload, "(&s)", &name);
+	g_hash_table_iter_init(&it, ua->methods);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&h))
+		if (g_strcmp0(xb_module_name(h->owner), name) == 0)
+			g_hash_table_iter_remove(&it);
+}
+
+/* ---- life cycle ---- */
+
+SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
+{
+	SipUa *ua = g_new0(SipUa, 1);
+	static const SipTxLayerOps ops = {
+	    .send = send_cb, .request = request_cb, .stray = stray_cb};
+	SipTransportConfig tcfg = {
+	    .tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
+	    .tls_certificate = cfg->tls_certificate,
+	    .tls_key = cfg->tls_key,
+	    .tls_ca_file = cfg->tls_ca_file,
+	    .tls_verify_peer = cfg->tls_verify_peer,
+	    .server_header = cfg->user_agent,
+	};
+
+	ua->owner = owner;
+	ua->domain = g_strdup(cfg->domain && *cfg->domain ? cfg->domain : g_get_host_name());
+	ua->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "");
+	ua->methods = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ua->recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ua->txl = sip_txl_new(owner, &ops, ua);
+	sip_txl_set_timers(ua->txl, &cfg->timers);
+	ua->tp = sip_transports_new(owner, &tcfg, recv_cb, ua);
+	if (!sip_transports_listen(ua->tp, cfg->listen, error)) {
+		sip_ua_free(ua);
+		return NULL;
+	}
+	ua->recent_prune = xb_timer_start(owner, 32000, recent_prune_cb, ua);
+	xb_event_subscribe(owner, XB_EVENT_MODULE_UNLOADED, module_unloaded_cb, ua);
+	the_ua = ua;
+	xb_api_publish(owner, SIP_API_NAME, &sip_api);
+	return ua;
+}
+
+void sip_ua_free(SipUa *ua)
+{
+	if (!ua)
+		return;
+	if (the_ua == ua)
+		the_ua = NULL;
+	xb_timer_clear(&ua->recent_prune);
+	sip_txl_free(ua->txl);
+	sip_transports_free(ua->tp);
+	g_hash_table_unref(ua->methods);
+	g_hash_table_unref(ua->recent);
+	g_free(ua->domain);
+	g_free(ua->user_agent);
+	g_free(ua);
+}
+
+void sip_ua_stats(SipUa *ua, XbCliReply *r)
+{
+	xb_cli_reply_field(r, "domain", g_variant_new_string(ua->domain));
+	xb_cli_reply_field(r, "requests_received", g_variant_new_int64((gint64)ua->requests));
+	xb_cli_reply_field(r, "responses_sent", g_variant_new_int64((gint64)ua->responses));
+	xb_cli_reply_field(r, "transactions", g_variant_new_int64(sip_txl_count(ua->txl)));
+	xb_cli_reply_field(r, "connections",
+	                   g_variant_new_int64(sip_transport_connections(ua->tp)));
+}

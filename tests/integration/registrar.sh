@@ -1,0 +1,109 @@
+#!/bin/bash
+# registrar.sh: REGISTER against SIPp and baresip on loopback (issue 4, points 2-4 and 6):
+# MD5 digest, wrong password and unknown user alike, stale nonce, replayed nonce count, 423,
+# wildcard removal (and its misuse), several contacts, the contact limit, a fetch, the To
+# AOR check, persistence across a restart, expiry (also while the daemon was down), the ban
+# after repeated failures; baresip registering over UDP and TCP.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+DATA=$TMP/data
+SOCK=$DATA/crossbar.sock
+SIPP_DIR=$SRC/tests/integration/sipp
+ARGS=(--set core.modules=sip,registrar --set core.data_dir="$DATA"
+	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set registrar.realm=pbx.test
+	--set registrar.demo_users=no --set registrar.nonce_ttl=2 --set registrar.min_expires=2
+	--set registrar.ban_failures=8 --set registrar.ban_time=600
+	--set core.log_level=info)
+cli() { "$CLI" --socket "$SOCK" "$@"; }
+
+# reg SCENARIO USER PASSWORD CONTACT EXPIRES [TO-USER] [sipp args]: one SIPp call.
+reg() {
+	local sf=$1 name=$1-$RANDOM
+	printf 'SEQUENTIAL\n%s;%s;%s;%s;%s;\n' "$2" "$3" "$4" "$5" "${6:-$2}" >"$TMP/$name.csv"
+	# SIPp 3.6 does not expand [fieldN] inside [authentication]: write the credentials in.
+	sed "s|\[authentication username=\[field0\] password=\[field1\]\]|[authentication username=$2 password=$3]|" \
+		"$SIPP_DIR/$sf.xml" >"$TMP/$name.xml"
+	shift 6
+	timeout 20 sipp -sf "$TMP/$name.xml" -inf "$TMP/$name.csv" -m 1 -l 1 -i 127.0.0.1 \
+		-p "$(free_port)" -timeout 10 -timeout_error -trace_err \
+		-error_file "$TMP/$name.err" "$@" 127.0.0.1:$PORT >"$TMP/$name.out" 2>&1
+}
+bindings() { cli registrations "$1" | grep -c "^$1 " ; }
+
+check "the daemon starts with the registrar" start_daemon reg "${ARGS[@]}"
+cli user add 2000 --password pw-2000-secret --max-contacts 10 >/dev/null
+cli user add 2001 --password pw-2001-secret --max-contacts 2 >/dev/null
+
+A="<sip:2000@127.0.0.1:6001>"
+check "REGISTER with MD5 digest: 401 then 200 with expires and Date" reg reg_ok 2000 pw-2000-secret "$A" 600 ""
+check "the binding is in registrations with its source" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -E '^2000 +sip:2000@127.0.0.1:6001 +udp:127.0.0.1:[0-9]+ +(600|59[0-9])'"
+check "the 401 offers SHA-256 and MD5 together" reg register_md5 2000 pw-2000-secret "$A" 600 ""
+check "a wrong password gets 401 again" reg reg_refused 2000 wrong-password "$A" 600 ""
+check "an unknown user gets the same 401" reg reg_refused 9999 pw-2000-secret "<sip:9999@127.0.0.1:6001>" 600 ""
+check "an expired nonce gets 401 with stale=true" reg reg_stale 2000 pw-2000-secret "$A" 600 ""
+check "SIPp counts nonce uses: a second REGISTER on the same nonce with nc=2 is accepted" reg reg_replay 2000 pw-2000-secret "$A" 600 "" -trace_msg -message_file "$TMP/replay.msgs"
+# Replay SIPp's first authenticated REGISTER verbatim (same nonce, same nc) as a new
+# transaction: the nonce count did not grow, so it is refused.
+awk 'BEGIN{RS="-----------------------------------------------"} /UDP message sent/ && /nc=00000001/ {blk=$0} END{printf "%s", blk}' "$TMP/replay.msgs" |
+	sed -n '/^REGISTER/,$p' | sed '/^\r$/q' | sed 's/branch=z9hG4bK[^;]*/branch=z9hG4bKreplay1/; s/^CSeq: [0-9]*/CSeq: 9/' >"$TMP/replay.sip"
+replay_status=$(exec 3<>/dev/udp/127.0.0.1/$PORT; cat "$TMP/replay.sip" >&3; timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -1 | tr -d '\r')
+if [[ "$replay_status" =~ ^SIP/2.0\ 401 ]]; then ok "a replayed nonce count gets 401 ($replay_status)"; else not_ok "a replayed nonce count gets 401 (got '$replay_status')"; fi
+check "too brief an interval gets 423 with Min-Expires" reg reg_brief 2000 pw-2000-secret "$A" 1 ""
+check "registering another user's address gets 403" reg reg_other_aor 2000 pw-2000-secret "$A" 600 2001
+check "several contacts in one REGISTER" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6002>, <sip:2000@127.0.0.1:6003>" 600 ""
+check "... are all bound" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 6002 && '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6003"
+check "a fetch lists the bindings" reg reg_fetch 2000 pw-2000-secret "" "" ""
+check "a wildcard with other contacts gets 400" reg reg_bad 2000 pw-2000-secret "*, <sip:2000@127.0.0.1:6009>" 0 ""
+check "a wildcard with a non-zero expiry gets 400" reg reg_bad 2000 pw-2000-secret "*" 3600 ""
+check "Contact: * with Expires: 0 removes every binding" reg reg_cleared 2000 pw-2000-secret "*" 0 ""
+check "... and none is left" bash -c "[ \$('$CLI' --socket '$SOCK' registrations 2000 | grep -c '^2000 ') -eq 0 ]"
+check "the contact limit is enforced with 403" reg reg_forbidden 2001 pw-2001-secret "<sip:2001@127.0.0.1:7001>, <sip:2001@127.0.0.1:7002>, <sip:2001@127.0.0.1:7003>" 600 ""
+
+# Persistence and expiry.
+check "register a long binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6101>" 600 ""
+check "register a short binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6102>" 3 ""
+sleep 4.5
+check "the short binding expired by the timer" bash -c "! '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6102 && grep -q 'registration of 2000 at sip:2000@127.0.0.1:6102 expired' '$TMP/reg.log'"
+check "register a binding that will expire while the daemon is down" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6103>" 2 ""
+cli shutdown >/dev/null
+wait_exit "$reg_PID" 10
+sleep 2.5
+check "the daemon starts again" start_daemon reg2 "${ARGS[@]}"
+check "the long binding survived the restart" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 'sip:2000@127.0.0.1:6101'"
+check "the binding that expired while it was down is gone" bash -c "! '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6103"
+check "registrations --json" bash -c "'$CLI' --socket '$SOCK' --json registrations | grep -q '\"contact\":\"sip:2000@127.0.0.1:6101\"'"
+
+# baresip, a real phone, over UDP and over TCP. Its libre (1.0, Debian 12) gives up on any
+# SHA-256 challenge, even a second one, so this daemon offers MD5 alone.
+BPORT=$(free_port)
+BSOCK=$TMP/bdata/crossbar.sock
+SOCK=$BSOCK start_daemon bares --set core.modules=sip,registrar --set core.data_dir="$TMP/bdata" \
+	--set sip.listen=udp:127.0.0.1:$BPORT,tcp:127.0.0.1:$BPORT --set registrar.realm=pbx.test \
+	--set registrar.demo_users=no --set registrar.digest_algorithms=MD5
+"$CLI" --socket "$BSOCK" user add 2000 --password pw-2000-secret >/dev/null
+for t in udp tcp; do
+	mkdir -p "$TMP/baresip-$t"
+	cat >"$TMP/baresip-$t/config" <<CONF
+poll_method		poll
+sip_listen		127.0.0.1:$(free_port)
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			account.so
+CONF
+	echo "<sip:2000@127.0.0.1:$BPORT;transport=$t>;auth_pass=pw-2000-secret;regint=600" >"$TMP/baresip-$t/accounts"
+	timeout 20 baresip -f "$TMP/baresip-$t" -t 4 >"$TMP/baresip-$t.log" 2>&1 </dev/null &
+	bpid=$!
+	for _ in $(seq 1 30); do grep -q "200 OK" "$TMP/baresip-$t.log" && break; sleep 0.1; done
+	check "baresip registers over ${t^^}" bash -c "'$CLI' --socket '$BSOCK' registrations 2000 | grep -E ' $t:127.0.0.1:[0-9]+ .* baresip'"
+	check "baresip reports the 200 over ${t^^}" grep -q "{0/${t^^}/v4} 200 OK (crossbar) \\[1 binding\\]" "$TMP/baresip-$t.log"
+	wait "$bpid"
+	check "baresip's unregistration on exit removes the binding (${t^^})" bash -c "! '$CLI' --socket '$BSOCK' registrations 2000 | grep -q baresip"
+done
+
+# The ban: failures from one address beyond the limit get 403 with no challenge.
+for _ in $(seq 1 10); do reg reg_refused 2000 wrong-password "$A" 600 "" || break; done
+check "after repeated failures the source is banned: 403 without a challenge" reg reg_banned 2000 "" "" "" ""
+check "the ban is logged once" bash -c "[ \$(grep -c 'banned for 600 s' '$TMP/reg2.log') -eq 1 ]"
+check "the daemon is still alive" cli status
+done_testing

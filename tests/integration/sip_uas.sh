@@ -1,0 +1,82 @@
+#!/bin/bash
+# sip_uas.sh: mod_sip's UAS on loopback against SIPp and raw sockets: an OPTIONS ping over
+# UDP and TCP (RFC 3261 §11), and each bad input answered as RFC 3261 says: 400 with the
+# reason, 505, 416, 483, 513, 501 with Allow, 405, 420 with Unsupported, 481 for a request
+# in no dialog, 482 for a merged request; a malformed response dropped; CRLF keep-alives
+# answered over TCP (RFC 5626 §3.5.1); the daemon alive after all of it.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+DATA=$TMP/data
+SOCK=$DATA/crossbar.sock
+SIPP_DIR=$SRC/tests/integration/sipp
+check "the daemon starts" start_daemon uas --set core.data_dir="$DATA" \
+	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,udp:[::1]:$PORT
+
+sipp_run() { # sipp_run NAME SCENARIO [extra sipp args]: one call, 10 s at most
+	local name=$1 sf=$2
+	shift 2
+	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -l 1 -i 127.0.0.1 -p "$(free_port)" \
+		-timeout 10 -timeout_error -max_recv_loops 1000 \
+		-trace_err -error_file "$TMP/$name.err" "$@" 127.0.0.1:$PORT >"$TMP/$name.out" 2>&1
+}
+check "SIPp OPTIONS over UDP gets 200 with Allow, Accept, Supported" sipp_run opt_udp options.xml
+check "SIPp OPTIONS over TCP gets 200" sipp_run opt_tcp options.xml -t t1
+
+# raw REQUEST-TEXT: send one datagram from a connected UDP socket, print the status line
+# of the answer (or nothing within 2 s).
+raw_udp() {
+	local msg=$1 reply=""
+	exec 3<>/dev/udp/127.0.0.1/$PORT || return 1
+	# $(...) ate the final LF; one write(2) must carry the whole datagram, so go through a file
+	printf '%b\n' "$msg" >"$TMP/dgram"
+	cat "$TMP/dgram" >&3
+	# one read(2) takes one whole datagram
+	reply=$(timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -1)
+	exec 3>&-
+	printf '%s\n' "${reply%$'\r'}"
+}
+
+req() { # req METHOD-LINE [extra header lines, \r\n-terminated] [cseq method]
+	local line=$1 extra=${2:-} cseqm=${3:-OPTIONS} tag=$RANDOM$RANDOM
+	printf '%s\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK%s;rport\r\nFrom: <sip:t@127.0.0.1>;tag=%s\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: c%s@test\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\n%sContent-Length: 0\r\n\r\n' \
+		"$line" "$RANDOM$RANDOM" "$tag" "$RANDOM$RANDOM" "$cseqm" "$extra"
+}
+
+expect_status() { # expect_status DESCRIPTION "STATUS-REGEX" MESSAGE
+	local got
+	got=$(raw_udp "$3")
+	if [[ "$got" =~ $2 ]]; then ok "$1 ($got)"; else not_ok "$1 (got '$got', wanted /$2/)"; fi
+}
+
+expect_status "an unsupported SIP version gets 505" "^SIP/2.0 505 " "$(req "OPTIONS sip:x@127.0.0.1 SIP/3.0")"
+expect_status "an unknown URI scheme gets 416" "^SIP/2.0 416 " "$(req "OPTIONS http://x.example/ SIP/2.0")"
+expect_status "Max-Forwards: 0 gets 483" "^SIP/2.0 483 " "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/Max-Forwards: 70/Max-Forwards: 0/')"
+expect_status "an unknown method gets 501" "^SIP/2.0 501 " "$(req "FROBNICATE sip:x@127.0.0.1 SIP/2.0" "" FROBNICATE)"
+expect_status "a known method not served here gets 405" "^SIP/2.0 405 " "$(req "PUBLISH sip:x@127.0.0.1 SIP/2.0" "" PUBLISH)"
+expect_status "Require with an unknown option tag gets 420" "^SIP/2.0 420 " "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" 'Require: frobnication\r\n')"
+expect_status "a CSeq method that does not match gets 400 saying so" "^SIP/2.0 400 CSeq Method" "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" "" INVITE)"
+expect_status "a bad Max-Forwards gets 400 saying so" "^SIP/2.0 400 .*Max-Forwards" "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/Max-Forwards: 70/Max-Forwards: lots/')"
+expect_status "a header line without a colon gets 400 saying so" "^SIP/2.0 400 Malformed Header Line" "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" 'this line has no colon\r\n')"
+expect_status "a request with no Call-ID cannot be answered and is dropped" "^$" "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | grep -v '^Call-ID')"
+expect_status "a request in no dialog gets 481" "^SIP/2.0 481 " "$(req "BYE sip:x@127.0.0.1 SIP/2.0" "" BYE | sed 's/^To: <sip:x@127.0.0.1>/To: <sip:x@127.0.0.1>;tag=abc/')"
+expect_status "a CANCEL that matches nothing gets 481" "^SIP/2.0 481 " "$(req "CANCEL sip:x@127.0.0.1 SIP/2.0" "" CANCEL)"
+expect_status "a malformed response is dropped" "^$" 'SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n'
+expect_status "an INVITE without Contact gets 400 saying so" "^SIP/2.0 400 Missing Contact" "$(req "INVITE sip:x@127.0.0.1 SIP/2.0" "" INVITE)"
+
+# §8.2.2.2: the same request (From tag, Call-ID, CSeq) by another branch is a merged copy.
+m1=$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/tag=[0-9]*/tag=merge1/; s/Call-ID: .*/Call-ID: merged@test\r/')
+m2=$(printf '%s' "$m1" | sed 's/branch=z9hG4bK[0-9]*/branch=z9hG4bKother/')
+expect_status "the first copy of a request is answered" "^SIP/2.0 200 " "$m1"
+expect_status "a merged copy by another branch gets 482" "^SIP/2.0 482 " "$m2"
+
+# Over TCP: a double-CRLF ping gets a CRLF pong; an oversized message gets 513.
+pong=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '\r\n\r\n' >&3; head -c 2 <&3 | od -An -c" 2>/dev/null | tr -d ' ')
+if [ "$pong" = '\r\n' ]; then ok "a CRLF CRLF keep-alive over TCP gets a CRLF"; else not_ok "a CRLF CRLF keep-alive over TCP gets a CRLF (got '$pong')"; fi
+big=$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/Content-Length: 0/Content-Length: 100000/')
+got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '%s\n' \"\$1\" >&3; head -1 <&3" _ "$big" 2>/dev/null | tr -d '\r')
+if [[ "$got" =~ ^SIP/2.0\ 513 ]]; then ok "an oversized message over TCP gets 513 ($got)"; else not_ok "an oversized message over TCP gets 513 (got '$got')"; fi
+
+check "the daemon is still alive after all of it" "$CLI" --socket "$SOCK" status
+check "sip status counts what it saw" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^requests_received +[1-9]'"
+done_testing
