@@ -40,15 +40,14 @@ static int server_key(const struct sip_msg *msg, const struct sip_pl *method, GS
 		return 0;
 	}
 	/* RFC 2543: Request-URI, To tag, From tag, Call-ID, CSeq, top Via. An ACK to a non-2xx
-	 * carries the tag of our response: the To tag is left out, compare it separately. */
+	 * carries the tag of our response, which its INVITE (unless a re-INVITE) did not: the
+	 * To tag is left out of the key for every method so that both keys agree, and the
+	 * transaction layer compares the ACK's To tag with its response's separately. */
 	if (!msg->nvia || !msg->count[SIP_HDR_CALL_ID] || !msg->count[SIP_HDR_CSEQ])
 		return -ENOENT;
 	g_string_append(key, "2543|");
 	append_pl(key, &msg->ruri_pl);
-	if (msg->method != SIP_METHOD_ACK)
-		append_pl(key, &msg->to.tag);
-	else
-		g_string_append_c(key, '|');
+	g_string_append_c(key, '|');
 	append_pl(key, &msg->from.tag);
 	append_pl(key, &msg->call_id);
 	g_string_append_printf(key, "%u|", msg->cseq.num);

@@ -110,6 +110,27 @@ static void test_tx_key_rfc2543(void)
 	g_free(s2);
 }
 
+/* §17.2.3 (RFC 2543 fallback): a re-INVITE already carries the To tag; the ACK for our
+ * non-2xx carries the same tag and must still find the INVITE's transaction. */
+static void test_tx_key_rfc2543_reinvite_ack(void)
+{
+	const char *fmt = "%s sip:bob@b.example.com SIP/2.0" CRLF
+			  "Via: SIP/2.0/UDP h.example.com;branch=old2" CRLF
+			  "To: <sip:bob@b.example.com>;tag=b2" CRLF
+			  "From: <sip:al@a.example.com>;tag=a1" CRLF "Call-ID: c2543r" CRLF
+			  "CSeq: 2 %s" CRLF CRLF;
+	g_autoptr(GString) k1 = g_string_new(NULL), k2 = g_string_new(NULL);
+	g_autofree char *s1 = g_strdup_printf(fmt, "INVITE", "INVITE");
+	g_autofree char *s2 = g_strdup_printf(fmt, "ACK", "ACK");
+	struct sip_msg *inv = parse_ok(s1), *ack = parse_ok(s2);
+
+	g_assert_cmpint(sip_msg_tx_key(inv, true, k1), ==, 0);
+	g_assert_cmpint(sip_msg_tx_key(ack, true, k2), ==, 0);
+	g_assert_cmpstr(k1->str, ==, k2->str);
+	sip_msg_free(inv);
+	sip_msg_free(ack);
+}
+
 /* §17.1.3: a response matches a client transaction by branch and CSeq method. */
 static void test_tx_key_client(void)
 {
@@ -254,6 +275,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/key/tx-rfc3261-17.2.3", test_tx_key_rfc3261);
 	g_test_add_func("/sip/key/tx-rfc2543-fallback-17.2.3", test_tx_key_rfc2543);
+	g_test_add_func("/sip/key/tx-rfc2543-reinvite-ack-17.2.3", test_tx_key_rfc2543_reinvite_ack);
 	g_test_add_func("/sip/key/tx-client-rfc3261-17.1.3", test_tx_key_client);
 	g_test_add_func("/sip/key/dialog-id-rfc3261-12", test_dialog_id);
 	g_test_add_func("/sip/build/reply-rfc3261-8.2.6", test_reply);
