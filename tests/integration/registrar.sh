@@ -3,7 +3,7 @@
 # MD5 digest, wrong password and unknown user alike, stale nonce, replayed nonce count, 423,
 # wildcard removal (and its misuse), several contacts, the contact limit, a fetch, the To
 # AOR check, persistence across a restart, expiry (also while the daemon was down), the ban
-# after repeated failures; baresip registering over UDP and TCP.
+# after repeated failures; baresip registering over UDP, TCP and TLS.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -74,24 +74,32 @@ check "the long binding survived the restart" bash -c "'$CLI' --socket '$SOCK' r
 check "the binding that expired while it was down is gone" bash -c "! '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6103"
 check "registrations --json" bash -c "'$CLI' --socket '$SOCK' --json registrations | grep -q '\"contact\":\"sip:2000@127.0.0.1:6101\"'"
 
-# baresip, a real phone, over UDP and over TCP. Its libre (1.0, Debian 12) gives up on any
-# SHA-256 challenge, even a second one, so this daemon offers MD5 alone.
+# baresip, a real phone, over UDP, TCP and TLS (a certificate made here, which baresip is
+# told to trust). Its libre (1.0, Debian 12) gives up on any SHA-256 challenge, even a second
+# one, so this daemon offers MD5 alone.
 BPORT=$(free_port)
+TLSPORT=$(free_port)
 BSOCK=$TMP/bdata/crossbar.sock
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
 SOCK=$BSOCK start_daemon bares --set core.modules=sip,registrar --set core.data_dir="$TMP/bdata" \
-	--set sip.listen=udp:127.0.0.1:$BPORT,tcp:127.0.0.1:$BPORT --set registrar.realm=pbx.test \
-	--set registrar.demo_users=no --set registrar.digest_algorithms=MD5
+	--set sip.listen=udp:127.0.0.1:$BPORT,tcp:127.0.0.1:$BPORT,tls:127.0.0.1:$TLSPORT \
+	--set sip.tls_certificate="$TMP/cert.pem" --set sip.tls_key="$TMP/key.pem" \
+	--set registrar.realm=pbx.test --set registrar.demo_users=no --set registrar.digest_algorithms=MD5
 "$CLI" --socket "$BSOCK" user add 2000 --password pw-2000-secret >/dev/null
-for t in udp tcp; do
+for t in udp tcp tls; do
+	port=$BPORT
+	[ $t = tls ] && port=$TLSPORT
 	mkdir -p "$TMP/baresip-$t"
 	cat >"$TMP/baresip-$t/config" <<CONF
 poll_method		poll
 sip_listen		127.0.0.1:$(free_port)
+sip_cafile		$TMP/cert.pem
 module_path		/usr/lib/baresip/modules
 module			g711.so
 module			account.so
 CONF
-	echo "<sip:2000@127.0.0.1:$BPORT;transport=$t>;auth_pass=pw-2000-secret;regint=600" >"$TMP/baresip-$t/accounts"
+	echo "<sip:2000@127.0.0.1:$port;transport=$t>;auth_pass=pw-2000-secret;regint=600" >"$TMP/baresip-$t/accounts"
 	timeout 20 baresip -f "$TMP/baresip-$t" -t 4 >"$TMP/baresip-$t.log" 2>&1 </dev/null &
 	bpid=$!
 	for _ in $(seq 1 30); do grep -q "200 OK" "$TMP/baresip-$t.log" && break; sleep 0.1; done
