@@ -5,6 +5,7 @@
 #include "core_private.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <gio/gio.h>
@@ -121,8 +122,11 @@ gboolean xb_core_running_uninstalled(void)
 	static int uninstalled = -1;
 
 	if (uninstalled < 0) {
+		/* Both sides resolved: the build folder may be reached through a symlink. */
 		g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-		uninstalled = exe && g_str_has_prefix(exe, XB_BUILDDIR "/");
+		g_autofree char *build = realpath(XB_BUILDDIR, NULL);
+		g_autofree char *prefix = build ? g_strconcat(build, "/", NULL) : NULL;
+		uninstalled = exe && prefix && g_str_has_prefix(exe, prefix);
 	}
 	return uninstalled;
 }

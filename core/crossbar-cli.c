@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,7 +21,10 @@ static char *default_socket(void)
 
 	if (env && *env)
 		return g_strdup(env);
-	if (exe && g_str_has_prefix(exe, XB_BUILDDIR "/"))
+	g_autofree char *build = realpath(XB_BUILDDIR, NULL);
+	g_autofree char *prefix = build ? g_strconcat(build, "/", NULL) : NULL;
+
+	if (exe && prefix && g_str_has_prefix(exe, prefix))
 		return g_strdup("./var/crossbar.sock");
 	return g_strdup(XB_LOCALSTATEDIR "/lib/crossbar/crossbar.sock");
 }
