@@ -96,7 +96,8 @@ static void test_sha256_and_md5_rfc8760(void)
 	    check(a, signed_register("2000", "secret", "SHA-256", n1, "00000001"), &user), ==,
 	    AUTH_OK);
 	g_assert_cmpstr(user, ==, "2000");
-	g_autofree char *n2 = nonce_of(auth_challenge(a, "pbx.test", FALSE), "MD5");
+	g_autofree char *ch2 = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *n2 = nonce_of(ch2, "MD5");
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n2, "00000001"), &user2),
 	                ==, AUTH_OK);
 	auth_free(a);
