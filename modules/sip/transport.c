@@ -529,6 +529,9 @@ static gboolean conn_consume(Conn *c)
 			conn_send(c, "\r\n", 2);
 			continue;
 		}
+		/* Half a ping may be all that arrived so far: wait for the rest. */
+		if (c->in->len == 2 && memcmp(c->in->data, "\r\n", 2) == 0)
+			return TRUE;
 		int r =
 		    sip_frame_stream((const char *)c->in->data, c->in->len, &skip, &msglen, &err);
 		if (r == -EAGAIN) {

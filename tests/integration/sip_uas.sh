@@ -73,6 +73,8 @@ expect_status "a merged copy by another branch gets 482" "^SIP/2.0 482 " "$m2"
 # Over TCP: a double-CRLF ping gets a CRLF pong; an oversized message gets 513.
 pong=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '\r\n\r\n' >&3; head -c 2 <&3 | od -An -c" 2>/dev/null | tr -d ' ')
 if [ "$pong" = '\r\n' ]; then ok "a CRLF CRLF keep-alive over TCP gets a CRLF"; else not_ok "a CRLF CRLF keep-alive over TCP gets a CRLF (got '$pong')"; fi
+pong=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '\r\n' >&3; sleep 0.3; printf '\r\n' >&3; head -c 2 <&3 | od -An -c" 2>/dev/null | tr -d ' ')
+if [ "$pong" = '\r\n' ]; then ok "a keep-alive that arrives in two halves gets its CRLF"; else not_ok "a keep-alive that arrives in two halves gets its CRLF (got '$pong')"; fi
 big=$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/Content-Length: 0/Content-Length: 100000/')
 got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '%s\n' \"\$1\" >&3; head -1 <&3" _ "$big" 2>/dev/null | tr -d '\r')
 if [[ "$got" =~ ^SIP/2.0\ 513 ]]; then ok "an oversized message over TCP gets 513 ($got)"; else not_ok "an oversized message over TCP gets 513 (got '$got')"; fi
