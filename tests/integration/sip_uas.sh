@@ -11,7 +11,8 @@ DATA=$TMP/data
 SOCK=$DATA/crossbar.sock
 SIPP_DIR=$SRC/tests/integration/sipp
 check "the daemon starts" start_daemon uas --set core.data_dir="$DATA" \
-	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,udp:[::1]:$PORT
+	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,udp:[::1]:$PORT \
+	--set sip.tcp_idle_timeout=5
 
 sipp_run() { # sipp_run NAME SCENARIO [extra sipp args]: one call, 10 s at most
 	local name=$1 sf=$2
@@ -22,6 +23,7 @@ sipp_run() { # sipp_run NAME SCENARIO [extra sipp args]: one call, 10 s at most
 }
 check "SIPp OPTIONS over UDP gets 200 with Allow, Accept, Supported" sipp_run opt_udp options.xml
 check "SIPp OPTIONS over TCP gets 200" sipp_run opt_tcp options.xml -t t1
+check "SIPp OPTIONS over UDP on IPv6 gets 200" bash -c "timeout 20 sipp -sf '$SIPP_DIR/options.xml' -m 1 -l 1 -i ::1 -p $(free_port) -timeout 10 -timeout_error '[::1]:$PORT' >'$TMP/opt6.out' 2>&1"
 
 # raw REQUEST-TEXT: send one datagram from a connected UDP socket, print the status line
 # of the answer (or nothing within 2 s).
@@ -80,5 +82,12 @@ got=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '%s\n' \"\$1\"
 if [[ "$got" =~ ^SIP/2.0\ 513 ]]; then ok "an oversized message over TCP gets 513 ($got)"; else not_ok "an oversized message over TCP gets 513 (got '$got')"; fi
 
 check "the daemon is still alive after all of it" "$CLI" --socket "$SOCK" status
+# A client that connects and stays silent: its connection is closed after the idle time.
+bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; sleep 12" &
+PIDS+=("$!")
+sleep 1
+check "a silent TCP client holds a connection" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^connections +1$'"
+sleep 6
+check "the idle connection is closed after sip.tcp_idle_timeout" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^connections +0$'"
 check "sip status counts what it saw" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^requests_received +[1-9]'"
 done_testing
