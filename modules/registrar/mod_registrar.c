@@ -3,6 +3,7 @@
  * of users from <directory> and the demo users of a first start, and publishes the
  * directory's API table. The `user` commands are in directory_cli.c. */
 #include "directory.h"
+#include "gateway.h"
 #include "register.h"
 #include "registrar.h"
 
@@ -31,7 +32,9 @@ static const XbSettingDef settings[] = {
     XB_SETTINGS_END,
 };
 
-static const char *const elements[] = {"directory", NULL};
+static const char *const elements[] = {"directory", "gateways", NULL};
+
+static Gateways *the_gateway_set; /* carrier trunks (gateway.c) */
 
 static Registrar *the_registrar; /* for the API table's plain functions */
 
@@ -313,9 +316,16 @@ static gboolean registrar_load(XbModule *self, GError **error)
 		registrar_free(reg);
 		return FALSE;
 	}
+	/* Carrier trunks: register to them as a UAC (gateway.c). */
+	the_gateway_set = gateways_new(self, reg->sip, error);
+	if (!the_gateway_set) {
+		registrar_free(reg);
+		return FALSE;
+	}
 	if (!reg->sip->method_register(self, "REGISTER", registrar_register_cb, reg)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
 		            "another module already handles REGISTER");
+		g_clear_pointer(&the_gateway_set, gateways_free);
 		registrar_free(reg);
 		return FALSE;
 	}
@@ -327,11 +337,14 @@ static gboolean registrar_load(XbModule *self, GError **error)
 	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, reg);
 	xb_api_publish(self, XB_DIRECTORY_API, &directory_api);
 	xb_api_publish(self, XB_LOCATION_API, &location_api);
+	gateway_cli_register(self, the_gateway_set);
 	return TRUE;
 }
 
 static void registrar_unload(XbModule *self)
 {
+	/* Trunks first: their unregistrations go out while mod_sip is still there. */
+	g_clear_pointer(&the_gateway_set, gateways_free);
 	the_registrar = NULL;
 	registrar_free(xb_module_get_data(self));
 }

@@ -7,6 +7,7 @@
 
 #include "msg.h"
 #include "transaction.h"
+#include "auth_client.h" /* SipCredentials (added for send_request_auth) */
 
 #define SIP_API_NAME    "sip"
 #define SIP_API_VERSION 1
@@ -21,6 +22,19 @@ typedef gboolean (*SipMethodFunc)(SipServerReq *req, void *user_data);
  * final one, or resp == NULL with error (-ETIMEDOUT after Timer B/F, or a transport
  * error). */
 typedef void (*SipClientFunc)(const struct sip_msg *resp, int error, void *user_data);
+
+/* Added with send_request_auth (UAC digest): a request to send, as send_request's
+ * arguments plus the credentials that answer a 401/407. headers must hold a CSeq line. */
+typedef struct {
+	const char *method;
+	const char *ruri;
+	const SipPeer *to;
+	const char *headers;
+	const char *content_type; /* NULL without a body */
+	const char *body;
+	size_t body_len;
+	const SipCredentials *credentials; /* NULL: like send_request */
+} SipRequest;
 
 typedef struct {
 	int version; /* SIP_API_VERSION */
@@ -47,4 +61,12 @@ typedef struct {
 	 * Contact for a transport and family ("127.0.0.1:5060"), or NULL. */
 	const char *(*domain)(void);
 	const char *(*sent_by)(XbTransport transport, int family);
+	/* Added for UAC digest (ua_auth.c); appended so that the table's version stays 1.
+	 * Like send_request, but a 401/407 is answered by mod_sip when a challenge (the first
+	 * in header order of MD5, SHA-256 or their -sess forms, qop=auth or none) suits
+	 * req->credentials: the request goes again with the same Call-ID, CSeq + 1, a new
+	 * branch and Authorization/Proxy-Authorization. A second challenge for a realm already
+	 * answered (unless stale=true) is given to func as the final response; so is one that
+	 * no challenge suits. The credentials are copied; func sees the final CSeq in resp. */
+	int (*send_request_auth)(const SipRequest *req, SipClientFunc func, void *user_data);
 } SipApi;

@@ -4,6 +4,7 @@
  * methods go to the module that took them over through the SIP API table. It also sends
  * out-of-dialog requests for those modules. Dialogs and INVITE sessions are not here yet. */
 #include "ua.h"
+#include "ua_auth.h" /* UAC digest for send_request_auth */
 
 #include <errno.h>
 #include <string.h>
@@ -356,6 +357,14 @@ static int api_send_request(const char *method, const char *ruri, const SipPeer 
 	                           user_data);
 }
 
+/* UAC digest (ua_auth.c): send_request that answers 401/407 with the caller's credentials. */
+static int api_send_request_auth(const SipRequest *req, SipClientFunc func, void *user_data)
+{
+	if (!the_ua)
+		return -ESHUTDOWN;
+	return sip_ua_send_request_auth(the_ua, req, func, user_data);
+}
+
 static const char *api_domain(void)
 {
 	return the_ua ? the_ua->domain : "";
@@ -377,6 +386,7 @@ static const SipApi sip_api = {
     .send_request = api_send_request,
     .domain = api_domain,
     .sent_by = api_sent_by,
+    .send_request_auth = api_send_request_auth, /* UAC digest */
 };
 
 /* Handlers of a module that unloads go with it. */

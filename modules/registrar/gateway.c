@@ -1,0 +1,750 @@
+/* modules/registrar/gateway.c: crossbar as a UAC towards carrier trunks: REGISTER (RFC 3261
+ * §10.2) with digest answered by mod_sip (send_request_auth), refresh before expiry,
+ * retries with back-off, OPTIONS pings, and unregistration when a gateway goes away or the
+ * module unloads. It must not block the main loop, except for the bounded wait for the
+ * unregistrations' answers at shutdown. One registration (one Call-ID) per gateway.
+ *
+ *   state          event                                 next
+ *   -------------  ------------------------------------  ----------------------------------
+ *   (new)          register=yes                          registering: REGISTER sent
+ *   (new)          register=no                           noreg (pings only, if any)
+ *   registering    2xx                                   registered; refresh at 80 % of
+ *                                                        the expiry granted (Contact
+ *                                                        expires, else Expires)
+ *   registering    423 with a longer Min-Expires         registering, asking for that
+ *   registering    other final, timeout, transport err.  failed; retry after back-off
+ *   registered     refresh timer                         registering (same Call-ID, CSeq+1)
+ *   failed         retry timer                           registering
+ *   any            removed or changed by a reload,       unregistering (Expires: 0) when a
+ *                  module unload                         registration may be in force; then
+ *                                                        unregistered, and freed
+ *
+ * Back-off: retry_interval × 2^(failures-1), at most max(retry_interval, 300 s). A ping
+ * (OPTIONS every `ping` s, the next one only after the last is answered) marks the gateway
+ * up on any response and down on a timeout or a transport error; it does not touch the
+ * registration. */
+#include "gateway.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define BACKOFF_CAP_S    300
+#define SHUTDOWN_WAIT_MS 2000
+#define REFRESH_PERMILLE 800
+
+typedef enum {
+	GW_NOREG,
+	GW_REGISTERING,
+	GW_REGISTERED,
+	GW_FAILED,
+	GW_UNREGISTERING,
+	GW_UNREGISTERED,
+} GwState;
+
+static const char *const state_names[] = {"noreg",  "registering",   "registered",
+                                          "failed", "unregistering", "unregistered"};
+
+typedef enum { PING_OFF, PING_UNKNOWN, PING_UP, PING_DOWN } PingState;
+static const char *const ping_names[] = {"-", "unknown", "up", "down"};
+
+typedef struct gateway Gateway;
+
+/* One request in flight. gw is cleared when the gateway no longer wants the answer (it
+ * was freed, or it sent something newer): the callback then only frees this. */
+typedef struct {
+	Gateway *gw;
+	guint32 expires; /* REGISTER: what was asked; 0 for an unregistration */
+} GwRequest;
+
+struct gateway {
+	Gateways *gws;
+	GatewayDef *def;
+	GwState state;
+	char *call_id, *from_tag, *contact;
+	guint32 cseq;
+	guint32 asking; /* the expiry to ask for: def->expiry or a 423's Min-Expires */
+	guint32 granted;
+	gint64 expires_at; /* xb_clock ms; 0 when no registration may be in force */
+	guint failures;
+	char *last_error;
+	XbTimer *reg_timer; /* refresh or retry */
+	XbTimer *ping_timer;
+	GwRequest *reg_req, *ping_req;
+	PingState ping;
+	gboolean dying;
+};
+
+struct gateways {
+	XbModule *module;
+	const SipApi *sip;
+	GHashTable *by_name; /* name -> Gateway */
+	GPtrArray *dying;    /* Gateway: unregistering, no longer configured */
+	guint reload_sub;
+};
+
+static Gateways *the_gateways; /* for the API table's plain functions */
+
+static void gw_send_register(Gateway *gw, guint32 expires);
+
+static char *random_hex(guint bytes)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < bytes; i += 4)
+		g_string_append_printf(s, "%08x", g_random_int());
+	return g_string_free(s, FALSE);
+}
+
+static void detach(GwRequest **req)
+{
+	if (*req) {
+		(*req)->gw = NULL;
+		*req = NULL;
+	}
+}
+
+static void gw_free(Gateway *gw)
+{
+	detach(&gw->reg_req);
+	detach(&gw->ping_req);
+	xb_timer_clear(&gw->reg_timer);
+	xb_timer_clear(&gw->ping_timer);
+	gateway_def_free(gw->def);
+	g_free(gw->call_id);
+	g_free(gw->from_tag);
+	g_free(gw->contact);
+	g_free(gw->last_error);
+	g_free(gw);
+}
+
+static void gw_set_error(Gateway *gw, char *text)
+{
+	g_free(gw->last_error);
+	gw->last_error = text;
+}
+
+/* Credentials for mod_sip, or NULL when the gateway has no password. */
+static const SipCredentials *gw_credentials(Gateway *gw, SipCredentials *c)
+{
+	if (!*gw->def->password)
+		return NULL;
+	c->username = gw->def->auth_username;
+	c->password = gw->def->password;
+	c->realm = gw->def->realm;
+	return c;
+}
+
+static const char *transport_name(XbTransport t)
+{
+	return t == XB_TRANSPORT_TCP ? "tcp" : t == XB_TRANSPORT_TLS ? "tls" : "udp";
+}
+
+/* Our Contact for this gateway: the listen address of its transport (else UDP's). */
+static gboolean gw_make_contact(Gateway *gw)
+{
+	const SipApi *sip = gw->gws->sip;
+	XbTransport tp = gw->def->peer.transport;
+	int family = gw->def->peer.addr.ss_family;
+	const char *sent_by = sip->sent_by(tp, family);
+
+	if (!sent_by)
+		sent_by = sip->sent_by(XB_TRANSPORT_UDP, family);
+	if (!sent_by)
+		return FALSE;
+	g_free(gw->contact);
+	gw->contact = g_strdup_printf("sip:%s@%s%s%s", gw->def->username, sent_by,
+	                              tp == XB_TRANSPORT_UDP ? "" : ";transport=",
+	                              tp == XB_TRANSPORT_UDP ? "" : transport_name(tp));
+	return TRUE;
+}
+
+/* ---- failures and back-off ---- */
+
+static void retry_cb(XbTimer *t, gpointer user_data)
+{
+	Gateway *gw = user_data;
+
+	gw->reg_timer = NULL;
+	gw_send_register(gw, gw->asking);
+}
+
+static guint backoff_s(const Gateway *gw)
+{
+	guint base = gw->def->retry_interval, cap = MAX(base, BACKOFF_CAP_S);
+	guint shift = MIN(gw->failures - 1, 16u);
+	guint64 d = (guint64)base << shift;
+
+	return (guint)MIN(d, (guint64)cap);
+}
+
+static void gw_failed(Gateway *gw, char *reason)
+{
+	gw_set_error(gw, reason);
+	gw->state = GW_FAILED;
+	gw->failures++;
+	guint delay = backoff_s(gw);
+	g_warning("gateway %s: registration failed (%s); retrying in %u s", gw->def->name,
+	          gw->last_error, delay);
+	xb_timer_clear(&gw->reg_timer);
+	gw->reg_timer = xb_timer_start(gw->gws->module, (gint64)delay * 1000, retry_cb, gw);
+}
+
+/* A 401/407 that reached us: mod_sip answered what it could. Say which case it was: a
+ * challenge we could answer (so the credentials were refused), one of another algorithm
+ * (we support MD5, SHA-256 and their -sess forms), or none for the configured realm. */
+static const char *auth_failure_text(const struct sip_msg *resp, const char *realm)
+{
+	static const char *const algs[] = {"MD5", "MD5-sess", "SHA-256", "SHA-256-sess"};
+	enum sip_hdrid id =
+	    resp->status == 407 ? SIP_HDR_PROXY_AUTHENTICATE : SIP_HDR_WWW_AUTHENTICATE;
+	const char *why = "no digest challenge to answer";
+
+	for (const struct sip_hdr *h = sip_msg_hdr(resp, id); h; h = sip_msg_hdr_next(resp, h)) {
+		struct sip_auth a;
+		gboolean known = FALSE;
+		if (sip_auth_parse(&a, &h->val) < 0 || !sip_pl_caseeq(&a.scheme, "Digest"))
+			continue;
+		known = !sip_pl_isset(&a.algorithm);
+		for (guint i = 0; i < G_N_ELEMENTS(algs); i++)
+			known = known || sip_pl_caseeq(&a.algorithm, algs[i]);
+		if (!known) {
+			why = "no challenge with an algorithm we support";
+			continue;
+		}
+		/* The realm is a quoted-string: compare inside the quotes. */
+		if (*realm && !(a.realm.l == strlen(realm) + 2 &&
+		                memcmp(a.realm.p + 1, realm, strlen(realm)) == 0)) {
+			why = "no challenge for the configured realm";
+			continue;
+		}
+		return "wrong credentials";
+	}
+	return why;
+}
+
+static char *failure_text(const struct sip_msg *resp, int error, Gateway *gw)
+{
+	if (!resp)
+		return error == -ETIMEDOUT
+		           ? g_strdup("timeout")
+		           : g_strdup_printf("transport error: %s", g_strerror(-error));
+	if (resp->status == 401 || resp->status == 407)
+		return g_strdup_printf("%u %.*s: %s", resp->status, (int)resp->reason.l,
+		                       resp->reason.p,
+		                       *gw->def->password ? auth_failure_text(resp, gw->def->realm)
+		                                          : "no password configured");
+	return g_strdup_printf("%u %.*s", resp->status, (int)resp->reason.l, resp->reason.p);
+}
+
+/* ---- registered ---- */
+
+static void refresh_cb(XbTimer *t, gpointer user_data)
+{
+	Gateway *gw = user_data;
+
+	gw->reg_timer = NULL;
+	gw_send_register(gw, gw->asking);
+}
+
+/* The expiry the registrar granted (§10.2.4): our Contact's expires parameter, else the
+ * Expires header, else what we asked for. */
+static guint32 granted_expiry(Gateway *gw, const struct sip_msg *resp, guint32 asked)
+{
+	struct sip_uri mine;
+	guint32 v;
+	unsigned ncontacts = sip_msg_hdr_count(resp, SIP_HDR_CONTACT);
+
+	if (sip_uri_parse(&mine, gw->contact, strlen(gw->contact)) == 0) {
+		for (const struct sip_hdr *h = sip_msg_hdr(resp, SIP_HDR_CONTACT); h;
+		     h = sip_msg_hdr_next(resp, h)) {
+			struct sip_addr a;
+			if (sip_contact_parse(&a, &h->val) < 0 || a.star)
+				continue;
+			if ((ncontacts == 1 || sip_uri_equal(&a.puri, &mine)) &&
+			    sip_contact_expires(&a, &v) == 0)
+				return v;
+		}
+	}
+	const struct sip_hdr *e = sip_msg_hdr(resp, SIP_HDR_EXPIRES);
+	if (e && sip_pl_u32(&e->val, UINT32_MAX, &v) == 0)
+		return v;
+	return asked;
+}
+
+static void gw_registered(Gateway *gw, const struct sip_msg *resp, guint32 asked)
+{
+	guint32 granted = granted_expiry(gw, resp, asked);
+	gboolean was = gw->state == GW_REGISTERED;
+
+	if (granted == 0) /* a registrar that granted nothing: ask again later */
+		granted = asked;
+	gw->granted = granted;
+	gw->state = GW_REGISTERED;
+	gw->failures = 0;
+	g_clear_pointer(&gw->last_error, g_free);
+	gw->expires_at = xb_clock_now() + (gint64)granted * 1000;
+	if (was)
+		g_info("gateway %s: registration refreshed for %u s", gw->def->name, granted);
+	else
+		g_message("gateway %s: registered at %s as %s for %u s", gw->def->name,
+		          gw->def->proxy, gw->contact, granted);
+	xb_timer_clear(&gw->reg_timer);
+	gw->reg_timer = xb_timer_start(
+	    gw->gws->module, MAX((gint64)granted * REFRESH_PERMILLE, 500), refresh_cb, gw);
+}
+
+/* ---- unregistered ---- */
+
+static void gw_unregistered(Gateway *gw, const struct sip_msg *resp, int error)
+{
+	gw->state = GW_UNREGISTERED;
+	gw->expires_at = 0;
+	if (resp && resp->status / 100 == 2) {
+		g_message("gateway %s: unregistered from %s", gw->def->name, gw->def->proxy);
+	} else {
+		gw_set_error(gw, failure_text(resp, error, gw));
+		g_warning("gateway %s: unregistration failed (%s)", gw->def->name, gw->last_error);
+	}
+	if (gw->dying) {
+		g_ptr_array_remove_fast(gw->gws->dying, gw);
+		gw_free(gw);
+	}
+}
+
+/* ---- REGISTER ---- */
+
+static void reg_cb(const struct sip_msg *resp, int error, void *user_data)
+{
+	GwRequest *r = user_data;
+	Gateway *gw = r->gw;
+	guint32 asked = r->expires;
+
+	if (resp && resp->status < 200)
+		return;
+	g_free(r);
+	if (!gw)
+		return;
+	gw->reg_req = NULL;
+	/* The next CSeq follows the last one used, authentication rounds included. */
+	if (resp)
+		gw->cseq = MAX(gw->cseq, resp->cseq.num + 1);
+	else
+		gw->cseq += 8;
+
+	if (asked == 0) {
+		gw_unregistered(gw, resp, error);
+		return;
+	}
+	if (resp && resp->status / 100 == 2) {
+		gw_registered(gw, resp, asked);
+		return;
+	}
+	if (resp && resp->status == 423) {
+		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_HDR_MIN_EXPIRES);
+		guint32 min = 0;
+		if (h && sip_pl_u32(&h->val, UINT32_MAX, &min) == 0 && min > asked) {
+			g_info("gateway %s: the registrar wants at least %u s", gw->def->name, min);
+			gw->asking = min;
+			gw_send_register(gw, min);
+			return;
+		}
+	}
+	gw_failed(gw, failure_text(resp, error, gw));
+}
+
+/* Send REGISTER asking for `expires` s (0: unregister). On a local failure the gateway
+ * fails (or, unregistering, is done). */
+static void gw_send_register(Gateway *gw, guint32 expires)
+{
+	const GatewayDef *d = gw->def;
+	SipCredentials cred;
+	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
+	g_autofree char *headers = NULL;
+	int rc;
+
+	detach(&gw->reg_req);
+	if (!gw->contact && !gw_make_contact(gw)) {
+		rc = -EAFNOSUPPORT;
+		goto out;
+	}
+	headers = g_strdup_printf("From: <sip:%s@%s>;tag=%s\r\n"
+	                          "To: <sip:%s@%s>\r\n"
+	                          "Call-ID: %s\r\n"
+	                          "CSeq: %u REGISTER\r\n"
+	                          "Contact: <%s>\r\n"
+	                          "Expires: %u\r\n",
+	                          d->from_user, d->from_domain, gw->from_tag, d->from_user,
+	                          d->from_domain, gw->call_id, gw->cseq, gw->contact, expires);
+	SipRequest req = {
+	    .method = "REGISTER",
+	    .ruri = ruri,
+	    .to = &d->peer,
+	    .headers = headers,
+	    .credentials = gw_credentials(gw, &cred),
+	};
+	GwRequest *r = g_new0(GwRequest, 1);
+	r->gw = gw;
+	r->expires = expires;
+	gw->cseq++;
+	gw->state = expires ? GW_REGISTERING : GW_UNREGISTERING;
+	rc = gw->gws->sip->send_request_auth(&req, reg_cb, r);
+	if (rc == 0) {
+		gw->reg_req = r;
+		return;
+	}
+	g_free(r);
+out:
+	if (expires)
+		gw_failed(gw, g_strdup_printf("cannot send: %s", g_strerror(-rc)));
+	else
+		gw_unregistered(gw, NULL, rc);
+}
+
+/* ---- OPTIONS ping ---- */
+
+static void ping_send_cb(XbTimer *t, gpointer user_data);
+
+static void ping_next(Gateway *gw)
+{
+	xb_timer_clear(&gw->ping_timer);
+	gw->ping_timer =
+	    xb_timer_start(gw->gws->module, (gint64)gw->def->ping * 1000, ping_send_cb, gw);
+}
+
+static void ping_result(Gateway *gw, gboolean up, const char *why)
+{
+	PingState now = up ? PING_UP : PING_DOWN;
+
+	if (now != gw->ping) {
+		if (up)
+			g_message("gateway %s is up (OPTIONS answered)", gw->def->name);
+		else
+			g_warning("gateway %s is down (OPTIONS: %s)", gw->def->name, why);
+	}
+	gw->ping = now;
+}
+
+static void ping_cb(const struct sip_msg *resp, int error, void *user_data)
+{
+	GwRequest *r = user_data;
+	Gateway *gw = r->gw;
+
+	if (resp && resp->status < 200)
+		return;
+	g_free(r);
+	if (!gw)
+		return;
+	gw->ping_req = NULL;
+	/* Any answer, even 404 or 405, shows the carrier is there. */
+	ping_result(gw, resp != NULL, error == -ETIMEDOUT ? "timeout" : g_strerror(-error));
+	ping_next(gw);
+}
+
+static void ping_send_cb(XbTimer *t, gpointer user_data)
+{
+	Gateway *gw = user_data;
+	const GatewayDef *d = gw->def;
+	SipCredentials cred;
+	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
+	g_autofree char *tag = random_hex(8);
+	g_autofree char *call_id = random_hex(16);
+	g_autofree char *headers = g_strdup_printf(
+	    "From: <sip:%s@%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s@crossbar\r\n"
+	    "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\n",
+	    *d->from_user ? d->from_user : "crossbar", d->from_domain, tag, ruri, call_id);
+	SipRequest req = {
+	    .method = "OPTIONS",
+	    .ruri = ruri,
+	    .to = &d->peer,
+	    .headers = headers,
+	    .credentials = gw_credentials(gw, &cred),
+	};
+	GwRequest *r = g_new0(GwRequest, 1);
+
+	gw->ping_timer = NULL;
+	r->gw = gw;
+	int rc = gw->gws->sip->send_request_auth(&req, ping_cb, r);
+	if (rc < 0) {
+		g_free(r);
+		ping_result(gw, FALSE, g_strerror(-rc));
+		ping_next(gw);
+		return;
+	}
+	gw->ping_req = r;
+}
+
+/* ---- life of one gateway ---- */
+
+static Gateway *gw_new(Gateways *gws, GatewayDef *def)
+{
+	Gateway *gw = g_new0(Gateway, 1);
+	g_autofree char *id = random_hex(16);
+
+	gw->gws = gws;
+	gw->def = def;
+	gw->call_id = g_strdup_printf("%s@crossbar", id);
+	gw->from_tag = random_hex(8);
+	gw->cseq = 1;
+	gw->asking = def->expiry;
+	gw->ping = def->ping ? PING_UNKNOWN : PING_OFF;
+	gw->state = GW_NOREG;
+	return gw;
+}
+
+static void gw_start(Gateway *gw)
+{
+	if (gw->def->reg)
+		gw_send_register(gw, gw->asking);
+	if (gw->def->ping)
+		gw->ping_timer = xb_timer_start(gw->gws->module, 0, ping_send_cb, gw);
+}
+
+/* Stop everything and unregister when a registration of ours may be in force. TRUE when
+ * an unregistration was sent (the gateway must live until it is answered). */
+static gboolean gw_stop(Gateway *gw)
+{
+	gboolean in_force = gw->state == GW_REGISTERED || gw->state == GW_REGISTERING ||
+	                    (gw->state == GW_FAILED && gw->expires_at > xb_clock_now());
+
+	xb_timer_clear(&gw->reg_timer);
+	xb_timer_clear(&gw->ping_timer);
+	detach(&gw->ping_req);
+	if (!gw->def->reg || !in_force)
+		return FALSE;
+	gw_send_register(gw, 0);
+	return gw->state == GW_UNREGISTERING;
+}
+
+/* A gateway leaving the configuration: unregistered in the background, then freed. */
+static void gw_retire(Gateways *gws, Gateway *gw)
+{
+	if (gw_stop(gw)) {
+		gw->dying = TRUE;
+		g_ptr_array_add(gws->dying, gw);
+	} else {
+		gw_free(gw);
+	}
+}
+
+/* ---- the set of gateways ---- */
+
+static void install(Gateways *gws, GPtrArray *defs)
+{
+	g_autoptr(GHashTable) wanted = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter it;
+	Gateway *gw;
+
+	for (guint i = 0; i < defs->len; i++) {
+		GatewayDef *d = defs->pdata[i];
+		g_hash_table_insert(wanted, d->name, d);
+	}
+	/* Removed or changed: retire. */
+	g_hash_table_iter_init(&it, gws->by_name);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&gw)) {
+		GatewayDef *d = g_hash_table_lookup(wanted, gw->def->name);
+		if (d && gateway_def_equal(d, gw->def))
+			continue;
+		g_message("gateway %s %s", gw->def->name,
+		          d ? "changed; registering it again" : "removed");
+		g_hash_table_iter_steal(&it);
+		gw_retire(gws, gw);
+	}
+	/* New (or changed): start. */
+	for (guint i = 0; i < defs->len; i++) {
+		GatewayDef *d = defs->pdata[i];
+		if (g_hash_table_contains(gws->by_name, d->name))
+			continue;
+		defs->pdata[i] = NULL; /* the gateway takes it */
+		gw = gw_new(gws, d);
+		g_hash_table_insert(gws->by_name, gw->def->name, gw);
+		gw_start(gw);
+	}
+}
+
+void gateways_reload(Gateways *gws)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) defs = gateway_defs_from_config(&error);
+
+	if (!defs) {
+		g_warning("gateways unchanged: %s", error->message);
+		return;
+	}
+	install(gws, defs);
+}
+
+static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	gateways_reload(user_data);
+}
+
+/* ---- the API table ---- */
+
+XbGateway *gateways_lookup(Gateways *gws, const char *name)
+{
+	Gateway *gw = gws ? g_hash_table_lookup(gws->by_name, name) : NULL;
+
+	if (!gw)
+		return NULL;
+	const GatewayDef *d = gw->def;
+	XbGateway *x = g_new0(XbGateway, 1);
+	x->name = g_strdup(d->name);
+	x->proxy = g_strdup(d->proxy);
+	x->peer = d->peer;
+	x->username = g_strdup(d->username);
+	x->auth_username = g_strdup(d->auth_username);
+	x->password = g_strdup(d->password);
+	x->realm = g_strdup(d->realm);
+	x->from_user = g_strdup(d->from_user);
+	x->from_domain = g_strdup(d->from_domain);
+	x->registered = gw->state == GW_REGISTERED;
+	x->up = gw->ping != PING_DOWN;
+	return x;
+}
+
+void xb_gateway_free(XbGateway *x)
+{
+	if (!x)
+		return;
+	g_free(x->name);
+	g_free(x->proxy);
+	g_free(x->username);
+	g_free(x->auth_username);
+	g_free(x->password);
+	g_free(x->realm);
+	g_free(x->from_user);
+	g_free(x->from_domain);
+	g_free(x);
+}
+
+char **gateways_names(Gateways *gws)
+{
+	GPtrArray *out = g_ptr_array_new();
+	GHashTableIter it;
+	const char *name;
+
+	if (gws) {
+		g_hash_table_iter_init(&it, gws->by_name);
+		while (g_hash_table_iter_next(&it, (gpointer *)&name, NULL))
+			g_ptr_array_add(out, g_strdup(name));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static XbGateway *api_lookup(const char *name)
+{
+	return gateways_lookup(the_gateways, name);
+}
+
+static char **api_names(void)
+{
+	return gateways_names(the_gateways);
+}
+
+static const XbGatewayApi gateway_api = {
+    .version = XB_GATEWAY_API_VERSION,
+    .lookup = api_lookup,
+    .free_gateway = xb_gateway_free,
+    .names = api_names,
+};
+
+/* ---- the `gateways` rows ---- */
+
+static gint by_name_cmp(gconstpointer a, gconstpointer b)
+{
+	const Gateway *x = *(Gateway *const *)a, *y = *(Gateway *const *)b;
+	return strcmp(x->def->name, y->def->name);
+}
+
+void gateways_report(Gateways *gws, XbCliReply *reply, const char *name)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+	gint64 now = xb_clock_now();
+
+	g_hash_table_iter_init(&it, gws->by_name);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		g_ptr_array_add(all, value);
+	g_ptr_array_sort(all, by_name_cmp);
+	xb_cli_reply_columns(reply, "name", "proxy", "state", "ping", "expires_in", "retry_in",
+	                     "last_error", NULL);
+	for (guint i = 0; i < all->len; i++) {
+		Gateway *gw = all->pdata[i];
+		if (name && strcmp(name, gw->def->name) != 0)
+			continue;
+		gint64 expires_in = gw->state == GW_REGISTERED && gw->expires_at > now
+		                        ? (gw->expires_at - now + 999) / 1000
+		                        : 0;
+		gint64 retry_in = gw->state == GW_FAILED && gw->reg_timer
+		                      ? MAX(xb_timer_deadline(gw->reg_timer) - now + 999, 0) / 1000
+		                      : 0;
+		g_autofree char *proxy = g_strdup_printf(
+		    "%s:%s", transport_name(gw->def->peer.transport), gw->def->proxy);
+		xb_cli_reply_row(reply, "name", g_variant_new_string(gw->def->name), "proxy",
+		                 g_variant_new_string(proxy), "state",
+		                 g_variant_new_string(state_names[gw->state]), "ping",
+		                 g_variant_new_string(ping_names[gw->ping]), "expires_in",
+		                 g_variant_new_int64(expires_in), "retry_in",
+		                 g_variant_new_int64(retry_in), "last_error",
+		                 g_variant_new_string(gw->last_error ? gw->last_error : ""), NULL);
+	}
+}
+
+/* ---- life cycle ---- */
+
+Gateways *gateways_new(XbModule *module, const SipApi *sip, GError **error)
+{
+	g_autoptr(GPtrArray) defs = gateway_defs_from_config(error);
+
+	if (!defs)
+		return NULL;
+	Gateways *gws = g_new0(Gateways, 1);
+	gws->module = module;
+	gws->sip = sip;
+	gws->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	gws->dying = g_ptr_array_new();
+	the_gateways = gws;
+	install(gws, defs);
+	gws->reload_sub = xb_event_subscribe(module, XB_EVENT_CONFIG_RELOADED, reloaded_cb, gws);
+	xb_api_publish(module, XB_GATEWAY_API, &gateway_api);
+	return gws;
+}
+
+static gboolean deadline_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+void gateways_free(Gateways *gws)
+{
+	GHashTableIter it;
+	Gateway *gw;
+	gboolean late = FALSE;
+
+	if (!gws)
+		return;
+	if (the_gateways == gws)
+		the_gateways = NULL;
+	if (gws->reload_sub)
+		xb_event_unsubscribe(gws->reload_sub);
+	g_hash_table_iter_init(&it, gws->by_name);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&gw)) {
+		g_hash_table_iter_steal(&it);
+		gw_retire(gws, gw);
+	}
+	/* Shutdown only: run the main context until the carriers answered (authentication
+	 * rounds included) or the deadline passed, so that the unregistrations complete. */
+	guint src = gws->dying->len ? g_timeout_add(SHUTDOWN_WAIT_MS, deadline_cb, &late) : 0;
+	while (gws->dying->len && !late)
+		g_main_context_iteration(NULL, TRUE);
+	if (src && !late)
+		g_source_remove(src);
+	for (guint i = 0; i < gws->dying->len; i++)
+		gw_free(gws->dying->pdata[i]);
+	g_ptr_array_unref(gws->dying);
+	g_hash_table_unref(gws->by_name);
+	g_free(gws);
+}

@@ -1,0 +1,47 @@
+/* modules/registrar/gateway.h: carrier trunks ("gateways") of mod_registrar, private to
+ * modules/registrar/: their definitions from <gateways> (gateway_config.c), the UAC
+ * registration and OPTIONS ping of each (gateway.c), and the `gateways` command
+ * (gateway_cli.c). Nothing here places calls; the B2BUA uses gateway_api.h for that. */
+#pragma once
+
+#include <crossbar/crossbar.h>
+
+#include "gateway_api.h"
+
+/* One <gateway>, validated. */
+typedef struct {
+	char *name;
+	char *proxy; /* as written */
+	SipPeer peer;
+	char *username, *auth_username, *password, *realm;
+	char *from_user, *from_domain;
+	gboolean reg;
+	guint expiry;         /* s asked for */
+	guint retry_interval; /* s: the first retry after a failure; doubles up to a cap */
+	guint ping;           /* s between OPTIONS pings, 0: none */
+	long line;
+} GatewayDef;
+
+void gateway_def_free(GatewayDef *def);
+gboolean gateway_def_equal(const GatewayDef *a, const GatewayDef *b);
+/* Every <gateway> of the current configuration (GatewayDef, owned), or NULL with error
+ * naming the file, line, gateway and parameter at fault. */
+GPtrArray *gateway_defs_from_config(GError **error);
+
+typedef struct gateways Gateways;
+
+/* Reads the definitions and starts registering; FALSE with error on a bad <gateways>. */
+Gateways *gateways_new(XbModule *module, const SipApi *sip, GError **error);
+/* Apply the current configuration: new gateways start, removed ones unregister, changed
+ * ones unregister and start again. A bad <gateways> changes nothing (logged). */
+void gateways_reload(Gateways *gws);
+/* Unregister everything registered and wait (running the main context, at most about two
+ * seconds: this is shutdown) for the answers, then free. */
+void gateways_free(Gateways *gws);
+void gateway_cli_register(XbModule *module, Gateways *gws);
+/* The rows of `gateways` (only `name`'s when not NULL), for gateway_cli.c. */
+void gateways_report(Gateways *gws, XbCliReply *reply, const char *name);
+/* The API table's functions. */
+XbGateway *gateways_lookup(Gateways *gws, const char *name);
+char **gateways_names(Gateways *gws);
+void xb_gateway_free(XbGateway *gw);

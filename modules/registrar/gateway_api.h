@@ -1,0 +1,41 @@
+/* modules/registrar/gateway_api.h: the "gateways" API table mod_registrar publishes for
+ * in-tree modules (the B2BUA): a carrier trunk's address and credentials by name, to place
+ * calls through it and answer its 401/407 (with mod_sip's send_request_auth). Read-only:
+ * nothing here changes a gateway or its registration. */
+#pragma once
+
+#include "../sip/sip_api.h"
+
+#define XB_GATEWAY_API         "gateways"
+#define XB_GATEWAY_API_VERSION 1
+
+/* A copy of one gateway's definition and state; free with the table's free_gateway. */
+typedef struct {
+	char *name;
+	char *proxy;         /* as configured: "127.0.0.1:5090" */
+	SipPeer peer;        /* where requests to it go (transport and literal address) */
+	char *username;      /* the account (From user by default, Contact user) */
+	char *auth_username; /* the digest user name (defaults to username) */
+	char *password;
+	char *realm;         /* "" answers any realm */
+	char *from_user;     /* From/To user of its requests */
+	char *from_domain;   /* From/To host of its requests (default: the proxy) */
+	gboolean registered; /* a registration of ours is in force */
+	gboolean up;         /* FALSE once an OPTIONS ping timed out (TRUE without pings) */
+} XbGateway;
+
+typedef struct {
+	int version; /* XB_GATEWAY_API_VERSION */
+	/* NULL when no gateway has that name. */
+	XbGateway *(*lookup)(const char *name);
+	void (*free_gateway)(XbGateway *gw);
+	/* The names of every configured gateway (g_strfreev). */
+	char **(*names)(void);
+} XbGatewayApi;
+
+/* Credentials for send_request_auth, pointing into gw (valid while gw is). */
+static inline SipCredentials xb_gateway_credentials(const XbGateway *gw)
+{
+	SipCredentials c = {gw->auth_username, gw->password, gw->realm};
+	return c;
+}

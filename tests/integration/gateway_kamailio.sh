@@ -1,0 +1,252 @@
+#!/bin/bash
+# gateway_kamailio.sh: crossbar registering to carrier trunks (issue 4 point 5, the Kamailio
+# test of point 6; issue 3 point 6's UAC digest). A real Kamailio (registrar, usrloc, auth
+# with auth_db on SQLite, qop=auth MD5 challenges) plays the carrier on loopback: register
+# over UDP and TCP, refresh before expiry, a wrong password, the carrier going away and
+# coming back, OPTIONS pings, a reload adding and removing gateways, unregistration on
+# shutdown; and a second crossbar as a SHA-256-only registrar for RFC 8760's algorithm.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v kamailio >/dev/null || ! command -v kamcmd >/dev/null ||
+	[ ! -e /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ]; then
+	echo "1..0 # SKIP kamailio, kamcmd or kamailio-sqlite-modules is not installed"
+	exit 0
+fi
+
+KPORT=$(free_port)
+PORT=$(free_port)
+SPORT=$(free_port)
+while [ "$PORT" = "$KPORT" ]; do PORT=$(free_port); done
+while [ "$SPORT" = "$KPORT" ] || [ "$SPORT" = "$PORT" ]; do SPORT=$(free_port); done
+KDIR=$TMP/kamailio
+mkdir -p "$KDIR"
+CTL="unix:$KDIR/kamailio_ctl"
+
+# The carrier's subscribers, in the SQLite schema Kamailio ships (version + subscriber).
+sqlite3 "$KDIR/kam.db" </usr/share/kamailio/db_sqlite/standard-create.sql
+sqlite3 "$KDIR/kam.db" </usr/share/kamailio/db_sqlite/auth_db-create.sql
+sqlite3 "$KDIR/kam.db" "INSERT INTO subscriber (username, domain, password) VALUES
+	('trunk1', 'carrier.test', 'trunk1-pw'), ('trunk2', 'carrier.test', 'trunk2-pw'),
+	('trunk3', 'carrier.test', 'trunk3-pw');"
+
+cat >"$KDIR/kamailio.cfg" <<CFG
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+tcp_children=1
+auto_aliases=no
+listen=udp:127.0.0.1:$KPORT
+listen=tcp:127.0.0.1:$KPORT
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "db_sqlite.so"
+loadmodule "tm.so"
+loadmodule "tmx.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "sanity.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "auth_db.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "$CTL")
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "min_expires", 1)
+modparam("auth_db", "db_url", "sqlite://$KDIR/kam.db")
+modparam("auth_db", "calculate_ha1", yes)
+modparam("auth_db", "password_column", "password")
+modparam("auth_db", "use_domain", 0)
+modparam("auth_db", "load_credentials", "")
+
+request_route {
+	if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+	if (!sanity_check()) { exit; }
+	if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
+	if (is_method("REGISTER")) {
+		if (!auth_check("carrier.test", "subscriber", "1")) {
+			xlog("L_NOTICE", "KAM-CHALLENGE \$fU rc=\$rc\n");
+			auth_challenge("carrier.test", "1");
+			exit;
+		}
+		consume_credentials();
+		if (!save("location")) { sl_reply_error(); exit; }
+		xlog("L_NOTICE", "KAM-REGISTERED \$fU contact=\$ct expires=\$hdr(Expires)\n");
+		exit;
+	}
+	sl_send_reply("404", "Not Here");
+}
+CFG
+KAM_PID=
+start_kamailio() {
+	kamailio -f "$KDIR/kamailio.cfg" -DD -E -Y "$KDIR" -P "$KDIR/kamailio.pid" \
+		>>"$TMP/kamailio.log" 2>&1 &
+	KAM_PID=$!
+	PIDS+=("$KAM_PID")
+	for _ in $(seq 1 50); do
+		kamcmd -s "$CTL" core.version >/dev/null 2>&1 && return 0
+		kill -0 "$KAM_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+stop_kamailio() {
+	kill "$KAM_PID" 2>/dev/null
+	wait_exit "$KAM_PID" 10
+}
+ul_dump() { kamcmd -s "$CTL" ul.dump 2>/dev/null; }
+# kam_has REGEX: the carrier's location table holds a contact matching REGEX.
+kam_has() { ul_dump | grep -E "Address: $1" >/dev/null; }
+
+DATA=$TMP/data
+SOCK=$DATA/crossbar.sock
+cli() { "$CLI" --socket "$SOCK" "$@"; }
+# until SECONDS COMMAND...: retries the command every 0.2 s for at most SECONDS.
+until_ok() {
+	local limit=$(($1 * 5))
+	shift
+	for _ in $(seq 1 "$limit"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+# gw_is NAME STATE [LAST-ERROR-REGEX]: `gateways NAME` shows that state (and error).
+gw_is() { cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
+
+gateway() { # NAME USER PASSWORD TRANSPORT [extra params]
+	local name=$1 user=$2 pw=$3 tp=$4
+	shift 4
+	echo "    <gateway name=\"$name\">"
+	echo "      <param name=\"proxy\" value=\"127.0.0.1:$KPORT\"/>"
+	echo "      <param name=\"transport\" value=\"$tp\"/>"
+	echo "      <param name=\"username\" value=\"$user\"/>"
+	echo "      <param name=\"password\" value=\"$pw\"/>"
+	echo "      <param name=\"register\" value=\"yes\"/>"
+	echo "      <param name=\"expiry\" value=\"3\"/>"
+	echo "      <param name=\"retry_interval\" value=\"1\"/>"
+	for p in "$@"; do echo "      <param name=\"${p%%=*}\" value=\"${p#*=}\"/>"; done
+	echo "    </gateway>"
+}
+write_config() { # gateways' XML on stdin
+	{
+		echo '<?xml version="1.0"?>'
+		echo '<crossbar>'
+		echo '  <gateways>'
+		cat
+		echo '  </gateways>'
+		echo '</crossbar>'
+	} >"$TMP/crossbar.xml"
+}
+
+# The SHA-256-only registrar (a second crossbar) for the RFC 8760 gateway.
+SDATA=$TMP/sdata
+SOCK=$SDATA/crossbar.sock start_daemon sha --set core.modules=sip,registrar \
+	--set core.data_dir="$SDATA" --set sip.listen=udp:127.0.0.1:$SPORT \
+	--set registrar.realm=sha.test --set registrar.demo_users=no \
+	--set registrar.digest_algorithms=SHA-256
+"$CLI" --socket "$SDATA/crossbar.sock" user add 3000 --password sha-pw-3000 >/dev/null
+
+check "Kamailio starts as the carrier" start_kamailio
+{
+	gateway carrier trunk1 trunk1-pw udp realm=carrier.test ping=1
+	gateway carrier_tcp trunk2 trunk2-pw tcp
+	gateway wrong trunk3 not-the-password udp
+	echo "    <gateway name=\"sha\">"
+	echo "      <param name=\"proxy\" value=\"127.0.0.1:$SPORT\"/>"
+	echo "      <param name=\"username\" value=\"3000\"/>"
+	echo "      <param name=\"password\" value=\"sha-pw-3000\"/>"
+	echo "      <param name=\"from_domain\" value=\"sha.test\"/>"
+	echo "      <param name=\"register\" value=\"yes\"/>"
+	echo "      <param name=\"expiry\" value=\"600\"/>"
+	echo "    </gateway>"
+} | write_config
+ARGS=(--config "$TMP/crossbar.xml" --set core.modules=sip,registrar --set core.data_dir="$DATA"
+	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set registrar.demo_users=no
+	--set sip.t1=50 --set sip.t2=500 --set core.log_level=info)
+check "crossbar starts with four gateways" start_daemon xb "${ARGS[@]}"
+
+check "the UDP gateway registers (401 answered with MD5 qop=auth)" until_ok 5 gw_is carrier registered
+check "... and Kamailio's location holds its contact" until_ok 3 kam_has "sip:trunk1@127.0.0.1:$PORT\$"
+check "the TCP gateway registers" until_ok 5 gw_is carrier_tcp registered
+check "... with a transport=tcp contact at Kamailio" until_ok 3 kam_has "sip:trunk2@127.0.0.1:$PORT;transport=tcp"
+check "a wrong password: failed with the 401's reason" until_ok 5 gw_is wrong failed "401 Unauthorized: wrong credentials"
+# Kamailio's auth_check gives -2 for a wrong password: one per attempt (one retry each).
+wrong_rounds() {
+	local fails bad
+	fails=$(grep -c 'gateway wrong: registration failed (401' "$TMP/xb.log")
+	bad=$(grep -c 'KAM-CHALLENGE trunk3 rc=-2' "$TMP/kamailio.log")
+	echo "failed attempts $fails, wrong answers seen by Kamailio $bad"
+	[ "$fails" -ge 1 ] && [ "$bad" -le $((fails + 1)) ] && [ "$bad" -ge "$fails" ]
+}
+check "... after one answered challenge per attempt, no more (no retry loop)" wrong_rounds
+check "the SHA-256-only registrar is answered with SHA-256 (RFC 8760)" until_ok 5 gw_is sha registered
+check "... and lists the binding" bash -c "'$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@127.0.0.1:$PORT'"
+check "OPTIONS pings mark the carrier up" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways carrier | grep -q ' up '"
+check "gateways --json" bash -c "'$CLI' --socket '$SOCK' --json gateways | grep -q '\"name\":\"carrier\"' && '$CLI' --socket '$SOCK' --json gateways | grep -q '\"state\":\"registered\"'"
+sleep 3
+check "the registration is refreshed before it expires (Kamailio saw several)" \
+	bash -c "[ \$(grep -c 'KAM-REGISTERED trunk1 contact=<sip:trunk1@127.0.0.1:$PORT> expires=3' '$TMP/kamailio.log') -ge 2 ]"
+check "... with the same Call-ID (one binding at the carrier)" bash -c "[ \$(kamcmd -s '$CTL' ul.dump | grep -c 'Address: sip:trunk1@') -eq 1 ]"
+
+# The carrier goes away ...
+stop_kamailio
+check "without the carrier the UDP gateway fails on a timeout" until_ok 12 gw_is carrier failed timeout
+check "... and the TCP one on a transport error or timeout" until_ok 12 gw_is carrier_tcp failed "(transport error|timeout)"
+check "... the pings mark it down" until_ok 8 bash -c "'$CLI' --socket '$SOCK' gateways carrier | grep -q ' down '"
+check "... and it keeps retrying with back-off" until_ok 10 bash -c "[ \$(grep -c 'gateway carrier: registration failed (timeout)' '$TMP/xb.log') -ge 2 ]"
+# ... and comes back.
+check "Kamailio starts again" start_kamailio
+check "the UDP gateway registers again" until_ok 15 gw_is carrier registered
+check "the TCP gateway registers again" until_ok 15 gw_is carrier_tcp registered
+check "Kamailio's fresh location table holds both contacts" until_ok 3 bash -c "kamcmd -s '$CTL' ul.dump | grep -q 'sip:trunk1@' && kamcmd -s '$CTL' ul.dump | grep -q 'sip:trunk2@'"
+check "the pings mark it up again" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways carrier | grep -q ' up '"
+
+# A reload: the TCP and wrong gateways go, a new one comes.
+{
+	gateway carrier trunk1 trunk1-pw udp realm=carrier.test ping=1
+	gateway late trunk2 trunk2-pw udp
+	echo "    <gateway name=\"sha\">"
+	echo "      <param name=\"proxy\" value=\"127.0.0.1:$SPORT\"/>"
+	echo "      <param name=\"username\" value=\"3000\"/>"
+	echo "      <param name=\"password\" value=\"sha-pw-3000\"/>"
+	echo "      <param name=\"from_domain\" value=\"sha.test\"/>"
+	echo "      <param name=\"register\" value=\"yes\"/>"
+	echo "      <param name=\"expiry\" value=\"600\"/>"
+	echo "    </gateway>"
+} | write_config
+check "reload" cli reload
+check "a removed gateway is unregistered at the carrier" until_ok 5 bash -c "! kamcmd -s '$CTL' ul.dump | grep -q 'transport=tcp'"
+check "... and no longer listed" bash -c "! '$CLI' --socket '$SOCK' gateways | grep -qE '^(carrier_tcp|wrong) '"
+check "an added gateway registers" until_ok 5 gw_is late registered
+check "an unchanged gateway stays registered" gw_is carrier registered
+printf '<?xml version="1.0"?>\n<crossbar><gateways><gateway name="x"><param name="proxy" value="carrier.example.com"/></gateway></gateways></crossbar>\n' >"$TMP/crossbar.xml"
+cli reload >/dev/null 2>&1
+check "a reload with a bad gateway changes nothing (logged)" bash -c "grep -q 'gateways unchanged: .*host names need DNS' '$TMP/xb.log' && '$CLI' --socket '$SOCK' gateways carrier | grep -q registered"
+
+# Shutdown unregisters.
+cli shutdown >/dev/null
+if wait_exit "$xb_PID" 10 && [ "$EXIT_STATUS" -eq 0 ]; then ok "crossbar stops cleanly"; else
+	not_ok "crossbar stops cleanly"
+fi
+check "the unregistration (Expires: 0, authenticated) reached Kamailio" grep -q "KAM-REGISTERED trunk1 contact=<sip:trunk1@127.0.0.1:$PORT> expires=0" "$TMP/kamailio.log"
+check "... which no longer holds crossbar's contacts" bash -c "! kamcmd -s '$CTL' ul.dump | grep -q 'Address: sip:trunk'"
+check "... and the SHA-256 registrar dropped its binding" bash -c "! '$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@'"
+
+# Configuration errors stop the start with file and line.
+printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="carrier.example.com"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
+expect_exit 1 "bad.xml:4: gateway 'x': proxy 'carrier.example.com' is not a literal IP address" \
+	"a host name as proxy is refused at start-up (no DNS yet)" \
+	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
+	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)
+printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="127.0.0.1"/>\n<param name="expiry" value="soon"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
+expect_exit 1 "gateway 'x': expiry 'soon' is not a number" "a bad expiry is refused" \
+	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
+	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)
+stop_kamailio
+done_testing
