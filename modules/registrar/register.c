@@ -225,7 +225,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		for (guint j = 0; !touched && j < contacts->len; j++)
 			touched = uri_same(b->contact, &((NewContact *)contacts->pdata[j])->parsed);
 		if (touched && strcmp(b->call_id, call_id) == 0 && msg->cseq.num <= b->cseq) {
-			respond(reg, req, 500, "Out Of Order CSeq For This Call-ID", NULL);
+			respond(reg, req, 400, "Invalid CSeq Number (Not Above The Binding's)", NULL);
 			return TRUE;
 		}
 		if (star)

@@ -2,7 +2,7 @@
 # registrar.sh: REGISTER against SIPp and baresip on loopback (issue 4, points 2-4 and 6):
 # MD5 digest, wrong password and unknown user alike, stale nonce, replayed nonce count, 423,
 # wildcard removal (and its misuse), several contacts, the contact limit, a fetch, the To
-# AOR check, persistence across a restart, expiry (also while the daemon was down), the ban
+# AOR check, Path kept (RFC 3327), Call-ID/CSeq ordering (§10.3 step 7), persistence across a restart, expiry (also while the daemon was down), the ban
 # after repeated failures; baresip registering over UDP, TCP and TLS.
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +53,31 @@ check "too brief an interval gets 423 with Min-Expires" reg reg_brief 2000 pw-20
 check "registering another user's address gets 403" reg reg_other_aor 2000 pw-2000-secret "$A" 600 2001
 check "several contacts in one REGISTER" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6002>, <sip:2000@127.0.0.1:6003>" 600 ""
 check "... are all bound" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 6002 && '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6003"
+check "REGISTER through an edge proxy: the 200 echoes Path (RFC 3327)" reg reg_path 2000 pw-2000-secret "<sip:2000@127.0.0.1:6201>" 600 ""
+# §10.3 step 7 by hand (SIPp cannot keep one Call-ID across calls and still match the
+# answers): a digest REGISTER over a raw UDP socket, computed here with md5sum.
+raw_register() { # raw_register CALL-ID CSEQ: prints the final status line
+	local callid=$1 cseq=$2 nonce resp ha1 ha2 msg
+	exec 3<>/dev/udp/127.0.0.1/$PORT
+	msg="REGISTER sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKraw$RANDOM$RANDOM;rport\r\nFrom: <sip:2000@pbx.test>;tag=raw$cseq\r\nTo: <sip:2000@pbx.test>\r\nCall-ID: $callid\r\nCSeq: $((cseq + 100)) REGISTER\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	printf '%b' "$msg" >"$TMP/raw1"
+	cat "$TMP/raw1" >&3
+	nonce=$(timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | sed -n 's/.*algorithm=MD5.*//;s/^WWW-Authenticate: .*nonce="\([^"]*\)".*/\1/p' | head -1)
+	ha1=$(printf '2000:pbx.test:pw-2000-secret' | md5sum | cut -d' ' -f1)
+	ha2=$(printf 'REGISTER:sip:pbx.test' | md5sum | cut -d' ' -f1)
+	resp=$(printf '%s:%s:00000001:abcdef:auth:%s' "$ha1" "$nonce" "$ha2" | md5sum | cut -d' ' -f1)
+	msg="REGISTER sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKraw$RANDOM$RANDOM;rport\r\nFrom: <sip:2000@pbx.test>;tag=raw$cseq\r\nTo: <sip:2000@pbx.test>\r\nCall-ID: $callid\r\nCSeq: $cseq REGISTER\r\nContact: <sip:2000@127.0.0.1:6301>\r\nExpires: 600\r\nAuthorization: Digest username=\"2000\", realm=\"pbx.test\", nonce=\"$nonce\", uri=\"sip:pbx.test\", response=\"$resp\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"abcdef\"\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	printf '%b' "$msg" >"$TMP/raw2"
+	cat "$TMP/raw2" >&3
+	timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -1 | tr -d '\r'
+	exec 3>&-
+}
+got=$(raw_register order-test-callid 5)
+if [[ "$got" =~ ^SIP/2.0\ 200 ]]; then ok "a digest REGISTER from a raw socket is accepted ($got)"; else not_ok "a digest REGISTER from a raw socket is accepted (got '$got')"; fi
+got=$(raw_register order-test-callid 4)
+if [[ "$got" =~ ^SIP/2.0\ 400\ Invalid\ CSeq ]]; then ok "the same Call-ID with a lower CSeq gets 400 (§10.3 step 7: $got)"; else not_ok "the same Call-ID with a lower CSeq gets 400 (§10.3 step 7; got '$got')"; fi
+got=$(raw_register order-test-callid 6)
+if [[ "$got" =~ ^SIP/2.0\ 200 ]]; then ok "the same Call-ID with a higher CSeq is accepted ($got)"; else not_ok "the same Call-ID with a higher CSeq is accepted (got '$got')"; fi
 check "a fetch lists the bindings" reg reg_fetch 2000 pw-2000-secret "" "" ""
 check "a wildcard with other contacts gets 400" reg reg_bad 2000 pw-2000-secret "*, <sip:2000@127.0.0.1:6009>" 0 ""
 check "a wildcard with a non-zero expiry gets 400" reg reg_bad 2000 pw-2000-secret "*" 3600 ""
