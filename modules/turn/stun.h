@@ -288,6 +288,8 @@ int stun_userhash(const char *username, const char *realm, uint8_t out[STUN_USER
 
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY, in constant time.
  * Returns 0, STUN_E_NO_INTEGRITY or STUN_E_INTEGRITY. */
+/* Release what the integrity code keeps for the life of the module (call once, at unload). */
+void stun_auth_shutdown(void);
 int stun_msg_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t key_len);
 
 /* HMAC helpers shared by the encoder, the credential and nonce helpers. */

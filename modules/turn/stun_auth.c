@@ -9,10 +9,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+static EVP_MAC *mac;
+
 static EVP_MAC *hmac_fetch(void)
 {
 	static gsize once;
-	static EVP_MAC *mac;
 
 	/* Fetching is costly in OpenSSL 3; the fetched EVP_MAC is immutable and may be shared
 	 * between threads, so it is fetched once and kept for the life of the process. */
@@ -21,6 +22,13 @@ static EVP_MAC *hmac_fetch(void)
 		g_once_init_leave(&once, 1);
 	}
 	return mac;
+}
+
+void stun_auth_shutdown(void)
+{
+	/* The module that holds this code is about to be unloaded: its statics go with it,
+	 * so the fetched object must not outlive them. */
+	g_clear_pointer(&mac, EVP_MAC_free);
 }
 
 /* HMAC over the concatenation of parts, truncated to out_len (which must not exceed the

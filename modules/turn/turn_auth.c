@@ -1,0 +1,109 @@
+/* turn_auth.c: the long-term credential mechanism for TURN requests (RFC 8489 §9.2.4,
+ * RFC 8656 §5): stateless nonces that expire with 438, passwords from turn.users, the
+ * directory (issue 4, not yet there) or coturn's use-auth-secret scheme. It keeps no state
+ * per client, so a flood of unauthenticated requests costs no memory. Known limits: keys
+ * are MD5 (PASSWORD-ALGORITHM SHA-256 and USERHASH, RFC 8489 §9.2.1, are not offered). */
+#include "turn_private.h"
+
+#include <string.h>
+
+/* Hook for the directory of issue 4: the TURN password of a directory user, or NULL.
+ * When mod_registrar publishes its API table, look it up here (xb_api_get). */
+static char *directory_password(const char *username)
+{
+	return NULL;
+}
+
+/* "expiry" or "expiry:user" with expiry in decimal UNIX seconds. */
+static gboolean looks_ephemeral(const char *username)
+{
+	const char *p = username;
+
+	if (!g_ascii_isdigit(*p))
+		return FALSE;
+	while (g_ascii_isdigit(*p))
+		p++;
+	return *p == '\0' || *p == ':';
+}
+
+char *turn_auth_password(const TurnConfig *cfg, const char *username, gint64 unix_now,
+                         gboolean *expired)
+{
+	const char *pw = cfg->users ? g_hash_table_lookup(cfg->users, username) : NULL;
+	char eph[STUN_EPHEMERAL_PASSWORD_LEN + 1];
+	char *dir;
+	int err;
+
+	*expired = FALSE;
+	if (pw)
+		return g_strdup(pw);
+	dir = directory_password(username);
+	if (dir)
+		return dir;
+	if (!cfg->secret || !looks_ephemeral(username))
+		return NULL;
+	err = stun_cred_ephemeral_password(cfg->secret, strlen(cfg->secret), username,
+	                                   strlen(username), unix_now, eph);
+	if (err == STUN_E_EXPIRED)
+		*expired = TRUE;
+	return err == 0 ? g_strdup(eph) : NULL;
+}
+
+static int get_string(const struct stun_msg *msg, uint16_t type, const char **s, size_t *len)
+{
+	const struct stun_attr *a = stun_attr_get(msg, type);
+
+	if (!a)
+		return STUN_E_NOT_FOUND;
+	return stun_attr_string(a, s, len);
+}
+
+int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonce_key_len,
+                    const struct stun_msg *msg, const struct stun_addr *client, gint64 now_s,
+                    TurnAuth *auth)
+{
+	const char *user, *realm, *nonce;
+	size_t user_len, realm_len, nonce_len;
+	g_autofree char *password = NULL;
+	gboolean expired = FALSE;
+	int key_len;
+
+	memset(auth, 0, sizeof(*auth));
+	/* §9.2.4 step 1: no integrity at all → 401 with REALM and NONCE. */
+	if (msg->mi < 0 && msg->mi256 < 0)
+		return 401;
+	/* step 2: integrity without USERNAME, REALM or NONCE → 400. */
+	if (get_string(msg, STUN_ATTR_USERNAME, &user, &user_len) != 0 ||
+	    get_string(msg, STUN_ATTR_REALM, &realm, &realm_len) != 0 ||
+	    get_string(msg, STUN_ATTR_NONCE, &nonce, &nonce_len) != 0)
+		return 400;
+	if (user_len >= sizeof(auth->username) || memchr(user, '\0', user_len))
+		return 400;
+	/* step 3: a nonce that is not ours, or too old → 438 with a fresh one. */
+	if (stun_nonce_check(nonce_key, nonce_key_len, nonce, nonce_len, now_s, cfg->nonce_lifetime,
+	                     client) != 0)
+		return 438;
+	/* step 4: unknown user → 401; an expired time-limited user name is unknown. */
+	memcpy(auth->username, user, user_len);
+	auth->username[user_len] = '\0';
+	password =
+	    turn_auth_password(cfg, auth->username, g_get_real_time() / G_USEC_PER_SEC, &expired);
+	if (!password) {
+		if (expired)
+			g_info("user '%s': time-limited credential has expired", auth->username);
+		return 401;
+	}
+	/* The realm the key is made of is ours; a client that sent another one fails below. */
+	if (realm_len != strlen(cfg->realm) || memcmp(realm, cfg->realm, realm_len) != 0)
+		return 401;
+	key_len =
+	    stun_key_long_term(STUN_PWALG_MD5, auth->username, cfg->realm, password, auth->key);
+	if (key_len < 0)
+		return 401;
+	auth->key_len = (size_t)key_len;
+	auth->sha256 = msg->mi256 >= 0;
+	/* step 5: the HMAC. */
+	if (stun_msg_check_integrity(msg, auth->key, auth->key_len) != 0)
+		return 401;
+	return 0;
+}

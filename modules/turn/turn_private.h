@@ -1,0 +1,278 @@
+/* turn_private.h: what mod_turn's files share: the configuration it runs on, the client
+ * side (listeners, TCP connections), and the allocation tables with their permissions and
+ * channels. Nothing here is public API; other modules must not include it. */
+#pragma once
+
+#include <crossbar/crossbar.h>
+#include <gio/gio.h>
+#include <sys/socket.h>
+
+#include "stun.h"
+
+/* RFC 8656 §9: a permission lives 300 s; §12: a channel binding 600 s. */
+#define TURN_PERMISSION_MS (300 * 1000)
+#define TURN_CHANNEL_MS    (600 * 1000)
+/* RFC 8656 §7.2 (EVEN-PORT R bit): the reserved next port is held about 30 s. */
+#define TURN_RESERVATION_MS (30 * 1000)
+/* A TCP connection with no allocation is closed after this long without a request. */
+#define TURN_TCP_IDLE_MS (60 * 1000)
+/* Bounded memory: permissions per allocation; TCP connections and port reservations in
+ * total. */
+#define TURN_MAX_PERMISSIONS  256
+#define TURN_MAX_CONNECTIONS  4096
+#define TURN_MAX_RESERVATIONS 1024
+/* Bytes queued for a TCP client before relayed data is dropped. */
+#define TURN_TCP_MAX_QUEUE (512 * 1024)
+
+typedef struct {
+	struct stun_addr net; /* port unused; IPv4-mapped IPv6 nets are stored as IPv4 */
+	guint prefix;
+} TurnCidr;
+
+/* The settings of section "turn" that can change on reload (listen and relay addresses are
+ * read once at load). */
+typedef struct {
+	char *realm;
+	gboolean allow_loopback;
+	guint16 port_lo, port_hi;
+	char *secret;                          /* static_auth_secret, or NULL */
+	GHashTable *users;                     /* user name -> password (turn.users) */
+	GArray *allowed, *denied;              /* TurnCidr */
+	guint max_allocs, max_allocs_per_user; /* 0: no limit */
+	guint64 max_bps; /* bytes per second each way per allocation; 0: no limit */
+	guint default_lifetime, max_lifetime, nonce_lifetime; /* seconds */
+	gboolean rfc5766_channels; /* accept channels 0x5000-0x7FFF too */
+} TurnConfig;
+
+TurnConfig *turn_config_read(GError **error);
+void turn_config_free(TurnConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TurnConfig, turn_config_free)
+gboolean turn_cidr_parse(const char *text, TurnCidr *out);
+
+/* ---- peer policy (turn_peer.c) ---- */
+
+/* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1, issue 5 point 4). */
+int turn_peer_check(const TurnConfig *cfg, const struct stun_addr *peer);
+
+/* ---- ChannelData framing (turn_channel.c) ---- */
+
+#define TURN_CHANNEL_MAX_RFC5766 0x7fff
+int turn_stream_frame(gboolean legacy, const uint8_t *buf, size_t avail, size_t *frame_len);
+gboolean turn_is_channel_data(gboolean legacy, const uint8_t *buf, size_t len);
+int turn_channel_parse(gboolean legacy, const uint8_t *buf, size_t len, gboolean stream,
+                       uint16_t *channel, const uint8_t **data, size_t *data_len);
+/* The header for any number (the caller checked it when the channel was bound). */
+void turn_channel_header(uint8_t out[STUN_CHANNEL_HEADER_LEN], uint16_t channel, size_t len);
+
+/* ---- credentials (turn_auth.c) ---- */
+
+typedef struct {
+	char username[514]; /* USERNAME is at most 513 bytes (RFC 8489 §14.3) */
+	uint8_t key[STUN_KEY_MAX];
+	size_t key_len;
+	gboolean sha256; /* the request used MESSAGE-INTEGRITY-SHA256: answer in kind */
+} TurnAuth;
+
+/* Long-term credential check of a request (RFC 8489 §9.2.4). Returns 0 with auth filled, or
+ * the error to answer: 400, 401 (add REALM and NONCE) or 438 (a fresh NONCE). */
+int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonce_key_len,
+                    const struct stun_msg *msg, const struct stun_addr *client, gint64 now_s,
+                    TurnAuth *auth);
+/* The password of a user, or NULL: turn.users first, then the directory (issue 4), then the
+ * time-limited shared secret. *expired is set when only an expired secret matched. */
+char *turn_auth_password(const TurnConfig *cfg, const char *username, gint64 unix_now,
+                         gboolean *expired);
+
+/* ---- client side (turn_server.c) ---- */
+
+typedef struct turn_server TurnServer;
+typedef struct turn_alloc TurnAlloc;
+
+typedef struct {
+	TurnServer *srv;
+	XbTransport transport;
+	GSocket *socket;
+	GSource *source;
+	int fd;
+	struct stun_addr addr;
+} TurnListener;
+
+typedef struct {
+	TurnServer *srv;
+	TurnListener *listener;
+	GSocket *socket;
+	GSource *in_src, *out_src;
+	guint free_idle; /* deferred free after close */
+	int fd;
+	gboolean dead;
+	struct stun_addr client, server;
+	GByteArray *in, *out;
+	TurnAlloc *alloc;   /* the allocation of this 5-tuple, or NULL */
+	struct ssl_st *ssl; /* tls: listeners: OpenSSL over memory BIOs */
+	XbTimer *idle;
+	gint64 last_rx; /* ms on the core clock */
+} TurnConn;
+
+/* Where a message came from: the client's side of a 5-tuple. */
+typedef struct {
+	TurnListener *listener;
+	TurnConn *conn; /* NULL over UDP */
+	struct stun_addr client, server;
+} TurnFrom;
+
+/* Sends to the client of a 5-tuple (a datagram, or bytes on the connection). */
+void turn_send_client(const TurnFrom *to, const uint8_t *buf, size_t len);
+
+/* ---- allocations (turn_alloc.c) ---- */
+
+typedef struct {
+	uint8_t transport;
+	uint8_t pad[3];
+	struct stun_addr client, server;
+} TurnTupleKey;
+
+void turn_tuple_key(TurnTupleKey *key, const TurnFrom *from);
+
+typedef struct turn_table TurnTable;
+
+typedef struct {
+	struct stun_addr peer;
+	uint16_t number;
+	XbTimer *timer;
+	TurnAlloc *alloc;
+} TurnChannel;
+
+typedef struct {
+	uint8_t ip[17]; /* family + address: the key of a permission (by IP, RFC 8656 §9) */
+	XbTimer *timer;
+	TurnAlloc *alloc;
+} TurnPerm;
+
+typedef struct {
+	guint64 bytes_to_peer, bytes_to_client;
+	guint64 pkts_to_peer, pkts_to_client;
+	guint64 dropped;
+} TurnTraffic;
+
+struct turn_alloc {
+	TurnTable *table;
+	TurnTupleKey key;
+	TurnFrom from;
+	struct sockaddr_storage client_sa;
+	socklen_t client_salen;
+	char *username;
+	TurnAuth auth;             /* the key responses to this client are signed with */
+	uint8_t tid[STUN_TID_LEN]; /* of the Allocate that made it (retransmissions) */
+	GSocket *relay;
+	int relay_fd;
+	struct stun_addr relayed;
+	gint64 created, expires; /* ms on the core clock */
+	XbTimer *expiry;
+	GHashTable *perms;     /* ip[17] -> TurnPerm */
+	GHashTable *chan_num;  /* number -> TurnChannel */
+	GHashTable *chan_peer; /* struct stun_addr (zeroed) -> TurnChannel */
+	TurnTraffic traffic;
+	gint64 rate_second;
+	guint64 rate_up, rate_down;
+	guint32 lifetime; /* last granted, seconds */
+};
+
+typedef struct {
+	uint8_t token[8];
+	GSocket *socket;
+	uint16_t port;
+	XbTimer *timer;
+	TurnTable *table;
+} TurnReservation;
+
+struct turn_table {
+	XbModule *owner;
+	GHashTable *by_tuple;     /* TurnTupleKey -> TurnAlloc (owned) */
+	GHashTable *per_user;     /* username -> count */
+	GHashTable *reservations; /* token (8 bytes) -> TurnReservation (owned) */
+	/* Called before an allocation is freed (events, counters); may be NULL. */
+	void (*on_free)(TurnAlloc *a, const char *why, gpointer user_data);
+	gpointer user_data;
+};
+
+TurnTable *turn_table_new(XbModule *owner);
+void turn_table_free(TurnTable *t);
+guint turn_table_count(const TurnTable *t);
+guint turn_table_user_count(const TurnTable *t, const char *username);
+TurnAlloc *turn_table_lookup(const TurnTable *t, const TurnTupleKey *key);
+
+/* Creates an allocation for a 5-tuple (which must be free) that takes `relay` (may be NULL
+ * in tests) bound at `relayed`, expiring in lifetime_s seconds. */
+TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *auth, GSocket *relay,
+                          const struct stun_addr *relayed, guint32 lifetime_s);
+/* Sets the time to expiry (RFC 8656 §8); 0 deletes the allocation at once. */
+void turn_alloc_refresh(TurnAlloc *a, guint32 lifetime_s);
+void turn_alloc_destroy(TurnAlloc *a, const char *why);
+gint64 turn_alloc_remaining_ms(const TurnAlloc *a);
+
+/* Installs or refreshes the permission for peer's IP (port ignored). FALSE when the
+ * allocation holds TURN_MAX_PERMISSIONS already. */
+gboolean turn_alloc_permit(TurnAlloc *a, const struct stun_addr *peer);
+gboolean turn_alloc_permitted(const TurnAlloc *a, const struct stun_addr *peer);
+guint turn_alloc_permission_count(const TurnAlloc *a);
+/* Binds or refreshes a channel (RFC 8656 §12.2): 0, or 400 when the number is outside
+ * 0x4000-max or bound to another peer or the peer to another number, 508 when the
+ * permission table is full. Installs or refreshes the peer's permission too. */
+int turn_alloc_bind(TurnAlloc *a, uint16_t number, uint16_t max, const struct stun_addr *peer);
+TurnChannel *turn_alloc_channel(const TurnAlloc *a, uint16_t number);
+TurnChannel *turn_alloc_channel_for(const TurnAlloc *a, const struct stun_addr *peer);
+guint turn_alloc_channel_count(const TurnAlloc *a);
+
+/* Keeps `socket` (bound to `port`) for an Allocate that presents the token. */
+TurnReservation *turn_reservation_add(TurnTable *t, GSocket *socket, uint16_t port);
+/* Takes the reserved socket out (the caller owns it), or NULL when the token is unknown. */
+GSocket *turn_reservation_take(TurnTable *t, const uint8_t token[8], uint16_t *port);
+
+/* ---- relayed sockets (turn_relay.c) ---- */
+
+/* Binds a UDP socket on addr with a port from [lo, hi]: any port, an even one, or an even
+ * one whose next port is free too (then *next gets that second socket). NULL when the range
+ * is exhausted (508). */
+GSocket *turn_relay_bind(const struct stun_addr *addr, guint16 lo, guint16 hi, gboolean even,
+                         GSocket **next, uint16_t *port);
+
+/* ---- the server (turn_server.c, turn_request.c) ---- */
+
+typedef struct {
+	guint64 requests, allocations, allocate_errors, auth_failures, expired;
+	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
+	guint64 dropped_no_permission, dropped_rate, dropped_queue;
+} TurnCounters;
+
+struct turn_server {
+	XbModule *owner;
+	TurnConfig *cfg;
+	GPtrArray *listeners; /* TurnListener */
+	GHashTable *conns;    /* TurnConn set */
+	TurnTable *table;
+	struct stun_addr relay4, relay6;
+	gboolean has_relay4, has_relay6;
+	uint8_t nonce_key[32];  /* random per load: nonces do not survive a restart */
+	struct ssl_ctx_st *tls; /* for tls: listeners, or NULL */
+	int epfd;               /* epoll set of the relayed sockets */
+	guint epoll_src;
+	TurnCounters counters;
+};
+
+TurnServer *turn_server_new(XbModule *owner, TurnConfig *cfg);
+void turn_server_free(TurnServer *srv);
+/* Loads the certificate and key for tls: listeners (call before turn_server_listen). */
+gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GError **error);
+gboolean turn_server_listen(TurnServer *srv, GArray *listen, GError **error);
+/* turn.relay_address, or addresses derived from the listeners; see mod_turn.c. */
+gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error);
+/* Starts reading an allocation's relayed socket. */
+void turn_server_watch_relay(TurnServer *srv, TurnAlloc *a);
+/* Sends data from the client to a peer through the relayed socket (RFC 8656 §11.2, §12.5). */
+void turn_server_send_peer(TurnServer *srv, TurnAlloc *a, const struct stun_addr *peer,
+                           const uint8_t *data, size_t len);
+/* Per-allocation bandwidth cap (turn.max_bps, each way): FALSE means drop. */
+gboolean turn_server_rate_ok(TurnServer *srv, TurnAlloc *a, size_t len, gboolean to_peer);
+
+/* One message or ChannelData frame from a client (turn_request.c). */
+void turn_request_handle(TurnServer *srv, const TurnFrom *from, const uint8_t *buf, size_t len);
