@@ -1,17 +1,43 @@
 /* turn_auth.c: the long-term credential mechanism for TURN requests (RFC 8489 §9.2.4,
- * RFC 8656 §5): stateless nonces that expire with 438, passwords from turn.users, the
- * directory (issue 4, not yet there) or coturn's use-auth-secret scheme. It keeps no state
+ * RFC 8656 §5): stateless nonces that expire with 438, passwords from turn.users, keys from
+ * mod_registrar's directory, or coturn's use-auth-secret scheme. It keeps no state
  * per client, so a flood of unauthenticated requests costs no memory. Known limits: keys
  * are MD5 (PASSWORD-ALGORITHM SHA-256 and USERHASH, RFC 8489 §9.2.1, are not offered). */
 #include "turn_private.h"
 
 #include <string.h>
 
-/* Hook for the directory of issue 4: the TURN password of a directory user, or NULL.
- * When mod_registrar publishes its API table, look it up here (xb_api_get). */
-static char *directory_password(const char *username)
+/* The long-term key of a directory user (mod_registrar's API table, looked up when needed
+ * so that the two modules load in any order). The directory keeps no password, only
+ * H(user:realm:password): with MD5 that is exactly the TURN long-term key (RFC 8489
+ * §9.2.2) when the realms agree. A separate TURN password (user set --turn-password) wins;
+ * else the SIP digest serves when turn.realm equals the directory's realm. */
+static gboolean directory_key(const TurnConfig *cfg, const char *username, uint8_t key[16])
 {
-	return NULL;
+	const XbDirectoryApi *dir = xb_api_get(XB_DIRECTORY_API);
+	const char *hex = NULL;
+	gboolean ok = FALSE;
+
+	if (!dir || dir->version != XB_DIRECTORY_API_VERSION)
+		return FALSE;
+	XbDirUser *u = dir->lookup(username);
+	if (!u)
+		return FALSE;
+	if (*u->turn_key && strcmp(u->turn_realm, cfg->realm) == 0)
+		hex = u->turn_key;
+	else if (strcmp(u->realm, cfg->realm) == 0)
+		hex = u->ha1_md5;
+	if (hex && strlen(hex) == 32) {
+		ok = TRUE;
+		for (int i = 0; i < 16 && ok; i++) {
+			int hi = g_ascii_xdigit_value(hex[2 * i]),
+			    lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+			ok = hi >= 0 && lo >= 0;
+			key[i] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	dir->free_user(u);
+	return ok;
 }
 
 /* "expiry" or "expiry:user" with expiry in decimal UNIX seconds. */
@@ -31,15 +57,11 @@ char *turn_auth_password(const TurnConfig *cfg, const char *username, gint64 uni
 {
 	const char *pw = cfg->users ? g_hash_table_lookup(cfg->users, username) : NULL;
 	char eph[STUN_EPHEMERAL_PASSWORD_LEN + 1];
-	char *dir;
 	int err;
 
 	*expired = FALSE;
 	if (pw)
 		return g_strdup(pw);
-	dir = directory_password(username);
-	if (dir)
-		return dir;
 	if (!cfg->secret || !looks_ephemeral(username))
 		return NULL;
 	err = stun_cred_ephemeral_password(cfg->secret, strlen(cfg->secret), username,
@@ -86,8 +108,16 @@ int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonc
 	/* step 4: unknown user → 401; an expired time-limited user name is unknown. */
 	memcpy(auth->username, user, user_len);
 	auth->username[user_len] = '\0';
+	/* The realm the key is made of is ours; a client that sent another one fails. */
+	if (realm_len != strlen(cfg->realm) || memcmp(realm, cfg->realm, realm_len) != 0)
+		return 401;
 	password =
 	    turn_auth_password(cfg, auth->username, g_get_real_time() / G_USEC_PER_SEC, &expired);
+	if (!password && directory_key(cfg, auth->username, auth->key)) {
+		auth->key_len = 16;
+		auth->sha256 = msg->mi256 >= 0;
+		return stun_msg_check_integrity(msg, auth->key, auth->key_len) == 0 ? 0 : 401;
+	}
 	if (!password) {
 		if (expired)
 			g_info("user '%s': time-limited credential has expired", auth->username);

@@ -1,0 +1,35 @@
+#!/bin/bash
+# turn_directory.sh: TURN credentials from crossbar's directory (issue 5, point 3): a user's
+# SIP password serves when turn.realm is the directory's realm, a separate TURN password
+# (user set --turn-password) serves too, and a wrong password is refused. Relayed by
+# turnutils_uclient to a turnutils_peer on loopback, with no packet lost.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+SPORT=$(free_port)
+PEER=$(free_port)
+SOCK=$TMP/data/crossbar.sock
+turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
+PIDS+=("$!")
+check "the daemon starts with the registrar and mod_turn" start_daemon main \
+	--set core.modules=sip,registrar,turn --set core.data_dir="$TMP/data" \
+	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
+	--set registrar.demo_users=no --set turn.realm=pbx.test \
+	--set turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT \
+	--set turn.allow_loopback_peers=true --set turn.rfc5766_channels=true \
+	--set turn.relay_ports=45000-45999
+"$CLI" --socket "$SOCK" user add 2000 --password sip-pass-2000 >/dev/null
+"$CLI" --socket "$SOCK" user add 2001 --password sip-pass-2001 --turn-password turn-pass-2001 >/dev/null
+
+relay() { # relay USER PASSWORD [uclient args]: no packet lost
+	local out=$TMP/uclient.$1.$RANDOM
+	timeout 40 turnutils_uclient -p "$PORT" -e 127.0.0.1 -r "$PEER" -n 30 -l 160 -z 5 -u "$1" -w "$2" "${@:3}" \
+		127.0.0.1 >"$out" 2>&1 || return 1
+	grep -q 'Total lost packets 0 (0.000000%)' "$out"
+}
+check "a directory user relays with the SIP password (same realm)" relay 2000 sip-pass-2000
+check "... over TCP too" relay 2000 sip-pass-2000 -t
+check "a user with a TURN password relays with it" relay 2001 turn-pass-2001
+check "a wrong password is refused" bash -c "! timeout 20 turnutils_uclient -p $PORT -e 127.0.0.1 -r $PEER -n 5 -l 160 -u 2000 -w wrong 127.0.0.1 2>&1 | grep -q 'Total lost packets 0 (0.000000%)'"
+check "an unknown user is refused" bash -c "! timeout 20 turnutils_uclient -p $PORT -e 127.0.0.1 -r $PEER -n 5 -l 160 -u 9999 -w sip-pass-2000 127.0.0.1 2>&1 | grep -q 'Total lost packets 0 (0.000000%)'"
+done_testing
