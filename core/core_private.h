@@ -63,7 +63,8 @@ void xb_modules_unload_all(void);
 /* Modules in load order (XbModule *), owned by the core. */
 GPtrArray *xb_modules_list(void);
 XbModule *xb_module_find(const char *name);
-/* Where mod_<name>.so is under `dir` (installed or build-tree layout), or NULL. */
+/* Where mod_<name>.so is under `dirs` (one folder or several separated by ':'; installed
+ * or build-tree layout), or NULL. */
 char *xb_module_path(const char *dir, const char *name);
 /* Names of the modules that are open (for config validation). */
 char **xb_modules_names(void);

@@ -71,21 +71,29 @@ char **xb_modules_names(void)
 	return (char **)g_ptr_array_free(names, FALSE);
 }
 
-char *xb_module_path(const char *dir, const char *name)
+/* `dirs` is one folder or several separated by ':' (searched in order, like PATH), so that
+ * third-party modules can live apart from the installed ones. */
+char *xb_module_path(const char *dirs, const char *name)
 {
 	g_autofree char *base = g_strdup_printf("mod_%s.so", name);
-	/* Installed layout first, then the build tree's libtool layouts. */
-	char *candidates[] = {
-	    g_build_filename(dir, base, NULL),
-	    g_build_filename(dir, name, ".libs", base, NULL),
-	    g_build_filename(dir, ".libs", base, NULL),
-	};
+	g_auto(GStrv) list = g_strsplit(dirs, ":", -1);
 	char *found = NULL;
 
-	for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
-		if (!found && g_file_test(candidates[i], G_FILE_TEST_EXISTS))
-			found = g_strdup(candidates[i]);
-		g_free(candidates[i]);
+	for (guint d = 0; list[d] && !found; d++) {
+		const char *dir = list[d];
+		if (!*dir)
+			continue;
+		/* Installed layout first, then the build tree's libtool layouts. */
+		char *candidates[] = {
+		    g_build_filename(dir, base, NULL),
+		    g_build_filename(dir, name, ".libs", base, NULL),
+		    g_build_filename(dir, ".libs", base, NULL),
+		};
+		for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
+			if (!found && g_file_test(candidates[i], G_FILE_TEST_EXISTS))
+				found = g_strdup(candidates[i]);
+			g_free(candidates[i]);
+		}
 	}
 	return found;
 }

@@ -10,7 +10,9 @@ PORT=$(free_port)
 DATA=$TMP/data
 SOCK=$DATA/crossbar.sock
 SIPP_DIR=$SRC/tests/integration/sipp
-ARGS=(--set core.modules=sip,registrar --set core.data_dir="$DATA"
+# mod_evtap (a test module) shows the events on the bus and asks the location API.
+ARGS=(--set core.modules=sip,registrar,evtap --set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules"
+	--set core.data_dir="$DATA"
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set registrar.realm=pbx.test
 	--set registrar.demo_users=no --set registrar.nonce_ttl=2 --set registrar.min_expires=2
 	--set registrar.ban_failures=8 --set registrar.ban_time=600
@@ -38,6 +40,10 @@ cli user add 2001 --password pw-2001-secret --max-contacts 2 >/dev/null
 A="<sip:2000@127.0.0.1:6001>"
 check "REGISTER with MD5 digest: 401 then 200 with expires and Date" reg reg_ok 2000 pw-2000-secret "$A" 600 ""
 check "the binding is in registrations with its source" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -E '^2000 +sip:2000@127.0.0.1:6001 +udp:127.0.0.1:[0-9]+ +(600|59[0-9])'"
+check "a registration event reached the bus (extension, contact, source, seconds)" bash -c "'$CLI' --socket '$SOCK' evtap | grep -E \"^registration \\('2000', 'sip:2000@127.0.0.1:6001', 'udp:127.0.0.1:[0-9]+', (600|599)\\)\""
+check "the location API gives the contact and its flow" bash -c "'$CLI' --socket '$SOCK' evtap locate 2000 | grep -E '^sip:2000@127.0.0.1:6001 +udp:127.0.0.1:[0-9]+ +0 +(600|599)'"
+check "a registration asking more than registrar.max_expires gets the maximum" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6401>" 99999 ""
+check "... 3600 s" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -E '6401 .* (3600|3599) '"
 check "the 401 offers SHA-256 and MD5 together" reg register_md5 2000 pw-2000-secret "$A" 600 ""
 check "a wrong password gets 401 again" reg reg_refused 2000 wrong-password "$A" 600 ""
 check "an unknown user gets the same 401" reg reg_refused 9999 pw-2000-secret "<sip:9999@127.0.0.1:6001>" 600 ""
@@ -90,6 +96,7 @@ check "register a long binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.
 check "register a short binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6102>" 3 ""
 sleep 4.5
 check "the short binding expired by the timer" bash -c "! '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6102 && grep -q 'registration of 2000 at sip:2000@127.0.0.1:6102 expired' '$TMP/reg.log'"
+check "... and its removal reached the bus with 0 seconds" bash -c "'$CLI' --socket '$SOCK' evtap | grep -qF \"registration ('2000', 'sip:2000@127.0.0.1:6102', 'udp:127.0.0.1:\" && '$CLI' --socket '$SOCK' evtap | grep -E \"6102', '.*', 0\\)\""
 check "register a binding that will expire while the daemon is down" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6103>" 2 ""
 cli shutdown >/dev/null
 wait_exit "$reg_PID" 10
