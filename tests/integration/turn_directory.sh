@@ -2,7 +2,8 @@
 # turn_directory.sh: TURN credentials from crossbar's directory (issue 5, point 3): a user's
 # SIP password serves when turn.realm is the directory's realm, a separate TURN password
 # (user set --turn-password) serves too, and a wrong password is refused. Relayed by
-# turnutils_uclient to a turnutils_peer on loopback, with no packet lost.
+# turnutils_uclient to a turnutils_peer on loopback, with no packet lost; the allocations
+# and the counters seen on the event bus.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -12,7 +13,8 @@ SOCK=$TMP/data/crossbar.sock
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
 PIDS+=("$!")
 check "the daemon starts with the registrar and mod_turn" start_daemon main \
-	--set core.modules=sip,registrar,turn --set core.data_dir="$TMP/data" \
+	--set core.modules=sip,registrar,turn,evtap --set core.data_dir="$TMP/data" \
+	--set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules" --set turn.stats_interval=1 \
 	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
 	--set registrar.demo_users=no --set turn.realm=pbx.test \
 	--set turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT \
@@ -32,4 +34,8 @@ check "... over TCP too" relay 2000 sip-pass-2000 -t
 check "a user with a TURN password relays with it" relay 2001 turn-pass-2001
 check "a wrong password is refused" bash -c "! timeout 20 turnutils_uclient -p $PORT -e 127.0.0.1 -r $PEER -n 5 -l 160 -u 2000 -w wrong 127.0.0.1 2>&1 | grep -q 'Total lost packets 0 (0.000000%)'"
 check "an unknown user is refused" bash -c "! timeout 20 turnutils_uclient -p $PORT -e 127.0.0.1 -r $PEER -n 5 -l 160 -u 9999 -w sip-pass-2000 127.0.0.1 2>&1 | grep -q 'Total lost packets 0 (0.000000%)'"
+# The bus saw it (mod_evtap, a test module, keeps the events it heard).
+check "allocations were announced on the event bus" bash -c "'$CLI' --socket '$SOCK' evtap | grep -q '^turn.allocation.created'"
+check "... and their end, with the bytes relayed" bash -c "'$CLI' --socket '$SOCK' evtap | grep -q '^turn.allocation.deleted'"
+check "the counters are published every turn.stats_interval" bash -c "'$CLI' --socket '$SOCK' evtap | grep -q '^turn.counters'"
 done_testing
