@@ -448,15 +448,24 @@ static int tls_want(Conn *c, int rc)
 	}
 }
 
+/* Drive the TLS handshake as far as it goes: 0 when done, else what it waits for. */
+static int tls_handshake(Conn *c)
+{
+	if (!c->handshaking)
+		return 0;
+	int rc = c->outgoing ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
+	if (rc != 1)
+		return tls_want(c, rc);
+	c->handshaking = FALSE;
+	return 0;
+}
+
 static ssize_t conn_raw_read(Conn *c, void *buf, size_t len)
 {
 	if (c->ssl) {
-		if (c->handshaking) {
-			int rc = c->outgoing ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
-			if (rc != 1)
-				return tls_want(c, rc);
-			c->handshaking = FALSE;
-		}
+		int hs = tls_handshake(c);
+		if (c->handshaking)
+			return hs;
 		int n = SSL_read(c->ssl, buf, (int)len);
 		return n > 0 ? n : tls_want(c, n);
 	}
@@ -467,12 +476,9 @@ static ssize_t conn_raw_read(Conn *c, void *buf, size_t len)
 static ssize_t conn_raw_write(Conn *c, const void *buf, size_t len)
 {
 	if (c->ssl) {
-		if (c->handshaking) {
-			int rc = c->outgoing ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
-			if (rc != 1)
-				return tls_want(c, rc);
-			c->handshaking = FALSE;
-		}
+		int hs = tls_handshake(c);
+		if (c->handshaking)
+			return hs;
 		int n = SSL_write(c->ssl, buf, (int)len);
 		return n > 0 ? n : tls_want(c, n);
 	}
