@@ -20,6 +20,7 @@ SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
 	txl->client = g_hash_table_new(g_str_hash, g_str_equal);
 	txl->server = g_hash_table_new(g_str_hash, g_str_equal);
 	txl->scratch = g_string_sized_new(128);
+	txl->max_server = SIP_TXL_MAX_SERVER;
 	return txl;
 }
 
@@ -95,6 +96,31 @@ static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const S
 	xb_debug("response %u matches no transaction: dropped (§17.1.3)", msg->status);
 }
 
+/* Memory stays bounded under a flood: past SIP_TXL_MAX_SERVER live server transactions a
+ * new request is answered 503 with Retry-After, statelessly (§21.5.4), and forgotten. */
+void sip_txl_set_max_server(SipTxLayer *txl, guint max)
+{
+	txl->max_server = max ? max : SIP_TXL_MAX_SERVER;
+}
+
+static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
+{
+	g_autoptr(GString) out = g_string_sized_new(512);
+	struct sip_mb mb;
+	static gint64 last_warning;
+
+	if (xb_clock_now() - last_warning > 10000) {
+		last_warning = xb_clock_now();
+		g_warning("%u server transactions alive: new requests get 503 until some end",
+		          g_hash_table_size(txl->server));
+	}
+	sip_mb_init_gstring(&mb, out);
+	if (sip_msg_reply(&mb, req, 503, "Service Unavailable", NULL) < 0 ||
+	    sip_mb_header(&mb, "Retry-After", "5") < 0 || sip_mb_end(&mb) < 0)
+		return;
+	txl->ops.send(txl->ctx, from, out->str, out->len);
+}
+
 /* §17.2.3: a request is a retransmission of a live server transaction, an ACK for one, a
  * CANCEL for an INVITE (§9.2), or the start of a new one. */
 static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
@@ -124,6 +150,11 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 	}
 	if (msg->method == SIP_METHOD_CANCEL && sip_txs_cancel(txl, msg, from, key))
 		return;
+	if (g_hash_table_size(txl->server) >= txl->max_server) {
+		overloaded(txl, msg, from);
+		sip_msg_free(msg);
+		return;
+	}
 	sip_txs_new(txl, msg, from, key);
 }
 

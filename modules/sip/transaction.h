@@ -56,6 +56,9 @@ void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers);
 void sip_txl_free(SipTxLayer *txl);
 /* A parsed, validated message from the transport. The layer takes ownership of msg. */
 void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
+/* Past this many live server transactions (default 200000) new requests get a stateless
+ * 503 with Retry-After, so that a flood cannot grow memory without bound. 0: default. */
+void sip_txl_set_max_server(SipTxLayer *txl, guint max);
 /* How many transactions are alive (for tests and `sip status`). */
 guint sip_txl_count(const SipTxLayer *txl);
 
@@ -73,7 +76,8 @@ void sip_tx_detach(SipTx *tx);
  * Proceeding whose CANCEL got no final response within 64*T1 (§9.1), which Timer B no
  * longer covers. Cancels its timers and drops the layer's reference. */
 void sip_tx_terminate(SipTx *tx);
-/* The request that created the transaction (server: received; client: sent). */
+/* The request that created the transaction (server: received; client: sent). A non-INVITE
+ * server transaction drops it once its final response is sent: NULL from then on. */
 const struct sip_msg *sip_tx_request(const SipTx *tx);
 const SipPeer *sip_tx_peer(const SipTx *tx);
 

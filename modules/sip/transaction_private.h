@@ -17,6 +17,9 @@ typedef enum {
 	SIP_TX_TERMINATED,
 } SipTxState;
 
+/* Live server transactions at most (each holds a few KB until its timer ends it). */
+#define SIP_TXL_MAX_SERVER 200000
+
 struct sip_txl {
 	XbModule *owner;
 	SipTxLayerOps ops;
@@ -25,6 +28,7 @@ struct sip_txl {
 	GHashTable *client; /* sip_msg_tx_key(resp, false) → SipTx (the layer's reference) */
 	GHashTable *server; /* sip_msg_tx_key(req, true) → SipTx */
 	GString *scratch;   /* key being built */
+	guint max_server;   /* SIP_TXL_MAX_SERVER unless a test sets less */
 };
 
 struct sip_tx {

@@ -96,6 +96,8 @@ int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const 
 	struct sip_mb mb;
 	int rc;
 
+	if (!req)
+		return -EINVAL; /* a final response was already sent */
 	sip_mb_init_gstring(&mb, out);
 	rc = sip_msg_reply(&mb, req, status, reason ? reason : sip_reason_default(status),
 	                   status > 100 ? r->to_tag : NULL);

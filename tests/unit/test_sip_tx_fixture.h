@@ -71,7 +71,11 @@ static inline char *fx_reply_text(const struct sip_msg *req, unsigned status, co
 /* The TU answers with status (To tag "b2") through the transaction. */
 static inline int fx_respond(SipTx *tx, unsigned status)
 {
-	g_autofree char *text = fx_reply_text(sip_tx_request(tx), status, "b2");
+	/* A non-INVITE transaction drops its request after the final response; a response
+	 * after that is refused whatever it says. */
+	g_autofree char *text = sip_tx_request(tx)
+	                            ? fx_reply_text(sip_tx_request(tx), status, "b2")
+	                            : g_strdup_printf("SIP/2.0 %u Late\r\n\r\n", status);
 
 	return sip_tx_respond(tx, status, text, strlen(text));
 }

@@ -273,6 +273,7 @@ static void test_non_invite_timer_j(Fx *fx, gconstpointer data)
 	tx = fx_request(fx, 0);
 	g_assert_cmpint(fx_respond(tx, 200), ==, 0);
 	g_assert_cmpstr(sip_tx_state_name(tx), ==, "Completed");
+	g_assert_null(sip_tx_request(tx)); /* only the key and the final are kept for Timer J */
 	xb_clock_advance(1000);
 	fx_deliver(fx, "BYE", "UDP", BRANCH("n3"), 1, ";tag=b2");
 	fx_assert_times(fx, "0 1000 ");
@@ -420,6 +421,28 @@ static void test_rfc2543_matching(Fx *fx, gconstpointer data)
 	fx_assert_first_line(fx, fx->sent->len - 2, "SIP/2.0 200 OK");
 }
 
+/* A flood cannot grow memory without bound: past the limit of live server transactions, a
+ * new request gets a stateless 503 with Retry-After (§21.5.4) and the TU never sees it. */
+static void test_server_limit(Fx *fx, gconstpointer data)
+{
+	sip_txl_set_max_server(fx->txl, 2);
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("lim1"), 1, "");
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("lim2"), 1, "");
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("lim3"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 2);
+	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 2);
+	g_assert_true(g_str_has_prefix(fx_last(fx)->text, "SIP/2.0 503 Service Unavailable\r\n"));
+	g_assert_nonnull(strstr(fx_last(fx)->text, "Retry-After: 5\r\n"));
+	/* When one ends, room is made again. */
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 200), ==, 0);
+	xb_clock_advance(64 * 500);
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("lim4"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 3);
+	g_assert_cmpint(fx_respond(fx_request(fx, 1), 200), ==, 0);
+	g_assert_cmpint(fx_respond(fx_request(fx, 2), 200), ==, 0);
+	xb_clock_advance(64 * 500);
+}
+
 /* §17.2: server transactions' memory goes when they end, whatever the path; sip_txl_free
  * with live ones leaks nothing and leaves the TU's references usable. */
 static void test_server_memory(Fx *fx, gconstpointer data)
@@ -483,5 +506,6 @@ int main(int argc, char **argv)
 	ADD("/sip/tx/server/cancel/after-final-changes-nothing-9.2", test_cancel_after_final);
 	ADD("/sip/tx/server/rfc2543-fallback-matching-17.2.3", test_rfc2543_matching);
 	ADD("/sip/tx/server/memory-released-and-free-with-live-17.2", test_server_memory);
+	ADD("/sip/tx/server/limit-503-retry-after-21.5.4", test_server_limit);
 	return g_test_run();
 }
