@@ -10,6 +10,7 @@ struct location {
 	XbModule *owner;
 	XbDb *db;
 	XbTimer *timer;
+	gint64 next_expiry; /* wall-clock second the timer is armed for, 0 when unarmed */
 };
 
 static const XbMigration migrations[] = {
@@ -186,11 +187,17 @@ gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArra
 		goto fail;
 	for (guint i = 0; removed && i < removed->len; i++)
 		publish(ext, removed->pdata[i], "", 0);
+	gint64 soonest = 0;
 	for (guint i = 0; put && i < put->len; i++) {
 		Binding *b = put->pdata[i];
 		publish(ext, b->contact, b->source, b->expires_at - now_s());
+		if (!soonest || b->expires_at < soonest)
+			soonest = b->expires_at;
 	}
-	arm(loc);
+	/* The timer only needs moving when a new binding expires before it fires; a removal
+	 * at most makes it fire early and find nothing. */
+	if (soonest && (!loc->timer || soonest < loc->next_expiry))
+		arm(loc);
 	return TRUE;
 fail:
 	xb_db_rollback(loc->db);
@@ -212,11 +219,13 @@ static void arm(Location *loc)
 	gint64 next = 0;
 
 	xb_timer_clear(&loc->timer);
+	loc->next_expiry = 0;
 	if (!st)
 		return;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		next = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	loc->next_expiry = next;
 	if (next)
 		loc->timer =
 		    xb_timer_start(loc->owner, MAX(next - now_s(), 0) * 1000 + 10, expire_cb, loc);

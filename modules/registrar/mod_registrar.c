@@ -286,6 +286,7 @@ static void registrar_free(Registrar *reg)
 		reg->store->free(reg->store);
 	location_free(reg->location);
 	auth_free(reg->auth);
+	g_clear_pointer(&reg->current_user, dir_user_free);
 	g_free(reg->realm);
 	g_free(reg);
 }

@@ -68,14 +68,18 @@ static void challenge(Registrar *reg, SipServerReq *req, gboolean stale)
 	respond(reg, req, 401, "Unauthorized", h);
 }
 
+/* The user the digest was checked against is kept for the rest of the request, so that
+ * the directory is read once per REGISTER. */
 static char *ha1_of(const char *username, const char *algorithm, void *user_data)
 {
 	Registrar *reg = user_data;
-	g_autoptr(XbDirUser) u = reg->store->get(reg->store, username, NULL);
 
-	if (!u || strcmp(u->realm, reg->realm) != 0)
+	g_clear_pointer(&reg->current_user, dir_user_free);
+	reg->current_user = reg->store->get(reg->store, username, NULL);
+	if (!reg->current_user || strcmp(reg->current_user->realm, reg->realm) != 0)
 		return NULL;
-	return g_strdup(strcmp(algorithm, "SHA-256") == 0 ? u->ha1_sha256 : u->ha1_md5);
+	return g_strdup(strcmp(algorithm, "SHA-256") == 0 ? reg->current_user->ha1_sha256
+	                                                  : reg->current_user->ha1_md5);
 }
 
 /* One Contact of the request, with what §10.3 steps 6-7 need. */
@@ -99,18 +103,29 @@ static gboolean uri_same(const char *a, const struct sip_uri *b)
 	return sip_uri_parse(&ua, a, strlen(a)) == 0 && sip_uri_equal(&ua, b);
 }
 
-static void list_bindings(Registrar *reg, const char *ext, GString *out)
+/* The bindings after this REGISTER: the current ones less those it removed or replaced,
+ * and those it put; listed without reading the table again. */
+static void list_bindings(GPtrArray *current, GPtrArray *removed, GPtrArray *put, GString *out)
 {
-	g_autoptr(GPtrArray) all = location_bindings(reg->location, ext, NULL);
 	gint64 now = now_s();
+	g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *lists[] = {current, put};
 
-	for (guint i = 0; all && i < all->len; i++) {
-		Binding *b = all->pdata[i];
-		g_string_append_printf(out, "Contact: <%s>;expires=%" G_GINT64_FORMAT, b->contact,
-		                       MAX(b->expires_at - now, 0));
-		if (b->q >= 0)
-			g_string_append_printf(out, ";q=%d.%03d", b->q / 1000, b->q % 1000);
-		g_string_append(out, "\r\n");
+	for (guint i = 0; i < removed->len; i++)
+		g_hash_table_add(gone, removed->pdata[i]);
+	for (guint i = 0; i < put->len; i++)
+		g_hash_table_add(gone, ((Binding *)put->pdata[i])->contact);
+	for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+		for (guint i = 0; i < lists[l]->len; i++) {
+			Binding *b = lists[l]->pdata[i];
+			if (l == 0 && g_hash_table_contains(gone, b->contact))
+				continue;
+			g_string_append_printf(out, "Contact: <%s>;expires=%" G_GINT64_FORMAT,
+			                       b->contact, MAX(b->expires_at - now, 0));
+			if (b->q >= 0)
+				g_string_append_printf(out, ";q=%d.%03d", b->q / 1000, b->q % 1000);
+			g_string_append(out, "\r\n");
+		}
 	}
 }
 
@@ -132,7 +147,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 {
 	const struct sip_msg *msg = reg->sip->req_msg(req);
 	const SipPeer *peer = reg->sip->req_peer(req);
-	g_autoptr(XbDirUser) user = reg->store->get(reg->store, ext, NULL);
+	g_autoptr(XbDirUser) user = g_steal_pointer(&reg->current_user);
 	g_autoptr(GPtrArray) contacts = g_ptr_array_new_with_free_func(new_contact_free);
 	g_autoptr(GPtrArray) current = NULL;
 	g_autoptr(GPtrArray) put = g_ptr_array_new_with_free_func((GDestroyNotify)binding_free);
@@ -225,7 +240,8 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		for (guint j = 0; !touched && j < contacts->len; j++)
 			touched = uri_same(b->contact, &((NewContact *)contacts->pdata[j])->parsed);
 		if (touched && strcmp(b->call_id, call_id) == 0 && msg->cseq.num <= b->cseq) {
-			respond(reg, req, 400, "Invalid CSeq Number (Not Above The Binding's)", NULL);
+			respond(reg, req, 400, "Invalid CSeq Number (Not Above The Binding's)",
+			        NULL);
 			return TRUE;
 		}
 		if (star)
@@ -274,7 +290,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		respond(reg, req, 500, "Server Internal Error", NULL);
 		return TRUE;
 	}
-	list_bindings(reg, ext, extra);
+	list_bindings(current, removed, put, extra);
 	date_header(extra);
 	if (*path)
 		g_string_append_printf(extra, "Path: %s\r\n", path);
@@ -295,7 +311,10 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}
-	switch (auth_check(reg->auth, msg, reg->realm, ha1_of, reg, &user)) {
+	AuthResult result = auth_check(reg->auth, msg, reg->realm, ha1_of, reg, &user);
+	if (result != AUTH_OK)
+		g_clear_pointer(&reg->current_user, dir_user_free);
+	switch (result) {
 	case AUTH_OK:
 		return handle_authorized(reg, req, user);
 	case AUTH_MISSING:

@@ -23,6 +23,7 @@ typedef struct {
 	Auth *auth;
 	Location *location;
 	RegistrarConfig cfg;
+	XbDirUser *current_user; /* the user of the REGISTER being handled (register.c) */
 } Registrar;
 
 const char *registrar_realm(Registrar *reg);
