@@ -6,25 +6,11 @@
 
 #include <string.h>
 
-/* Skips a quoted-string at p (on its opening quote); NULL if it never ends. */
-static const char *quoted_end(const char *p, const char *e)
-{
-	for (p++; p < e; p++) {
-		if (*p == '\\') {
-			if (++p == e)
-				return NULL;
-		} else if (*p == '"') {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
 /* gen-value = token / host / quoted-string (§25). */
 static bool gen_value_valid(const struct sip_pl *v)
 {
 	if (v->l && v->p[0] == '"')
-		return v->l >= 2 && quoted_end(v->p, v->p + v->l) == v->p + v->l;
+		return v->l >= 2 && sip_quoted_skip(v->p, v->p + v->l) == v->p + v->l;
 	if (sip_token_valid(v))
 		return true;
 	return v->l > 2 && v->p[0] == '[' && sip_host_valid(v->p, v->l);
@@ -67,7 +53,7 @@ int sip_addr_parse(struct sip_addr *addr, const struct sip_pl *val)
 		return -EBADMSG;
 
 	if (*p == '"') {
-		const char *q = quoted_end(p, e);
+		const char *q = sip_quoted_skip(p, e);
 		if (!q)
 			return -EBADMSG;
 		addr->display.p = p;

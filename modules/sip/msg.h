@@ -285,6 +285,7 @@ char *sip_pl_dup(const struct sip_pl *pl); /* g_free() it */
 int sip_param_next(struct sip_pl *rest, struct sip_param *prm);
 bool sip_param_get(const struct sip_pl *params, const char *name, struct sip_pl *val);
 bool sip_param_exists(const struct sip_pl *params, const char *name);
+const char *sip_quoted_skip(const char *p, const char *e); /* past a quoted-string, or NULL */
 int sip_quoted_unescape(const struct sip_pl *q, char *out, size_t size, size_t *len);
 
 /* method.c */

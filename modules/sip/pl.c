@@ -256,7 +256,7 @@ char *sip_pl_dup(const struct sip_pl *pl)
 }
 
 /* Past a quoted-string starting at p (on the opening quote); NULL if unterminated. */
-static const char *skip_quoted(const char *p, const char *e)
+const char *sip_quoted_skip(const char *p, const char *e)
 {
 	for (p++; p < e; p++) {
 		if (*p == '\\') {
@@ -311,7 +311,7 @@ int sip_param_next(struct sip_pl *rest, struct sip_param *prm)
 			p++;
 		prm->val.p = p;
 		if (p < e && *p == '"') {
-			p = skip_quoted(p, e);
+			p = sip_quoted_skip(p, e);
 			if (!p)
 				return -EBADMSG;
 		} else {

@@ -290,3 +290,22 @@ char *sip_branch_new(void)
 
 	return g_strconcat(SIP_BRANCH_MAGIC, token, NULL);
 }
+
+/* The waiting timers of both sides: D, K, M (client) and I, J, L (server) end the
+ * transaction when they fire. */
+static void wait_end_cb(XbTimer *t, gpointer data)
+{
+	SipTx *tx = sip_tx_ref(data);
+
+	tx->wait = NULL;
+	sip_tx_terminate(tx);
+	sip_tx_unref(tx);
+}
+
+void sip_tx_wait_then_end(SipTx *tx, gint64 ms)
+{
+	if (ms <= 0)
+		sip_tx_terminate(tx);
+	else
+		sip_tx_timer(tx, &tx->wait, ms, wait_end_cb);
+}

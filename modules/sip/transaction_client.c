@@ -110,25 +110,6 @@ static void timer_b_f_cb(XbTimer *t, gpointer data)
 	sip_tx_unref(tx);
 }
 
-/* Timer D (INVITE Completed), K (non-INVITE Completed), M (INVITE Accepted). */
-static void timer_d_k_m_cb(XbTimer *t, gpointer data)
-{
-	SipTx *tx = sip_tx_ref(data);
-
-	tx->wait = NULL;
-	sip_tx_terminate(tx);
-	sip_tx_unref(tx);
-}
-
-/* Enter a waiting state for ms (0: over at once, the reliable case). */
-static void wait_then_end(SipTx *tx, gint64 ms)
-{
-	if (ms <= 0)
-		sip_tx_terminate(tx);
-	else
-		sip_tx_timer(tx, &tx->wait, ms, timer_d_k_m_cb);
-}
-
 /* ---- ACK for a non-2xx final (§17.1.1.3) ---- */
 
 static int build_ack(const SipTx *tx, const struct sip_msg *resp, GString *out)
@@ -190,7 +171,7 @@ static void invite_final_non2xx(SipTx *tx, const struct sip_msg *resp)
 	if (r < 0 || tx->state != SIP_TX_COMPLETED)
 		sip_tx_terminate(tx);
 	else
-		wait_then_end(tx, timer_d_ms(tx));
+		sip_tx_wait_then_end(tx, timer_d_ms(tx));
 }
 
 static void invite_receive(SipTx *tx, const struct sip_msg *resp)
@@ -208,7 +189,7 @@ static void invite_receive(SipTx *tx, const struct sip_msg *resp)
 			tell_tu(tx, resp, 0);
 		} else if (s < 300) {
 			tx->state = SIP_TX_ACCEPTED; /* RFC 6026 §7.2: Timer M */
-			sip_tx_timer(tx, &tx->wait, 64 * tx->txl->timers.t1, timer_d_k_m_cb);
+			sip_tx_wait_then_end(tx, 64 * tx->txl->timers.t1);
 			tell_tu(tx, resp, 0);
 		} else {
 			invite_final_non2xx(tx, resp);
@@ -242,7 +223,7 @@ static void non_invite_receive(SipTx *tx, const struct sip_msg *resp)
 	tx->state = SIP_TX_COMPLETED;
 	tell_tu(tx, resp, 0);
 	if (tx->state == SIP_TX_COMPLETED) /* Timer K */
-		wait_then_end(tx, tx->reliable ? 0 : tx->txl->timers.t4);
+		sip_tx_wait_then_end(tx, tx->reliable ? 0 : tx->txl->timers.t4);
 }
 
 void sip_txc_receive(SipTx *tx, const struct sip_msg *resp)

@@ -69,6 +69,9 @@ SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const Sip
  * it touches tx afterwards. */
 /* ops->send to tx->peer; logs a failure. */
 int sip_tx_send(SipTx *tx, const char *buf, size_t len);
+/* Enter a waiting state (Timers D, I, J, K, L, M) for ms; 0 ends the transaction at once
+ * (the reliable case). */
+void sip_tx_wait_then_end(SipTx *tx, gint64 ms);
 /* Restart *slot with func after ms. */
 void sip_tx_timer(SipTx *tx, XbTimer **slot, gint64 ms, XbTimerFunc func);
 char *sip_tx_random_token(void);

@@ -69,23 +69,6 @@ static void remember(SipTx *tx, unsigned status, const char *buf, size_t len)
 
 /* ---- timers ---- */
 
-static void timer_end_cb(XbTimer *t, gpointer data) /* Timers I, J, L */
-{
-	SipTx *tx = sip_tx_ref(data);
-
-	tx->wait = NULL;
-	sip_tx_terminate(tx);
-	sip_tx_unref(tx);
-}
-
-static void wait_then_end(SipTx *tx, gint64 ms)
-{
-	if (ms <= 0)
-		sip_tx_terminate(tx);
-	else
-		sip_tx_timer(tx, &tx->wait, ms, timer_end_cb);
-}
-
 static void timer_g_cb(XbTimer *t, gpointer data)
 {
 	SipTx *tx = sip_tx_ref(data);
@@ -194,7 +177,7 @@ void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from)
 		xb_timer_clear(&tx->rtx);
 		xb_timer_clear(&tx->timeout);
 		tx->state = SIP_TX_CONFIRMED; /* Timer I absorbs the ACK's retransmissions */
-		wait_then_end(tx, tx->reliable ? 0 : txl->timers.t4);
+		sip_tx_wait_then_end(tx, tx->reliable ? 0 : txl->timers.t4);
 		break;
 	case SIP_TX_ACCEPTED: /* RFC 6026 §7.1: the ACK for the 2xx is the TU's */
 		if (txl->ops.stray)
@@ -267,7 +250,7 @@ static int invite_respond(SipTx *tx, unsigned status, const char *buf, size_t le
 		return 0;
 	if (status < 300) {
 		tx->state = SIP_TX_ACCEPTED; /* Timer L */
-		sip_tx_timer(tx, &tx->wait, 64 * tm->t1, timer_end_cb);
+		sip_tx_wait_then_end(tx, 64 * tm->t1);
 		return 0;
 	}
 	tx->state = SIP_TX_COMPLETED;
@@ -314,7 +297,7 @@ static int non_invite_respond(SipTx *tx, unsigned status, const char *buf, size_
 	/* For the 32 s of Timer J only the key and the final response are needed: dropping
 	 * the parsed request keeps a flood of REGISTERs from holding ~7 KB each that long. */
 	g_clear_pointer(&tx->req, sip_msg_free);
-	wait_then_end(tx, tx->reliable ? 0 : 64 * tx->txl->timers.t1);
+	sip_tx_wait_then_end(tx, tx->reliable ? 0 : 64 * tx->txl->timers.t1);
 	return 0;
 }
 
