@@ -62,6 +62,19 @@ int sip_callid_check(const struct sip_pl *val)
 	return w ? 0 : -EBADMSG;
 }
 
+/* What may follow a value: nothing, or ";" and header parameters (kept in *params). */
+static int params_tail(const char *p, const char *e, struct sip_pl *params)
+{
+	p = skip_ws(p, e);
+	if (p == e)
+		return 0;
+	if (*p != ';')
+		return -EBADMSG;
+	params->p = p + 1;
+	params->l = e - p - 1;
+	return sip_hparams_check(params) < 0 ? -EBADMSG : 0;
+}
+
 /* media-type = m-type SLASH m-subtype *(SEMI m-parameter) */
 int sip_ctype_parse(struct sip_ctype *ct, const struct sip_pl *val)
 {
@@ -75,14 +88,7 @@ int sip_ctype_parse(struct sip_ctype *ct, const struct sip_pl *val)
 	p = run(skip_ws(p, e), e, SIP_C_TOKEN, &ct->subtype);
 	if (!ct->subtype.l)
 		return -EBADMSG;
-	p = skip_ws(p, e);
-	if (p == e)
-		return 0;
-	if (*p != ';')
-		return -EBADMSG;
-	ct->params.p = p + 1;
-	ct->params.l = e - p - 1;
-	return sip_hparams_check(&ct->params) < 0 ? -EBADMSG : 0;
+	return params_tail(p, e, &ct->params);
 }
 
 /* Event = event-type *( SEMI event-param ), event-param includes id */
@@ -94,14 +100,7 @@ int sip_event_parse(struct sip_event *ev, const struct sip_pl *val)
 	p = run(skip_ws(p, e), e, SIP_C_TOKEN, &ev->package);
 	if (!ev->package.l)
 		return -EBADMSG;
-	p = skip_ws(p, e);
-	if (p == e)
-		return 0;
-	if (*p != ';')
-		return -EBADMSG;
-	ev->params.p = p + 1;
-	ev->params.l = e - p - 1;
-	if (sip_hparams_check(&ev->params) < 0)
+	if (params_tail(p, e, &ev->params) < 0)
 		return -EBADMSG;
 	sip_param_get(&ev->params, "id", &ev->id);
 	return 0;
