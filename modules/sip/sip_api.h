@@ -13,6 +13,53 @@
 #define SIP_API_VERSION 1
 
 typedef struct sip_server_req SipServerReq;
+/* An INVITE session (call.c): one call leg, as UAS (an INVITE we received) or as UAC (one
+ * we placed), with its dialog. Reference counted; see the call_* entries of SipApi. */
+typedef struct sip_call SipCall;
+
+/* What happens to a call leg, told to its handler (call_set_handler). After a terminal
+ * event (FAILED, CANCELLED, ENDED) no other comes; after call_hangup none at all. */
+typedef enum {
+	SIP_CALL_PROGRESS,  /* UAC: a 101-199 response (msg; body: early media SDP, if any) */
+	SIP_CALL_ANSWERED,  /* UAC: the 2xx (msg), already ACKed. UAS: the ACK of our 2xx (msg) */
+	SIP_CALL_FAILED,    /* UAC: a 300-699 (msg, status), or no answer (msg NULL, error) */
+	SIP_CALL_CANCELLED, /* UAS: the caller cancelled before our final response; 487 sent */
+	SIP_CALL_REQUEST,   /* in the dialog: a re-INVITE, UPDATE or INFO (msg, req): answer
+	                     * req with req_respond (now or later, holding a req_ref) */
+	SIP_CALL_RESPONSE,  /* the final response (msg, status) to our call_request, or error */
+	SIP_CALL_ENDED,     /* BYE received (msg); or no ACK for our 2xx in 64*T1, or a 481 or
+	                     * 408 to an in-dialog request (msg NULL or it, error -ETIMEDOUT
+	                     * or -ENOENT): mod_sip has sent the BYE where one was due */
+} SipCallEventType;
+
+typedef struct {
+	SipCallEventType type;
+	const struct sip_msg *msg; /* valid during the call only */
+	unsigned status;           /* of msg when it is a response */
+	SipServerReq *req;         /* SIP_CALL_REQUEST only */
+	int error;                 /* negative errno when there is no msg to tell */
+} SipCallEvent;
+
+typedef void (*SipCallFunc)(SipCall *call, const SipCallEvent *ev, void *user_data);
+/* A new INVITE outside any dialog. The handler keeps the call (call_ref) and answers it
+ * with call_respond, now or later; returning FALSE lets mod_sip answer 500. Without a
+ * handler, INVITEs are answered 480 (nothing to route calls). */
+typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
+
+/* What call_place needs. from_uri, to_uri (default: ruri) and ruri are URIs without angle
+ * brackets; headers are extra lines ("Name: value\r\n" each); the body is the SDP offer. */
+typedef struct {
+	const char *ruri;
+	const SipPeer *to; /* where the INVITE goes (the trunk, the phone's flow) */
+	const char *from_uri;
+	const char *from_display; /* NULL: none */
+	const char *to_uri;       /* NULL: ruri */
+	const char *headers;      /* NULL: none */
+	const char *content_type; /* NULL without a body */
+	const char *body;
+	size_t body_len;
+	const SipCredentials *credentials; /* answer 401/407 with these; NULL: do not */
+} SipCallParams;
 
 /* A request of a method the module took over. Return TRUE when it answered (or keeps req
  * with ref to answer later); FALSE lets mod_sip answer 500. */
@@ -69,4 +116,41 @@ typedef struct {
 	 * answered (unless stale=true) is given to func as the final response; so is one that
 	 * no challenge suits. The credentials are copied; func sees the final CSeq in resp. */
 	int (*send_request_auth)(const SipRequest *req, SipClientFunc func, void *user_data);
+
+	/* ---- INVITE sessions (call.c), appended: the channel driver side of the B2BUA ---- */
+	/* Take incoming calls; one module (the B2BUA). */
+	gboolean (*call_handler_register)(XbModule *owner, SipCallIncomingFunc func,
+	                                  void *user_data);
+	/* Place a call: an INVITE with a new Call-ID, From tag and Contact, sent as a client
+	 * transaction; 401/407 answered with p->credentials (a new CSeq each round). The
+	 * returned call holds one reference for the caller; events go to func. */
+	SipCall *(*call_place)(const SipCallParams *p, SipCallFunc func, void *user_data,
+	                       int *error);
+	SipCall *(*call_ref)(SipCall *call);
+	void (*call_unref)(SipCall *call);
+	void (*call_set_handler)(SipCall *call, SipCallFunc func, void *user_data);
+	/* The INVITE that made the call (received, or the last one sent), the peer it came
+	 * from or went to, its Call-ID, and the state: "incoming", "calling", "early",
+	 * "confirmed", "ended". */
+	const struct sip_msg *(*call_invite)(const SipCall *call);
+	const SipPeer *(*call_peer)(const SipCall *call);
+	const char *(*call_id)(const SipCall *call);
+	const char *(*call_state)(const SipCall *call);
+	/* UAS: answer the INVITE. A 101-199 makes an early dialog; a 2xx confirms it (mod_sip
+	 * adds Contact and retransmits the 2xx until the ACK, §13.3.1.4); 300-699 ends the
+	 * call. 0, -EINVAL after the final response, -ESHUTDOWN if the call is over. */
+	int (*call_respond)(SipCall *call, unsigned status, const char *reason,
+	                    const char *extra_headers, const char *content_type, const char *body,
+	                    size_t body_len);
+	/* A request within the confirmed dialog: "INVITE" (re-INVITE), "UPDATE" or "INFO"
+	 * (or another method); its final response comes as SIP_CALL_RESPONSE (a 2xx to a
+	 * re-INVITE is ACKed by mod_sip). -EBUSY while an INVITE transaction of the dialog is
+	 * in progress (§14.1), -ENOTCONN before the dialog is confirmed. */
+	int (*call_request)(SipCall *call, const char *method, const char *extra_headers,
+	                    const char *content_type, const char *body, size_t body_len);
+	/* End the call, whatever its state: UAS before the final response: answer status
+	 * (0 means 480); UAC before a final response: CANCEL (§9.1, once a provisional
+	 * came; a 2xx that crosses it is ACKed and sent a BYE); confirmed: BYE. The handler is
+	 * told nothing more. */
+	void (*call_hangup)(SipCall *call, unsigned status);
 } SipApi;

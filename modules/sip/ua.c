@@ -2,8 +2,10 @@
  * transaction user that every new request reaches. It applies the UAS checks in the RFC's
  * order (Max-Forwards, merged requests, Require, method) and answers OPTIONS itself; other
  * methods go to the module that took them over through the SIP API table. It also sends
- * out-of-dialog requests for those modules. Dialogs and INVITE sessions are not here yet. */
+ * out-of-dialog requests for those modules. INVITE sessions and their dialogs are in call.c:
+ * requests within a dialog and ACKs for 2xx go there. */
 #include "ua.h"
+#include "call.h"
 #include "ua_auth.h" /* UAC digest for send_request_auth */
 
 #include <errno.h>
@@ -25,6 +27,8 @@ struct sip_ua {
 	GHashTable *methods; /* upper-case name -> MethodHandler * */
 	GHashTable *recent;  /* merged-request key -> branch (§8.2.2.2) */
 	XbTimer *recent_prune;
+	SipCalls *calls; /* INVITE sessions and the dialog table (call.c) */
+	SipTimers timers;
 	char *domain;
 	char *user_agent;
 	guint64 requests, responses;
@@ -34,6 +38,8 @@ struct sip_server_req {
 	gatomicrefcount refs;
 	SipUa *ua;
 	SipTx *tx;
+	SipCall *call; /* the call whose dialog the request is in (or that it made), or NULL */
+	gboolean final_sent;
 	char to_tag[20];
 };
 
@@ -41,7 +47,7 @@ static SipUa *the_ua; /* for the API table's plain functions */
 
 /* ---- answering ---- */
 
-static SipServerReq *req_new(SipUa *ua, SipTx *tx)
+SipServerReq *sip_req_new(SipUa *ua, SipTx *tx)
 {
 	SipServerReq *r = g_new0(SipServerReq, 1);
 
@@ -66,6 +72,36 @@ void sip_req_unref(SipServerReq *r)
 	g_free(r);
 }
 
+SipTx *sip_req_tx(const SipServerReq *r)
+{
+	return r->tx;
+}
+
+const char *sip_req_to_tag(const SipServerReq *r)
+{
+	return r->to_tag;
+}
+
+SipCall *sip_req_call(const SipServerReq *r)
+{
+	return r->call;
+}
+
+void sip_req_set_call(SipServerReq *r, SipCall *call)
+{
+	r->call = call;
+}
+
+gboolean sip_req_held(const SipServerReq *r)
+{
+	return !g_atomic_ref_count_compare((gatomicrefcount *)&r->refs, 1);
+}
+
+gboolean sip_req_answered(const SipServerReq *r)
+{
+	return r->final_sent || sip_tx_is_terminated(r->tx);
+}
+
 const struct sip_msg *sip_req_msg(const SipServerReq *r)
 {
 	return sip_tx_request(r->tx);
@@ -76,9 +112,9 @@ const SipPeer *sip_req_peer(const SipServerReq *r)
 	return sip_tx_peer(r->tx);
 }
 
-static char *allow_value(SipUa *ua)
+char *sip_ua_allow(SipUa *ua)
 {
-	GString *s = g_string_new("OPTIONS, ACK, CANCEL");
+	GString *s = g_string_new("INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
 	g_autofree gpointer *keys = NULL;
 	guint n;
 
@@ -88,36 +124,66 @@ static char *allow_value(SipUa *ua)
 	return g_string_free(s, FALSE);
 }
 
-int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const char *extra,
-                    const char *ctype, const char *body, size_t body_len)
+GString *sip_req_build_response(SipServerReq *r, unsigned status, const char *reason,
+                                const char *extra, const char *ctype, const char *body,
+                                size_t body_len, int *error)
 {
 	const struct sip_msg *req = sip_tx_request(r->tx);
-	g_autoptr(GString) out = g_string_sized_new(512 + body_len);
+	GString *out;
 	struct sip_mb mb;
 	int rc;
 
-	if (!req)
-		return -EINVAL; /* a final response was already sent */
+	if (!req) {
+		*error = -EINVAL; /* a final response was already sent */
+		return NULL;
+	}
+	out = g_string_sized_new(512 + body_len);
 	sip_mb_init_gstring(&mb, out);
 	rc = sip_msg_reply(&mb, req, status, reason ? reason : sip_reason_default(status),
 	                   status > 100 ? r->to_tag : NULL);
-	if (rc < 0)
-		return rc;
-	if (*r->ua->user_agent)
-		sip_mb_header(&mb, "Server", r->ua->user_agent);
-	if (extra && *extra)
+	if (rc == 0 && *r->ua->user_agent)
+		rc = sip_mb_header(&mb, "Server", r->ua->user_agent);
+	if (rc == 0 && extra && *extra)
 		g_string_append(out, extra);
-	rc = body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb);
-	if (rc < 0)
-		return rc;
+	if (rc == 0)
+		rc = body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb);
+	if (rc < 0) {
+		g_string_free(out, TRUE);
+		*error = rc;
+		return NULL;
+	}
+	return out;
+}
+
+int sip_req_send(SipServerReq *r, unsigned status, const GString *resp)
+{
+	int rc = sip_tx_respond(r->tx, status, resp->str, resp->len);
+
 	r->ua->responses++;
-	return sip_tx_respond(r->tx, status, out->str, out->len);
+	if (rc == 0 && status >= 200)
+		r->final_sent = TRUE;
+	return rc;
+}
+
+int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const char *extra,
+                    const char *ctype, const char *body, size_t body_len)
+{
+	int rc = 0;
+
+	if (r->call) /* within an INVITE session: Contact, 2xx retransmission ... */
+		return sip_call_req_respond(r->call, r, status, reason, extra, ctype, body,
+		                            body_len);
+	g_autoptr(GString) out =
+	    sip_req_build_response(r, status, reason, extra, ctype, body, body_len, &rc);
+	if (!out)
+		return rc;
+	return sip_req_send(r, status, out);
 }
 
 /* Answer within the UA core, with optional extra header lines. */
 static void respond(SipUa *ua, SipTx *tx, unsigned status, const char *reason, const char *extra)
 {
-	SipServerReq *r = req_new(ua, tx);
+	SipServerReq *r = sip_req_new(ua, tx);
 
 	sip_req_respond(r, status, reason, extra, NULL, NULL, 0);
 	sip_req_unref(r);
@@ -176,9 +242,9 @@ static char *unsupported(const struct sip_msg *req)
 	return g_string_free(bad, FALSE);
 }
 
-static void answer_options(SipUa *ua, SipTx *tx)
+void sip_ua_answer_options(SipUa *ua, SipTx *tx)
 {
-	g_autofree char *allow = allow_value(ua);
+	g_autofree char *allow = sip_ua_allow(ua);
 	g_autofree char *extra = g_strdup_printf("Allow: %s\r\nAccept: application/sdp\r\n"
 	                                         "Accept-Encoding: identity\r\n"
 	                                         "Accept-Language: en\r\nSupported: path\r\n",
@@ -210,7 +276,7 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 		return;
 	}
 	if (req->method == SIP_METHOD_UNKNOWN) {
-		g_autofree char *allow = allow_value(ua);
+		g_autofree char *allow = sip_ua_allow(ua);
 		g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
 		respond(ua, tx, 501, NULL, extra);
 		return;
@@ -219,6 +285,9 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 		respond(ua, tx, 481, "Call/Transaction Does Not Exist", NULL);
 		return;
 	}
+	/* A request within an INVITE session's dialog, or a new INVITE. */
+	if (sip_calls_request(ua->calls, tx, req, from))
+		return;
 	/* A request inside a dialog we do not have (§12.2.2). */
 	if (req->to.has_tag && !g_hash_table_contains(ua->methods, method)) {
 		respond(ua, tx, 481, "Call/Transaction Does Not Exist", NULL);
@@ -226,24 +295,28 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 	}
 	h = g_hash_table_lookup(ua->methods, method);
 	if (h) {
-		SipServerReq *r = req_new(ua, tx);
+		SipServerReq *r = sip_req_new(ua, tx);
 		if (!h->func(r, h->user_data))
 			sip_req_respond(r, 500, "Server Internal Error", NULL, NULL, NULL, 0);
 		sip_req_unref(r);
 		return;
 	}
 	if (req->method == SIP_METHOD_OPTIONS) {
-		answer_options(ua, tx);
+		sip_ua_answer_options(ua, tx);
 		return;
 	}
 	/* §8.2.1: a method we know but do not serve. */
-	g_autofree char *allow = allow_value(ua);
+	g_autofree char *allow = sip_ua_allow(ua);
 	g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
 	respond(ua, tx, 405, NULL, extra);
 }
 
 static void stray_cb(void *ctx, const struct sip_msg *msg, const SipPeer *from)
 {
+	SipUa *ua = ctx;
+
+	if (sip_calls_stray(ua->calls, msg, from))
+		return; /* an ACK for a 2xx, or a 2xx retransmitted after Timer M */
 	g_autofree char *who = sip_peer_to_string(from);
 
 	g_debug("%s: %s with no transaction or dialog dropped", who,
@@ -280,28 +353,28 @@ static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *us
 	}
 }
 
-int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
-                        const char *headers, const char *ctype, const char *body, size_t body_len,
-                        SipClientFunc func, void *user_data)
+GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
+                              const char *branch, const char *headers, const char *ctype,
+                              const char *body, size_t body_len, int *error)
 {
-	SipPeer dest = *to;
-	g_autofree char *branch = sip_branch_new();
-	g_autoptr(GString) out = NULL;
+	GString *out = NULL;
 	struct sip_mb mb;
 	const char *sent_by;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		const char *proto = dest.transport == XB_TRANSPORT_UDP   ? "UDP"
-		                    : dest.transport == XB_TRANSPORT_TCP ? "TCP"
-		                                                         : "TLS";
-		sent_by = sip_transport_sent_by(ua->tp, dest.transport, dest.addr.ss_family);
+		const char *proto = dest->transport == XB_TRANSPORT_UDP   ? "UDP"
+		                    : dest->transport == XB_TRANSPORT_TCP ? "TCP"
+		                                                          : "TLS";
+		sent_by = sip_transport_sent_by(ua->tp, dest->transport, dest->addr.ss_family);
 		if (!sent_by)
 			sent_by =
-			    sip_transport_sent_by(ua->tp, XB_TRANSPORT_UDP, dest.addr.ss_family);
-		if (!sent_by)
-			return -EAFNOSUPPORT;
+			    sip_transport_sent_by(ua->tp, XB_TRANSPORT_UDP, dest->addr.ss_family);
 		if (out)
 			g_string_free(out, TRUE);
+		if (!sent_by) {
+			*error = -EAFNOSUPPORT;
+			return NULL;
+		}
 		out = g_string_sized_new(512 + body_len);
 		sip_mb_init_gstring(&mb, out);
 		sip_mb_request_line(&mb, method, ruri);
@@ -310,26 +383,76 @@ int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const S
 		g_string_append(out, headers ? headers : "");
 		if (*ua->user_agent)
 			sip_mb_header(&mb, "User-Agent", ua->user_agent);
-		if ((body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb)) < 0)
-			return -ENOBUFS;
+		if ((body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb)) < 0) {
+			g_string_free(out, TRUE);
+			*error = -ENOBUFS;
+			return NULL;
+		}
 		/* §18.1.1: a request near the path MTU goes over a congestion-controlled
 		 * transport instead. */
-		if (dest.transport == XB_TRANSPORT_UDP && out->len > 1300 &&
-		    sip_transport_sent_by(ua->tp, XB_TRANSPORT_TCP, dest.addr.ss_family)) {
-			dest.transport = XB_TRANSPORT_TCP;
+		if (dest->transport == XB_TRANSPORT_UDP && out->len > 1300 &&
+		    sip_transport_sent_by(ua->tp, XB_TRANSPORT_TCP, dest->addr.ss_family)) {
+			dest->transport = XB_TRANSPORT_TCP;
+			dest->conn_id = 0;
 			continue;
 		}
 		break;
 	}
+	return out;
+}
+
+SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipPeer *to, SipTxResponseFunc func,
+                        void *user_data)
+{
+	return sip_tx_client_new(ua->txl, req->str, req->len, to, func, user_data);
+}
+
+int sip_ua_send_raw(SipUa *ua, const SipPeer *to, const GString *msg)
+{
+	return sip_transport_send(ua->tp, to, msg->str, msg->len);
+}
+
+int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
+                        const char *headers, const char *ctype, const char *body, size_t body_len,
+                        SipClientFunc func, void *user_data)
+{
+	SipPeer dest = *to;
+	g_autofree char *branch = sip_branch_new();
+	int rc = 0;
+	g_autoptr(GString) out = sip_ua_build_request(ua, method, ruri, &dest, branch, headers,
+	                                              ctype, body, body_len, &rc);
+
+	if (!out)
+		return rc;
 	ClientCall *call = g_new0(ClientCall, 1);
 	call->func = func;
 	call->user_data = user_data;
-	SipTx *tx = sip_tx_client_new(ua->txl, out->str, out->len, &dest, client_cb, call);
+	SipTx *tx = sip_ua_client_tx(ua, out, &dest, client_cb, call);
 	if (!tx) {
 		g_free(call);
 		return -ECONNREFUSED;
 	}
 	return 0;
+}
+
+const char *sip_ua_domain(SipUa *ua)
+{
+	return ua->domain;
+}
+
+const char *sip_ua_user_agent(SipUa *ua)
+{
+	return ua->user_agent;
+}
+
+const SipTimers *sip_ua_timers(SipUa *ua)
+{
+	return &ua->timers;
+}
+
+const char *sip_ua_sent_by(SipUa *ua, XbTransport transport, int family)
+{
+	return sip_transport_sent_by(ua->tp, transport, family);
 }
 
 /* ---- the API table ---- */
@@ -377,6 +500,22 @@ static const char *api_sent_by(XbTransport transport, int family)
 	return the_ua ? sip_transport_sent_by(the_ua->tp, transport, family) : NULL;
 }
 
+static gboolean api_call_handler_register(XbModule *owner, SipCallIncomingFunc func,
+                                          void *user_data)
+{
+	return the_ua && sip_calls_set_handler(the_ua->calls, owner, func, user_data);
+}
+
+static SipCall *api_call_place(const SipCallParams *p, SipCallFunc func, void *user_data,
+                               int *error)
+{
+	if (!the_ua) {
+		*error = -ESHUTDOWN;
+		return NULL;
+	}
+	return sip_call_place(the_ua->calls, p, func, user_data, error);
+}
+
 static const SipApi sip_api = {
     .version = SIP_API_VERSION,
     .method_register = api_method_register,
@@ -389,6 +528,18 @@ static const SipApi sip_api = {
     .domain = api_domain,
     .sent_by = api_sent_by,
     .send_request_auth = api_send_request_auth, /* UAC digest */
+    .call_handler_register = api_call_handler_register,
+    .call_place = api_call_place,
+    .call_ref = sip_call_ref,
+    .call_unref = sip_call_unref,
+    .call_set_handler = sip_call_set_handler,
+    .call_invite = sip_call_invite,
+    .call_peer = sip_call_peer,
+    .call_id = sip_call_id,
+    .call_state = sip_call_state,
+    .call_respond = sip_call_respond,
+    .call_request = sip_call_request,
+    .call_hangup = sip_call_hangup,
 };
 
 /* Handlers of a module that unloads go with it. */
@@ -404,6 +555,7 @@ static void module_unloaded_cb(const char *type, GVariant *payload, gpointer use
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&h))
 		if (g_strcmp0(xb_module_name(h->owner), name) == 0)
 			g_hash_table_iter_remove(&it);
+	sip_calls_module_unloaded(ua->calls, name);
 }
 
 /* ---- life cycle ---- */
@@ -429,6 +581,8 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	ua->recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	ua->txl = sip_txl_new(owner, &ops, ua);
 	sip_txl_set_timers(ua->txl, &cfg->timers);
+	ua->timers = cfg->timers;
+	ua->calls = sip_calls_new(ua, owner);
 	ua->tp = sip_transports_new(owner, &tcfg, recv_cb, ua);
 	if (!sip_transports_listen(ua->tp, cfg->listen, error)) {
 		sip_ua_free(ua);
@@ -448,6 +602,7 @@ void sip_ua_free(SipUa *ua)
 	if (the_ua == ua)
 		the_ua = NULL;
 	xb_timer_clear(&ua->recent_prune);
+	sip_calls_free(ua->calls);
 	sip_txl_free(ua->txl);
 	sip_transports_free(ua->tp);
 	g_hash_table_unref(ua->methods);
@@ -463,6 +618,7 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	xb_cli_reply_field(r, "requests_received", g_variant_new_int64((gint64)ua->requests));
 	xb_cli_reply_field(r, "responses_sent", g_variant_new_int64((gint64)ua->responses));
 	xb_cli_reply_field(r, "transactions", g_variant_new_int64(sip_txl_count(ua->txl)));
+	xb_cli_reply_field(r, "calls", g_variant_new_int64(sip_calls_count(ua->calls)));
 	xb_cli_reply_field(r, "connections",
 	                   g_variant_new_int64(sip_transport_connections(ua->tp)));
 }

@@ -27,7 +27,38 @@ int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const S
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data);
 
+/* For call.c: a request built with Via (branch given; UDP switches dest to TCP past 1300
+ * octets, §18.1.1), Max-Forwards, the given header lines, User-Agent and the body; sent as
+ * a client transaction, or as it is (an ACK for a 2xx, a 2xx retransmission). */
+GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
+                              const char *branch, const char *headers, const char *ctype,
+                              const char *body, size_t body_len, int *error);
+SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipPeer *to, SipTxResponseFunc func,
+                        void *user_data);
+int sip_ua_send_raw(SipUa *ua, const SipPeer *to, const GString *msg);
+const char *sip_ua_domain(SipUa *ua);
+const char *sip_ua_user_agent(SipUa *ua);
+const SipTimers *sip_ua_timers(SipUa *ua);
+const char *sip_ua_sent_by(SipUa *ua, XbTransport transport, int family);
+/* The Allow value (our methods and those modules took over); g_free it. */
+char *sip_ua_allow(SipUa *ua);
+void sip_ua_answer_options(SipUa *ua, SipTx *tx);
+
 /* Server requests (the API table's functions). */
+SipServerReq *sip_req_new(SipUa *ua, SipTx *tx);
+SipTx *sip_req_tx(const SipServerReq *req);
+const char *sip_req_to_tag(const SipServerReq *req);
+SipCall *sip_req_call(const SipServerReq *req);
+void sip_req_set_call(SipServerReq *req, SipCall *call);
+/* TRUE when someone but its first holder has a reference. */
+gboolean sip_req_held(const SipServerReq *req);
+/* TRUE once a final response went (or the transaction ended). */
+gboolean sip_req_answered(const SipServerReq *req);
+/* The response to req, built but not sent (NULL and *error on failure), and sending it. */
+GString *sip_req_build_response(SipServerReq *req, unsigned status, const char *reason,
+                                const char *extra, const char *ctype, const char *body,
+                                size_t body_len, int *error);
+int sip_req_send(SipServerReq *req, unsigned status, const GString *resp);
 SipServerReq *sip_req_ref(SipServerReq *req);
 void sip_req_unref(SipServerReq *req);
 const struct sip_msg *sip_req_msg(const SipServerReq *req);

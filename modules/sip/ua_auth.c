@@ -16,19 +16,11 @@ typedef struct {
 	char *line; /* "Authorization: Digest ...\r\n" */
 } Answer;
 
-typedef struct {
-	SipUa *ua;
-	char *method, *ruri, *ctype, *body;
-	size_t body_len;
-	SipPeer to;
-	char *headers; /* the caller's, without the CSeq line */
-	guint32 cseq;
+struct sip_auth_answers {
 	char *username, *password, *realm;
 	GPtrArray *answers; /* Answer */
 	guint rounds;
-	SipClientFunc func;
-	void *user_data;
-} AuthCall;
+};
 
 static void answer_free(gpointer data)
 {
@@ -39,6 +31,85 @@ static void answer_free(gpointer data)
 	g_free(a);
 }
 
+SipAuthAnswers *sip_auth_answers_new(const SipCredentials *cred)
+{
+	SipAuthAnswers *aa = g_new0(SipAuthAnswers, 1);
+
+	aa->username = g_strdup(cred->username);
+	aa->password = g_strdup(cred->password);
+	aa->realm = cred->realm && *cred->realm ? g_strdup(cred->realm) : NULL;
+	aa->answers = g_ptr_array_new_with_free_func(answer_free);
+	return aa;
+}
+
+void sip_auth_answers_free(SipAuthAnswers *aa)
+{
+	if (!aa)
+		return;
+	g_free(aa->username);
+	if (aa->password) {
+		OPENSSL_cleanse(aa->password, strlen(aa->password));
+		g_free(aa->password);
+	}
+	g_free(aa->realm);
+	g_ptr_array_unref(aa->answers);
+	g_free(aa);
+}
+
+gboolean sip_auth_answers_update(SipAuthAnswers *aa, const struct sip_msg *resp, const char *method,
+                                 const char *ruri)
+{
+	SipCredentials cred = {aa->username, aa->password, aa->realm};
+	SipChallenge ch;
+	Answer *old = NULL;
+
+	if (aa->rounds >= MAX_ROUNDS || sip_challenge_pick(resp, &cred, &ch) < 0)
+		return FALSE;
+	for (guint i = 0; i < aa->answers->len; i++) {
+		Answer *a = aa->answers->pdata[i];
+		if (a->proxy == ch.proxy && strcmp(a->realm, ch.realm) == 0)
+			old = a;
+	}
+	if (!sip_challenge_worth_answering(&ch, old != NULL)) {
+		sip_challenge_clear(&ch);
+		return FALSE;
+	}
+	g_autofree char *value = sip_digest_authorization(&ch, &cred, method, ruri, NULL, 1);
+	char *line = g_strdup_printf("%s: %s\r\n",
+	                             ch.proxy ? "Proxy-Authorization" : "Authorization", value);
+	if (old) {
+		g_free(old->line);
+		old->line = line;
+	} else {
+		Answer *a = g_new0(Answer, 1);
+		a->realm = g_strdup(ch.realm);
+		a->proxy = ch.proxy;
+		a->line = line;
+		g_ptr_array_add(aa->answers, a);
+	}
+	sip_challenge_clear(&ch);
+	aa->rounds++;
+	return TRUE;
+}
+
+void sip_auth_answers_append(const SipAuthAnswers *aa, GString *headers)
+{
+	for (guint i = 0; aa && i < aa->answers->len; i++)
+		g_string_append(headers, ((Answer *)aa->answers->pdata[i])->line);
+}
+
+typedef struct {
+	SipUa *ua;
+	char *method, *ruri, *ctype, *body;
+	size_t body_len;
+	SipPeer to;
+	char *headers; /* the caller's, without the CSeq line */
+	guint32 cseq;
+	SipAuthAnswers *auth;
+	SipClientFunc func;
+	void *user_data;
+} AuthCall;
+
 static void auth_call_free(AuthCall *c)
 {
 	g_free(c->method);
@@ -46,13 +117,7 @@ static void auth_call_free(AuthCall *c)
 	g_free(c->ctype);
 	g_free(c->body);
 	g_free(c->headers);
-	g_free(c->username);
-	if (c->password) {
-		OPENSSL_cleanse(c->password, strlen(c->password));
-		g_free(c->password);
-	}
-	g_free(c->realm);
-	g_ptr_array_unref(c->answers);
+	sip_auth_answers_free(c->auth);
 	g_free(c);
 }
 
@@ -84,54 +149,17 @@ static int auth_send(AuthCall *c)
 	g_autoptr(GString) h = g_string_new(c->headers);
 
 	g_string_append_printf(h, "CSeq: %u %s\r\n", c->cseq, c->method);
-	for (guint i = 0; i < c->answers->len; i++)
-		g_string_append(h, ((Answer *)c->answers->pdata[i])->line);
+	sip_auth_answers_append(c->auth, h);
 	return sip_ua_send_request(c->ua, c->method, c->ruri, &c->to, h->str, c->ctype, c->body,
 	                           c->body_len, auth_cb, c);
-}
-
-/* Answer the challenge of resp; FALSE when it is not to be answered (none suits, or the
- * realm was answered before and the nonce was not merely stale). */
-static gboolean auth_answer(AuthCall *c, const struct sip_msg *resp)
-{
-	SipCredentials cred = {c->username, c->password, c->realm};
-	SipChallenge ch;
-	Answer *old = NULL;
-
-	if (c->rounds >= MAX_ROUNDS || sip_challenge_pick(resp, &cred, &ch) < 0)
-		return FALSE;
-	for (guint i = 0; i < c->answers->len; i++) {
-		Answer *a = c->answers->pdata[i];
-		if (a->proxy == ch.proxy && strcmp(a->realm, ch.realm) == 0)
-			old = a;
-	}
-	if (!sip_challenge_worth_answering(&ch, old != NULL)) {
-		sip_challenge_clear(&ch);
-		return FALSE;
-	}
-	g_autofree char *value = sip_digest_authorization(&ch, &cred, c->method, c->ruri, NULL, 1);
-	char *line = g_strdup_printf("%s: %s\r\n",
-	                             ch.proxy ? "Proxy-Authorization" : "Authorization", value);
-	if (old) {
-		g_free(old->line);
-		old->line = line;
-	} else {
-		Answer *a = g_new0(Answer, 1);
-		a->realm = g_strdup(ch.realm);
-		a->proxy = ch.proxy;
-		a->line = line;
-		g_ptr_array_add(c->answers, a);
-	}
-	sip_challenge_clear(&ch);
-	return TRUE;
 }
 
 static void auth_cb(const struct sip_msg *resp, int error, void *user_data)
 {
 	AuthCall *c = user_data;
 
-	if (resp && (resp->status == 401 || resp->status == 407) && auth_answer(c, resp)) {
-		c->rounds++;
+	if (resp && (resp->status == 401 || resp->status == 407) &&
+	    sip_auth_answers_update(c->auth, resp, c->method, c->ruri)) {
 		c->cseq++;
 		int rc = auth_send(c);
 		if (rc == 0)
@@ -157,7 +185,7 @@ int sip_ua_send_request_auth(SipUa *ua, const SipRequest *req, SipClientFunc fun
 		                           req->content_type, req->body, req->body_len, func,
 		                           user_data);
 	c = g_new0(AuthCall, 1);
-	c->answers = g_ptr_array_new_with_free_func(answer_free);
+	c->auth = sip_auth_answers_new(cred);
 	c->headers = strip_cseq(req->headers ? req->headers : "", &c->cseq, &found);
 	if (!found) {
 		auth_call_free(c);
@@ -170,9 +198,6 @@ int sip_ua_send_request_auth(SipUa *ua, const SipRequest *req, SipClientFunc fun
 	c->ctype = g_strdup(req->content_type);
 	c->body = req->body ? g_memdup2(req->body, req->body_len) : NULL;
 	c->body_len = req->body_len;
-	c->username = g_strdup(cred->username);
-	c->password = g_strdup(cred->password);
-	c->realm = cred->realm && *cred->realm ? g_strdup(cred->realm) : NULL;
 	c->func = func;
 	c->user_data = user_data;
 	rc = auth_send(c);
