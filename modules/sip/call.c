@@ -828,7 +828,8 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	c->func = func;
 	c->user_data = user_data;
 	c->state = CALL_CALLING;
-	c->call_id = g_strdup_printf("%s@%s", random_hex(), sip_ua_domain(calls->ua));
+	g_autofree char *id = random_hex();
+	c->call_id = g_strdup_printf("%s@%s", id, sip_ua_domain(calls->ua));
 	c->local_tag = random_hex();
 	c->ruri = g_strdup(p->ruri);
 	c->ctype = g_strdup(p->content_type);
@@ -885,14 +886,15 @@ static void in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 	}
 	switch (req->method) {
 	case SIP_METHOD_BYE:
-		sip_req_respond(r, 200, NULL, NULL, NULL, NULL, 0);
 		/* §15.1.2: what is still pending in the dialog gets 487. */
 		if (c->uas && !sip_req_answered(c->invite_req))
 			respond_in_call(c, c->invite_req, 487, NULL, NULL, NULL, NULL, 0);
 		if (c->reinvite_req && !sip_req_answered(c->reinvite_req))
 			respond_in_call(c, c->reinvite_req, 487, NULL, NULL, NULL, NULL, 0);
-		emit(c, SIP_CALL_ENDED, req, NULL, 0);
 		call_end(c);
+		/* Told before the 200: sending it frees the BYE (transaction_server.c). */
+		emit(c, SIP_CALL_ENDED, req, NULL, 0);
+		sip_req_respond(r, 200, NULL, NULL, NULL, NULL, 0);
 		break;
 	case SIP_METHOD_OPTIONS:
 		sip_ua_answer_options(c->calls->ua, tx);
