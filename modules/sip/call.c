@@ -60,6 +60,7 @@ struct sip_call {
 	void *user_data;
 	gboolean hung_up; /* by its user: no more events */
 	SipPeer peer;     /* the flow of the initial INVITE */
+	gboolean secure;  /* its Request-URI was sips */
 	char *call_id;
 	char *local_tag;
 	SipDialog *dlg;
@@ -218,7 +219,9 @@ static char *random_hex(void)
 	return g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
 }
 
-/* Our Contact for the call's flow (the UAS answers sips for a sips Request-URI, §12.1.1). */
+/* Our Contact for the call's flow: sips when the Request-URI was sips (§12.1.1, §8.1.1.8),
+ * else sip with the transport named (a sips Contact to a sip call breaks phones such as
+ * baresip, which cannot send to it). */
 static char *contact_value(SipCall *c)
 {
 	SipUa *ua = c->calls->ua;
@@ -229,10 +232,12 @@ static char *contact_value(SipCall *c)
 		sent_by = sip_ua_sent_by(ua, XB_TRANSPORT_UDP, family);
 	if (!sent_by)
 		sent_by = "invalid";
-	if (c->peer.transport == XB_TRANSPORT_TLS)
+	if (c->secure)
 		return g_strdup_printf("<sips:crossbar@%s>", sent_by);
 	return g_strdup_printf("<sip:crossbar@%s%s>", sent_by,
-	                       c->peer.transport == XB_TRANSPORT_TCP ? ";transport=tcp" : "");
+	                       c->peer.transport == XB_TRANSPORT_TCP   ? ";transport=tcp"
+	                       : c->peer.transport == XB_TRANSPORT_TLS ? ";transport=tls"
+	                                                               : "");
 }
 
 static void append_contact(SipCall *c, GString *h)
@@ -440,6 +445,7 @@ static void incoming(SipCalls *calls, SipTx *tx, const struct sip_msg *req)
 	c->invite_req = sip_req_new(calls->ua, tx);
 	sip_req_set_call(c->invite_req, c);
 	c->peer = *sip_tx_peer(tx);
+	c->secure = req->ruri.scheme == SIP_SCHEME_SIPS;
 	c->call_id = sip_pl_dup(&req->call_id);
 	c->local_tag = g_strdup(sip_req_to_tag(c->invite_req));
 	c->state = CALL_INCOMING;
@@ -825,6 +831,7 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	g_autofree char *allow = sip_ua_allow(calls->ua);
 
 	c->peer = *p->to;
+	c->secure = g_str_has_prefix(p->ruri, "sips:");
 	c->func = func;
 	c->user_data = user_data;
 	c->state = CALL_CALLING;

@@ -4,17 +4,22 @@
 # hung up (UDP and TCP), the 2xx retransmitted until the ACK (§13.3.1.4), re-INVITE, UPDATE
 # (RFC 3311) and INFO (RFC 6086) in the call, 481 for no dialog and 500 for a CSeq out of
 # order (§12.2.2), BYE from crossbar, 486, 404, 480 from the CLI, CANCEL (§9.2) and the CANCEL
-# race. crossbar calling SIPp: answered and hung up both ways (UDP and TCP), digest
-# authentication on 401 and 407 with MD5 and SHA-256 (§22.2, RFC 7616), re-INVITE, UPDATE and
-# INFO, CANCEL (§9.1) and the CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
+# race; baresip calling over TLS (crossbar's BYE on the same connection). crossbar calling
+# SIPp: answered and hung up both ways (UDP and TCP), digest authentication on 401 and 407
+# with MD5 and SHA-256 (§22.2, RFC 7616), re-INVITE, UPDATE and INFO, CANCEL (§9.1) and the CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
+TLSPORT=$(free_port)
 DATA=$TMP/data
 SOCK=$DATA/crossbar.sock
 SIPP_DIR=$SRC/tests/integration/sipp
 ARGS=(--set core.modules=sip,calltest --set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules"
-	--set core.data_dir="$DATA" --set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT)
+	--set core.data_dir="$DATA" --set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT
+	--set sip.tls_certificate="$TMP/cert.pem" --set sip.tls_key="$TMP/key.pem")
+# A certificate for the TLS listener, which baresip is told to trust.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
 cli() { "$CLI" --socket "$SOCK" "$@"; }
 
 # The calltest row of one call, blanks squeezed: "CALL_ID DIRECTION STATE EVENTS...".
@@ -301,6 +306,36 @@ for i in 1 2; do
 	check "... crossbar's CANCEL is answered, and the 2xx is ACKed and BYEd" uas_done
 	check "... the module saw the 180, its hangup, and the call ended (the 2xx after it is not news)" wait_leg "$CALL" " out ended progress:180 hangup"
 done
+
+# --- baresip calls crossbar over TLS (SIPp in Debian has no TLS) ----------------------------
+# The callee "hangup" answers and sends its BYE 300 ms after the ACK: over the TLS connection
+# the INVITE came on, since baresip listens on no TLS port of its own.
+mkdir -p "$TMP/baresip"
+cat >"$TMP/baresip/config" <<CONF
+poll_method		poll
+sip_listen		127.0.0.1:$(free_port)
+sip_cafile		$TMP/cert.pem
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			ausine.so
+module			aubridge.so
+module			menu.so
+module_app		account.so
+audio_source		ausine,440
+audio_player		aubridge,play
+audio_alert		aubridge,alert
+ausrc_srate		48000
+auplay_srate		48000
+ausrc_channels		2
+auplay_channels		1
+CONF
+echo "<sip:caller@127.0.0.1;transport=tls>;regint=0" >"$TMP/baresip/accounts"
+timeout 20 baresip -f "$TMP/baresip" -t 4 -e "/dial sip:hangup@127.0.0.1:$TLSPORT" \
+	>"$TMP/baresip.log" 2>&1 </dev/null
+check "baresip calls crossbar over TLS: the call is established" grep -q "Call established: sip:hangup@127.0.0.1:$TLSPORT" "$TMP/baresip.log"
+# (libre reports a BYE received as "Connection reset by peer")
+check "... and crossbar's BYE over the same TLS connection ends it" bash -c "grep -q 'session closed: Connection reset by peer' '$TMP/baresip.log'"
+check "... the module saw the ACK, its hangup, and the end" bash -c "'$CLI' --socket '$SOCK' calltest | tr -s ' ' | grep -E '^[^ ]+ in ended answered:ACK hangup\$'"
 
 check "every call has ended" bash -c "! '$CLI' --socket '$SOCK' calltest | awk 'NR > 1' | grep -v ' ended '"
 check "the daemon is still alive" cli status
