@@ -6,7 +6,8 @@
 # order (§12.2.2), BYE from crossbar, 486, 404, 480 from the CLI, CANCEL (§9.2) and the CANCEL
 # race; baresip calling over TLS (crossbar's BYE on the same connection). crossbar calling
 # SIPp: answered and hung up both ways (UDP and TCP), digest authentication on 401 and 407
-# with MD5 and SHA-256 (§22.2, RFC 7616), re-INVITE, UPDATE and INFO, CANCEL (§9.1) and the CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
+# with MD5 and SHA-256 (§22.2, RFC 7616), re-INVITE, UPDATE and INFO, CANCEL (§9.1) and the
+# CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
