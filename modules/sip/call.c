@@ -646,6 +646,21 @@ static void cancel_timeout_cb(XbTimer *t, gpointer user_data)
 	sip_call_unref(c);
 }
 
+/* §13.2.2.4: a second fork answered an INVITE already answered: ACK it and end it. */
+static void end_other_fork(SipCall *c, Pending *pd, const struct sip_msg *resp)
+{
+	g_autoptr(SipDialog) other = NULL;
+
+	if (sip_dialog_new_uac(&other, sip_tx_request(pd->tx), resp, NULL, NULL) < 0)
+		return;
+	send_ack(c, other, resp->cseq.num, NULL);
+	xb_info("call %s: a second fork answered; sending it BYE", c->call_id);
+	SipDialog *mine = c->dlg;
+	c->dlg = other;
+	send_bye(c);
+	c->dlg = mine;
+}
+
 /* A 2xx to the initial INVITE (first copy, retransmission, or another fork's). */
 static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 {
@@ -655,19 +670,15 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 	if (c->dlg) {
 		sip_dialog_id(c->dlg, &id);
 		if (!sip_pl_eq_pl(&id.remote_tag, &resp->to.tag)) {
-			/* §13.2.2.4: a second fork answered too: ACK it and end it. */
-			g_autoptr(SipDialog) other = NULL;
-			if (sip_dialog_new_uac(&other, sip_tx_request(pd->tx), resp, NULL, NULL) ==
-			    0) {
-				send_ack(c, other, resp->cseq.num, NULL);
-				xb_info("call %s: a second fork answered; sending it BYE",
-				        c->call_id);
-				SipDialog *mine = c->dlg;
-				c->dlg = other;
-				send_bye(c);
-				c->dlg = mine;
+			if (c->state != CALL_CONFIRMED) {
+				/* Another fork than the one that rang answered first: its dialog
+				 * is the call's; the early one is over (§13.2.2.4). */
+				sip_dialog_table_remove(c->calls->dialogs, c->dlg);
+				g_clear_pointer(&c->dlg, sip_dialog_unref);
+			} else {
+				end_other_fork(c, pd, resp);
+				return;
 			}
-			return;
 		}
 	}
 	if (pd->acked) {
@@ -704,8 +715,13 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 
 static void initial_response(SipCall *c, Pending *pd, const struct sip_msg *resp, int error)
 {
-	if (c->state == CALL_ENDED)
+	if (c->state == CALL_ENDED) {
+		/* A copy of the 2xx that we ACKed (and BYEd, after a CANCEL): ACK it again. */
+		if (resp && resp->status >= 200 && resp->status < 300 && pd->acked && c->ack &&
+		    c->ack_cseq == resp->cseq.num)
+			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
 		return;
+	}
 	if (!resp) {
 		emit(c, SIP_CALL_FAILED, NULL, NULL, error);
 		call_end(c);

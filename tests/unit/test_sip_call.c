@@ -268,18 +268,25 @@ static void peer_request(Fx *fx, const char *method, const char *branch, unsigne
 
 /* The peer answers a request the UA sent, as its UAS (To tag "callee" when it had none;
  * Contact for a 1xx/2xx to INVITE); extra: header lines ending in "\n". */
-static void peer_reply(Fx *fx, const struct sip_msg *req, unsigned status, const char *extra)
+/* A response from the callee whose To tag is tag (a fork of its own). */
+static void peer_reply_tag(Fx *fx, const struct sip_msg *req, unsigned status, const char *extra,
+                           const char *tag)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
 	struct sip_mb mb;
 
 	sip_mb_init_gstring(&mb, out);
-	g_assert_cmpint(sip_msg_reply(&mb, req, status, NULL, "callee"), ==, 0);
+	g_assert_cmpint(sip_msg_reply(&mb, req, status, NULL, tag), ==, 0);
 	if (req->method == SIP_METHOD_INVITE && status > 100 && status < 300)
 		g_string_append_printf(out, "Contact: <sip:bob@127.0.0.1:%u>\n", fx->port);
 	g_string_append(out, extra ? extra : "");
 	g_assert_cmpint(sip_mb_end(&mb), ==, 0);
 	peer_send(fx, out->str);
+}
+
+static void peer_reply(Fx *fx, const struct sip_msg *req, unsigned status, const char *extra)
+{
+	peer_reply_tag(fx, req, status, extra, "callee");
 }
 
 /* ---- set-up ---- */
@@ -671,6 +678,46 @@ static void test_uac_2xx_after_cancel_gets_ack_and_bye(Fx *fx, gconstpointer dat
 	expect_nothing(fx);
 }
 
+/* §13.2.2.4: forks. The 2xx of a fork other than the one that rang makes the call's dialog
+ * (the early one is dropped); a 2xx of yet another fork after that is ACKed and sent a BYE,
+ * and the call stays up. */
+static void test_uac_forks(Fx *fx, gconstpointer data)
+{
+	const struct sip_msg *invite, *ack, *ack2, *bye;
+	g_autofree char *ack_tag = NULL, *ack2_tag = NULL, *bye_tag = NULL;
+
+	place(fx, NULL);
+	invite = expect_request(fx, "INVITE");
+	peer_reply_tag(fx, invite, 180, NULL, "forka");
+	assert_events(fx, "progress/180 ");
+	peer_reply_tag(fx, invite, 200, NULL, "forkb");
+	ack = expect_request(fx, "ACK");
+	ack_tag = pl(&ack->to.tag);
+	g_assert_cmpstr(ack_tag, ==, "forkb");
+	assert_events(fx, "answered/200 ");
+	g_assert_cmpstr(fx->api->call_state(fx->call), ==, "confirmed");
+	expect_nothing(fx);
+
+	peer_reply_tag(fx, invite, 200, NULL, "forkc");
+	ack2 = expect_request(fx, "ACK");
+	ack2_tag = pl(&ack2->to.tag);
+	g_assert_cmpstr(ack2_tag, ==, "forkc");
+	bye = expect_request(fx, "BYE");
+	bye_tag = pl(&bye->to.tag);
+	g_assert_cmpstr(bye_tag, ==, "forkc");
+	peer_reply_tag(fx, bye, 200, NULL, NULL);
+	expect_nothing(fx);
+	assert_events(fx, "");
+	g_assert_cmpstr(fx->api->call_state(fx->call), ==, "confirmed");
+
+	/* the call's own dialog is intact: our hangup goes to forkb */
+	fx->api->call_hangup(fx->call, 0);
+	bye = expect_request(fx, "BYE");
+	g_clear_pointer(&bye_tag, g_free);
+	bye_tag = pl(&bye->to.tag);
+	g_assert_cmpstr(bye_tag, ==, "forkb");
+}
+
 static char *md5_hex(const char *s)
 {
 	return g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
@@ -818,6 +865,7 @@ int main(int argc, char **argv)
 	ADD("/sip/call/uac/2xx-after-cancel-ack-and-bye-9.1",
 	    test_uac_2xx_after_cancel_gets_ack_and_bye);
 	ADD("/sip/call/uac/401-answered-once-22.2", test_uac_401_answered_once);
+	ADD("/sip/call/uac/forks-13.2.2.4", test_uac_forks);
 	ADD("/sip/call/dialog/bye-cseq-unknown-tag-12.2.2", test_dialog_bye_cseq_and_unknown_tag);
 	ADD("/sip/call/uac/dialog-request-timeout-bye-12.2.1.2",
 	    test_uac_dialog_request_timeout_sends_bye);
