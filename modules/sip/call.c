@@ -1160,6 +1160,28 @@ gboolean sip_calls_set_handler(SipCalls *calls, XbModule *owner, SipCallIncoming
 	return TRUE;
 }
 
+static void list_row(gpointer key, gpointer value, gpointer user_data)
+{
+	SipCall *c = key;
+	XbCliReply *r = user_data;
+	const struct sip_msg *inv = sip_call_invite(c);
+	g_autofree char *peer = sip_peer_to_string(&c->peer);
+	g_autofree char *from = inv ? sip_pl_dup(&inv->from.uri) : g_strdup("");
+	g_autofree char *to = inv ? sip_pl_dup(&inv->to.uri) : g_strdup("");
+
+	xb_cli_reply_row(r, "call_id", g_variant_new_string(c->call_id), "direction",
+	                 g_variant_new_string(c->uas ? "in" : "out"), "state",
+	                 g_variant_new_string(state_names[c->state]), "peer",
+	                 g_variant_new_string(peer), "from", g_variant_new_string(from), "to",
+	                 g_variant_new_string(to), NULL);
+}
+
+void sip_calls_list(SipCalls *calls, XbCliReply *r)
+{
+	xb_cli_reply_columns(r, "call_id", "direction", "state", "peer", "from", "to", NULL);
+	g_hash_table_foreach(calls->live, list_row, r);
+}
+
 /* The calls module goes: its calls are hung up (their handlers are in its code). */
 void sip_calls_module_unloaded(SipCalls *calls, const char *module)
 {

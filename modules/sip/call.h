@@ -11,6 +11,8 @@ SipCalls *sip_calls_new(SipUa *ua, XbModule *owner);
 /* Ends every call without a word on the wire (module unload). */
 void sip_calls_free(SipCalls *calls);
 guint sip_calls_count(const SipCalls *calls);
+/* `sip calls`: one row per live call leg. */
+void sip_calls_list(SipCalls *calls, XbCliReply *reply);
 gboolean sip_calls_set_handler(SipCalls *calls, XbModule *owner, SipCallIncomingFunc func,
                                void *user_data);
 void sip_calls_module_unloaded(SipCalls *calls, const char *module);

@@ -1,7 +1,6 @@
 /* mod_sip.c: the SIP channel driver's module descriptor, its settings and its life cycle:
  * it builds the UA core (which opens the sockets of sip.listen, so a port in use stops the
- * daemon with a clear line) and registers the `sip` control command. Dialogs and INVITE
- * sessions plug in here as they land (issue 3). */
+ * daemon with a clear line) and registers the `sip status` and `sip calls` commands. */
 #include "ua.h"
 
 static const XbSettingDef settings[] = {
@@ -28,8 +27,15 @@ static gboolean cmd_sip_status(XbCliReply *r, int argc, char **argv, gpointer us
 	return TRUE;
 }
 
+static gboolean cmd_sip_calls(XbCliReply *r, int argc, char **argv, gpointer user_data)
+{
+	sip_ua_calls(user_data, r);
+	return TRUE;
+}
+
 static const XbCliCommand commands[] = {
     {"sip status", "", "SIP domain, counters, transactions and connections", cmd_sip_status},
+    {"sip calls", "", "call legs in progress: direction, state, peer, From and To", cmd_sip_calls},
     XB_CLI_END,
 };
 
@@ -63,5 +69,5 @@ static void sip_unload(XbModule *self)
 }
 
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
-                 .description = "SIP channel driver: transports, transactions, UA core",
+                 .description = "SIP channel driver: transports, transactions, UA core, calls",
                  .settings = settings, .load = sip_load, .unload = sip_unload);

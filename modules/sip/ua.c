@@ -612,6 +612,11 @@ void sip_ua_free(SipUa *ua)
 	g_free(ua);
 }
 
+void sip_ua_calls(SipUa *ua, XbCliReply *r)
+{
+	sip_calls_list(ua->calls, r);
+}
+
 void sip_ua_stats(SipUa *ua, XbCliReply *r)
 {
 	xb_cli_reply_field(r, "domain", g_variant_new_string(ua->domain));

@@ -23,6 +23,7 @@ typedef struct {
 SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error);
 void sip_ua_free(SipUa *ua);
 void sip_ua_stats(SipUa *ua, XbCliReply *reply);
+void sip_ua_calls(SipUa *ua, XbCliReply *reply);
 int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data);

@@ -210,6 +210,7 @@ uac unans call_unanswered.xml ring &
 UNANS_PID=$!
 PIDS+=("$UNANS_PID")
 check "an unanswered incoming call shows as early" wait_leg unans-1 " in early ?$"
+check "... sip calls lists it: in, early, its peer, From and To" bash -c "'$CLI' --socket '$SOCK' sip calls | tr -s ' ' | grep -E '^unans-1 in early udp:127.0.0.1:[0-9]+ sip:[^ ]+ sip:ring@'"
 check "... calltest hangup refuses it" cli calltest hangup unans-1
 wait_exit "$UNANS_PID" 20
 check "... SIPp got 480 and ACKed it (exit ${EXIT_STATUS:-none})" test "${EXIT_STATUS:-1}" -eq 0
