@@ -211,6 +211,68 @@ static int copy_all(struct sip_mb *mb, const struct sip_msg *req, enum sip_hdrid
 	return 0;
 }
 
+void sip_msg_stamp_via(struct sip_msg *msg, const char *host, uint16_t port)
+{
+	struct sip_pl vh = msg->via.host;
+	size_t hl = strlen(host);
+
+	msg->via_stamp[0] = '\0';
+	if (!sip_msg_hdr(msg, SIP_HDR_VIA))
+		return;
+	if (vh.l >= 2 && vh.p[0] == '[') { /* an IPv6 reference: compare without brackets */
+		vh.p++;
+		vh.l -= 2;
+	}
+	if (msg->via.rport < 0 && vh.l == hl && !memcmp(vh.p, host, hl))
+		return;
+	if (msg->via.rport >= 0)
+		snprintf(msg->via_stamp, sizeof(msg->via_stamp), ";received=%s;rport=%u", host,
+		         port);
+	else
+		snprintf(msg->via_stamp, sizeof(msg->via_stamp), ";received=%s", host);
+}
+
+/* The top Via with the transport's stamp: its own received and rport dropped, the stamp's
+ * appended. */
+static int put_stamped_via(struct sip_mb *mb, const struct sip_msg *req, const struct sip_hdr *h)
+{
+	struct sip_pl rest = req->via.params;
+	struct sip_param prm;
+	const char *params = req->via.params.p ? req->via.params.p : h->val.p + h->val.l;
+	size_t head = (size_t)(params - h->val.p);
+
+	if (req->via.params.p && head && h->val.p[head - 1] == ';')
+		head--;
+	if (puts_(mb, "Via: ") || put(mb, h->val.p, head))
+		return -ENOBUFS;
+	while (sip_param_next(&rest, &prm) > 0) {
+		if (sip_pl_caseeq(&prm.name, "rport") || sip_pl_caseeq(&prm.name, "received"))
+			continue;
+		if (put(mb, ";", 1) || put(mb, prm.name.p, prm.name.l))
+			return -ENOBUFS;
+		if (prm.has_val && (put(mb, "=", 1) || put(mb, prm.val.p, prm.val.l)))
+			return -ENOBUFS;
+	}
+	if (puts_(mb, req->via_stamp) || put(mb, "\r\n", 2))
+		return -ENOBUFS;
+	return 0;
+}
+
+static int copy_vias(struct sip_mb *mb, const struct sip_msg *req)
+{
+	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA);
+
+	if (h && req->via_stamp[0]) {
+		if (put_stamped_via(mb, req, h) < 0)
+			return -ENOBUFS;
+		h = sip_msg_hdr_next(req, h);
+	}
+	for (; h; h = sip_msg_hdr_next(req, h))
+		if (sip_mb_header_pl(mb, "Via", &h->val) < 0)
+			return -ENOBUFS;
+	return 0;
+}
+
 /* §8.2.6.2: Via (all, in order), From, To, Call-ID and CSeq copied; a To without a tag gets
  * to_tag, except in 100 Trying; Timestamp copied into a 100 (§8.2.6.1). The caller then adds
  * its own headers and ends with sip_mb_end() or sip_mb_body(). */
@@ -224,7 +286,7 @@ int sip_msg_reply(struct sip_mb *mb, const struct sip_msg *req, unsigned status,
 		return -EINVAL;
 	if ((r = sip_mb_status_line(mb, status, reason)) < 0)
 		return r;
-	if (copy_all(mb, req, SIP_HDR_VIA) || copy_all(mb, req, SIP_HDR_FROM))
+	if (copy_vias(mb, req) || copy_all(mb, req, SIP_HDR_FROM))
 		return -ENOBUFS;
 	if (to) {
 		if (status > 100 && to_tag && !req->to.has_tag) {

@@ -242,6 +242,11 @@ struct sip_msg {
 	uint32_t max_forwards;
 	unsigned nvia;
 
+	/* §18.2.1, RFC 3581: what the top Via of a received request gains in the responses
+	 * built from it (";received=ADDR;rport=PORT"), set by sip_msg_stamp_via(); the parsed
+	 * top Via itself stays as it came. Empty: nothing to add. */
+	char via_stamp[72];
+
 	unsigned nhdr;
 	uint16_t first[SIP_HDR_COUNT];
 	uint16_t last[SIP_HDR_COUNT];
@@ -369,6 +374,11 @@ int sip_mb_end(struct sip_mb *mb);
 const char *sip_reason_default(unsigned status);
 int sip_msg_reply(struct sip_mb *mb, const struct sip_msg *req, unsigned status, const char *reason,
                   const char *to_tag);
+/* The transport's note on a received request (§18.2.1, RFC 3581): its responses are to carry
+ * received=host (and rport=port when the top Via asked with a bare rport) in the top Via. Not
+ * needed, and not noted, when the Via's host is host already and rport was not asked. host
+ * is an address without brackets. */
+void sip_msg_stamp_via(struct sip_msg *msg, const char *host, uint16_t port);
 
 /* print.c */
 int sip_msg_print(struct sip_mb *mb, const struct sip_msg *msg);

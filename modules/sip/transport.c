@@ -140,70 +140,15 @@ static gboolean same_addr(const struct sockaddr_storage *a, const struct sockadd
 
 /* ---- received messages ---- */
 
-/* §18.2.1 and RFC 3581: the top Via learns where the request really came from. The parsed
- * message is immutable, so the stamped text is parsed again (cheap next to a socket read). */
-static struct sip_msg *stamp_via(struct sip_msg *msg, const struct sockaddr_storage *src)
+/* §18.2.1 and RFC 3581: the top Via learns where the request really came from, for the
+ * responses built from it (sip_msg_reply); the parsed message stays as it came. */
+static void stamp_via(struct sip_msg *msg, const struct sockaddr_storage *src)
 {
-	const struct sip_hdr *via = sip_msg_hdr(msg, SIP_HDR_VIA);
 	char host[INET6_ADDRSTRLEN];
 	guint16 port;
-	struct sip_err err;
 
-	if (!via)
-		return msg;
 	addr_text(src, host, sizeof(host), &port);
-	g_autofree char *via_host = sip_pl_dup(&msg->via.host);
-	const char *bare = via_host;
-	g_autofree char *unbracketed = NULL;
-	if (via_host[0] == '[') {
-		unbracketed = g_strndup(via_host + 1, strlen(via_host) - 2);
-		bare = unbracketed;
-	}
-	gboolean need_received = msg->via.rport >= 0 || g_strcmp0(bare, host) != 0;
-	if (!need_received && msg->via.rport < 0)
-		return msg;
-
-	/* Rebuild the top Via value: "rport" gets its value, "received" is added. */
-	GString *val = g_string_sized_new(via->val.l + 64);
-	struct sip_pl rest = msg->via.params;
-	struct sip_param prm;
-	const char *params_start = msg->via.params.p ? msg->via.params.p : via->val.p + via->val.l;
-	g_string_append_len(val, via->val.p, params_start - via->val.p);
-	if (msg->via.params.p && val->len && val->str[val->len - 1] == ';')
-		g_string_truncate(val, val->len - 1);
-	while (sip_param_next(&rest, &prm) > 0) {
-		if (sip_pl_caseeq(&prm.name, "rport") || sip_pl_caseeq(&prm.name, "received"))
-			continue;
-		g_string_append_c(val, ';');
-		g_string_append_len(val, prm.name.p, prm.name.l);
-		if (prm.has_val) {
-			g_string_append_c(val, '=');
-			g_string_append_len(val, prm.val.p, prm.val.l);
-		}
-	}
-	g_string_append_printf(val, ";received=%s", host);
-	if (msg->via.rport >= 0)
-		g_string_append_printf(val, ";rport=%u", port);
-
-	const char *start = msg->buf, *vstart = via->val.p, *vend = via->val.p + via->val.l;
-	GString *text = g_string_sized_new(msg->len + val->len);
-	g_string_append_len(text, start, vstart - start);
-	g_string_append_len(text, val->str, val->len);
-	g_string_append_len(text, vend, msg->buf + msg->len - vend);
-	g_string_free(val, TRUE);
-
-	struct sip_msg *stamped = NULL;
-	if (sip_msg_parse(&stamped, text->str, text->len, &err) < 0) {
-		/* Should not happen: the same message with two valid parameters. Keep it as it
-		 * came rather than lose it. */
-		if (stamped)
-			sip_msg_free(stamped);
-		g_string_free(text, TRUE);
-		return msg;
-	}
-	g_string_free(text, TRUE);
-	sip_msg_free(msg);
-	return stamped;
+	sip_msg_stamp_via(msg, host, port);
 }
 
 /* Where the responses to this request go (§18.2.2): its connection for a stream; for UDP the
@@ -311,7 +256,7 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 			sip_msg_free(msg);
 			return;
 		}
-		msg = stamp_via(msg, &from->addr);
+		stamp_via(msg, &from->addr);
 		response_peer(msg, from);
 	} else if (sip_msg_validate_response(msg, &err) < 0) {
 		sip_msg_free(msg); /* §18.1.2: a broken response is dropped */

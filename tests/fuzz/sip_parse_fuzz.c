@@ -90,6 +90,24 @@ static void roundtrip(const struct sip_msg *msg)
 		abort();
 }
 
+/* Whether the 400 to req, as sip_msg_reply builds it, parses again. */
+static bool reply_parses(const struct sip_msg *req, const char *reason)
+{
+	GString *gs = g_string_new(NULL);
+	struct sip_msg *rsp = NULL;
+	struct sip_err err;
+	struct sip_mb mb;
+	bool ok = false;
+
+	sip_mb_init_gstring(&mb, gs);
+	if (sip_msg_reply(&mb, req, 400, reason, "fuzz") == 0 && sip_mb_end(&mb) == 0)
+		ok = sip_msg_parse(&rsp, gs->str, gs->len, &err) == 0;
+	if (rsp)
+		sip_msg_free(rsp);
+	g_string_free(gs, TRUE);
+	return ok;
+}
+
 static void message(const uint8_t *data, size_t size)
 {
 	struct sip_msg *msg = NULL;
@@ -123,12 +141,11 @@ static void message(const uint8_t *data, size_t size)
 		roundtrip(msg);
 	}
 	if (msg->is_request) {
-		GString *gs = g_string_new(NULL);
-		struct sip_mb mb;
-		sip_mb_init_gstring(&mb, gs);
-		if (sip_msg_reply(&mb, msg, 400, err.reason, "fuzz") == 0)
-			sip_mb_end(&mb);
-		g_string_free(gs, TRUE);
+		bool plain = reply_parses(msg, err.reason);
+		/* the transport's received/rport stamp never makes a reply unparsable */
+		sip_msg_stamp_via(msg, "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe", 65535);
+		if (plain && !reply_parses(msg, err.reason))
+			abort();
 	}
 	sip_msg_free(msg);
 }

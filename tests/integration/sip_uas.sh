@@ -25,8 +25,8 @@ check "SIPp OPTIONS over UDP gets 200 with Allow, Accept, Supported" sipp_run op
 check "SIPp OPTIONS over TCP gets 200" sipp_run opt_tcp options.xml -t t1
 check "SIPp OPTIONS over UDP on IPv6 gets 200" bash -c "timeout 20 sipp -sf '$SIPP_DIR/options.xml' -m 1 -l 1 -i ::1 -p $(free_port) -timeout 10 -timeout_error '[::1]:$PORT' >'$TMP/opt6.out' 2>&1"
 
-# raw REQUEST-TEXT: send one datagram from a connected UDP socket, print the status line
-# of the answer (or nothing within 2 s).
+# raw_udp REQUEST-TEXT [LINES]: send one datagram from a connected UDP socket, print the
+# status line of the answer, or its first LINES lines (nothing within 2 s: nothing).
 raw_udp() {
 	local msg=$1 reply=""
 	exec 3<>/dev/udp/127.0.0.1/$PORT || return 1
@@ -34,7 +34,7 @@ raw_udp() {
 	printf '%b\n' "$msg" >"$TMP/dgram"
 	cat "$TMP/dgram" >&3
 	# one read(2) takes one whole datagram
-	reply=$(timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -1)
+	reply=$(timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -"${2:-1}")
 	exec 3>&-
 	printf '%s\n' "${reply%$'\r'}"
 }
@@ -65,6 +65,15 @@ expect_status "a request in no dialog gets 481" "^SIP/2.0 481 " "$(req "BYE sip:
 expect_status "a CANCEL that matches nothing gets 481" "^SIP/2.0 481 " "$(req "CANCEL sip:x@127.0.0.1 SIP/2.0" "" CANCEL)"
 expect_status "a malformed response is dropped" "^$" 'SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n'
 expect_status "an INVITE without Contact gets 400 saying so" "^SIP/2.0 400 Missing Contact" "$(req "INVITE sip:x@127.0.0.1 SIP/2.0" "" INVITE)"
+
+# §18.2.1, RFC 3581: the response's top Via names the source address and, asked with rport,
+# the source port; it goes to that port (this socket), not to the Via's port 9.
+via=$(raw_udp "$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0")" 3 | grep -m1 '^Via:')
+if [[ "$via" =~ \;received=127\.0\.0\.1\;rport=[0-9]+ ]] && [[ ! "$via" =~ rport\; ]]; then
+	ok "rport: the response reached the source port; its Via has received and rport=PORT"
+else
+	not_ok "rport: the response reached the source port; its Via has received and rport=PORT (got '$via')"
+fi
 
 # §8.2.2.2: the same request (From tag, Call-ID, CSeq) by another branch is a merged copy.
 m1=$(req "OPTIONS sip:x@127.0.0.1 SIP/2.0" | sed 's/tag=[0-9]*/tag=merge1/; s/Call-ID: .*/Call-ID: merged@test\r/')

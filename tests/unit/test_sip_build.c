@@ -67,11 +67,11 @@ static void test_tx_key_rfc2543(void)
  * non-2xx carries the same tag and must still find the INVITE's transaction. */
 static void test_tx_key_rfc2543_reinvite_ack(void)
 {
-	const char *fmt = "%s sip:bob@b.example.com SIP/2.0" CRLF
-			  "Via: SIP/2.0/UDP h.example.com;branch=old2" CRLF
-			  "To: <sip:bob@b.example.com>;tag=b2" CRLF
-			  "From: <sip:al@a.example.com>;tag=a1" CRLF "Call-ID: c2543r" CRLF
-			  "CSeq: 2 %s" CRLF CRLF;
+	const char *fmt =
+	    "%s sip:bob@b.example.com SIP/2.0" CRLF
+	    "Via: SIP/2.0/UDP h.example.com;branch=old2" CRLF
+	    "To: <sip:bob@b.example.com>;tag=b2" CRLF "From: <sip:al@a.example.com>;tag=a1" CRLF
+	    "Call-ID: c2543r" CRLF "CSeq: 2 %s" CRLF CRLF;
 	g_autoptr(GString) k1 = g_string_new(NULL), k2 = g_string_new(NULL);
 	g_autofree char *s1 = g_strdup_printf(fmt, "INVITE", "INVITE");
 	g_autofree char *s2 = g_strdup_printf(fmt, "ACK", "ACK");
@@ -113,6 +113,69 @@ static void test_dialog_id(void)
 	g_assert_false(sip_dialog_id_equal(&uas, &uac));
 	g_assert_true(sip_dialog_id_equal(&uas, &uas));
 	sip_msg_free(m);
+}
+
+/* The top Via of the reply to req stamped with (host, port): NULL when req gets no stamp. */
+static char *stamped_top_via(const char *via, const char *host, uint16_t port)
+{
+	g_autofree char *text = g_strdup_printf(
+	    "OPTIONS sip:bob@b.example.com SIP/2.0" CRLF "Via: %s" CRLF
+	    "Via: SIP/2.0/UDP p2;branch=z9hG4bK2" CRLF "To: <sip:bob@b.example.com>" CRLF
+	    "From: <sip:al@a.example.com>;tag=f" CRLF "Call-ID: s1" CRLF
+	    "CSeq: 1 OPTIONS" CRLF CRLF,
+	    via);
+	struct sip_msg *req = parse_ok(text);
+	g_autoptr(GString) gs = g_string_new(NULL);
+	struct sip_mb mb;
+	struct sip_msg *rsp;
+	char *top;
+
+	sip_msg_stamp_via(req, host, port);
+	sip_mb_init_gstring(&mb, gs);
+	g_assert_cmpint(sip_msg_reply(&mb, req, 200, NULL, "t"), ==, 0);
+	g_assert_cmpint(sip_mb_end(&mb), ==, 0);
+	rsp = parse_ok(gs->str);
+	g_assert_cmpuint(sip_msg_hdr_count(rsp, SIP_HDR_VIA), ==, 2);
+	g_assert_true(sip_pl_eq(&sip_msg_hdr_next(rsp, sip_msg_hdr(rsp, SIP_HDR_VIA))->val,
+	                        "SIP/2.0/UDP p2;branch=z9hG4bK2"));
+	top = sip_pl_dup(&sip_msg_hdr(rsp, SIP_HDR_VIA)->val);
+	sip_msg_free(rsp);
+	sip_msg_free(req);
+	return top;
+}
+
+/* §18.2.1, RFC 3581: received when the Via's host is not the source address, or when rport
+ * is asked (with rport's value); a stale received or rport value of the request is replaced,
+ * other parameters kept in order; nothing added when the host is the source and no rport. */
+static void test_stamp_via(void)
+{
+	char *v;
+
+	v = stamped_top_via("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1", "192.0.2.1", 5060);
+	g_assert_cmpstr(v, ==, "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1");
+	g_free(v);
+	v = stamped_top_via("SIP/2.0/UDP pc33.example.com;branch=z9hG4bK1", "192.0.2.4", 5060);
+	g_assert_cmpstr(v, ==, "SIP/2.0/UDP pc33.example.com;branch=z9hG4bK1;received=192.0.2.4");
+	g_free(v);
+	v = stamped_top_via("SIP/2.0/UDP 10.0.0.1:5060;rport;branch=z9hG4bK1;x=y", "192.0.2.4",
+	                    61000);
+	g_assert_cmpstr(
+	    v, ==, "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;x=y;received=192.0.2.4;rport=61000");
+	g_free(v);
+	v = stamped_top_via("SIP/2.0/UDP 192.0.2.4;received=10.1.1.1;branch=z9hG4bK1;rport=9",
+	                    "192.0.2.4", 5062);
+	g_assert_cmpstr(v, ==,
+	                "SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK1;received=192.0.2.4;rport=5062");
+	g_free(v);
+	v = stamped_top_via("SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1", "2001:db8::1", 5060);
+	g_assert_cmpstr(v, ==, "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1");
+	g_free(v);
+	v = stamped_top_via("SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1;rport", "2001:db8::9",
+	                    40000);
+	g_assert_cmpstr(
+	    v, ==,
+	    "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1;received=2001:db8::9;rport=40000");
+	g_free(v);
 }
 
 /* §8.2.6: a response copies Via (all, in order), From, To (+ tag), Call-ID, CSeq. */
@@ -228,10 +291,12 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/key/tx-rfc3261-17.2.3", test_tx_key_rfc3261);
 	g_test_add_func("/sip/key/tx-rfc2543-fallback-17.2.3", test_tx_key_rfc2543);
-	g_test_add_func("/sip/key/tx-rfc2543-reinvite-ack-17.2.3", test_tx_key_rfc2543_reinvite_ack);
+	g_test_add_func("/sip/key/tx-rfc2543-reinvite-ack-17.2.3",
+	                test_tx_key_rfc2543_reinvite_ack);
 	g_test_add_func("/sip/key/tx-client-rfc3261-17.1.3", test_tx_key_client);
 	g_test_add_func("/sip/key/dialog-id-rfc3261-12", test_dialog_id);
 	g_test_add_func("/sip/build/reply-rfc3261-8.2.6", test_reply);
+	g_test_add_func("/sip/build/stamp-via-rfc3581", test_stamp_via);
 	g_test_add_func("/sip/build/reply-to-bad-request", test_reply_to_bad_request);
 	g_test_add_func("/sip/build/builder-safety", test_builder_safety);
 	g_test_add_func("/sip/build/print-roundtrip", test_print_roundtrip);
