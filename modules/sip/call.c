@@ -43,8 +43,10 @@ typedef struct {
 	SipCall *call; /* borrowed: the call frees its pendings */
 	SipTx *tx;
 	char *method;
-	gboolean initial; /* a round of the initial INVITE */
-	gboolean acked;   /* a 2xx to this INVITE was ACKed */
+	gboolean initial;    /* a round of the initial INVITE */
+	gboolean acked;      /* a 2xx to this INVITE was ACKed */
+	gboolean ack_held;   /* ... or waits for call_ack: the 2xx carried the offer */
+	gboolean other_fork; /* a BYE to a fork that is not the call's */
 	/* to send the request again with credentials (within the dialog) */
 	char *extra, *ctype, *body;
 	size_t body_len;
@@ -65,11 +67,11 @@ struct sip_call {
 	char *local_tag;
 	SipDialog *dlg;
 	GPtrArray *pending;     /* Pending *, client transactions in flight */
-	GPtrArray *server_reqs; /* SipServerReq * within the call, for their call pointer */
+	GPtrArray *server_reqs; /* SipServerReq * within the call (one reference each) */
 
 	/* UAS */
 	SipServerReq *invite_req;   /* the initial INVITE */
-	SipServerReq *reinvite_req; /* a re-INVITE not answered yet */
+	SipServerReq *reinvite_req; /* their last re-INVITE (borrowed from server_reqs) */
 	GString *ok;                /* our 2xx to an INVITE, retransmitted until its ACK */
 	SipPeer ok_peer;
 	guint32 ok_cseq;
@@ -90,10 +92,13 @@ struct sip_call {
 	XbTimer *cancel_timer;
 	GString *ack; /* the ACK of the last 2xx, sent again for its retransmissions */
 	guint32 ack_cseq;
+	Pending *ack_wait; /* an INVITE whose 2xx waits for call_ack (late offer) */
 };
 
 static void call_end(SipCall *c);
 static int send_bye(SipCall *c);
+static int respond_in_call(SipCall *c, SipServerReq *r, unsigned status, const char *reason,
+                           const char *extra, const char *ctype, const char *body, size_t len);
 static void cancel_timeout_cb(XbTimer *t, gpointer user_data);
 
 /* ---- life cycle ---- */
@@ -182,10 +187,21 @@ void sip_call_unref(SipCall *c)
 
 /* The call is over: no timers, out of the dialog table and of the live set. Transactions
  * in flight (a BYE) run on until the last reference goes. */
+/* §15.1.2: requests of the dialog still unanswered when it ends get 487. */
+static void answer_pending(SipCall *c)
+{
+	for (guint i = 0; i < c->server_reqs->len; i++) {
+		SipServerReq *r = c->server_reqs->pdata[i];
+		if (!sip_req_answered(r))
+			respond_in_call(c, r, 487, NULL, NULL, NULL, NULL, 0);
+	}
+}
+
 static void call_end(SipCall *c)
 {
 	if (c->state == CALL_ENDED)
 		return;
+	answer_pending(c);
 	c->state = CALL_ENDED;
 	xb_timer_clear(&c->ok_timer);
 	xb_timer_clear(&c->cancel_timer);
@@ -479,6 +495,17 @@ static void pending_remove(SipCall *c, Pending *pd)
 
 /* Send req (complete but for Via, built by sip_ua_build_request) as a client transaction
  * of the call, to its flow. */
+/* re-INVITEs long answered (their transactions over after Timer M) go, so that a long call
+ * refreshed again and again keeps a bounded list. The initial INVITE stays: it is the call's. */
+static void pending_prune(SipCall *c)
+{
+	for (guint i = c->pending->len; i-- > 0;) {
+		Pending *pd = c->pending->pdata[i];
+		if (!pd->initial && pd->acked && pd != c->ack_wait && sip_tx_is_terminated(pd->tx))
+			g_ptr_array_remove_index(c->pending, i);
+	}
+}
+
 static int pending_send(SipCall *c, Pending *pd, const char *ruri, const char *headers,
                         const char *ctype, const char *body, size_t len)
 {
@@ -497,6 +524,7 @@ static int pending_send(SipCall *c, Pending *pd, const char *ruri, const char *h
 		pending_free(pd);
 		return -ECONNREFUSED;
 	}
+	pending_prune(c);
 	g_ptr_array_add(c->pending, pd);
 	return 0;
 }
@@ -520,7 +548,7 @@ static int send_invite_round(SipCall *c)
 
 /* A request within the dialog (§12.2.1.1). auth: the answers of an earlier round, or NULL. */
 static int dialog_send(SipCall *c, const char *method, const char *extra, const char *ctype,
-                       const char *body, size_t len, SipAuthAnswers *auth)
+                       const char *body, size_t len, SipAuthAnswers *auth, Pending **sent)
 {
 	g_autoptr(GString) d = g_string_new(NULL);
 	const char *rest;
@@ -551,12 +579,15 @@ static int dialog_send(SipCall *c, const char *method, const char *extra, const 
 	pd->body = body ? g_memdup2(body, len) : NULL;
 	pd->body_len = len;
 	pd->auth = auth;
-	return pending_send(c, pd, ruri, h->str, ctype, body, len);
+	rc = pending_send(c, pd, ruri, h->str, ctype, body, len);
+	if (rc == 0 && sent)
+		*sent = pd;
+	return rc;
 }
 
 static int send_bye(SipCall *c)
 {
-	int rc = dialog_send(c, "BYE", NULL, NULL, NULL, 0, NULL);
+	int rc = dialog_send(c, "BYE", NULL, NULL, NULL, 0, NULL, NULL);
 
 	if (rc < 0)
 		xb_info("call %s: BYE not sent: %s", c->call_id, g_strerror(-rc));
@@ -566,7 +597,8 @@ static int send_bye(SipCall *c)
 /* §13.2.2.4: the ACK of a 2xx is built like a request within the dialog, with the INVITE's
  * CSeq number and credentials; it is no transaction, and goes again for each copy of the
  * 2xx. */
-static int send_ack(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep)
+static int send_ack(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep, const char *ctype,
+                    const char *body, size_t len)
 {
 	g_autoptr(GString) d = g_string_new(NULL);
 	g_autofree char *branch = sip_branch_new();
@@ -581,8 +613,8 @@ static int send_ack(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep)
 		return -EINVAL;
 	g_autoptr(GString) h = g_string_new(rest);
 	sip_auth_answers_append(c->auth, h);
-	GString *out = sip_ua_build_request(c->calls->ua, "ACK", ruri, &dest, branch, h->str, NULL,
-	                                    NULL, 0, &rc);
+	GString *out = sip_ua_build_request(c->calls->ua, "ACK", ruri, &dest, branch, h->str, ctype,
+	                                    body, len, &rc);
 	if (!out)
 		return rc;
 	rc = sip_ua_send_raw(c->calls->ua, &dest, out);
@@ -646,6 +678,34 @@ static void cancel_timeout_cb(XbTimer *t, gpointer user_data)
 	sip_call_unref(c);
 }
 
+/* RFC 3264 in RFC 3261 §13.2.2.4: a 2xx to an INVITE without a body carries the offer, and
+ * the ACK carries the answer: it waits for call_ack. Otherwise the ACK goes at once. */
+static void ack_or_hold(SipCall *c, Pending *pd, const struct sip_msg *resp)
+{
+	gboolean offerless = pd->initial ? c->body == NULL : pd->body == NULL;
+
+	if (offerless && resp->body.l > 0) {
+		pd->ack_held = TRUE;
+		c->ack_wait = pd;
+		c->ack_cseq = resp->cseq.num;
+		return;
+	}
+	pd->acked = TRUE;
+	send_ack(c, c->dlg, resp->cseq.num, &c->ack, NULL, NULL, 0);
+}
+
+int sip_call_ack(SipCall *c, const char *ctype, const char *body, size_t len)
+{
+	Pending *pd = c->ack_wait;
+
+	if (!pd || !c->dlg)
+		return -EINVAL;
+	c->ack_wait = NULL;
+	pd->ack_held = FALSE;
+	pd->acked = TRUE;
+	return send_ack(c, c->dlg, c->ack_cseq, &c->ack, ctype, body, len);
+}
+
 /* §13.2.2.4: a second fork answered an INVITE already answered: ACK it and end it. */
 static void end_other_fork(SipCall *c, Pending *pd, const struct sip_msg *resp)
 {
@@ -653,11 +713,13 @@ static void end_other_fork(SipCall *c, Pending *pd, const struct sip_msg *resp)
 
 	if (sip_dialog_new_uac(&other, sip_tx_request(pd->tx), resp, NULL, NULL) < 0)
 		return;
-	send_ack(c, other, resp->cseq.num, NULL);
+	send_ack(c, other, resp->cseq.num, NULL, NULL, NULL, 0);
 	xb_info("call %s: a second fork answered; sending it BYE", c->call_id);
 	SipDialog *mine = c->dlg;
+	Pending *bye = NULL;
 	c->dlg = other;
-	send_bye(c);
+	if (dialog_send(c, "BYE", NULL, NULL, NULL, 0, NULL, &bye) == 0)
+		bye->other_fork = TRUE; /* its answers are not the call's */
 	c->dlg = mine;
 }
 
@@ -681,8 +743,8 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 			}
 		}
 	}
-	if (pd->acked) {
-		if (c->ack && c->ack_cseq == resp->cseq.num)
+	if (pd->acked || pd->ack_held) {
+		if (pd->acked && c->ack && c->ack_cseq == resp->cseq.num)
 			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
 		return;
 	}
@@ -700,16 +762,17 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 			return;
 		}
 	}
-	pd->acked = TRUE;
-	send_ack(c, c->dlg, resp->cseq.num, &c->ack);
 	xb_timer_clear(&c->cancel_timer);
 	if (c->cancel_wanted) {
 		/* The 2xx crossed our CANCEL (§9.1): the call is up; end it. */
+		pd->acked = TRUE;
+		send_ack(c, c->dlg, resp->cseq.num, &c->ack, NULL, NULL, 0);
 		send_bye(c);
 		call_end(c);
 		return;
 	}
 	c->state = CALL_CONFIRMED;
+	ack_or_hold(c, pd, resp);
 	emit(c, SIP_CALL_ANSWERED, resp, NULL, 0);
 }
 
@@ -762,12 +825,49 @@ static void initial_response(SipCall *c, Pending *pd, const struct sip_msg *resp
 	call_end(c);
 }
 
+/* A BYE challenged (a trunk's): sent again as it was, CSeq + 1, with the answer. The dialog is
+ * over by now (§15.1.1), so the request is copied rather than built from it. */
+static void bye_with_credentials(SipCall *c, Pending *pd, const struct sip_msg *resp)
+{
+	const struct sip_msg *sent = sip_tx_request(pd->tx);
+	SipAuthAnswers *aa = pd->auth ? pd->auth : sip_auth_answers_new(&c->cred);
+	g_autofree char *ruri = sent ? sip_pl_dup(&sent->ruri_pl) : NULL;
+	g_autoptr(GString) h = g_string_new(NULL);
+
+	pd->auth = NULL;
+	if (!ruri || !sip_auth_answers_update(aa, resp, "BYE", ruri)) {
+		sip_auth_answers_free(aa);
+		return;
+	}
+	for (unsigned i = 0; i < sent->nhdr; i++) {
+		const struct sip_hdr *hd = &sent->hdr[i];
+		switch (hd->id) {
+		case SIP_HDR_VIA:
+		case SIP_HDR_CSEQ:
+		case SIP_HDR_MAX_FORWARDS:
+		case SIP_HDR_CONTENT_LENGTH:
+		case SIP_HDR_AUTHORIZATION:
+		case SIP_HDR_PROXY_AUTHORIZATION:
+		case SIP_HDR_USER_AGENT:
+			continue; /* made again */
+		default:
+			g_string_append_printf(h, "%.*s: %.*s\r\n", (int)hd->name.l, hd->name.p,
+			                       (int)hd->val.l, hd->val.p);
+		}
+	}
+	g_string_append_printf(h, "CSeq: %u BYE\r\n", sent->cseq.num + 1);
+	sip_auth_answers_append(aa, h);
+	Pending *again = pending_new(c, "BYE");
+	again->auth = aa;
+	pending_send(c, again, ruri, h->str, NULL, NULL, 0);
+}
+
 /* The final response to a request within the dialog. */
 static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp, int error)
 {
 	gboolean invite = !strcmp(pd->method, "INVITE"), bye = !strcmp(pd->method, "BYE");
 
-	if (!strcmp(pd->method, "CANCEL") || (resp && resp->status < 200))
+	if (!strcmp(pd->method, "CANCEL") || pd->other_fork || (resp && resp->status < 200))
 		return;
 	if (!resp) {
 		if (bye || c->state == CALL_ENDED)
@@ -778,18 +878,26 @@ static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp,
 		call_end(c);
 		return;
 	}
-	if (invite && resp->status < 300) {
-		if (pd->acked) {
-			if (c->ack && c->ack_cseq == resp->cseq.num)
-				sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
-			return;
-		}
-		pd->acked = TRUE;
-		if (c->dlg)
-			send_ack(c, c->dlg, resp->cseq.num, &c->ack);
+	if (invite && resp->status < 300 && (pd->acked || pd->ack_held)) {
+		if (pd->acked && c->ack && c->ack_cseq == resp->cseq.num)
+			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
+		return;
 	}
+	/* The target refresh first: the ACK goes to the new target. */
 	if (c->dlg && c->state != CALL_ENDED)
 		sip_dialog_uac_response(c->dlg, resp);
+	if (invite && resp->status < 300 && c->dlg) {
+		if (c->state == CALL_ENDED) { /* it crossed our BYE: ACK it all the same */
+			pd->acked = TRUE;
+			send_ack(c, c->dlg, resp->cseq.num, &c->ack, NULL, NULL, 0);
+		} else {
+			ack_or_hold(c, pd, resp);
+		}
+	}
+	if (bye && (resp->status == 401 || resp->status == 407) && c->cred.username) {
+		bye_with_credentials(c, pd, resp);
+		return;
+	}
 	if (bye || c->state == CALL_ENDED)
 		return;
 	if ((resp->status == 401 || resp->status == 407) && c->cred.username) {
@@ -802,7 +910,7 @@ static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp,
 		if (ruri && sip_auth_answers_update(aa, resp, pd->method, ruri)) {
 			/* dialog_send owns aa from here, sent or not */
 			if (dialog_send(c, pd->method, pd->extra, pd->ctype, pd->body, pd->body_len,
-			                aa) == 0)
+			                aa, NULL) == 0)
 				return;
 		} else {
 			sip_auth_answers_free(aa);
@@ -833,6 +941,23 @@ static void pending_cb(SipTx *tx, const struct sip_msg *resp, int error, void *u
 	if (done && !(resp && resp->status < 300 && !strcmp(pd->method, "INVITE")))
 		pending_remove(c, pd);
 	sip_call_unref(c);
+}
+
+/* A display name as a quoted-string (§25.1): '"' and '\\' escaped, control characters
+ * (CR, LF: header injection) dropped. */
+static char *quoted_display(const char *name)
+{
+	GString *q = g_string_new("\"");
+
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			continue;
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(q, '\\');
+		g_string_append_c(q, *p);
+	}
+	g_string_append_c(q, '"');
+	return g_string_free(q, FALSE);
 }
 
 SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc func, void *user_data,
@@ -867,12 +992,14 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	}
 	contact = contact_value(c);
 	c->invite_headers = g_string_new(NULL);
-	if (p->from_display && *p->from_display)
-		g_string_append_printf(c->invite_headers, "From: \"%s\" <%s>;tag=%s\r\n",
-		                       p->from_display, p->from_uri, c->local_tag);
-	else
+	if (p->from_display && *p->from_display) {
+		g_autofree char *display = quoted_display(p->from_display);
+		g_string_append_printf(c->invite_headers, "From: %s <%s>;tag=%s\r\n", display,
+		                       p->from_uri, c->local_tag);
+	} else {
 		g_string_append_printf(c->invite_headers, "From: <%s>;tag=%s\r\n", p->from_uri,
 		                       c->local_tag);
+	}
 	g_string_append_printf(c->invite_headers,
 	                       "To: <%s>\r\nCall-ID: %s\r\nContact: %s\r\nAllow: %s\r\n%s",
 	                       p->to_uri ? p->to_uri : p->ruri, c->call_id, contact, allow,
@@ -895,6 +1022,22 @@ static void reinvite_cancel_cb(SipTx *tx, void *user_data)
 
 	if (c->reinvite_req && sip_req_tx(c->reinvite_req) == tx)
 		respond_in_call(c, c->reinvite_req, 487, NULL, NULL, NULL, NULL, 0);
+}
+
+/* Keep a request of the call until it is answered (call_end answers it 487 otherwise);
+ * those answered already go. */
+static void track_request(SipCall *c, SipServerReq *r)
+{
+	for (guint i = c->server_reqs->len; i-- > 0;) {
+		SipServerReq *old = c->server_reqs->pdata[i];
+		if (!sip_req_answered(old))
+			continue;
+		if (old == c->reinvite_req)
+			c->reinvite_req = NULL;
+		g_ptr_array_remove_index(c->server_reqs, i);
+	}
+	sip_req_set_call(r, c);
+	g_ptr_array_add(c->server_reqs, sip_req_ref(r));
 }
 
 static void in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
@@ -940,30 +1083,27 @@ static void in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 			sip_req_respond(r, 500, NULL, ra, NULL, NULL, 0);
 			break;
 		}
-		if (c->reinvite_req)
-			g_ptr_array_remove(c->server_reqs, c->reinvite_req);
-		c->reinvite_req = sip_req_ref(r);
-		g_ptr_array_add(c->server_reqs, c->reinvite_req);
-		sip_req_set_call(r, c);
+		c->reinvite_req = r;
 		sip_tx_set_cancel_cb(tx, reinvite_cancel_cb, c);
 	}
 		/* fall through */
-	default:
-		if (req->method == SIP_METHOD_UPDATE) {
-			sip_req_set_call(r, c);
-			g_ptr_array_add(c->server_reqs, sip_req_ref(r));
-		}
+	default: {
+		/* Answering a non-INVITE frees the request (transaction_server.c). */
+		enum sip_method method = req->method;
+
+		track_request(c, r);
 		emit(c, SIP_CALL_REQUEST, req, r, 0);
-		if (!sip_req_answered(r) && !sip_req_held(r)) {
-			/* Nobody took it: an offer we cannot take, anything else unknown here. */
-			unsigned status =
-			    req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_UPDATE
-			        ? 488
-			    : req->method == SIP_METHOD_INFO ? 200
-			                                     : 501;
+		/* Neither answered nor kept by the handler (we hold two references). */
+		if (!sip_req_answered(r) && !sip_req_held_by_others(r, 2)) {
+			/* An offer we cannot take; an INFO is taken; anything else unknown. */
+			unsigned status = method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE
+			                      ? 488
+			                  : method == SIP_METHOD_INFO ? 200
+			                                              : 501;
 			sip_req_respond(r, status, NULL, NULL, NULL, NULL, 0);
 		}
 		break;
+	}
 	}
 	sip_req_unref(r);
 }
@@ -995,8 +1135,7 @@ static void got_ack(SipCall *c, const struct sip_msg *ack)
 	if (!c->ok || ack->cseq.num != c->ok_cseq)
 		return; /* a copy of an ACK we had */
 	ok_done(c);
-	if (initial)
-		emit(c, SIP_CALL_ANSWERED, ack, NULL, 0);
+	emit(c, initial ? SIP_CALL_ANSWERED : SIP_CALL_ACK, ack, NULL, 0);
 	if (c->bye_after_ack && c->state != CALL_ENDED) {
 		send_bye(c);
 		call_end(c);
@@ -1075,7 +1214,7 @@ int sip_call_request(SipCall *c, const char *method, const char *extra, const ch
 	}
 	if (!c->dlg)
 		return -ENOTCONN;
-	return dialog_send(c, m, extra, ctype, body, len, NULL);
+	return dialog_send(c, m, extra, ctype, body, len, NULL, NULL);
 }
 
 void sip_call_hangup(SipCall *c, unsigned status)
@@ -1091,6 +1230,9 @@ void sip_call_hangup(SipCall *c, unsigned status)
 	} else if (c->uas && c->ok && c->ok_initial) {
 		c->bye_after_ack = TRUE; /* §15: not before the ACK (or its timeout) */
 	} else if (c->state == CALL_CONFIRMED) {
+		if (c->ack_wait)
+			sip_call_ack(c, NULL, NULL, 0); /* the 2xx still gets its ACK */
+		answer_pending(c);
 		send_bye(c);
 		call_end(c);
 	} else {
@@ -1129,9 +1271,14 @@ static void call_silence(gpointer key, gpointer value, gpointer user_data)
 	xb_timer_clear(&c->ok_timer);
 	xb_timer_clear(&c->cancel_timer);
 	g_ptr_array_set_size(c->pending, 0);
+	g_ptr_array_set_size(c->server_reqs, 0); /* they forget the call */
+	c->reinvite_req = NULL;
 	c->invite = NULL;
-	if (c->invite_req)
+	c->ack_wait = NULL;
+	if (c->invite_req) {
+		sip_req_set_call(c->invite_req, NULL);
 		sip_tx_detach(sip_req_tx(c->invite_req));
+	}
 }
 
 void sip_calls_free(SipCalls *calls)

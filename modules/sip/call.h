@@ -40,6 +40,7 @@ int sip_call_respond(SipCall *call, unsigned status, const char *reason, const c
 int sip_call_request(SipCall *call, const char *method, const char *extra, const char *ctype,
                      const char *body, size_t body_len);
 void sip_call_hangup(SipCall *call, unsigned status);
+int sip_call_ack(SipCall *call, const char *ctype, const char *body, size_t body_len);
 /* req_respond on a request within a call (sip_req_call(req) == call). */
 int sip_call_req_respond(SipCall *call, SipServerReq *req, unsigned status, const char *reason,
                          const char *extra, const char *ctype, const char *body, size_t body_len);

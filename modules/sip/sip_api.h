@@ -30,14 +30,19 @@ typedef enum {
 	SIP_CALL_ENDED,     /* BYE received (msg); or no ACK for our 2xx in 64*T1, or a 481 or
 	                     * 408 to an in-dialog request (msg NULL or it, error -ETIMEDOUT
 	                     * or -ENOENT): mod_sip has sent the BYE where one was due */
+	SIP_CALL_ACK,       /* UAS: the ACK of our 2xx to their re-INVITE (msg; its body is
+	                     * the answer when our 2xx carried the offer) */
 } SipCallEventType;
 
 typedef struct {
 	SipCallEventType type;
-	const struct sip_msg *msg; /* valid during the call only */
-	unsigned status;           /* of msg when it is a response */
-	SipServerReq *req;         /* SIP_CALL_REQUEST only */
-	int error;                 /* negative errno when there is no msg to tell */
+	/* Valid during the call only, and for SIP_CALL_REQUEST only until req is answered (a
+	 * non-INVITE server transaction drops its request with the final response): copy what
+	 * is needed first. */
+	const struct sip_msg *msg;
+	unsigned status;   /* of msg when it is a response */
+	SipServerReq *req; /* SIP_CALL_REQUEST only */
+	int error;         /* negative errno when there is no msg to tell */
 } SipCallEvent;
 
 typedef void (*SipCallFunc)(SipCall *call, const SipCallEvent *ev, void *user_data);
@@ -131,7 +136,9 @@ typedef struct {
 	void (*call_set_handler)(SipCall *call, SipCallFunc func, void *user_data);
 	/* The INVITE that made the call (received, or the last one sent), the peer it came
 	 * from or went to, its Call-ID, and the state: "incoming", "calling", "early",
-	 * "confirmed", "ended". */
+	 * "confirmed", "ended". A request within the dialog that is neither answered nor kept
+	 * (req_ref) by the handler of SIP_CALL_REQUEST gets 488 (INVITE, UPDATE), 200 (INFO)
+	 * or 501; one still unanswered when the call ends gets 487. */
 	const struct sip_msg *(*call_invite)(const SipCall *call);
 	const SipPeer *(*call_peer)(const SipCall *call);
 	const char *(*call_id)(const SipCall *call);
@@ -153,4 +160,9 @@ typedef struct {
 	 * came; a 2xx that crosses it is ACKed and sent a BYE); confirmed: BYE. The handler is
 	 * told nothing more. */
 	void (*call_hangup)(SipCall *call, unsigned status);
+	/* Late offer (RFC 3264 with RFC 3261 §13.2.2.4): when an INVITE we sent had no body
+	 * and its 2xx carries the offer, mod_sip holds the ACK after SIP_CALL_ANSWERED (or the
+	 * re-INVITE's SIP_CALL_RESPONSE) until this gives the answer. -EINVAL when no ACK
+	 * waits. Hanging up sends it without a body. */
+	int (*call_ack)(SipCall *call, const char *content_type, const char *body, size_t body_len);
 } SipApi;

@@ -92,9 +92,9 @@ void sip_req_set_call(SipServerReq *r, SipCall *call)
 	r->call = call;
 }
 
-gboolean sip_req_held(const SipServerReq *r)
+gboolean sip_req_held_by_others(const SipServerReq *r, int mine)
 {
-	return !g_atomic_ref_count_compare((gatomicrefcount *)&r->refs, 1);
+	return !g_atomic_ref_count_compare((gatomicrefcount *)&r->refs, mine);
 }
 
 gboolean sip_req_answered(const SipServerReq *r)
@@ -540,6 +540,7 @@ static const SipApi sip_api = {
     .call_respond = sip_call_respond,
     .call_request = sip_call_request,
     .call_hangup = sip_call_hangup,
+    .call_ack = sip_call_ack,
 };
 
 /* Handlers of a module that unloads go with it. */

@@ -51,8 +51,8 @@ SipTx *sip_req_tx(const SipServerReq *req);
 const char *sip_req_to_tag(const SipServerReq *req);
 SipCall *sip_req_call(const SipServerReq *req);
 void sip_req_set_call(SipServerReq *req, SipCall *call);
-/* TRUE when someone but its first holder has a reference. */
-gboolean sip_req_held(const SipServerReq *req);
+/* TRUE when references other than the caller's own `mine` exist. */
+gboolean sip_req_held_by_others(const SipServerReq *req, int mine);
 /* TRUE once a final response went (or the transaction ended). */
 gboolean sip_req_answered(const SipServerReq *req);
 /* The response to req, built but not sent (NULL and *error on failure), and sending it. */

@@ -190,8 +190,8 @@ check "... the call shows ended over TCP" wait_leg ans_tcp-1 " in ended answered
 
 check "re-INVITE, UPDATE and INFO in the call get 200 (with SDP for the offers); 481 for no dialog; 500 for a lower CSeq" \
 	uac mid_udp call_midcall.xml answer
-check "... the module saw INVITE, UPDATE, INFO in the dialog (not the 481 and 500 ones), then the end" \
-	wait_leg mid_udp-1 " in ended answered:ACK request:INVITE request:UPDATE request:INFO ended$"
+check "... the module saw INVITE, UPDATE, INFO in the dialog and the ACK of its 2xx to the re-INVITE (not the 481 and 500 ones), then the end" \
+	wait_leg mid_udp-1 " in ended answered:ACK request:INVITE ack request:UPDATE request:INFO ended$"
 check "the same over TCP" uac mid_tcp call_midcall.xml answer -t t1
 
 check "the 2xx is retransmitted while the ACK is held back" uac retrans call_2xx_retrans.xml answer

@@ -62,7 +62,7 @@ static const char *errno_name(int e)
 static void on_event(SipCall *call, const SipCallEvent *ev, void *user_data)
 {
 	static const char *const names[] = {"progress", "answered", "failed", "cancelled",
-	                                    "request",  "response", "ended"};
+	                                    "request",  "response", "ended",  "ack"};
 	Fx *fx = user_data;
 
 	g_assert_true(call == fx->call);
@@ -529,7 +529,7 @@ static void test_uas_reinvite_glare(Fx *fx, gconstpointer data)
 	g_assert_nonnull(contact);
 	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, -EBUSY);
 	peer_request(fx, "ACK", "ack3", 3, fx->ua_tag, NULL);
-	assert_events(fx, ""); /* the ACK of a re-INVITE's 2xx answers no call */
+	assert_events(fx, "ack "); /* the ACK of their re-INVITE: told as such, not as an answer */
 	/* nothing is in progress any more */
 	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, 0);
 	expect_request(fx, "INVITE");
@@ -718,6 +718,100 @@ static void test_uac_forks(Fx *fx, gconstpointer data)
 	g_assert_cmpstr(bye_tag, ==, "forkb");
 }
 
+/* RFC 3264 with §13.2.2.4: our INVITE had no offer, the 2xx carries one: no ACK until the
+ * user gives the answer with call_ack, and that ACK carries it; the 2xx's copies meanwhile
+ * get nothing; after call_ack they get the same ACK. */
+static void test_uac_late_offer_ack_waits(Fx *fx, gconstpointer data)
+{
+	static const char offer[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n";
+	static const char answer[] = "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\n";
+	const struct sip_msg *invite, *ack, *ack2;
+	g_autofree char *offer_2xx = g_strdup_printf("Content-Type: application/sdp\n"
+	                                             "Content-Length: %zu\n\n%s",
+	                                             sizeof(offer) - 1, offer);
+
+	place(fx, NULL); /* no body: a late offer */
+	invite = expect_request(fx, "INVITE");
+	g_assert_cmpuint(invite->body.l, ==, 0);
+	g_assert_cmpint(fx->api->call_ack(fx->call, NULL, NULL, 0), ==, -EINVAL);
+	peer_reply_tag(fx, invite, 200, offer_2xx, "callee");
+	assert_events(fx, "answered/200 ");
+	expect_nothing(fx);
+	peer_reply_tag(fx, invite, 200, offer_2xx, "callee"); /* a copy: still no ACK */
+	expect_nothing(fx);
+	assert_events(fx, "");
+
+	g_assert_cmpint(fx->api->call_ack(fx->call, "application/sdp", answer, sizeof(answer) - 1),
+	                ==, 0);
+	ack = expect_request(fx, "ACK");
+	g_assert_cmpuint(ack->cseq.num, ==, invite->cseq.num);
+	g_assert_true(sip_pl_eq(&ack->body, answer));
+	g_assert_cmpint(fx->api->call_ack(fx->call, NULL, NULL, 0), ==, -EINVAL);
+	peer_reply_tag(fx, invite, 200, offer_2xx, "callee");
+	ack2 = expect_request(fx, "ACK");
+	g_assert_true(same_bytes(ack, ack2));
+	assert_events(fx, "");
+}
+
+/* A trunk challenges our BYE: it goes again (same Call-ID and tags, CSeq + 1) with the
+ * call's credentials; the dialog being over does not stop it. */
+static void test_uac_bye_challenged(Fx *fx, gconstpointer data)
+{
+	static const SipCredentials cred = {.username = "alice", .password = "secret"};
+	const struct sip_msg *invite, *bye, *bye2;
+	g_autofree char *tag1 = NULL, *tag2 = NULL, *id1 = NULL, *id2 = NULL;
+
+	place(fx, &cred);
+	invite = expect_request(fx, "INVITE");
+	peer_reply(fx, invite, 200, NULL);
+	expect_request(fx, "ACK");
+	assert_events(fx, "answered/200 ");
+	fx->api->call_hangup(fx->call, 0);
+	bye = expect_request(fx, "BYE");
+	g_assert_null(sip_msg_hdr(bye, SIP_HDR_AUTHORIZATION));
+	peer_reply(fx, bye, 407,
+	           "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"b1\", algorithm=MD5\n");
+	bye2 = expect_request(fx, "BYE");
+	g_assert_nonnull(sip_msg_hdr(bye2, SIP_HDR_PROXY_AUTHORIZATION));
+	g_assert_cmpuint(bye2->cseq.num, ==, bye->cseq.num + 1);
+	tag1 = pl(&bye->to.tag);
+	tag2 = pl(&bye2->to.tag);
+	g_assert_cmpstr(tag2, ==, tag1);
+	id1 = pl(&bye->call_id);
+	id2 = pl(&bye2->call_id);
+	g_assert_cmpstr(id2, ==, id1);
+	/* the same challenge again (not stale): wrong credentials, no third BYE */
+	peer_reply(fx, bye2, 407,
+	           "Proxy-Authenticate: Digest realm=\"carrier\", nonce=\"b2\", algorithm=MD5\n");
+	expect_nothing(fx);
+	assert_events(fx, "");
+}
+
+/* A re-INVITE the handler neither answers nor keeps gets 488; one it keeps and leaves
+ * unanswered gets 487 when the call is hung up (§15.1.2). */
+static void test_uas_unanswered_requests(Fx *fx, gconstpointer data)
+{
+	const struct sip_msg *bye;
+
+	uas_confirmed(fx);
+	peer_request(fx, "INVITE", "reinv5", 5, fx->ua_tag, NULL);
+	expect_response(fx, 488, "INVITE");
+	peer_request(fx, "ACK", "reinv5", 5, fx->ua_tag, NULL);
+	peer_request(fx, "UPDATE", "upd6", 6, fx->ua_tag, NULL);
+	expect_response(fx, 488, "UPDATE");
+	assert_events(fx, "request/INVITE request/UPDATE ");
+
+	fx->hold = TRUE;
+	peer_request(fx, "INVITE", "reinv7", 7, fx->ua_tag, NULL);
+	assert_events(fx, "request/INVITE ");
+	expect_nothing(fx);
+	fx->api->call_hangup(fx->call, 0);
+	expect_response(fx, 487, "INVITE");
+	bye = expect_request(fx, "BYE");
+	g_assert_cmpuint(bye->cseq.num, >, 0);
+	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, NULL, NULL, 0), <, 0);
+}
+
 static char *md5_hex(const char *s)
 {
 	return g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
@@ -866,6 +960,9 @@ int main(int argc, char **argv)
 	    test_uac_2xx_after_cancel_gets_ack_and_bye);
 	ADD("/sip/call/uac/401-answered-once-22.2", test_uac_401_answered_once);
 	ADD("/sip/call/uac/forks-13.2.2.4", test_uac_forks);
+	ADD("/sip/call/uac/late-offer-ack-waits-rfc3264", test_uac_late_offer_ack_waits);
+	ADD("/sip/call/uac/bye-challenged-22.2", test_uac_bye_challenged);
+	ADD("/sip/call/uas/unanswered-requests-488-487-15.1.2", test_uas_unanswered_requests);
 	ADD("/sip/call/dialog/bye-cseq-unknown-tag-12.2.2", test_dialog_bye_cseq_and_unknown_tag);
 	ADD("/sip/call/uac/dialog-request-timeout-bye-12.2.1.2",
 	    test_uac_dialog_request_timeout_sends_bye);

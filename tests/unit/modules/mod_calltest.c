@@ -148,6 +148,9 @@ static void leg_event(SipCall *call, const SipCallEvent *ev, void *user_data)
 	case SIP_CALL_ENDED:
 		note(leg, "ended");
 		break;
+	case SIP_CALL_ACK:
+		note(leg, "ack");
+		break;
 	}
 }
 
