@@ -304,7 +304,8 @@ int sip_dialog_request(SipDialog *dlg, const char *method, GString *out)
 	int r;
 
 	g_return_val_if_fail(dlg && method && out, -EINVAL);
-	if (dlg->state == SIP_DIALOG_TERMINATED)
+	/* An ACK is still due for a 2xx that crossed our BYE (§13.2.2.4). */
+	if (dlg->state == SIP_DIALOG_TERMINATED && m != SIP_METHOD_ACK)
 		return -ENOENT;
 	if (m == SIP_METHOD_ACK) {
 		if (!dlg->invite_cseq)

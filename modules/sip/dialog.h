@@ -56,7 +56,8 @@ void sip_dialog_terminate(SipDialog *dlg);
  * CSeq) of a request within the dialog into out; the caller adds Via, Max-Forwards,
  * Contact, the body and the end. CSeq is the local CSeq plus one (an unset local CSeq
  * starts at a random value below 2^31), except ACK, which repeats the last INVITE's.
- * Building a BYE terminates the dialog (§15.1.1). -ENOENT on a terminated dialog. */
+ * Building a BYE terminates the dialog (§15.1.1). -ENOENT on a terminated dialog, except
+ * for an ACK (a 2xx to our re-INVITE may cross our BYE). */
 int sip_dialog_request(SipDialog *dlg, const char *method, GString *out);
 /* §12.2.2: a request received within the dialog (the caller found it by lookup). Checks
  * and remembers the remote CSeq (-ERANGE: answer 500); a target refresh (INVITE, UPDATE)

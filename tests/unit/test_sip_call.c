@@ -812,6 +812,23 @@ static void test_uas_unanswered_requests(Fx *fx, gconstpointer data)
 	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, NULL, NULL, 0), <, 0);
 }
 
+/* §13.2.2.4: the 2xx to our re-INVITE that crosses our BYE is still ACKed. */
+static void test_reinvite_2xx_after_bye_acked(Fx *fx, gconstpointer data)
+{
+	const struct sip_msg *reinvite, *ack;
+
+	uas_confirmed(fx);
+	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, 0);
+	reinvite = expect_request(fx, "INVITE");
+	fx->api->call_hangup(fx->call, 0);
+	expect_request(fx, "BYE");
+	peer_reply_tag(fx, reinvite, 200, NULL, NULL);
+	ack = expect_request(fx, "ACK");
+	g_assert_cmpuint(ack->cseq.num, ==, reinvite->cseq.num);
+	expect_nothing(fx);
+	assert_events(fx, "");
+}
+
 static char *md5_hex(const char *s)
 {
 	return g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
@@ -963,6 +980,7 @@ int main(int argc, char **argv)
 	ADD("/sip/call/uac/late-offer-ack-waits-rfc3264", test_uac_late_offer_ack_waits);
 	ADD("/sip/call/uac/bye-challenged-22.2", test_uac_bye_challenged);
 	ADD("/sip/call/uas/unanswered-requests-488-487-15.1.2", test_uas_unanswered_requests);
+	ADD("/sip/call/reinvite-2xx-after-bye-acked-13.2.2.4", test_reinvite_2xx_after_bye_acked);
 	ADD("/sip/call/dialog/bye-cseq-unknown-tag-12.2.2", test_dialog_bye_cseq_and_unknown_tag);
 	ADD("/sip/call/uac/dialog-request-timeout-bye-12.2.1.2",
 	    test_uac_dialog_request_timeout_sends_bye);

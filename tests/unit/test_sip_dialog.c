@@ -462,6 +462,11 @@ static void test_bye_terminates(void)
 	g_assert_cmpint(sip_dialog_request(uac, "BYE", out), ==, 0);
 	g_assert_cmpint(sip_dialog_state(uac), ==, SIP_DIALOG_TERMINATED);
 	g_assert_cmpstr(sip_dialog_state_name(sip_dialog_state(uac)), ==, "terminated");
+	/* a 2xx that crossed the BYE still gets its ACK; nothing else is built */
+	g_string_truncate(out, 0);
+	g_assert_cmpint(sip_dialog_request(uac, "ACK", out), ==, 0);
+	g_assert_nonnull(strstr(out->str, "ACK "));
+	g_assert_cmpint(sip_dialog_request(uac, "INFO", out), ==, -ENOENT);
 }
 
 /* §12.2.1.2: a 481 to a request within the dialog terminates it. */
