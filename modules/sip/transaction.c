@@ -63,6 +63,7 @@ void sip_txl_free(SipTxLayer *txl)
 {
 	if (!txl)
 		return;
+	g_queue_clear(&txl->completed);
 	drop_table(txl->client);
 	drop_table(txl->server);
 	g_string_free(txl->scratch, TRUE);
@@ -96,8 +97,11 @@ static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const S
 	xb_debug("response %u matches no transaction: dropped (§17.1.3)", msg->status);
 }
 
-/* Memory stays bounded under a flood: past SIP_TXL_MAX_SERVER live server transactions a
- * new request is answered 503 with Retry-After, statelessly (§21.5.4), and forgotten. */
+/* Memory stays bounded under a flood: past SIP_TXL_MAX_SERVER live server transactions the
+ * oldest one that merely waits out Timer J is ended early (a late retransmission of its
+ * request would then reach the TU again; new requests matter more than echoes of old ones);
+ * only when every live transaction is still at work is a new request answered 503 with
+ * Retry-After, statelessly (§21.5.4), and forgotten. */
 void sip_txl_set_max_server(SipTxLayer *txl, guint max)
 {
 	txl->max_server = max ? max : SIP_TXL_MAX_SERVER;
@@ -119,6 +123,16 @@ static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer
 	    sip_mb_header(&mb, "Retry-After", "5") < 0 || sip_mb_end(&mb) < 0)
 		return;
 	txl->ops.send(txl->ctx, from, out->str, out->len);
+}
+
+static gboolean make_room(SipTxLayer *txl)
+{
+	SipTx *oldest = g_queue_peek_head(&txl->completed);
+
+	if (!oldest)
+		return FALSE;
+	sip_tx_terminate(oldest);
+	return TRUE;
 }
 
 /* §17.2.3: a request is a retransmission of a live server transaction, an ACK for one, a
@@ -150,7 +164,7 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 	}
 	if (msg->method == SIP_METHOD_CANCEL && sip_txs_cancel(txl, msg, from, key))
 		return;
-	if (g_hash_table_size(txl->server) >= txl->max_server) {
+	if (g_hash_table_size(txl->server) >= txl->max_server && !make_room(txl)) {
 		overloaded(txl, msg, from);
 		sip_msg_free(msg);
 		return;
@@ -220,6 +234,10 @@ void sip_tx_terminate(SipTx *tx)
 	tx->state = SIP_TX_TERMINATED;
 	clear_timers(tx);
 	tx->txl = NULL;
+	if (txl && tx->completed_link) {
+		g_queue_delete_link(&txl->completed, tx->completed_link);
+		tx->completed_link = NULL;
+	}
 	if (txl && g_hash_table_steal(tx->server ? txl->server : txl->client, tx->key))
 		sip_tx_unref(tx);
 }

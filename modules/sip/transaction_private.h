@@ -17,7 +17,9 @@ typedef enum {
 	SIP_TX_TERMINATED,
 } SipTxState;
 
-/* Live server transactions at most (each holds a few KB until its timer ends it). */
+/* Live server transactions at most. Past it the oldest that only wait (non-INVITE ones in
+ * Completed, holding their key and final response for Timer J) make room; when none does,
+ * new requests get 503. */
 #define SIP_TXL_MAX_SERVER 200000
 
 struct sip_txl {
@@ -29,6 +31,7 @@ struct sip_txl {
 	GHashTable *server; /* sip_msg_tx_key(req, true) → SipTx */
 	GString *scratch;   /* key being built */
 	guint max_server;   /* SIP_TXL_MAX_SERVER unless a test sets less */
+	GQueue completed;   /* non-INVITE server transactions waiting out Timer J, oldest first */
 };
 
 struct sip_tx {
@@ -38,9 +41,10 @@ struct sip_tx {
 	gboolean reliable;
 	SipTxState state;
 	char *key;
-	struct sip_msg *req; /* server: as received; client: parsed from what we send */
-	SipPeer peer;        /* server: where the request came from; client: where it goes */
-	gint64 created;      /* on the core's clock */
+	struct sip_msg *req;   /* server: as received; client: parsed from what we send */
+	SipPeer peer;          /* server: where the request came from; client: where it goes */
+	gint64 created;        /* on the core's clock */
+	GList *completed_link; /* in txl->completed while waiting out Timer J */
 
 	/* Timers. rtx is A, E or G; timeout is B, F or H; wait is D, I, J, K, L or M; trying is
 	 * the INVITE server's 200 ms before 100 Trying (§17.2.1). */

@@ -297,6 +297,10 @@ static int non_invite_respond(SipTx *tx, unsigned status, const char *buf, size_
 	/* For the 32 s of Timer J only the key and the final response are needed: dropping
 	 * the parsed request keeps a flood of REGISTERs from holding ~7 KB each that long. */
 	g_clear_pointer(&tx->req, sip_msg_free);
+	if (!tx->reliable) {
+		g_queue_push_tail(&tx->txl->completed, tx);
+		tx->completed_link = tx->txl->completed.tail;
+	}
 	sip_tx_wait_then_end(tx, tx->reliable ? 0 : 64 * tx->txl->timers.t1);
 	return 0;
 }

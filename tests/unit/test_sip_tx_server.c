@@ -421,8 +421,9 @@ static void test_rfc2543_matching(Fx *fx, gconstpointer data)
 	fx_assert_first_line(fx, fx->sent->len - 2, "SIP/2.0 200 OK");
 }
 
-/* A flood cannot grow memory without bound: past the limit of live server transactions, a
- * new request gets a stateless 503 with Retry-After (§21.5.4) and the TU never sees it. */
+/* A flood cannot grow memory without bound: past the limit of live server transactions
+ * that are all still at work, a new request gets a stateless 503 with Retry-After
+ * (§21.5.4) and the TU never sees it. */
 static void test_server_limit(Fx *fx, gconstpointer data)
 {
 	sip_txl_set_max_server(fx->txl, 2);
@@ -441,6 +442,36 @@ static void test_server_limit(Fx *fx, gconstpointer data)
 	g_assert_cmpint(fx_respond(fx_request(fx, 1), 200), ==, 0);
 	g_assert_cmpint(fx_respond(fx_request(fx, 2), 200), ==, 0);
 	xb_clock_advance(64 * 500);
+}
+
+/* At the limit, the oldest transaction that only waits out Timer J makes room for a new
+ * request instead of a 503; its request, retransmitted late, then reaches the TU again. */
+static void test_server_limit_evicts_completed(Fx *fx, gconstpointer data)
+{
+	sip_txl_set_max_server(fx->txl, 2);
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev1"), 1, "");
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 200), ==, 0);
+	xb_clock_advance(10);
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev2"), 1, "");
+	g_assert_cmpint(fx_respond(fx_request(fx, 1), 200), ==, 0);
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev3"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 3); /* no 503: ev1 made room */
+	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 2);
+	fx_assert_first_line(fx, fx->sent->len - 1, "SIP/2.0 200 OK"); /* ev2's, the last sent */
+	/* ev2 is still remembered: its retransmission gets the 200 again, the TU nothing */
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev2"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 3);
+	/* ev3 is at work and ev2 waits: ev2 makes room for ev1's late copy, a new request */
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev1"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 4);
+	/* both live ones at work now: 503 */
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("ev4"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 4);
+	g_assert_true(g_str_has_prefix(fx_last(fx)->text, "SIP/2.0 503 Service Unavailable\r\n"));
+	g_assert_cmpint(fx_respond(fx_request(fx, 2), 200), ==, 0);
+	g_assert_cmpint(fx_respond(fx_request(fx, 3), 200), ==, 0);
+	xb_clock_advance(64 * 500);
+	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 0);
 }
 
 /* §17.2: server transactions' memory goes when they end, whatever the path; sip_txl_free
@@ -507,5 +538,6 @@ int main(int argc, char **argv)
 	ADD("/sip/tx/server/rfc2543-fallback-matching-17.2.3", test_rfc2543_matching);
 	ADD("/sip/tx/server/memory-released-and-free-with-live-17.2", test_server_memory);
 	ADD("/sip/tx/server/limit-503-retry-after-21.5.4", test_server_limit);
+	ADD("/sip/tx/server/limit-evicts-completed", test_server_limit_evicts_completed);
 	return g_test_run();
 }
