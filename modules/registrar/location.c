@@ -160,10 +160,17 @@ static gboolean write_changes(Location *loc, const char *ext, GPtrArray *put, GP
 {
 	sqlite3_stmt *ins, *del;
 
-	ins = xb_db_prepare(loc->db,
-	                    "INSERT OR REPLACE INTO location(" COLUMNS ") "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	                    error);
+	/* An upsert rewrites a refreshed binding in place; REPLACE would delete the row and
+	 * insert a new one, touching every index twice. */
+	ins =
+	    xb_db_prepare(loc->db,
+	                  "INSERT INTO location(" COLUMNS ") "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	                  "ON CONFLICT(ext, contact) DO UPDATE SET call_id = excluded.call_id, "
+	                  "cseq = excluded.cseq, expires_at = excluded.expires_at, q = excluded.q, "
+	                  "path = excluded.path, source = excluded.source, "
+	                  "user_agent = excluded.user_agent, conn_id = excluded.conn_id",
+	                  error);
 	del = ins ? xb_db_prepare(loc->db, "DELETE FROM location WHERE ext = ?1 AND contact = ?2",
 	                          error)
 	          : NULL;
