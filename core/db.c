@@ -13,7 +13,9 @@ G_DEFINE_QUARK(xb - db - error - quark, xb_db_error)
 struct xb_db {
 	sqlite3 *handle;
 	char *path;
-	GHashTable *stmts; /* sql text -> sqlite3_stmt * */
+	GHashTable *stmts;     /* sql text -> sqlite3_stmt * */
+	gboolean in_batch;     /* a batch transaction is open (xb_db_batch) */
+	XbTimer *batch_commit; /* commits it at the end of its window */
 };
 
 static XbDb *core_db;
@@ -145,8 +147,13 @@ out:
 
 void xb_db_close(XbDb *db)
 {
+	g_autoptr(GError) error = NULL;
+
 	if (!db)
 		return;
+	if (db->handle && !xb_db_flush(db, &error))
+		g_warning("%s", error->message);
+	xb_timer_clear(&db->batch_commit);
 	g_hash_table_unref(db->stmts);
 	if (db->handle)
 		sqlite3_close(db->handle);
@@ -197,18 +204,75 @@ gboolean xb_db_run(XbDb *db, GError **error, const char *sql, ...)
 
 gboolean xb_db_begin(XbDb *db, GError **error)
 {
-	return exec_script(db, "BEGIN IMMEDIATE;", error);
+	return xb_db_flush(db, error) && xb_db_run(db, error, "BEGIN IMMEDIATE", NULL);
 }
 
 gboolean xb_db_commit(XbDb *db, GError **error)
 {
-	return exec_script(db, "COMMIT;", error);
+	return xb_db_run(db, error, "COMMIT", NULL);
 }
 
 void xb_db_rollback(XbDb *db)
 {
 	if (!sqlite3_get_autocommit(db->handle))
-		exec_script(db, "ROLLBACK;", NULL);
+		xb_db_run(db, NULL, "ROLLBACK", NULL);
+	db->in_batch = FALSE;
+	xb_timer_clear(&db->batch_commit);
+}
+
+/* ---- batches ---- */
+
+/* SQLite ends a transaction by itself on some errors (disk full, I/O error): a batch that
+ * is gone must not be believed open, and its loss is worth a line in the log. */
+static void batch_check_alive(XbDb *db)
+{
+	if (!db->in_batch || !sqlite3_get_autocommit(db->handle))
+		return;
+	g_warning("database %s: an error rolled back the batch of writes in progress", db->path);
+	db->in_batch = FALSE;
+	xb_timer_clear(&db->batch_commit);
+}
+
+static void batch_commit_cb(XbTimer *timer, gpointer user_data)
+{
+	XbDb *db = user_data;
+	g_autoptr(GError) error = NULL;
+
+	db->batch_commit = NULL;
+	if (!xb_db_flush(db, &error))
+		g_warning("%s", error->message);
+}
+
+gboolean xb_db_batch(XbDb *db, guint window_ms, GError **error)
+{
+	batch_check_alive(db);
+	if (db->in_batch)
+		return TRUE;
+	if (!xb_db_run(db, error, "BEGIN IMMEDIATE", NULL))
+		return FALSE;
+	db->in_batch = TRUE;
+	db->batch_commit = xb_timer_start(NULL, window_ms, batch_commit_cb, db);
+	return TRUE;
+}
+
+gboolean xb_db_flush(XbDb *db, GError **error)
+{
+	batch_check_alive(db);
+	if (!db->in_batch)
+		return TRUE;
+	xb_timer_clear(&db->batch_commit);
+	if (xb_db_run(db, error, "COMMIT", NULL)) {
+		db->in_batch = FALSE;
+		return TRUE;
+	}
+	/* A COMMIT that failed busy leaves the transaction open: try again a little later
+	 * rather than lose the writes. Any other failure ended it. */
+	if (sqlite3_get_autocommit(db->handle))
+		db->in_batch = FALSE;
+	else
+		db->batch_commit = xb_timer_start(NULL, 50, batch_commit_cb, db);
+	g_prefix_error(error, "committing a batch of writes: ");
+	return FALSE;
 }
 
 int xb_db_schema_version(XbDb *db, const char *component)

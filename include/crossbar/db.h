@@ -48,8 +48,21 @@ sqlite3_stmt *xb_db_prepare(XbDb *db, const char *sql, GError **error);
 /* Run a statement that returns no rows, with text parameters bound in order ?1, ?2 ...
  * (NULL-terminated list). For simple writes; use xb_db_prepare for anything else. */
 gboolean xb_db_run(XbDb *db, GError **error, const char *sql, ...) G_GNUC_NULL_TERMINATED;
+/* An explicit transaction. xb_db_begin commits an open batch first (see below). */
 gboolean xb_db_begin(XbDb *db, GError **error);
 gboolean xb_db_commit(XbDb *db, GError **error);
 void xb_db_rollback(XbDb *db);
+
+/* Batched writes, for small frequent writes on the hot path (a REGISTER's binding):
+ * xb_db_batch opens a transaction, unless one is open already, that every later write on
+ * this database joins until it is committed, `window_ms` after it opened (a core timer),
+ * or earlier by xb_db_flush, xb_db_begin or xb_db_close. Many writes then share one
+ * commit: one WAL append and one round of file locks instead of one each. Reads on this
+ * connection see the uncommitted writes; other processes see them after the commit. The
+ * trade: a crash (not a clean stop) loses what the open batch holds. */
+gboolean xb_db_batch(XbDb *db, guint window_ms, GError **error);
+/* Commit the open batch now, if there is one (a write that must be durable before its
+ * caller answers: a user added from the CLI). */
+gboolean xb_db_flush(XbDb *db, GError **error);
 
 G_END_DECLS

@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -30,11 +30,30 @@ struct auth {
 	guint8 secret[32];
 	GHashTable *nonces;  /* nonce text -> NonceState */
 	GHashTable *sources; /* source -> SourceState */
+	/* OpenSSL 3 looks an algorithm up by name on every one-shot call (HMAC(), EVP_md5()
+	 * in EVP_Digest); fetched once here, keyed once, they cost a fraction per REGISTER. */
+	EVP_MAC_CTX *nonce_mac; /* HMAC-SHA-256 under secret, re-initialised per use */
+	EVP_MD *md5, *sha256;
 };
 
 static gint64 now_s(void)
 {
 	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static EVP_MAC_CTX *hmac_sha256_new(const guint8 *key, gsize key_len)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	EVP_MAC_free(mac); /* the context keeps its own reference */
+	if (ctx && !EVP_MAC_init(ctx, key, key_len, params))
+		g_clear_pointer(&ctx, EVP_MAC_CTX_free);
+	return ctx;
 }
 
 Auth *auth_new(const AuthConfig *cfg)
@@ -45,6 +64,11 @@ Auth *auth_new(const AuthConfig *cfg)
 	RAND_bytes(a->secret, sizeof(a->secret));
 	a->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	a->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	a->nonce_mac = hmac_sha256_new(a->secret, sizeof(a->secret));
+	a->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	/* Without them no nonce or digest can be made: a broken OpenSSL install. */
+	g_assert(a->nonce_mac && a->md5 && a->sha256);
 	return a;
 }
 
@@ -58,6 +82,9 @@ void auth_free(Auth *a)
 	if (!a)
 		return;
 	OPENSSL_cleanse(a->secret, sizeof(a->secret));
+	EVP_MAC_CTX_free(a->nonce_mac);
+	EVP_MD_free(a->md5);
+	EVP_MD_free(a->sha256);
 	g_hash_table_unref(a->nonces);
 	g_hash_table_unref(a->sources);
 	g_free(a);
@@ -84,8 +111,13 @@ static void b64url(GString *out, const guint8 *data, gsize len)
 
 static void nonce_mac(Auth *a, const char *body, gsize len, guint8 mac[32])
 {
-	unsigned int mlen = 32;
-	HMAC(EVP_sha256(), a->secret, sizeof(a->secret), (const guint8 *)body, len, mac, &mlen);
+	size_t mlen = 0;
+
+	/* A NULL key re-uses the one set in auth_new. */
+	if (!EVP_MAC_init(a->nonce_mac, NULL, 0, NULL) ||
+	    !EVP_MAC_update(a->nonce_mac, (const guint8 *)body, len) ||
+	    !EVP_MAC_final(a->nonce_mac, mac, &mlen, 32) || mlen != 32)
+		RAND_bytes(mac, 32); /* a MAC nobody can match: the nonce is refused */
 }
 
 static char *nonce_new(Auth *a)
@@ -119,39 +151,51 @@ static gboolean nonce_valid(Auth *a, const char *nonce, gint64 *issued)
 	return TRUE;
 }
 
+static void challenge_line(GString *out, const char *realm, const char *nonce,
+                           const char *algorithm, gboolean stale)
+{
+	g_string_append(out, "WWW-Authenticate: Digest realm=\"");
+	g_string_append(out, realm);
+	g_string_append(out, "\", nonce=\"");
+	g_string_append(out, nonce);
+	g_string_append(out, "\", algorithm=");
+	g_string_append(out, algorithm);
+	g_string_append(out, stale ? ", qop=\"auth\", stale=true\r\n" : ", qop=\"auth\"\r\n");
+}
+
 char *auth_challenge(Auth *a, const char *realm, gboolean stale)
 {
 	g_autofree char *nonce = nonce_new(a);
-	const char *st = stale ? ", stale=true" : "";
-	g_autofree char *sha =
-	    g_strdup_printf("WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
-	                    "algorithm=SHA-256, qop=\"auth\"%s\r\n",
-	                    realm, nonce, st);
-	g_autofree char *md5 =
-	    g_strdup_printf("WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
-	                    "algorithm=MD5, qop=\"auth\"%s\r\n",
-	                    realm, nonce, st);
+	GString *out = g_string_sized_new(256);
+	gboolean md5_first = a->cfg.offer_md5 && (a->cfg.md5_first || !a->cfg.offer_sha256);
 
 	/* RFC 8760 §2.4: one challenge per algorithm, the preferred one first. */
-	if (!a->cfg.offer_md5)
-		return g_steal_pointer(&sha);
-	if (!a->cfg.offer_sha256)
-		return g_steal_pointer(&md5);
-	return a->cfg.md5_first ? g_strconcat(md5, sha, NULL) : g_strconcat(sha, md5, NULL);
+	if (md5_first)
+		challenge_line(out, realm, nonce, "MD5", stale);
+	if (a->cfg.offer_sha256)
+		challenge_line(out, realm, nonce, "SHA-256", stale);
+	if (a->cfg.offer_md5 && !md5_first)
+		challenge_line(out, realm, nonce, "MD5", stale);
+	return g_string_free(out, FALSE);
 }
 
 /* ---- checking ---- */
 
 static char *hex_digest(const EVP_MD *md, const char *text)
 {
+	static const char digits[] = "0123456789abcdef";
 	guint8 out[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	GString *hex = g_string_sized_new(64);
+	char *hex;
 
 	EVP_Digest(text, strlen(text), out, &len, md, NULL);
-	for (unsigned int i = 0; i < len; i++)
-		g_string_append_printf(hex, "%02x", out[i]);
-	return g_string_free(hex, FALSE);
+	hex = g_malloc(len * 2 + 1);
+	for (unsigned int i = 0; i < len; i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 0xf];
+	}
+	hex[len * 2] = 0;
+	return hex;
 }
 
 static char *unq(const struct sip_pl *pl)
@@ -202,10 +246,10 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, Aut
 	const char *alg_name;
 
 	if (g_ascii_strcasecmp(alg, "SHA-256") == 0 && a->cfg.offer_sha256) {
-		md = EVP_sha256();
+		md = a->sha256;
 		alg_name = "SHA-256";
 	} else if (g_ascii_strcasecmp(alg, "MD5") == 0 && a->cfg.offer_md5) {
-		md = EVP_md5();
+		md = a->md5;
 		alg_name = "MD5";
 	} else {
 		return AUTH_FAILED;

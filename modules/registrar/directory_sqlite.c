@@ -112,7 +112,11 @@ static gboolean sq_put(DirStore *base, const DirUser *u, GError **error)
 	sqlite3_bind_int64(st, 15, g_get_real_time() / G_USEC_PER_SEC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? TRUE : step_error(s->db, rc, error);
+	if (rc != SQLITE_DONE)
+		return step_error(s->db, rc, error);
+	/* A write issued while the registrar's batch is open joins it: commit now, so that
+	 * a user the CLI reports added is on disk. */
+	return xb_db_flush(s->db, error);
 }
 
 static gboolean sq_del(DirStore *base, const char *ext, gboolean *existed, GError **error)
@@ -130,7 +134,7 @@ static gboolean sq_del(DirStore *base, const char *ext, gboolean *existed, GErro
 		return step_error(s->db, rc, error);
 	if (existed)
 		*existed = sqlite3_changes(xb_db_handle(s->db)) > 0;
-	return TRUE;
+	return xb_db_flush(s->db, error);
 }
 
 static GPtrArray *sq_list(DirStore *base, GError **error)

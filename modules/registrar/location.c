@@ -1,7 +1,12 @@
 /* location.c: bindings in SQLite (the "location" component's schema), expired by one timer
  * armed for the earliest expiry, with a "registration" event for each change. Expiry times
  * are wall-clock seconds so that they mean the same after a restart; a binding that expired
- * while the daemon was down is removed at start-up without a call. */
+ * while the daemon was down is removed at start-up without a call.
+ *
+ * Writes are batched (xb_db_batch): the REGISTERs of one write interval share one commit,
+ * which was a third of the registrar's CPU when each had its own. SQLite stays the only
+ * copy, so reads need no cache to keep coherent; a crash loses at most the last interval's
+ * bindings (a clean stop commits them), and phones that lost theirs register again. */
 #include "location.h"
 
 #include <string.h>
@@ -10,7 +15,8 @@ struct location {
 	XbModule *owner;
 	XbDb *db;
 	XbTimer *timer;
-	gint64 next_expiry; /* wall-clock second the timer is armed for, 0 when unarmed */
+	gint64 next_expiry;      /* wall-clock second the timer is armed for, 0 when unarmed */
+	guint write_interval_ms; /* batch window; 0: every REGISTER commits its own writes */
 };
 
 static const XbMigration migrations[] = {
@@ -146,27 +152,35 @@ static gboolean step_done(Location *loc, sqlite3_stmt *st, GError **error)
 
 static void arm(Location *loc);
 
-gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed,
-                        GError **error)
+/* One REGISTER's writes. Several statements are wrapped in a savepoint so that they land
+ * together or not at all without ending the batch around them; a single statement is
+ * atomic by itself and spares the savepoint. */
+static gboolean write_changes(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed,
+                              GError **error)
 {
 	sqlite3_stmt *ins, *del;
 
-	if (!xb_db_begin(loc->db, error))
-		return FALSE;
-	ins = xb_db_prepare(loc->db,
-	                    "INSERT OR REPLACE INTO location(" COLUMNS ") "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	                    error);
+	/* An upsert rewrites a refreshed binding in place; REPLACE would delete the row and
+	 * insert a new one, touching every index twice. */
+	ins =
+	    xb_db_prepare(loc->db,
+	                  "INSERT INTO location(" COLUMNS ") "
+	                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	                  "ON CONFLICT(ext, contact) DO UPDATE SET call_id = excluded.call_id, "
+	                  "cseq = excluded.cseq, expires_at = excluded.expires_at, q = excluded.q, "
+	                  "path = excluded.path, source = excluded.source, "
+	                  "user_agent = excluded.user_agent, conn_id = excluded.conn_id",
+	                  error);
 	del = ins ? xb_db_prepare(loc->db, "DELETE FROM location WHERE ext = ?1 AND contact = ?2",
 	                          error)
 	          : NULL;
 	if (!del)
-		goto fail;
+		return FALSE;
 	for (guint i = 0; removed && i < removed->len; i++) {
 		sqlite3_bind_text(del, 1, ext, -1, SQLITE_STATIC);
 		sqlite3_bind_text(del, 2, removed->pdata[i], -1, SQLITE_STATIC);
 		if (!step_done(loc, del, error))
-			goto fail;
+			return FALSE;
 	}
 	for (guint i = 0; put && i < put->len; i++) {
 		Binding *b = put->pdata[i];
@@ -181,13 +195,33 @@ gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArra
 		sqlite3_bind_text(ins, 9, b->user_agent ? b->user_agent : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 10, (sqlite3_int64)b->conn_id);
 		if (!step_done(loc, ins, error))
-			goto fail;
+			return FALSE;
 	}
-	if (!xb_db_commit(loc->db, error))
-		goto fail;
+	return TRUE;
+}
+
+static gboolean write_atomically(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed,
+                                 GError **error)
+{
+	guint statements = (put ? put->len : 0) + (removed ? removed->len : 0);
+
+	if (statements <= 1)
+		return write_changes(loc, ext, put, removed, error);
+	if (!xb_db_run(loc->db, error, "SAVEPOINT location_apply", NULL))
+		return FALSE;
+	if (write_changes(loc, ext, put, removed, error))
+		return xb_db_run(loc->db, error, "RELEASE location_apply", NULL);
+	xb_db_run(loc->db, NULL, "ROLLBACK TO location_apply", NULL);
+	xb_db_run(loc->db, NULL, "RELEASE location_apply", NULL);
+	return FALSE;
+}
+
+static void announce(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed)
+{
+	gint64 soonest = 0;
+
 	for (guint i = 0; removed && i < removed->len; i++)
 		publish(ext, removed->pdata[i], "", 0);
-	gint64 soonest = 0;
 	for (guint i = 0; put && i < put->len; i++) {
 		Binding *b = put->pdata[i];
 		publish(ext, b->contact, b->source, b->expires_at - now_s());
@@ -198,10 +232,18 @@ gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArra
 	 * at most makes it fire early and find nothing. */
 	if (soonest && (!loc->timer || soonest < loc->next_expiry))
 		arm(loc);
+}
+
+gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed,
+                        GError **error)
+{
+	if (!xb_db_batch(loc->db, loc->write_interval_ms, error) ||
+	    !write_atomically(loc, ext, put, removed, error))
+		return FALSE;
+	if (loc->write_interval_ms == 0 && !xb_db_flush(loc->db, error))
+		return FALSE;
+	announce(loc, ext, put, removed);
 	return TRUE;
-fail:
-	xb_db_rollback(loc->db);
-	return FALSE;
 }
 
 static void expire_cb(XbTimer *t, gpointer user_data)
@@ -264,6 +306,11 @@ void location_expire(Location *loc)
 	arm(loc);
 }
 
+void location_set_write_interval(Location *loc, guint ms)
+{
+	loc->write_interval_ms = ms;
+}
+
 Location *location_new(XbModule *owner, XbDb *db, GError **error)
 {
 	Location *loc;
@@ -286,8 +333,13 @@ Location *location_new(XbModule *owner, XbDb *db, GError **error)
 
 void location_free(Location *loc)
 {
+	g_autoptr(GError) error = NULL;
+
 	if (!loc)
 		return;
+	/* A clean stop keeps every binding that was answered with a 200. */
+	if (!xb_db_flush(loc->db, &error))
+		g_warning("location: %s", error->message);
 	xb_timer_clear(&loc->timer);
 	g_free(loc);
 }

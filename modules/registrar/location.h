@@ -30,12 +30,16 @@ typedef struct location Location;
 #define REGISTRATION_EVENT_TYPE "(sssx)"
 
 Location *location_new(XbModule *owner, XbDb *db, GError **error);
+/* Commits whatever the batch of writes holds. */
 void location_free(Location *loc);
+/* How long writes may wait to share a commit (ms); 0 commits each REGISTER's at once. */
+void location_set_write_interval(Location *loc, guint ms);
 /* The live bindings of an extension (Binding *), soonest to expire last. */
 GPtrArray *location_bindings(Location *loc, const char *ext, GError **error);
 GPtrArray *location_all(Location *loc, GError **error);
-/* Apply a REGISTER's changes in one transaction: `put` bindings are inserted or replaced
- * (matched by ext and contact), `removed` contacts deleted. */
+/* Apply a REGISTER's changes atomically: `put` bindings are inserted or replaced (matched
+ * by ext and contact), `removed` contacts deleted. They join the database's current batch
+ * of writes, committed within the write interval (location_set_write_interval). */
 gboolean location_apply(Location *loc, const char *ext, GPtrArray *put, GPtrArray *removed,
                         GError **error);
 /* Remove what has expired now and re-arm the timer for the next expiry. */

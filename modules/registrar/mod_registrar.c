@@ -21,6 +21,10 @@ static const XbSettingDef settings[] = {
     {"default_expires", XB_SETTING_INT, "3600", "registration time when none is asked (s)", 1,
      604800},
     {"nonce_ttl", XB_SETTING_INT, "300", "seconds a digest nonce stays fresh", 1, 86400},
+    {"write_interval_ms", XB_SETTING_INT, "20",
+     "bindings written within this many ms share one database commit; a crash loses at "
+     "most this window (0: each REGISTER commits before its 200)",
+     0, 60000},
     {"ban_failures", XB_SETTING_INT, "10",
      "failed authentications from one address that start a ban (0: never)", 0, 100000},
     {"ban_window", XB_SETTING_INT, "60", "seconds in which those failures count", 1, 86400},
@@ -210,6 +214,8 @@ static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 
 	read_config(reg, &acfg);
 	auth_configure(reg->auth, &acfg);
+	location_set_write_interval(reg->location,
+	                            (guint)xb_config_get_int("registrar.write_interval_ms"));
 
 	g_free(reg->realm);
 	reg->realm = realm_from_config();
@@ -317,6 +323,8 @@ static gboolean registrar_load(XbModule *self, GError **error)
 		registrar_free(reg);
 		return FALSE;
 	}
+	location_set_write_interval(reg->location,
+	                            (guint)xb_config_get_int("registrar.write_interval_ms"));
 	/* Carrier trunks: register to them as a UAC (gateway.c). */
 	the_gateway_set = gateways_new(self, reg->sip, error);
 	if (!the_gateway_set) {

@@ -35,8 +35,9 @@
 #        fair share of this 2-core machine), usrloc db_mode 2: bindings in shared memory,
 #        written to SQLite by a timer every 10 s (Kamailio's usual persistent setting).
 #   1:1  one UDP worker, db_mode 1: each binding written to SQLite before the 200, as crossbar
-#        does. With two workers db_sqlite fails ("database is locked": it sets no busy
-#        timeout, and both workers write), so write-through gets one worker.
+#        does with registrar.write_interval_ms=0 (its default batches the writes of 20 ms
+#        into one commit). With two workers db_sqlite fails ("database is locked": it sets
+#        no busy timeout, and both workers write), so write-through gets one worker.
 # Other settings (environment): USERS=1000 STEP_SECONDS=5 REPS=3 START_RATE=1000
 #   MAX_RATE=32000 REFINE=3 BUDGET_SECONDS=480 (no repetition starts after this), STRICT=0,
 #   KEEP=1
@@ -125,7 +126,7 @@ PID[crossbar]=$!
 PIDS+=("$!")
 PORT[crossbar]=$p
 SIPP_PORT[crossbar]=$sp
-LABEL[crossbar]="crossbar (1 thread, SQLite write per REGISTER)"
+LABEL[crossbar]="crossbar (1 thread, SQLite commit per 20 ms)"
 SERVERS+=(crossbar)
 for _ in $(seq 1 100); do
 	[ -S "$SOCK" ] && "$CLI" --socket "$SOCK" status >/dev/null 2>&1 && break

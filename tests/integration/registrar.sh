@@ -2,7 +2,7 @@
 # registrar.sh: REGISTER against SIPp and baresip on loopback (issue 4, points 2-4 and 6):
 # MD5 digest, wrong password and unknown user alike, stale nonce, replayed nonce count, 423,
 # wildcard removal (and its misuse), several contacts, the contact limit, a fetch, the To
-# AOR check, Path kept (RFC 3327), Call-ID/CSeq ordering (§10.3 step 7), persistence across a restart, expiry (also while the daemon was down), the ban
+# AOR check, Path kept (RFC 3327), Call-ID/CSeq ordering (§10.3 step 7), persistence across a restart (also of a binding still in the write batch), expiry (also while the daemon was down), the ban
 # after repeated failures; baresip registering over UDP, TCP and TLS.
 . "$(dirname "$0")/lib.sh"
 
@@ -146,4 +146,27 @@ for _ in $(seq 1 10); do reg reg_refused 2000 wrong-password "$A" 600 "" || brea
 check "after repeated failures the source is banned: 403 without a challenge" reg reg_banned 2000 "" "" "" ""
 check "the ban is logged once" bash -c "[ \$(grep -c 'banned for 600 s' '$TMP/reg2.log') -eq 1 ]"
 check "the daemon is still alive" cli status
+
+# Batched writes (registrar.write_interval_ms): a binding answered with a 200 waits for the
+# batch's commit, but a clean stop (crossbar-cli shutdown, SIGTERM) commits it. A long
+# window here, so that only the stop can have written it.
+# rows_in_file PORT N: the database file (as another process reads it) holds N rows for it.
+rows_in_file() { [ "$(sqlite3 "$DATA/crossbar.db" "SELECT count(*) FROM location WHERE contact LIKE '%:$1'")" = "$2" ]; }
+cli shutdown >/dev/null
+wait_exit "$reg2_PID" 10
+check "the daemon starts with a 60 s write interval" start_daemon reg3 "${ARGS[@]}" --set registrar.write_interval_ms=60000
+check "register a binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6104>" 600 ""
+check "... it is listed at once" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 6104"
+check "... and not yet committed to the database file" rows_in_file 6104 0
+cli shutdown >/dev/null
+wait_exit "$reg3_PID" 10
+check "crossbar-cli shutdown right after the REGISTER committed the binding" rows_in_file 6104 1
+check "the daemon starts again" start_daemon reg4 "${ARGS[@]}" --set registrar.write_interval_ms=60000
+check "... with the binding registered just before the stop" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 6104"
+check "register another binding" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6105>" 600 ""
+kill -TERM "$reg4_PID"
+wait_exit "$reg4_PID" 10
+check "SIGTERM right after the REGISTER committed the binding" rows_in_file 6105 1
+check "the daemon starts a third time" start_daemon reg5 "${ARGS[@]}"
+check "... with both bindings" bash -c "'$CLI' --socket '$SOCK' registrations 2000 | grep -q 6104 && '$CLI' --socket '$SOCK' registrations 2000 | grep -q 6105"
 done_testing

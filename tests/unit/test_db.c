@@ -142,6 +142,99 @@ static void test_not_writable(void)
 	xb_test_rmdir(dir);
 }
 
+/* Rows of t as another process sees them: committed ones only. */
+static int committed_rows(const char *path)
+{
+	sqlite3 *other = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &other, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(other, "SELECT count(*) FROM t", -1, &st, NULL), ==,
+	                SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+	return n;
+}
+
+static int own_rows(XbDb *db)
+{
+	sqlite3_stmt *st = xb_db_prepare(db, "SELECT count(*) FROM t", NULL);
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+
+	sqlite3_reset(st);
+	return n;
+}
+
+static const XbMigration table_t[] = {{1, "CREATE TABLE t (a TEXT);"}};
+
+static void insert_batched(XbDb *db, guint window_ms, const char *value)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(xb_db_batch(db, window_ms, &error));
+	g_assert_true(xb_db_run(db, &error, "INSERT INTO t(a) VALUES (?1)", value, NULL));
+	g_assert_no_error(error);
+}
+
+/* Writes of one window share a commit: this connection reads them at once, another
+ * process only once the window's timer committed them. */
+static void test_batch_commits_after_window(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "crossbar.db", NULL);
+	g_autoptr(GError) error = NULL;
+	XbDb *db = xb_db_open(path, &error);
+
+	xb_clock_set_manual(0);
+	g_assert_true(xb_db_migrate(db, "t", table_t, 1, &error));
+	insert_batched(db, 20, "a");
+	xb_clock_advance(10);
+	insert_batched(db, 20, "b"); /* joins the open batch: its window does not restart */
+	g_assert_cmpint(own_rows(db), ==, 2);
+	g_assert_cmpint(committed_rows(path), ==, 0);
+	xb_clock_advance(9);
+	g_assert_cmpint(committed_rows(path), ==, 0);
+	xb_clock_advance(1);
+	g_assert_cmpint(committed_rows(path), ==, 2);
+	/* The next write opens a new batch; flushing commits it early. */
+	insert_batched(db, 20, "c");
+	g_assert_true(xb_db_flush(db, &error));
+	g_assert_cmpint(committed_rows(path), ==, 3);
+	g_assert_true(xb_db_flush(db, &error)); /* nothing open: nothing to do */
+	g_assert_cmpint(xb_timer_pending(), ==, 0);
+	xb_db_close(db);
+	xb_test_rmdir(dir);
+}
+
+/* An explicit transaction commits the batch before it starts; closing commits it too, so a
+ * clean stop loses nothing. */
+static void test_batch_begin_and_close_commit(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "crossbar.db", NULL);
+	g_autoptr(GError) error = NULL;
+	XbDb *db = xb_db_open(path, &error);
+
+	xb_clock_set_manual(0);
+	g_assert_true(xb_db_migrate(db, "t", table_t, 1, &error));
+	insert_batched(db, 1000, "a");
+	g_assert_true(xb_db_begin(db, &error));
+	g_assert_cmpint(committed_rows(path), ==, 1);
+	g_assert_true(xb_db_run(db, &error, "INSERT INTO t(a) VALUES ('b')", NULL));
+	xb_db_rollback(db);
+	g_assert_cmpint(own_rows(db), ==, 1);
+	insert_batched(db, 1000, "c");
+	insert_batched(db, 1000, "d");
+	g_assert_cmpint(committed_rows(path), ==, 1);
+	xb_db_close(db);
+	g_assert_cmpint(committed_rows(path), ==, 3);
+	g_assert_cmpint(xb_timer_pending(), ==, 0);
+	xb_test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -151,5 +244,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/db/corrupt-file", test_corrupt_file);
 	g_test_add_func("/db/unopenable", test_unopenable);
 	g_test_add_func("/db/not-writable", test_not_writable);
+	g_test_add_func("/db/batch-commits-after-window", test_batch_commits_after_window);
+	g_test_add_func("/db/batch-begin-and-close-commit", test_batch_begin_and_close_commit);
 	return g_test_run();
 }
