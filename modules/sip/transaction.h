@@ -56,8 +56,10 @@ void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers);
 void sip_txl_free(SipTxLayer *txl);
 /* A parsed, validated message from the transport. The layer takes ownership of msg. */
 void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
-/* Past this many live server transactions (default 200000) new requests get a stateless
- * 503 with Retry-After, so that a flood cannot grow memory without bound. 0: default. */
+/* At most this many live server transactions (default 200000), so that a flood cannot grow
+ * memory without bound: at the limit the oldest non-INVITE one that only waits out Timer J
+ * is ended to make room, and when none does a new request gets a stateless 503 with
+ * Retry-After. 0: default. */
 void sip_txl_set_max_server(SipTxLayer *txl, guint max);
 /* How many transactions are alive (for tests and `sip status`). */
 guint sip_txl_count(const SipTxLayer *txl);
