@@ -1024,6 +1024,52 @@ static void reinvite_cancel_cb(SipTx *tx, void *user_data)
 		respond_in_call(c, c->reinvite_req, 487, NULL, NULL, NULL, NULL, 0);
 }
 
+/* Our re-INVITE in progress: sent, and its 2xx not ACKed yet (§14.1). */
+static gboolean our_invite_pending(SipCall *c)
+{
+	for (guint i = 0; i < c->pending->len; i++) {
+		Pending *pd = c->pending->pdata[i];
+		if (!pd->initial && !strcmp(pd->method, "INVITE") && !pd->acked)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* RFC 3311 §5.2: an offer of ours (re-INVITE or UPDATE with a body) not answered yet. An
+ * UPDATE's entry goes with its final response; a re-INVITE's stays, acked. */
+static gboolean our_offer_pending(SipCall *c)
+{
+	for (guint i = 0; i < c->pending->len; i++) {
+		Pending *pd = c->pending->pdata[i];
+		if (pd->initial || !pd->body)
+			continue;
+		if (!strcmp(pd->method, "UPDATE") || (!strcmp(pd->method, "INVITE") && !pd->acked))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* ... and one of theirs that we have not answered. */
+static gboolean their_offer_pending(SipCall *c)
+{
+	for (guint i = 0; i < c->server_reqs->len; i++) {
+		SipServerReq *r = c->server_reqs->pdata[i];
+		const struct sip_msg *req = sip_req_msg(r);
+		if (req && !sip_req_answered(r) && req->body.l > 0 &&
+		    (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_UPDATE))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* §14.2: 500 with a Retry-After of 0 to 10 s. */
+static void retry_later(SipServerReq *r)
+{
+	g_autofree char *ra = g_strdup_printf("Retry-After: %d\r\n", g_random_int_range(0, 11));
+
+	sip_req_respond(r, 500, NULL, ra, NULL, NULL, 0);
+}
+
 /* Keep a request of the call until it is answered (call_end answers it 487 otherwise);
  * those answered already go. */
 static void track_request(SipCall *c, SipServerReq *r)
@@ -1066,40 +1112,47 @@ static void in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 		sip_ua_answer_options(c->calls->ua, tx);
 		break;
 	case SIP_METHOD_INVITE: {
-		gboolean ours = FALSE;
-		for (guint i = 0; i < c->pending->len; i++) {
-			Pending *pd = c->pending->pdata[i];
-			ours |= !pd->initial && !strcmp(pd->method, "INVITE") && !pd->acked;
-		}
-		if (ours || c->state != CALL_CONFIRMED) {
-			/* §14.2: our own re-INVITE is in progress (glare). */
+		if (our_invite_pending(c) || our_offer_pending(c) || c->state != CALL_CONFIRMED) {
+			/* §14.2, RFC 3311 §5.2: our own re-INVITE or offer is in progress. */
 			sip_req_respond(r, 491, NULL, NULL, NULL, NULL, 0);
 			break;
 		}
-		if (c->ok || (c->reinvite_req && !sip_req_answered(c->reinvite_req))) {
+		if (c->ok || (c->reinvite_req && !sip_req_answered(c->reinvite_req)) ||
+		    their_offer_pending(c)) {
 			/* §14.2: theirs is still in progress. */
-			g_autofree char *ra =
-			    g_strdup_printf("Retry-After: %d\r\n", g_random_int_range(0, 11));
-			sip_req_respond(r, 500, NULL, ra, NULL, NULL, 0);
+			retry_later(r);
 			break;
 		}
 		c->reinvite_req = r;
 		sip_tx_set_cancel_cb(tx, reinvite_cancel_cb, c);
 	}
 		/* fall through */
+	case SIP_METHOD_UPDATE:
+		/* RFC 3311 §5.2: an offer while another is unanswered. */
+		if (req->body.l && our_offer_pending(c)) {
+			sip_req_respond(r, 491, NULL, NULL, NULL, NULL, 0);
+			break;
+		}
+		if (req->body.l && their_offer_pending(c)) {
+			retry_later(r);
+			break;
+		}
+		/* fall through */
 	default: {
 		/* Answering a non-INVITE frees the request (transaction_server.c). */
 		enum sip_method method = req->method;
+		gboolean offer = req->body.l > 0;
 
 		track_request(c, r);
 		emit(c, SIP_CALL_REQUEST, req, r, 0);
 		/* Neither answered nor kept by the handler (we hold two references). */
 		if (!sip_req_answered(r) && !sip_req_held_by_others(r, 2)) {
 			/* An offer we cannot take; an INFO is taken; anything else unknown. */
-			unsigned status = method == SIP_METHOD_INVITE || method == SIP_METHOD_UPDATE
-			                      ? 488
-			                  : method == SIP_METHOD_INFO ? 200
-			                                              : 501;
+			unsigned status = method == SIP_METHOD_INVITE            ? 488
+			                  : method == SIP_METHOD_UPDATE && offer ? 488
+			                  : method == SIP_METHOD_UPDATE || method == SIP_METHOD_INFO
+			                      ? 200
+			                      : 501;
 			sip_req_respond(r, status, NULL, NULL, NULL, NULL, 0);
 		}
 		break;
@@ -1204,14 +1257,12 @@ int sip_call_request(SipCall *c, const char *method, const char *extra, const ch
 	if (!strcmp(m, "INVITE")) {
 		if (c->state != CALL_CONFIRMED)
 			return -ENOTCONN;
-		if (c->ok || (c->reinvite_req && !sip_req_answered(c->reinvite_req)))
+		if (c->ok || (c->reinvite_req && !sip_req_answered(c->reinvite_req)) ||
+		    our_invite_pending(c) || our_offer_pending(c) || their_offer_pending(c))
 			return -EBUSY;
-		for (guint i = 0; i < c->pending->len; i++) {
-			Pending *pd = c->pending->pdata[i];
-			if (!strcmp(pd->method, "INVITE") && !pd->acked)
-				return -EBUSY;
-		}
 	}
+	if (!strcmp(m, "UPDATE") && body && (our_offer_pending(c) || their_offer_pending(c)))
+		return -EBUSY; /* RFC 3311 §5.2 */
 	if (!c->dlg)
 		return -ENOTCONN;
 	return dialog_send(c, m, extra, ctype, body, len, NULL, NULL);

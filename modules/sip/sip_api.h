@@ -137,8 +137,9 @@ typedef struct {
 	/* The INVITE that made the call (received, or the last one sent), the peer it came
 	 * from or went to, its Call-ID, and the state: "incoming", "calling", "early",
 	 * "confirmed", "ended". A request within the dialog that is neither answered nor kept
-	 * (req_ref) by the handler of SIP_CALL_REQUEST gets 488 (INVITE, UPDATE), 200 (INFO)
-	 * or 501; one still unanswered when the call ends gets 487. */
+	 * (req_ref) by the handler of SIP_CALL_REQUEST gets 488 (re-INVITE, UPDATE with an
+	 * offer), 200 (UPDATE without one, INFO) or 501; one still unanswered when the call ends
+	 * gets 487. */
 	const struct sip_msg *(*call_invite)(const SipCall *call);
 	const SipPeer *(*call_peer)(const SipCall *call);
 	const char *(*call_id)(const SipCall *call);

@@ -245,8 +245,9 @@ static void peer_send(Fx *fx, const char *text)
 
 /* A request of the peer's call (Call-ID peer-call-1, From tag "peer"), as its UAC: to_tag
  * NULL outside the dialog, else the UA's tag; extra: header lines ending in "\n". */
-static void peer_request(Fx *fx, const char *method, const char *branch, unsigned cseq,
-                         const char *to_tag, const char *extra)
+/* A request from the peer; body (an SDP offer, say) NULL for none. */
+static void peer_request_body(Fx *fx, const char *method, const char *branch, unsigned cseq,
+                              const char *to_tag, const char *extra, const char *body)
 {
 	g_autofree char *text =
 	    g_strdup_printf("%s sip:crossbar@127.0.0.1:%u SIP/2.0\n"
@@ -257,13 +258,21 @@ static void peer_request(Fx *fx, const char *method, const char *branch, unsigne
 	                    "Call-ID: peer-call-1\n"
 	                    "CSeq: %u %s\n"
 	                    "Contact: <sip:alice@127.0.0.1:%u>\n"
-	                    "%s"
-	                    "Content-Length: 0\n"
-	                    "\n",
+	                    "%s%s"
+	                    "Content-Length: %zu\n"
+	                    "\n%s",
 	                    method, fx->ua_port, fx->port, branch, to_tag ? ";tag=" : "",
-	                    to_tag ? to_tag : "", cseq, method, fx->port, extra ? extra : "");
+	                    to_tag ? to_tag : "", cseq, method, fx->port, extra ? extra : "",
+	                    body ? "Content-Type: application/sdp\n" : "", body ? strlen(body) : 0,
+	                    body ? body : "");
 
 	peer_send(fx, text);
+}
+
+static void peer_request(Fx *fx, const char *method, const char *branch, unsigned cseq,
+                         const char *to_tag, const char *extra)
+{
+	peer_request_body(fx, method, branch, cseq, to_tag, extra, NULL);
 }
 
 /* The peer answers a request the UA sent, as its UAS (To tag "callee" when it had none;
@@ -787,8 +796,8 @@ static void test_uac_bye_challenged(Fx *fx, gconstpointer data)
 	assert_events(fx, "");
 }
 
-/* A re-INVITE the handler neither answers nor keeps gets 488; one it keeps and leaves
- * unanswered gets 487 when the call is hung up (§15.1.2). */
+/* A re-INVITE the handler neither answers nor keeps gets 488 (an UPDATE without an offer
+ * 200); one it keeps and leaves unanswered gets 487 when the call is hung up (§15.1.2). */
 static void test_uas_unanswered_requests(Fx *fx, gconstpointer data)
 {
 	const struct sip_msg *bye;
@@ -798,7 +807,7 @@ static void test_uas_unanswered_requests(Fx *fx, gconstpointer data)
 	expect_response(fx, 488, "INVITE");
 	peer_request(fx, "ACK", "reinv5", 5, fx->ua_tag, NULL);
 	peer_request(fx, "UPDATE", "upd6", 6, fx->ua_tag, NULL);
-	expect_response(fx, 488, "UPDATE");
+	expect_response(fx, 200, "UPDATE"); /* no offer in it: a plain refresh */
 	assert_events(fx, "request/INVITE request/UPDATE ");
 
 	fx->hold = TRUE;
@@ -827,6 +836,57 @@ static void test_reinvite_2xx_after_bye_acked(Fx *fx, gconstpointer data)
 	g_assert_cmpuint(ack->cseq.num, ==, reinvite->cseq.num);
 	expect_nothing(fx);
 	assert_events(fx, "");
+}
+
+/* RFC 3311 §5.2: offers cross. While our UPDATE's offer is unanswered theirs gets 491, and
+ * so does their re-INVITE; while theirs is unanswered a second one gets 500 with
+ * Retry-After, and we may not send one (-EBUSY). An UPDATE without an offer is no glare. */
+static void test_update_offer_glare(Fx *fx, gconstpointer data)
+{
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n";
+	const struct sip_msg *ours, *busy;
+	g_autofree char *retry = NULL;
+
+	uas_confirmed(fx);
+	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
+	                                      sizeof(sdp) - 1),
+	                ==, 0);
+	ours = expect_request(fx, "UPDATE");
+	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
+	                                      sizeof(sdp) - 1),
+	                ==, -EBUSY);
+	peer_request_body(fx, "UPDATE", "up2", 2, fx->ua_tag, NULL, sdp);
+	expect_response(fx, 491, "UPDATE");
+	peer_request_body(fx, "INVITE", "inv3", 3, fx->ua_tag, NULL, sdp);
+	expect_response(fx, 491, "INVITE");
+	peer_request(fx, "ACK", "inv3", 3, fx->ua_tag, NULL);
+	peer_request(fx, "UPDATE", "up4", 4, fx->ua_tag, NULL); /* no offer: no glare */
+	expect_response(fx, 200, "UPDATE"); /* unanswered by the handler: a plain refresh */
+	assert_events(fx, "request/UPDATE ");
+	peer_reply_tag(fx, ours, 200, NULL, NULL);
+	assert_events(fx, "response/200 ");
+
+	fx->hold = TRUE;
+	peer_request_body(fx, "UPDATE", "up5", 5, fx->ua_tag, NULL, sdp);
+	assert_events(fx, "request/UPDATE ");
+	peer_request_body(fx, "UPDATE", "up6", 6, fx->ua_tag, NULL, sdp);
+	busy = expect_response(fx, 500, "UPDATE");
+	retry = header(busy, "Retry-After");
+	g_assert_nonnull(retry);
+	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
+	                                      sizeof(sdp) - 1),
+	                ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, "application/sdp", sdp,
+	                                      sizeof(sdp) - 1),
+	                ==, -EBUSY);
+	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, "application/sdp", sdp,
+	                                     sizeof(sdp) - 1),
+	                ==, 0);
+	expect_response(fx, 200, "UPDATE");
+	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
+	                                      sizeof(sdp) - 1),
+	                ==, 0);
+	expect_request(fx, "UPDATE");
 }
 
 static char *md5_hex(const char *s)
@@ -981,6 +1041,7 @@ int main(int argc, char **argv)
 	ADD("/sip/call/uac/bye-challenged-22.2", test_uac_bye_challenged);
 	ADD("/sip/call/uas/unanswered-requests-488-487-15.1.2", test_uas_unanswered_requests);
 	ADD("/sip/call/reinvite-2xx-after-bye-acked-13.2.2.4", test_reinvite_2xx_after_bye_acked);
+	ADD("/sip/call/update-offer-glare-rfc3311", test_update_offer_glare);
 	ADD("/sip/call/dialog/bye-cseq-unknown-tag-12.2.2", test_dialog_bye_cseq_and_unknown_tag);
 	ADD("/sip/call/uac/dialog-request-timeout-bye-12.2.1.2",
 	    test_uac_dialog_request_timeout_sends_bye);
