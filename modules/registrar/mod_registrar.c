@@ -281,7 +281,8 @@ static const XbDirectoryApi directory_api = {
 
 const char *registrar_turn_realm(void)
 {
-	if (xb_config_has("turn.realm"))
+	/* mod_turn's default (empty) follows the directory's realm, as here without mod_turn */
+	if (xb_config_has("turn.realm") && *xb_config_get_string("turn.realm"))
 		return xb_config_get_string("turn.realm");
 	return api_realm();
 }

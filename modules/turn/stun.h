@@ -10,13 +10,13 @@
 
 #include <glib.h>
 
-#define STUN_HEADER_LEN 20
-#define STUN_MAGIC_COOKIE 0x2112A442u
-#define STUN_TID_LEN 12
+#define STUN_HEADER_LEN      20
+#define STUN_MAGIC_COOKIE    0x2112A442u
+#define STUN_TID_LEN         12
 #define STUN_FINGERPRINT_XOR 0x5354554eu
-#define STUN_MI_SHA1_LEN 20
-#define STUN_MI_SHA256_LEN 32
-#define STUN_USERHASH_LEN 32
+#define STUN_MI_SHA1_LEN     20
+#define STUN_MI_SHA256_LEN   32
+#define STUN_USERHASH_LEN    32
 
 /* A decoded message keeps at most this many attributes; more is refused (STUN_E_TOO_MANY). */
 #define STUN_MAX_ATTRS 40
@@ -304,8 +304,8 @@ enum stun_pkt_kind {
 	STUN_PKT_OTHER,
 };
 
-#define STUN_CHANNEL_MIN 0x4000
-#define STUN_CHANNEL_MAX 0x4fff
+#define STUN_CHANNEL_MIN        0x4000
+#define STUN_CHANNEL_MAX        0x4fff
 #define STUN_CHANNEL_HEADER_LEN 4
 
 enum stun_pkt_kind stun_pkt_classify(const uint8_t *buf, size_t len);

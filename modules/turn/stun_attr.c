@@ -8,9 +8,12 @@
 /* Longest USERNAME (RFC 5389 §15.3 said < 513 bytes; RFC 8489 keeps old clients working),
  * and longest REALM/NONCE/SOFTWARE/reason (128 characters, up to 763 bytes). */
 #define USERNAME_MAX 512
-#define TEXT_MAX 763
+#define TEXT_MAX     763
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
 
 static inline uint32_t rd32(const uint8_t *p)
 {

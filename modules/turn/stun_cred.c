@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#define NONCE_TIME_HEX 16
+#define NONCE_TIME_HEX  16
 #define NONCE_MAC_BYTES 12
 /* Nonces from a node whose clock runs a little ahead are accepted. */
 #define NONCE_SKEW 30

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
 
 static inline uint32_t rd32(const uint8_t *p)
 {
@@ -83,7 +86,10 @@ enum stun_class stun_type_class(uint16_t type)
 	return (enum stun_class)(((type >> 4) & 1) | ((type >> 7) & 2));
 }
 
-bool stun_attr_is_comprehension_required(uint16_t type) { return type < 0x8000; }
+bool stun_attr_is_comprehension_required(uint16_t type)
+{
+	return type < 0x8000;
+}
 
 /* Comprehension-required attributes this layer understands; anything else below 0x8000 goes
  * to msg->unknown for a 420. */

@@ -135,7 +135,10 @@ void stun_encode_u64(struct stun_encoder *e, uint16_t type, uint64_t v)
 	}
 }
 
-void stun_encode_flag(struct stun_encoder *e, uint16_t type) { attr_begin(e, type, 0); }
+void stun_encode_flag(struct stun_encoder *e, uint16_t type)
+{
+	attr_begin(e, type, 0);
+}
 
 static void put_addr(struct stun_encoder *e, uint16_t type, const struct stun_addr *a, bool x)
 {

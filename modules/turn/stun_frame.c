@@ -3,7 +3,10 @@
  * the caller keeps the stream buffer and asks again when more bytes arrive. */
 #include "stun.h"
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
 
 /* By the first two bits: 00 is STUN, 01 is ChannelData. On a port shared with RTP and DTLS
  * (ICE), a caller should narrow STUN to a first byte of 0-3 (RFC 7983 §7). */
@@ -20,7 +23,10 @@ enum stun_pkt_kind stun_pkt_classify(const uint8_t *buf, size_t len)
 	return STUN_PKT_OTHER;
 }
 
-static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
 
 size_t stun_channel_data_frame_len(size_t data_len, bool stream)
 {

@@ -23,9 +23,9 @@ static gboolean directory_key(const TurnConfig *cfg, const char *username, uint8
 	XbDirUser *u = dir->lookup(username);
 	if (!u)
 		return FALSE;
-	if (*u->turn_key && strcmp(u->turn_realm, cfg->realm) == 0)
+	if (*u->turn_key && strcmp(u->turn_realm, turn_realm(cfg)) == 0)
 		hex = u->turn_key;
-	else if (strcmp(u->realm, cfg->realm) == 0)
+	else if (strcmp(u->realm, turn_realm(cfg)) == 0)
 		hex = u->ha1_md5;
 	if (hex && strlen(hex) == 32) {
 		ok = TRUE;
@@ -109,7 +109,7 @@ int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonc
 	memcpy(auth->username, user, user_len);
 	auth->username[user_len] = '\0';
 	/* The realm the key is made of is ours; a client that sent another one fails. */
-	if (realm_len != strlen(cfg->realm) || memcmp(realm, cfg->realm, realm_len) != 0)
+	if (realm_len != strlen(turn_realm(cfg)) || memcmp(realm, turn_realm(cfg), realm_len) != 0)
 		return 401;
 	password =
 	    turn_auth_password(cfg, auth->username, g_get_real_time() / G_USEC_PER_SEC, &expired);
@@ -124,10 +124,10 @@ int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonc
 		return 401;
 	}
 	/* The realm the key is made of is ours; a client that sent another one fails below. */
-	if (realm_len != strlen(cfg->realm) || memcmp(realm, cfg->realm, realm_len) != 0)
+	if (realm_len != strlen(turn_realm(cfg)) || memcmp(realm, turn_realm(cfg), realm_len) != 0)
 		return 401;
-	key_len =
-	    stun_key_long_term(STUN_PWALG_MD5, auth->username, cfg->realm, password, auth->key);
+	key_len = stun_key_long_term(STUN_PWALG_MD5, auth->username, turn_realm(cfg), password,
+	                             auth->key);
 	if (key_len < 0)
 		return 401;
 	auth->key_len = (size_t)key_len;

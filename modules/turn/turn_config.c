@@ -46,11 +46,6 @@ TurnConfig *turn_config_read(GError **error)
 	gint64 lo, hi;
 
 	cfg->realm = g_strdup(xb_config_get_string("turn.realm"));
-	if (!*cfg->realm) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-		            "turn.realm: the realm must not be empty");
-		return NULL;
-	}
 	cfg->allow_loopback = xb_config_get_bool("turn.allow_loopback_peers");
 	xb_config_get_range("turn.relay_ports", &lo, &hi);
 	cfg->port_lo = (guint16)lo;
@@ -85,4 +80,19 @@ TurnConfig *turn_config_read(GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&cfg);
+}
+
+/* An empty turn.realm follows the directory's (looked up when needed: the registrar may
+ * load after mod_turn, and its realm may change on reload), so that a directory user's
+ * SIP digest is its TURN key without any setting; without a directory, "crossbar". */
+const char *turn_realm(const TurnConfig *cfg)
+{
+	const XbDirectoryApi *dir;
+
+	if (*cfg->realm)
+		return cfg->realm;
+	dir = xb_api_get(XB_DIRECTORY_API);
+	if (dir && dir->version == XB_DIRECTORY_API_VERSION && dir->realm && *dir->realm())
+		return dir->realm();
+	return "crossbar";
 }

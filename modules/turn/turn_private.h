@@ -32,7 +32,7 @@ typedef struct {
 /* The settings of section "turn" that can change on reload (listen and relay addresses are
  * read once at load). */
 typedef struct {
-	char *realm;
+	char *realm; /* turn.realm as set; "" follows the directory (turn_realm) */
 	gboolean allow_loopback;
 	guint16 port_lo, port_hi;
 	char *secret;                          /* static_auth_secret, or NULL */
@@ -46,6 +46,8 @@ typedef struct {
 
 TurnConfig *turn_config_read(GError **error);
 void turn_config_free(TurnConfig *cfg);
+/* The realm in force: turn.realm, else the directory's, else "crossbar". */
+const char *turn_realm(const TurnConfig *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TurnConfig, turn_config_free)
 gboolean turn_cidr_parse(const char *text, TurnCidr *out);
 

@@ -62,7 +62,7 @@ static void reply_error(Ctx *c, int code)
 	if (code == 401 || code == 438) {
 		char nonce[STUN_NONCE_LEN + 1];
 
-		stun_encode_string(&e, STUN_ATTR_REALM, c->srv->cfg->realm);
+		stun_encode_string(&e, STUN_ATTR_REALM, turn_realm(c->srv->cfg));
 		if (stun_nonce_make(c->srv->nonce_key, sizeof(c->srv->nonce_key), now_seconds(),
 		                    &c->from->client, nonce) == 0)
 			stun_encode_string(&e, STUN_ATTR_NONCE, nonce);

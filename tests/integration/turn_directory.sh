@@ -1,6 +1,7 @@
 #!/bin/bash
 # turn_directory.sh: TURN credentials from crossbar's directory (issue 5, point 3): a user's
-# SIP password serves when turn.realm is the directory's realm, a separate TURN password
+# SIP password serves when turn.realm is the directory's realm (its default: not set here), a
+# separate TURN password
 # (user set --turn-password) serves too, and a wrong password is refused. Relayed by
 # turnutils_uclient to a turnutils_peer on loopback, with no packet lost; the allocations
 # and the counters seen on the event bus.
@@ -16,7 +17,7 @@ check "the daemon starts with the registrar and mod_turn" start_daemon main \
 	--set core.modules=sip,registrar,turn,evtap --set core.data_dir="$TMP/data" \
 	--set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules" --set turn.stats_interval=1 \
 	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
-	--set registrar.demo_users=no --set turn.realm=pbx.test \
+	--set registrar.demo_users=no \
 	--set turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT \
 	--set turn.allow_loopback_peers=true --set turn.rfc5766_channels=true \
 	--set turn.relay_ports=45000-45999
