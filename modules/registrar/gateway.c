@@ -6,13 +6,15 @@
  *
  *   state          event                                 next
  *   -------------  ------------------------------------  ----------------------------------
- *   (new)          register=yes                          registering: REGISTER sent
+ *   (new)          register=yes                          registering: REGISTER sent (a
+ *                                                        host name is looked up first)
  *   (new)          register=no                           noreg (pings only, if any)
  *   registering    2xx                                   registered; refresh at 80 % of
  *                                                        the expiry granted (Contact
  *                                                        expires, else Expires)
  *   registering    423 with a longer Min-Expires         registering, asking for that
- *   registering    other final, timeout, transport err.  failed; retry after back-off
+ *   registering    other final, timeout, transport err., failed; retry after back-off
+ *                  DNS look-up failure
  *   registered     refresh timer                         registering (same Call-ID, CSeq+1)
  *   failed         retry timer                           registering
  *   any            removed or changed by a reload,       unregistering (Expires: 0) when a
@@ -22,7 +24,13 @@
  * Back-off: retry_interval × 2^(failures-1), at most max(retry_interval, 300 s). A ping
  * (OPTIONS every `ping` s, the next one only after the last is answered) marks the gateway
  * up on any response and down on a timeout or a transport error; it does not touch the
- * registration. */
+ * registration.
+ *
+ * A proxy given as a host name is resolved (A/AAAA, gateway_proxy.c) before every
+ * registration attempt (first, refresh, retry) and every ping, so that a carrier that moves
+ * is followed within one refresh or one retry; a 423's immediate retry and the
+ * unregistration reuse the last address. Requests carry the host name in their URIs and go
+ * to the address found. */
 #include "gateway.h"
 
 #include <errno.h>
@@ -70,6 +78,10 @@ struct gateway {
 	XbTimer *reg_timer; /* refresh or retry */
 	XbTimer *ping_timer;
 	GwRequest *reg_req, *ping_req;
+	GatewayLookup *reg_lookup, *ping_lookup; /* a host name's look-up in flight */
+	SipPeer peer;       /* where requests go: the literal address or the last look-up's
+	                     * answer (addr_len 0 before the first answer) */
+	int contact_family; /* the family `contact` was made for */
 	PingState ping;
 	gboolean dying;
 };
@@ -85,6 +97,7 @@ struct gateways {
 static Gateways *the_gateways; /* for the API table's plain functions */
 
 static void gw_send_register(Gateway *gw, guint32 expires);
+static void gw_register_attempt(Gateway *gw);
 
 static char *random_hex(guint bytes)
 {
@@ -103,10 +116,18 @@ static void detach(GwRequest **req)
 	}
 }
 
+static void cancel_lookup(GatewayLookup **l)
+{
+	gateway_lookup_cancel(*l);
+	*l = NULL;
+}
+
 static void gw_free(Gateway *gw)
 {
 	detach(&gw->reg_req);
 	detach(&gw->ping_req);
+	cancel_lookup(&gw->reg_lookup);
+	cancel_lookup(&gw->ping_lookup);
 	xb_timer_clear(&gw->reg_timer);
 	xb_timer_clear(&gw->ping_timer);
 	gateway_def_free(gw->def);
@@ -143,8 +164,8 @@ static const char *transport_name(XbTransport t)
 static gboolean gw_make_contact(Gateway *gw)
 {
 	const SipApi *sip = gw->gws->sip;
-	XbTransport tp = gw->def->peer.transport;
-	int family = gw->def->peer.addr.ss_family;
+	XbTransport tp = gw->peer.transport;
+	int family = gw->peer.addr.ss_family;
 	const char *sent_by = sip->sent_by(tp, family);
 
 	if (!sent_by)
@@ -152,6 +173,7 @@ static gboolean gw_make_contact(Gateway *gw)
 	if (!sent_by)
 		return FALSE;
 	g_free(gw->contact);
+	gw->contact_family = family;
 	gw->contact = g_strdup_printf("sip:%s@%s%s%s", gw->def->username, sent_by,
 	                              tp == XB_TRANSPORT_UDP ? "" : ";transport=",
 	                              tp == XB_TRANSPORT_UDP ? "" : transport_name(tp));
@@ -165,7 +187,7 @@ static void retry_cb(XbTimer *t, gpointer user_data)
 	Gateway *gw = user_data;
 
 	gw->reg_timer = NULL;
-	gw_send_register(gw, gw->asking);
+	gw_register_attempt(gw);
 }
 
 static guint backoff_s(const Gateway *gw)
@@ -243,7 +265,7 @@ static void refresh_cb(XbTimer *t, gpointer user_data)
 	Gateway *gw = user_data;
 
 	gw->reg_timer = NULL;
-	gw_send_register(gw, gw->asking);
+	gw_register_attempt(gw);
 }
 
 /* The expiry the registrar granted (§10.2.4): our Contact's expires parameter, else the
@@ -363,7 +385,8 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 	int rc;
 
 	detach(&gw->reg_req);
-	if (!gw->contact && !gw_make_contact(gw)) {
+	if ((!gw->contact || gw->contact_family != gw->peer.addr.ss_family) &&
+	    !gw_make_contact(gw)) {
 		rc = -EAFNOSUPPORT;
 		goto out;
 	}
@@ -378,7 +401,7 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 	SipRequest req = {
 	    .method = "REGISTER",
 	    .ruri = ruri,
-	    .to = &d->peer,
+	    .to = &gw->peer,
 	    .headers = headers,
 	    .credentials = gw_credentials(gw, &cred),
 	};
@@ -398,6 +421,47 @@ out:
 		gw_failed(gw, g_strdup_printf("cannot send: %s", g_strerror(-rc)));
 	else
 		gw_unregistered(gw, NULL, rc);
+}
+
+/* ---- looking the proxy up ---- */
+
+/* Follow the carrier to the address found; say so when it moved. */
+static void gw_set_peer(Gateway *gw, const SipPeer *peer)
+{
+	if (gw->peer.addr_len && (gw->peer.addr_len != peer->addr_len ||
+	                          memcmp(&gw->peer.addr, &peer->addr, peer->addr_len) != 0)) {
+		g_autofree char *was = gateway_peer_text(&gw->peer);
+		g_autofree char *now = gateway_peer_text(peer);
+		g_message("gateway %s: %s moved from %s to %s", gw->def->name, gw->def->dest.host,
+		          was, now);
+	}
+	gw->peer = *peer;
+}
+
+static void reg_resolved_cb(const SipPeer *peer, const char *error, void *user_data)
+{
+	Gateway *gw = user_data;
+
+	gw->reg_lookup = NULL;
+	if (!peer) {
+		gw_failed(gw, g_strdup(error));
+		return;
+	}
+	gw_set_peer(gw, peer);
+	gw_send_register(gw, gw->asking);
+}
+
+/* A registration attempt (the first, a refresh, a retry): a host name is looked up again
+ * each time, so that a carrier that moved is followed. */
+static void gw_register_attempt(Gateway *gw)
+{
+	if (!gw->def->dest.is_name) {
+		gw_send_register(gw, gw->asking);
+		return;
+	}
+	cancel_lookup(&gw->reg_lookup);
+	gw->state = GW_REGISTERING;
+	gw->reg_lookup = gateway_lookup_start(&gw->def->dest, gw->gws->sip, reg_resolved_cb, gw);
 }
 
 /* ---- OPTIONS ping ---- */
@@ -440,9 +504,8 @@ static void ping_cb(const struct sip_msg *resp, int error, void *user_data)
 	ping_next(gw);
 }
 
-static void ping_send_cb(XbTimer *t, gpointer user_data)
+static void ping_send(Gateway *gw)
 {
-	Gateway *gw = user_data;
 	const GatewayDef *d = gw->def;
 	SipCredentials cred;
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
@@ -455,13 +518,12 @@ static void ping_send_cb(XbTimer *t, gpointer user_data)
 	SipRequest req = {
 	    .method = "OPTIONS",
 	    .ruri = ruri,
-	    .to = &d->peer,
+	    .to = &gw->peer,
 	    .headers = headers,
 	    .credentials = gw_credentials(gw, &cred),
 	};
 	GwRequest *r = g_new0(GwRequest, 1);
 
-	gw->ping_timer = NULL;
 	r->gw = gw;
 	int rc = gw->gws->sip->send_request_auth(&req, ping_cb, r);
 	if (rc < 0) {
@@ -471,6 +533,34 @@ static void ping_send_cb(XbTimer *t, gpointer user_data)
 		return;
 	}
 	gw->ping_req = r;
+}
+
+static void ping_resolved_cb(const SipPeer *peer, const char *error, void *user_data)
+{
+	Gateway *gw = user_data;
+
+	gw->ping_lookup = NULL;
+	if (!peer) {
+		ping_result(gw, FALSE, error);
+		ping_next(gw);
+		return;
+	}
+	gw_set_peer(gw, peer);
+	ping_send(gw);
+}
+
+/* Each ping cycle looks a host name up again, as registration attempts do. */
+static void ping_send_cb(XbTimer *t, gpointer user_data)
+{
+	Gateway *gw = user_data;
+
+	gw->ping_timer = NULL;
+	if (!gw->def->dest.is_name) {
+		ping_send(gw);
+		return;
+	}
+	cancel_lookup(&gw->ping_lookup);
+	gw->ping_lookup = gateway_lookup_start(&gw->def->dest, gw->gws->sip, ping_resolved_cb, gw);
 }
 
 /* ---- life of one gateway ---- */
@@ -486,6 +576,7 @@ static Gateway *gw_new(Gateways *gws, GatewayDef *def)
 	gw->from_tag = random_hex(8);
 	gw->cseq = 1;
 	gw->asking = def->expiry;
+	gw->peer = def->dest.peer; /* complete for a literal address, else just the transport */
 	gw->ping = def->ping ? PING_UNKNOWN : PING_OFF;
 	gw->state = GW_NOREG;
 	return gw;
@@ -494,13 +585,14 @@ static Gateway *gw_new(Gateways *gws, GatewayDef *def)
 static void gw_start(Gateway *gw)
 {
 	if (gw->def->reg)
-		gw_send_register(gw, gw->asking);
+		gw_register_attempt(gw);
 	if (gw->def->ping)
 		gw->ping_timer = xb_timer_start(gw->gws->module, 0, ping_send_cb, gw);
 }
 
 /* Stop everything and unregister when a registration of ours may be in force. TRUE when
- * an unregistration was sent (the gateway must live until it is answered). */
+ * an unregistration was sent (the gateway must live until it is answered). A host name
+ * never resolved has no registration anywhere. */
 static gboolean gw_stop(Gateway *gw)
 {
 	gboolean in_force = gw->state == GW_REGISTERED || gw->state == GW_REGISTERING ||
@@ -509,6 +601,10 @@ static gboolean gw_stop(Gateway *gw)
 	xb_timer_clear(&gw->reg_timer);
 	xb_timer_clear(&gw->ping_timer);
 	detach(&gw->ping_req);
+	cancel_lookup(&gw->reg_lookup);
+	cancel_lookup(&gw->ping_lookup);
+	if (!gw->peer.addr_len)
+		return FALSE;
 	if (!gw->def->reg || !in_force)
 		return FALSE;
 	gw_send_register(gw, 0);
@@ -590,7 +686,7 @@ XbGateway *gateways_lookup(Gateways *gws, const char *name)
 	XbGateway *x = g_new0(XbGateway, 1);
 	x->name = g_strdup(d->name);
 	x->proxy = g_strdup(d->proxy);
-	x->peer = d->peer;
+	x->peer = gw->peer;
 	x->username = g_strdup(d->username);
 	x->auth_username = g_strdup(d->auth_username);
 	x->password = g_strdup(d->password);
@@ -680,8 +776,8 @@ void gateways_report(Gateways *gws, XbCliReply *reply, const char *name)
 		gint64 retry_in = gw->state == GW_FAILED && gw->reg_timer
 		                      ? MAX(xb_timer_deadline(gw->reg_timer) - now + 999, 0) / 1000
 		                      : 0;
-		g_autofree char *proxy = g_strdup_printf(
-		    "%s:%s", transport_name(gw->def->peer.transport), gw->def->proxy);
+		g_autofree char *proxy =
+		    g_strdup_printf("%s:%s", transport_name(gw->peer.transport), gw->def->proxy);
 		xb_cli_reply_row(reply, "name", g_variant_new_string(gw->def->name), "proxy",
 		                 g_variant_new_string(proxy), "state",
 		                 g_variant_new_string(state_names[gw->state]), "ping",
@@ -736,9 +832,12 @@ void gateways_free(Gateways *gws)
 		gw_retire(gws, gw);
 	}
 	/* Shutdown only: run the main context until the carriers answered (authentication
-	 * rounds included) or the deadline passed, so that the unregistrations complete. */
-	guint src = gws->dying->len ? g_timeout_add(SHUTDOWN_WAIT_MS, deadline_cb, &late) : 0;
-	while (gws->dying->len && !late)
+	 * rounds included) or the deadline passed, so that the unregistrations complete; and
+	 * until the cancelled look-ups reported (GResolver does so at once on a cancel): their
+	 * callbacks are in this module, which is about to be unmapped. */
+	gboolean waiting = gws->dying->len || gateway_lookups_pending();
+	guint src = waiting ? g_timeout_add(SHUTDOWN_WAIT_MS, deadline_cb, &late) : 0;
+	while ((gws->dying->len || gateway_lookups_pending()) && !late)
 		g_main_context_iteration(NULL, TRUE);
 	if (src && !late)
 		g_source_remove(src);

@@ -7,12 +7,13 @@
 #include <crossbar/crossbar.h>
 
 #include "gateway_api.h"
+#include "gateway_proxy.h"
 
 /* One <gateway>, validated. */
 typedef struct {
 	char *name;
-	char *proxy; /* as written */
-	SipPeer peer;
+	char *proxy;       /* as written */
+	GatewayProxy dest; /* parsed; dest.peer is complete only for a literal address */
 	char *username, *auth_username, *password, *realm;
 	char *from_user, *from_domain;
 	gboolean reg;

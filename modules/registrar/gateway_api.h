@@ -12,8 +12,10 @@
 /* A copy of one gateway's definition and state; free with the table's free_gateway. */
 typedef struct {
 	char *name;
-	char *proxy;         /* as configured: "127.0.0.1:5090" */
-	SipPeer peer;        /* where requests to it go (transport and literal address) */
+	char *proxy;         /* as configured: "127.0.0.1:5090", "sip.carrier.example" */
+	SipPeer peer;        /* where requests to it go: the literal address, or the last address
+	                      * a host name resolved to (addr_len 0 until a registration or ping
+	                      * looked it up) */
 	char *username;      /* the account (From user by default, Contact user) */
 	char *auth_username; /* the digest user name (defaults to username) */
 	char *password;

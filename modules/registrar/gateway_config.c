@@ -1,10 +1,10 @@
 /* modules/registrar/gateway_config.c: reading <gateways><gateway name><param name value/>
- * into checked GatewayDefs, with errors naming file, line, gateway and parameter. The
- * proxy must be a literal IP address: crossbar has no asynchronous resolver yet, and the
- * main loop may not block on DNS. Nothing here starts a registration. */
+ * into checked GatewayDefs, with errors naming file, line, gateway and parameter. A proxy
+ * that is a host name is only checked for syntax here: it is resolved (gateway_proxy.c)
+ * before each registration attempt and ping, never at load. Nothing here starts a
+ * registration. */
 #include "gateway.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <libxml/tree.h>
 #include <string.h>
@@ -19,6 +19,7 @@ void gateway_def_free(GatewayDef *d)
 		return;
 	g_free(d->name);
 	g_free(d->proxy);
+	gateway_proxy_clear(&d->dest);
 	g_free(d->username);
 	g_free(d->auth_username);
 	g_free(d->password);
@@ -31,57 +32,14 @@ void gateway_def_free(GatewayDef *d)
 gboolean gateway_def_equal(const GatewayDef *a, const GatewayDef *b)
 {
 	return g_strcmp0(a->name, b->name) == 0 && g_strcmp0(a->proxy, b->proxy) == 0 &&
-	       a->peer.transport == b->peer.transport && g_strcmp0(a->username, b->username) == 0 &&
+	       a->dest.peer.transport == b->dest.peer.transport &&
+	       g_strcmp0(a->username, b->username) == 0 &&
 	       g_strcmp0(a->auth_username, b->auth_username) == 0 &&
 	       g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->realm, b->realm) == 0 &&
 	       g_strcmp0(a->from_user, b->from_user) == 0 &&
 	       g_strcmp0(a->from_domain, b->from_domain) == 0 && a->reg == b->reg &&
 	       a->expiry == b->expiry && a->retry_interval == b->retry_interval &&
 	       a->ping == b->ping;
-}
-
-/* "1.2.3.4", "1.2.3.4:5090", "[::1]:5090", "::1". */
-static gboolean proxy_parse(const char *text, XbTransport tp, SipPeer *peer)
-{
-	g_autofree char *host = NULL;
-	const char *port_text = NULL;
-	guint64 port = tp == XB_TRANSPORT_TLS ? 5061 : 5060;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (!close)
-			return FALSE;
-		host = g_strndup(text + 1, close - text - 1);
-		if (close[1] == ':')
-			port_text = close + 2;
-		else if (close[1])
-			return FALSE;
-	} else if (strchr(text, ':') == strrchr(text, ':') && strchr(text, ':')) {
-		const char *colon = strchr(text, ':');
-		host = g_strndup(text, colon - text);
-		port_text = colon + 1;
-	} else {
-		host = g_strdup(text);
-	}
-	if (port_text && (!g_ascii_string_to_unsigned(port_text, 10, 1, 65535, &port, NULL)))
-		return FALSE;
-
-	memset(peer, 0, sizeof(*peer));
-	peer->transport = tp;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&peer->addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer->addr;
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((guint16)port);
-		peer->addr_len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((guint16)port);
-		peer->addr_len = sizeof(*in6);
-	} else {
-		return FALSE;
-	}
-	return TRUE;
 }
 
 static gboolean uint_param(GHashTable *p, const char *name, guint def, guint min, guint max,
@@ -162,9 +120,9 @@ static GatewayDef *def_from_node(xmlNode *node, GError **error)
 	v = g_hash_table_lookup(p, "proxy");
 	if (!v || !*v)
 		FAIL("param 'proxy' is missing");
-	if (!proxy_parse(v, tp, &d->peer))
-		FAIL("proxy '%s' is not a literal IP address with an optional port (host names "
-		     "need DNS, which crossbar does not resolve yet)",
+	if (!gateway_proxy_parse(v, tp, &d->dest))
+		FAIL("proxy '%s' is not a host name, an IPv4 address or an [IPv6] address, with "
+		     "an optional :port",
 		     v);
 	d->proxy = g_strdup(v);
 

@@ -5,6 +5,9 @@
 # over UDP and TCP, refresh before expiry, a wrong password, the carrier going away and
 # coming back, OPTIONS pings, a reload adding and removing gateways, unregistration on
 # shutdown; and a second crossbar as a SHA-256-only registrar for RFC 8760's algorithm.
+# A proxy given as a host name: "localhost:PORT" (resolved through /etc/hosts, no network)
+# registers with the name in its URIs; "nowhere.invalid" (RFC 6761: never resolves) fails
+# with a DNS error and retries while the daemon stays responsive.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v kamailio >/dev/null || ! command -v kamcmd >/dev/null ||
@@ -27,7 +30,7 @@ sqlite3 "$KDIR/kam.db" </usr/share/kamailio/db_sqlite/standard-create.sql
 sqlite3 "$KDIR/kam.db" </usr/share/kamailio/db_sqlite/auth_db-create.sql
 sqlite3 "$KDIR/kam.db" "INSERT INTO subscriber (username, domain, password) VALUES
 	('trunk1', 'carrier.test', 'trunk1-pw'), ('trunk2', 'carrier.test', 'trunk2-pw'),
-	('trunk3', 'carrier.test', 'trunk3-pw');"
+	('trunk3', 'carrier.test', 'trunk3-pw'), ('trunk4', 'carrier.test', 'trunk4-pw');"
 
 cat >"$KDIR/kamailio.cfg" <<CFG
 #!KAMAILIO
@@ -76,7 +79,7 @@ request_route {
 		}
 		consume_credentials();
 		if (!save("location")) { sl_reply_error(); exit; }
-		xlog("L_NOTICE", "KAM-REGISTERED \$fU contact=\$ct expires=\$hdr(Expires)\n");
+		xlog("L_NOTICE", "KAM-REGISTERED \$fU contact=\$ct expires=\$hdr(Expires) ruri=\$ru to=\$tu\n");
 		exit;
 	}
 	sl_send_reply("404", "Not Here");
@@ -120,10 +123,13 @@ until_ok() {
 gw_is() { cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
 
 gateway() { # NAME USER PASSWORD TRANSPORT [extra params]
-	local name=$1 user=$2 pw=$3 tp=$4
-	shift 4
+	gateway_at "127.0.0.1:$KPORT" "$@"
+}
+gateway_at() { # PROXY NAME USER PASSWORD TRANSPORT [extra params]
+	local proxy=$1 name=$2 user=$3 pw=$4 tp=$5
+	shift 5
 	echo "    <gateway name=\"$name\">"
-	echo "      <param name=\"proxy\" value=\"127.0.0.1:$KPORT\"/>"
+	echo "      <param name=\"proxy\" value=\"$proxy\"/>"
 	echo "      <param name=\"transport\" value=\"$tp\"/>"
 	echo "      <param name=\"username\" value=\"$user\"/>"
 	echo "      <param name=\"password\" value=\"$pw\"/>"
@@ -157,6 +163,8 @@ check "Kamailio starts as the carrier" start_kamailio
 	gateway carrier trunk1 trunk1-pw udp realm=carrier.test ping=1
 	gateway carrier_tcp trunk2 trunk2-pw tcp
 	gateway wrong trunk3 not-the-password udp
+	gateway_at "localhost:$KPORT" byname trunk4 trunk4-pw udp ping=1
+	gateway_at nowhere.invalid nowhere trunk4 trunk4-pw udp
 	echo "    <gateway name=\"sha\">"
 	echo "      <param name=\"proxy\" value=\"127.0.0.1:$SPORT\"/>"
 	echo "      <param name=\"username\" value=\"3000\"/>"
@@ -169,7 +177,8 @@ check "Kamailio starts as the carrier" start_kamailio
 ARGS=(--config "$TMP/crossbar.xml" --set core.modules=sip,registrar --set core.data_dir="$DATA"
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set registrar.demo_users=no
 	--set sip.t1=50 --set sip.t2=500 --set core.log_level=info)
-check "crossbar starts with four gateways" start_daemon xb "${ARGS[@]}"
+check "crossbar starts with six gateways" start_daemon xb "${ARGS[@]}"
+START=$(date +%s.%N)
 
 check "the UDP gateway registers (401 answered with MD5 qop=auth)" until_ok 5 gw_is carrier registered
 check "... and Kamailio's location holds its contact" until_ok 3 kam_has "sip:trunk1@127.0.0.1:$PORT\$"
@@ -185,6 +194,25 @@ wrong_rounds() {
 	[ "$fails" -ge 1 ] && [ "$bad" -le $((fails + 1)) ] && [ "$bad" -ge "$fails" ]
 }
 check "... after one answered challenge per attempt, no more (no retry loop)" wrong_rounds
+# Host names: looked up off the main loop (GResolver), the name kept in the URIs.
+check "a gateway whose proxy is a host name (localhost) registers" until_ok 5 gw_is byname registered
+check "... at the address it resolves to (Kamailio holds its contact)" until_ok 3 kam_has "sip:trunk4@127.0.0.1:$PORT\$"
+check "... with the host name in the Request-URI and To" \
+	grep -q "KAM-REGISTERED trunk4 contact=<sip:trunk4@127.0.0.1:$PORT> expires=3 ruri=sip:localhost:$KPORT to=sip:trunk4@localhost:$KPORT" "$TMP/kamailio.log"
+check "... and its OPTIONS pings (each after a look-up) mark it up" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways byname | grep -q ' up '"
+check "a name that cannot resolve (.invalid): failed with a DNS error" \
+	until_ok 3 gw_is nowhere failed "DNS: nowhere.invalid: "
+dns_failed_quickly() { # the first failure within 3 s of the start: no long resolver wait
+	local first
+	first=$(grep -m1 'gateway nowhere: registration failed (DNS: nowhere.invalid' "$TMP/xb.log" |
+		cut -c1-23 | sed 's/T/ /')
+	[ -n "$first" ] || return 1
+	echo "started $(date -u -d "@$START" +%T.%N), failed $first"
+	awk -v a="$(date -u -d "$first" +%s.%N)" -v b="$START" 'BEGIN { exit !(a - b < 3) }'
+}
+check "... within seconds of the start" dns_failed_quickly
+check "... the daemon stays responsive meanwhile" cli status
+check "... and retries with back-off" until_ok 5 bash -c "[ \$(grep -c 'gateway nowhere: registration failed (DNS: ' '$TMP/xb.log') -ge 2 ]"
 check "the SHA-256-only registrar is answered with SHA-256 (RFC 8760)" until_ok 5 gw_is sha registered
 check "... and lists the binding" bash -c "'$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@127.0.0.1:$PORT'"
 check "OPTIONS pings mark the carrier up" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways carrier | grep -q ' up '"
@@ -211,6 +239,7 @@ check "the pings mark it up again" until_ok 5 bash -c "'$CLI' --socket '$SOCK' g
 {
 	gateway carrier trunk1 trunk1-pw udp realm=carrier.test ping=1
 	gateway late trunk2 trunk2-pw udp
+	gateway_at "localhost:$KPORT" byname trunk4 trunk4-pw udp ping=1
 	echo "    <gateway name=\"sha\">"
 	echo "      <param name=\"proxy\" value=\"127.0.0.1:$SPORT\"/>"
 	echo "      <param name=\"username\" value=\"3000\"/>"
@@ -225,9 +254,11 @@ check "a removed gateway is unregistered at the carrier" until_ok 5 bash -c "! k
 check "... and no longer listed" bash -c "! '$CLI' --socket '$SOCK' gateways | grep -qE '^(carrier_tcp|wrong) '"
 check "an added gateway registers" until_ok 5 gw_is late registered
 check "an unchanged gateway stays registered" gw_is carrier registered
-printf '<?xml version="1.0"?>\n<crossbar><gateways><gateway name="x"><param name="proxy" value="carrier.example.com"/></gateway></gateways></crossbar>\n' >"$TMP/crossbar.xml"
+check "... the host-name one too" gw_is byname registered
+check "a removed gateway whose name did not resolve is gone" bash -c "! '$CLI' --socket '$SOCK' gateways | grep -q '^nowhere '"
+printf '<?xml version="1.0"?>\n<crossbar><gateways><gateway name="x"><param name="proxy" value="bad host!"/></gateway></gateways></crossbar>\n' >"$TMP/crossbar.xml"
 cli reload >/dev/null 2>&1
-check "a reload with a bad gateway changes nothing (logged)" bash -c "grep -q 'gateways unchanged: .*host names need DNS' '$TMP/xb.log' && '$CLI' --socket '$SOCK' gateways carrier | grep -q registered"
+check "a reload with a bad gateway changes nothing (logged)" bash -c "grep -q \"gateways unchanged: .*proxy 'bad host!' is not a host name\" '$TMP/xb.log' && '$CLI' --socket '$SOCK' gateways carrier | grep -q registered"
 
 # Shutdown unregisters.
 cli shutdown >/dev/null
@@ -239,9 +270,9 @@ check "... which no longer holds crossbar's contacts" bash -c "! kamcmd -s '$CTL
 check "... and the SHA-256 registrar dropped its binding" bash -c "! '$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@'"
 
 # Configuration errors stop the start with file and line.
-printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="carrier.example.com"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
-expect_exit 1 "bad.xml:4: gateway 'x': proxy 'carrier.example.com' is not a literal IP address" \
-	"a host name as proxy is refused at start-up (no DNS yet)" \
+printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="bad host!"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
+expect_exit 1 "bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name, an IPv4 address or an \\[IPv6\\] address" \
+	"a proxy that is no host name is refused at start-up" \
 	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
 	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)
 printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="127.0.0.1"/>\n<param name="expiry" value="soon"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"

@@ -1,0 +1,221 @@
+/* test_gateway_proxy.c: a gateway's proxy parameter (modules/registrar/gateway_proxy.c):
+ * the forms accepted (host, host:port, IPv4, [IPv6] with an optional port; RFC 3986 §3.2.2
+ * and RFC 1123 §2.1 host syntax), garbage refused, the family chosen among the addresses
+ * found, and a cancelled look-up never calling back (the module may be gone by then). */
+#include "../../modules/registrar/gateway_proxy.h"
+#include "test_util.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+static guint16 port_of(const SipPeer *p)
+{
+	if (p->addr.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&p->addr)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&p->addr)->sin6_port);
+}
+
+static void test_literal_addresses(void)
+{
+	GatewayProxy p;
+
+	g_assert_true(gateway_proxy_parse("192.0.2.10", XB_TRANSPORT_UDP, &p));
+	g_assert_false(p.is_name);
+	g_assert_cmpint(p.peer.addr.ss_family, ==, AF_INET);
+	g_assert_cmpuint(port_of(&p.peer), ==, 5060);
+	g_assert_cmpuint(p.peer.addr_len, ==, sizeof(struct sockaddr_in));
+	gateway_proxy_clear(&p);
+
+	g_assert_true(gateway_proxy_parse("192.0.2.10:5090", XB_TRANSPORT_TCP, &p));
+	g_assert_cmpuint(port_of(&p.peer), ==, 5090);
+	g_assert_cmpint(p.peer.transport, ==, XB_TRANSPORT_TCP);
+	gateway_proxy_clear(&p);
+
+	g_assert_true(gateway_proxy_parse("[2001:db8::1]:5070", XB_TRANSPORT_UDP, &p));
+	g_assert_cmpint(p.peer.addr.ss_family, ==, AF_INET6);
+	g_assert_cmpuint(port_of(&p.peer), ==, 5070);
+	g_assert_cmpstr(p.host, ==, "2001:db8::1");
+	gateway_proxy_clear(&p);
+
+	/* A bare IPv6 address (two colons or more) has no port; TLS defaults to 5061. */
+	g_assert_true(gateway_proxy_parse("::1", XB_TRANSPORT_TLS, &p));
+	g_assert_cmpint(p.peer.addr.ss_family, ==, AF_INET6);
+	g_assert_cmpuint(port_of(&p.peer), ==, 5061);
+	gateway_proxy_clear(&p);
+}
+
+static void test_host_names(void)
+{
+	GatewayProxy p;
+
+	g_assert_true(gateway_proxy_parse("sip.carrier.example", XB_TRANSPORT_UDP, &p));
+	g_assert_true(p.is_name);
+	g_assert_cmpstr(p.host, ==, "sip.carrier.example");
+	g_assert_cmpuint(p.port, ==, 5060);
+	g_assert_cmpuint(p.peer.addr_len, ==, 0); /* resolved later, never at load */
+	gateway_proxy_clear(&p);
+
+	g_assert_true(gateway_proxy_parse("localhost:5080", XB_TRANSPORT_TCP, &p));
+	g_assert_true(p.is_name);
+	g_assert_cmpstr(p.host, ==, "localhost");
+	g_assert_cmpuint(p.port, ==, 5080);
+	g_assert_cmpint(p.peer.transport, ==, XB_TRANSPORT_TCP);
+	gateway_proxy_clear(&p);
+
+	g_assert_true(gateway_proxy_parse("sip-1.Carrier.example.:5060", XB_TRANSPORT_UDP, &p));
+	gateway_proxy_clear(&p);
+}
+
+static void test_garbage_refused(void)
+{
+	static const char *const bad[] = {
+	    "",
+	    "bad host!",
+	    "carrier.example:",
+	    "carrier.example:0",
+	    "carrier.example:65536",
+	    "carrier.example:50x",
+	    "-carrier.example",
+	    "carrier-.example",
+	    "carrier..example",
+	    "carrier_1.example",
+	    "10.0.0.300", /* a mistyped address, not a name: the last label is all digits */
+	    "[carrier.example]:5060",
+	    "[192.0.2.1]",
+	    "[2001:db8::1",
+	    "[2001:db8::1]5060",
+	    "sip:carrier.example",
+	    "..",
+	    ".",
+	};
+	GatewayProxy p;
+	g_autofree char *long_label = g_strnfill(64, 'a');
+	g_autoptr(GString) long_name = g_string_new("a");
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_test_message("%s", bad[i]);
+		g_assert_false(gateway_proxy_parse(bad[i], XB_TRANSPORT_UDP, &p));
+		g_assert_null(p.host);
+	}
+	g_assert_false(gateway_host_name_valid(long_label));
+	for (guint i = 0; i < 4; i++) /* labels of 63, 255 in all */
+		g_string_append_printf(long_name, ".%.63s", long_label);
+	g_assert_cmpuint(long_name->len, ==, 257);
+	g_assert_false(gateway_host_name_valid(long_name->str));
+	g_string_truncate(long_name, 253);
+	g_assert_true(gateway_host_name_valid(long_name->str));
+}
+
+/* The first address of a family crossbar can send from, in the resolver's order. */
+static void test_family_pick(void)
+{
+	GList *l = NULL;
+	GInetAddress *v6 = g_inet_address_new_from_string("::1");
+	GInetAddress *v4 = g_inet_address_new_from_string("127.0.0.1");
+
+	l = g_list_append(l, v6);
+	l = g_list_append(l, v4);
+	g_assert_true(gateway_address_pick(l, TRUE, FALSE) == v4);
+	g_assert_true(gateway_address_pick(l, FALSE, TRUE) == v6);
+	g_assert_true(gateway_address_pick(l, TRUE, TRUE) == v6);
+	g_assert_null(gateway_address_pick(l->next, FALSE, TRUE));
+	g_resolver_free_addresses(l);
+}
+
+/* ---- look-ups (localhost resolves through /etc/hosts, without a network) ---- */
+
+static const char *sent_by_v4(XbTransport tp, int family)
+{
+	return tp == XB_TRANSPORT_UDP && family == AF_INET ? "127.0.0.1:5060" : NULL;
+}
+
+typedef struct {
+	int calls;
+	SipPeer peer;
+	char *error;
+} Outcome;
+
+static void outcome_cb(const SipPeer *peer, const char *error, void *user_data)
+{
+	Outcome *o = user_data;
+
+	o->calls++;
+	if (peer)
+		o->peer = *peer;
+	o->error = g_strdup(error);
+}
+
+static void wait_for_lookups(void)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	while (gateway_lookups_pending() && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gateway_lookups_pending(), ==, 0);
+}
+
+static void test_lookup_localhost(void)
+{
+	SipApi sip = {.sent_by = sent_by_v4};
+	GatewayProxy p;
+	Outcome o = {0};
+
+	g_assert_true(gateway_proxy_parse("localhost:5099", XB_TRANSPORT_TCP, &p));
+	gateway_lookup_start(&p, &sip, outcome_cb, &o);
+	wait_for_lookups();
+	g_assert_cmpint(o.calls, ==, 1);
+	g_assert_null(o.error);
+	/* Only IPv4 has a listener: never ::1, whatever /etc/hosts lists first. */
+	g_assert_cmpint(o.peer.addr.ss_family, ==, AF_INET);
+	g_assert_cmpuint(port_of(&o.peer), ==, 5099);
+	g_assert_cmpint(o.peer.transport, ==, XB_TRANSPORT_TCP);
+	g_autofree char *text = gateway_peer_text(&o.peer);
+	g_assert_cmpstr(text, ==, "127.0.0.1:5099");
+	gateway_proxy_clear(&p);
+}
+
+static void test_lookup_invalid_tld(void)
+{
+	SipApi sip = {.sent_by = sent_by_v4};
+	GatewayProxy p;
+	Outcome o = {0};
+
+	g_assert_true(gateway_proxy_parse("nowhere.invalid", XB_TRANSPORT_UDP, &p));
+	gateway_lookup_start(&p, &sip, outcome_cb, &o);
+	wait_for_lookups();
+	g_assert_cmpint(o.calls, ==, 1);
+	g_assert_nonnull(o.error);
+	g_assert_true(g_str_has_prefix(o.error, "DNS: nowhere.invalid: "));
+	g_free(o.error);
+	gateway_proxy_clear(&p);
+}
+
+static void test_cancelled_lookup_is_silent(void)
+{
+	SipApi sip = {.sent_by = sent_by_v4};
+	GatewayProxy p;
+	Outcome o = {0};
+
+	g_assert_true(gateway_proxy_parse("localhost", XB_TRANSPORT_UDP, &p));
+	gateway_lookup_cancel(gateway_lookup_start(&p, &sip, outcome_cb, &o));
+	g_assert_cmpuint(gateway_lookups_pending(), ==, 1);
+	wait_for_lookups();
+	g_assert_cmpint(o.calls, ==, 0);
+	gateway_lookup_cancel(NULL);
+	gateway_proxy_clear(&p);
+}
+
+int main(int argc, char **argv)
+{
+	xb_test_init(&argc, &argv);
+	g_test_add_func("/registrar/gateway-proxy/literal-addresses", test_literal_addresses);
+	g_test_add_func("/registrar/gateway-proxy/host-names-rfc1123", test_host_names);
+	g_test_add_func("/registrar/gateway-proxy/garbage-refused", test_garbage_refused);
+	g_test_add_func("/registrar/gateway-proxy/family-pick", test_family_pick);
+	g_test_add_func("/registrar/gateway-proxy/lookup-localhost", test_lookup_localhost);
+	g_test_add_func("/registrar/gateway-proxy/lookup-invalid-tld-rfc6761",
+	                test_lookup_invalid_tld);
+	g_test_add_func("/registrar/gateway-proxy/cancelled-lookup-is-silent",
+	                test_cancelled_lookup_is_silent);
+	return g_test_run();
+}
