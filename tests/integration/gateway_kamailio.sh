@@ -7,7 +7,8 @@
 # shutdown; and a second crossbar as a SHA-256-only registrar for RFC 8760's algorithm.
 # A proxy given as a host name: "localhost:PORT" (resolved through /etc/hosts, no network)
 # registers with the name in its URIs; "nowhere.invalid" (RFC 6761: never resolves) fails
-# with a DNS error and retries while the daemon stays responsive.
+# with a DNS error and retries while the daemon stays responsive: that daemon runs in a
+# network namespace of its own (unshare -n), so that no DNS query leaves the machine.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v kamailio >/dev/null || ! command -v kamcmd >/dev/null ||
@@ -164,7 +165,6 @@ check "Kamailio starts as the carrier" start_kamailio
 	gateway carrier_tcp trunk2 trunk2-pw tcp
 	gateway wrong trunk3 not-the-password udp
 	gateway_at "localhost:$KPORT" byname trunk4 trunk4-pw udp ping=1
-	gateway_at nowhere.invalid nowhere trunk4 trunk4-pw udp
 	echo "    <gateway name=\"sha\">"
 	echo "      <param name=\"proxy\" value=\"127.0.0.1:$SPORT\"/>"
 	echo "      <param name=\"username\" value=\"3000\"/>"
@@ -177,7 +177,7 @@ check "Kamailio starts as the carrier" start_kamailio
 ARGS=(--config "$TMP/crossbar.xml" --set core.modules=sip,registrar --set core.data_dir="$DATA"
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set registrar.demo_users=no
 	--set sip.t1=50 --set sip.t2=500 --set core.log_level=info)
-check "crossbar starts with six gateways" start_daemon xb "${ARGS[@]}"
+check "crossbar starts with five gateways" start_daemon xb "${ARGS[@]}"
 START=$(date +%s.%N)
 
 check "the UDP gateway registers (401 answered with MD5 qop=auth)" until_ok 5 gw_is carrier registered
@@ -200,19 +200,46 @@ check "... at the address it resolves to (Kamailio holds its contact)" until_ok 
 check "... with the host name in the Request-URI and To" \
 	grep -q "KAM-REGISTERED trunk4 contact=<sip:trunk4@127.0.0.1:$PORT> expires=3 ruri=sip:localhost:$KPORT to=sip:trunk4@localhost:$KPORT" "$TMP/kamailio.log"
 check "... and its OPTIONS pings (each after a look-up) mark it up" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways byname | grep -q ' up '"
-check "a name that cannot resolve (.invalid): failed with a DNS error" \
-	until_ok 3 gw_is nowhere failed "DNS: nowhere.invalid: "
-dns_failed_quickly() { # the first failure within 3 s of the start: no long resolver wait
-	local first
-	first=$(grep -m1 'gateway nowhere: registration failed (DNS: nowhere.invalid' "$TMP/xb.log" |
-		cut -c1-23 | sed 's/T/ /')
-	[ -n "$first" ] || return 1
-	echo "started $(date -u -d "@$START" +%T.%N), failed $first"
-	awk -v a="$(date -u -d "$first" +%s.%N)" -v b="$START" 'BEGIN { exit !(a - b < 3) }'
-}
-check "... within seconds of the start" dns_failed_quickly
-check "... the daemon stays responsive meanwhile" cli status
-check "... and retries with back-off" until_ok 5 bash -c "[ \$(grep -c 'gateway nowhere: registration failed (DNS: ' '$TMP/xb.log') -ge 2 ]"
+# A name that cannot resolve, in a daemon alone in a new network namespace (only its own
+# loopback; the control socket is a file, reachable from here): the look-up fails at once,
+# without any query leaving the machine.
+if unshare -n true 2>/dev/null; then
+	NDATA=$TMP/ndata
+	gateway_at nowhere.invalid nowhere trunk4 trunk4-pw udp >"$TMP/nowhere.gw"
+	sed "/<gateways>/r $TMP/nowhere.gw" >"$TMP/nowhere.xml" <<'XML'
+<?xml version="1.0"?>
+<crossbar>
+  <gateways>
+  </gateways>
+</crossbar>
+XML
+	printf '#!/bin/sh\nexec unshare -n -- sh -c '"'"'ip link set lo up && exec "$0" "$@"'"'"' %s "$@"\n' \
+		"$CROSSBAR" >"$TMP/crossbar-netns"
+	chmod +x "$TMP/crossbar-netns"
+	NSTART=$(date +%s.%N)
+	CROSSBAR=$TMP/crossbar-netns SOCK=$NDATA/crossbar.sock start_daemon nowhere_xb \
+		--config "$TMP/nowhere.xml" \
+		--set core.modules=sip,registrar --set core.data_dir="$NDATA" \
+		--set sip.listen=udp:127.0.0.1:$PORT --set registrar.demo_users=no \
+		--set core.log_level=info
+	ncli() { "$CLI" --socket "$NDATA/crossbar.sock" "$@"; }
+	check "a name that cannot resolve (.invalid): failed with a DNS error" \
+		until_ok 3 bash -c "'$CLI' --socket '$NDATA/crossbar.sock' gateways nowhere | grep -E '^nowhere .* failed .*DNS: nowhere.invalid: '"
+	dns_failed_quickly() { # the first failure within 3 s of the start: no long resolver wait
+		local first
+		first=$(grep -m1 'gateway nowhere: registration failed (DNS: nowhere.invalid' \
+			"$TMP/nowhere_xb.log" | cut -c1-23 | sed 's/T/ /')
+		[ -n "$first" ] || return 1
+		echo "started $(date -u -d "@$NSTART" +%T.%N), failed $first"
+		awk -v a="$(date -u -d "$first" +%s.%N)" -v b="$NSTART" 'BEGIN { exit !(a - b < 3) }'
+	}
+	check "... within seconds of the start" dns_failed_quickly
+	check "... the daemon stays responsive meanwhile" ncli status
+	check "... and retries with back-off" until_ok 5 bash -c "[ \$(grep -c 'gateway nowhere: registration failed (DNS: ' '$TMP/nowhere_xb.log') -ge 2 ]"
+	check "... and stops cleanly" ncli shutdown
+else
+	echo "# no network namespace here (unshare -n): the unresolvable-name checks are skipped"
+fi
 check "the SHA-256-only registrar is answered with SHA-256 (RFC 8760)" until_ok 5 gw_is sha registered
 check "... and lists the binding" bash -c "'$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@127.0.0.1:$PORT'"
 check "OPTIONS pings mark the carrier up" until_ok 5 bash -c "'$CLI' --socket '$SOCK' gateways carrier | grep -q ' up '"
@@ -255,7 +282,6 @@ check "... and no longer listed" bash -c "! '$CLI' --socket '$SOCK' gateways | g
 check "an added gateway registers" until_ok 5 gw_is late registered
 check "an unchanged gateway stays registered" gw_is carrier registered
 check "... the host-name one too" gw_is byname registered
-check "a removed gateway whose name did not resolve is gone" bash -c "! '$CLI' --socket '$SOCK' gateways | grep -q '^nowhere '"
 printf '<?xml version="1.0"?>\n<crossbar><gateways><gateway name="x"><param name="proxy" value="bad host!"/></gateway></gateways></crossbar>\n' >"$TMP/crossbar.xml"
 cli reload >/dev/null 2>&1
 check "a reload with a bad gateway changes nothing (logged)" bash -c "grep -q \"gateways unchanged: .*proxy 'bad host!' is not a host name\" '$TMP/xb.log' && '$CLI' --socket '$SOCK' gateways carrier | grep -q registered"
