@@ -409,7 +409,9 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 	r->gw = gw;
 	r->expires = expires;
 	gw->cseq++;
-	gw->state = expires ? GW_REGISTERING : GW_UNREGISTERING;
+	/* A refresh keeps showing "registered": the binding at the carrier holds meanwhile. */
+	if (!(expires && gw->state == GW_REGISTERED))
+		gw->state = expires ? GW_REGISTERING : GW_UNREGISTERING;
 	rc = gw->gws->sip->send_request_auth(&req, reg_cb, r);
 	if (rc == 0) {
 		gw->reg_req = r;
@@ -460,7 +462,8 @@ static void gw_register_attempt(Gateway *gw)
 		return;
 	}
 	cancel_lookup(&gw->reg_lookup);
-	gw->state = GW_REGISTERING;
+	if (gw->state != GW_REGISTERED)
+		gw->state = GW_REGISTERING;
 	gw->reg_lookup = gateway_lookup_start(&gw->def->dest, gw->gws->sip, reg_resolved_cb, gw);
 }
 

@@ -247,6 +247,8 @@ check "gateways --json" bash -c "'$CLI' --socket '$SOCK' --json gateways | grep 
 sleep 3
 check "the registration is refreshed before it expires (Kamailio saw several)" \
 	bash -c "[ \$(grep -c 'KAM-REGISTERED trunk1 contact=<sip:trunk1@127.0.0.1:$PORT> expires=3' '$TMP/kamailio.log') -ge 2 ]"
+check "... logged as refreshed, the gateway shown registered meanwhile" \
+	bash -c "grep -q 'gateway carrier: registration refreshed for' '$TMP/xb.log' && [ \$(grep -c 'gateway carrier: registered at' '$TMP/xb.log') -eq 1 ]"
 check "... with the same Call-ID (one binding at the carrier)" bash -c "[ \$(kamcmd -s '$CTL' ul.dump | grep -c 'Address: sip:trunk1@') -eq 1 ]"
 
 # The carrier goes away ...
