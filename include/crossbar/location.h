@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-#define XB_LOCATION_API "location"
+#define XB_LOCATION_API         "location"
 #define XB_LOCATION_API_VERSION 1
 
 typedef struct {

@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 			continue;
 		if (p[0].revents & POLLIN) {
 			socklen_t len = sizeof(client);
-			ssize_t n = recvfrom(front, buf, sizeof(buf), 0, (struct sockaddr *)&client, &len);
+			ssize_t n =
+			    recvfrom(front, buf, sizeof(buf), 0, (struct sockaddr *)&client, &len);
 			if (n < 0)
 				continue;
 			have_client = 1;
@@ -89,7 +90,8 @@ int main(int argc, char **argv)
 			int drop = dropped(drops_down, n_down, down);
 			printf("down %d %s\n", down, drop ? "dropped" : "passed");
 			if (!drop)
-				sendto(front, buf, n, 0, (struct sockaddr *)&client, sizeof(client));
+				sendto(front, buf, n, 0, (struct sockaddr *)&client,
+				       sizeof(client));
 		}
 	}
 	return 0;

@@ -92,7 +92,10 @@ static void assert_string_attr(const struct stun_msg *m, uint16_t type, const ch
 	g_assert_cmpmem(s, n, want, strlen(want));
 }
 
-static const uint8_t *pw(const char *s) { return (const uint8_t *)s; }
+static const uint8_t *pw(const char *s)
+{
+	return (const uint8_t *)s;
+}
 
 /* RFC 5769 §2.1: decoding, ICE attributes, short-term MESSAGE-INTEGRITY, FINGERPRINT. */
 static void test_rfc5769_request(void)
