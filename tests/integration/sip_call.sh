@@ -16,12 +16,16 @@ DATA=$TMP/data
 SOCK=$DATA/crossbar.sock
 SIPP_DIR=$SRC/tests/integration/sipp
 ARGS=(--set core.modules=sip,calltest --set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules"
-	--set core.data_dir="$DATA" --set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT
+	--set core.data_dir="$DATA"
+	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT,udp:[::1]:$PORT
 	--set sip.tls_certificate="$TMP/cert.pem" --set sip.tls_key="$TMP/key.pem")
 # A certificate for the TLS listener, which baresip is told to trust.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
 	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
 cli() { "$CLI" --socket "$SOCK" "$@"; }
+# SIPp's address and how URIs write it: IPv4 unless a check says LOCAL_IP=::1 HOST=[::1].
+LOCAL_IP=127.0.0.1
+HOST=127.0.0.1
 
 # The calltest row of one call, blanks squeezed: "CALL_ID DIRECTION STATE EVENTS...".
 leg() { cli calltest | tr -s ' ' | grep -E "^$1 "; }
@@ -60,9 +64,9 @@ uac() {
 	local name=$1 sf=$2 user=$3
 	shift 3
 	timeout 20 sipp -sf "$SIPP_DIR/$sf" -s "$user" -cid_str "$name-%u" -m 1 -l 1 \
-		-i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 10 -timeout_error \
+		-i "$LOCAL_IP" -p "$(free_port)" -mp "$(free_port)" -timeout 10 -timeout_error \
 		-max_recv_loops 1000 -trace_msg -message_file "$TMP/$name.msgs" -trace_err \
-		-error_file "$TMP/$name.err" "$@" 127.0.0.1:$PORT >"$TMP/$name.out" 2>&1
+		-error_file "$TMP/$name.err" "$@" "$HOST:$PORT" >"$TMP/$name.out" 2>&1
 	local rc=$?
 	[ $rc -eq 0 ] || summary "$name"
 	return $rc
@@ -73,7 +77,7 @@ uas_start() {
 	local name=$1 sf=$2
 	shift 2
 	SPORT=$(free_port)
-	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -i 127.0.0.1 -p "$SPORT" -mp "$(free_port)" \
+	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -i "$LOCAL_IP" -p "$SPORT" -mp "$(free_port)" \
 		-timeout 10 -timeout_error -max_recv_loops 1000 -trace_msg \
 		-message_file "$TMP/$name.msgs" -trace_err -error_file "$TMP/$name.err" "$@" \
 		>"$TMP/$name.out" 2>&1 &
@@ -102,7 +106,7 @@ uas_done() {
 dial() {
 	local user=$1
 	shift
-	CALL=$(cli calltest dial "sip:$user@127.0.0.1:$SPORT" "127.0.0.1:$SPORT" "$@")
+	CALL=$(cli calltest dial "sip:$user@$HOST:$SPORT" "$HOST:$SPORT" "$@")
 	[ -n "$CALL" ]
 }
 
@@ -187,6 +191,10 @@ check "... the module saw the call answered by the ACK, then ended by the BYE" \
 	wait_leg ans_udp-1 " in ended answered:ACK ended$"
 check "an INVITE is answered and hung up over TCP" uac ans_tcp call_answer.xml answer -t t1
 check "... the call shows ended over TCP" wait_leg ans_tcp-1 " in ended answered:ACK ended$"
+LOCAL_IP=::1 HOST=[::1] check "an INVITE over IPv6 is answered and hung up" \
+	uac ans_v6 call_answer.xml answer
+check "... its 200's Contact is an IPv6 reference" grep -q '^Contact: <sip:crossbar@\[::1\]:' "$TMP/ans_v6.msgs"
+check "... the call shows ended" wait_leg ans_v6-1 " in ended answered:ACK ended$"
 
 check "re-INVITE, UPDATE and INFO in the call get 200 (with SDP for the offers); 481 for no dialog; 500 for a lower CSeq" \
 	uac mid_udp call_midcall.xml answer
@@ -243,6 +251,12 @@ check "crossbar dials SIPp (UDP), SDP offer in the INVITE" dial bob udp
 check "... SIPp answers, then its BYE is answered 200" uas_done
 check "... the module saw progress:180, answered:200, then the end" \
 	wait_leg "$CALL" " out ended progress:180 answered:200 ended$"
+
+LOCAL_IP=::1 uas_start out_v6 call_uas_bye.xml
+HOST=[::1] check "crossbar dials SIPp over IPv6" dial bob udp
+check "... answered, and SIPp's BYE gets 200" uas_done
+check "... the call ended" wait_leg "$CALL" " out ended progress:180 answered:200 ended$"
+check "... its Via and Contact name [::1]" bash -c "grep -q '^Via: SIP/2.0/UDP \[::1\]:$PORT;' '$TMP/out_v6.msgs' && grep -q '^Contact: <sip:crossbar@\[::1\]:$PORT>' '$TMP/out_v6.msgs'"
 
 uas_start out_tcp call_uas_bye.xml -t t1
 check "crossbar dials SIPp over TCP" dial bob tcp

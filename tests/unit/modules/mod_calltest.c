@@ -200,17 +200,30 @@ static gboolean incoming(SipCall *call, void *user_data)
 	return TRUE;
 }
 
+/* "IPv4:PORT" or "[IPv6]:PORT". */
 static gboolean peer_parse(const char *text, XbTransport transport, SipPeer *peer)
 {
 	g_autofree char *host = g_strdup(text);
 	char *colon = strrchr(host, ':');
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&peer->addr;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer->addr;
+	size_t len;
 
 	memset(peer, 0, sizeof(*peer));
 	if (!colon)
 		return FALSE;
 	*colon = 0;
 	peer->transport = transport;
+	len = strlen(host);
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		host[len - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return FALSE;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((guint16)atoi(colon + 1));
+		peer->addr_len = sizeof(*s6);
+		return TRUE;
+	}
 	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
 		return FALSE;
 	s4->sin_family = AF_INET;
@@ -262,7 +275,7 @@ static gboolean cmd_dial(XbCliReply *r, int argc, char **argv, gpointer user_dat
 		}
 	}
 	if (!peer_parse(argv[1], transport, &to)) {
-		xb_cli_reply_error(r, "calltest dial: %s: not IPv4:PORT", argv[1]);
+		xb_cli_reply_error(r, "calltest dial: %s: not IPv4:PORT or [IPv6]:PORT", argv[1]);
 		return FALSE;
 	}
 	g_autofree char *from = g_strdup_printf("sip:calltest@%s", ct->sip->domain());
