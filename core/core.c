@@ -58,7 +58,9 @@ gboolean xb_core_configure(const XbCoreOptions *opts, GError **error)
 	if (!xb_config_validate(cfg, names, FALSE, error))
 		return FALSE;
 	xb_config_install(g_steal_pointer(&cfg));
-	return TRUE;
+	/* What only the modules know how to check (gateways, TURN accounts ...), so that
+	 * --check-config sees it and a bad file is refused before anything starts. */
+	return xb_modules_validate(error);
 }
 
 static gboolean quit_cb(gpointer user_data)

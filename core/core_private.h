@@ -56,6 +56,9 @@ struct xb_module {
 /* Open the modules named in `names` (and what they require) from `dir`, check their
  * descriptors and order them. Every failure of a module not in `optional` is fatal. */
 gboolean xb_modules_open(const char *dir, char **names, char **optional, GError **error);
+/* Call each opened module's validate() (the configuration is installed); the first
+ * refusal is an XB_CONFIG_ERROR naming the module. */
+gboolean xb_modules_validate(GError **error);
 /* Call load() in dependency order. */
 gboolean xb_modules_load(GError **error);
 /* Unload in reverse order and close everything. */

@@ -305,6 +305,22 @@ static gboolean requirements_loaded(XbModule *mod, const char **missing)
 	return TRUE;
 }
 
+gboolean xb_modules_validate(GError **error)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		XbModule *mod = modules->pdata[i];
+		g_autoptr(GError) err = NULL;
+
+		if (mod->state != XB_MODULE_OPENED || !mod->desc->validate ||
+		    mod->desc->validate(&err))
+			continue;
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE, "module '%s': %s",
+		            mod->name, err ? err->message : "configuration refused");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean xb_modules_load(GError **error)
 {
 	for (guint i = 0; modules && i < modules->len; i++) {

@@ -27,6 +27,12 @@ typedef struct {
 	gboolean (*load)(XbModule *self, GError **error);
 	/* Called once on shutdown, in reverse load order. May be NULL. */
 	void (*unload)(XbModule *self);
+	/* Checks what load() will read of the configuration (installed: xb_config_get_* work)
+	 * that a settings table cannot say: a gateway's parameters, a list's entries. It acts
+	 * on nothing. Called after the configuration is read, before any module loads, and by
+	 * `crossbar --check-config`; FALSE with error refuses the configuration (exit 2). May be
+	 * NULL. */
+	gboolean (*validate)(GError **error);
 } XbModuleDesc;
 
 #define XB_MODULE_SYMBOL "xb_module_descriptor"

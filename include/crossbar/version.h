@@ -4,4 +4,4 @@
 #pragma once
 
 #define XB_VERSION_STRING     "0.1.0"
-#define XB_MODULE_ABI_VERSION 1u
+#define XB_MODULE_ABI_VERSION 2u /* 2: XbModuleDesc.validate */

@@ -361,7 +361,17 @@ static void registrar_unload(XbModule *self)
 
 static const char *const requires[] = {"sip", NULL};
 
+/* --check-config and start-up: the <gateways> section parses (file, line, gateway and
+ * parameter in the error). */
+static gboolean registrar_validate(GError **error)
+{
+	g_autoptr(GPtrArray) defs = gateway_defs_from_config(error);
+
+	return defs != NULL;
+}
+
 XB_MODULE_DEFINE(.name = "registrar", .version = XB_VERSION_STRING,
                  .description = "directory of users, registrar and location service",
                  .requires = requires, .settings = settings, .elements = elements,
-                 .load = registrar_load, .unload = registrar_unload);
+                 .load = registrar_load, .unload = registrar_unload,
+                 .validate = registrar_validate);

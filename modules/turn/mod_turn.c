@@ -209,6 +209,15 @@ static void turn_unload(XbModule *self)
 	stun_auth_shutdown();
 }
 
+/* --check-config and start-up: turn.users, the CIDR lists and the limits make sense. */
+static gboolean turn_validate(GError **error)
+{
+	g_autoptr(TurnConfig) cfg = turn_config_read(error);
+
+	return cfg != NULL;
+}
+
 XB_MODULE_DEFINE(.name = "turn", .version = XB_VERSION_STRING,
                  .description = "TURN/STUN server: relays for phones and browsers behind NAT",
-                 .settings = settings, .load = turn_load, .unload = turn_unload);
+                 .settings = settings, .load = turn_load, .unload = turn_unload,
+                 .validate = turn_validate);

@@ -37,6 +37,10 @@ expect_exit 0 "crossbar 0\\.1\\.0" "--version prints the version" "$CROSSBAR" --
 
 expect_exit 1 "module 'nosuch': mod_nosuch.so not found in" "a missing module exits 1 naming it" "$CROSSBAR" $DATA $LISTEN --set core.modules=sip,nosuch
 expect_exit 0 "configuration OK" "a missing optional module is skipped" "$CROSSBAR" $DATA $LISTEN --set core.modules=sip,nosuch --set core.optional_modules=nosuch --check-config
+# What only a module can check (its validate hook) is a configuration error too (exit 2),
+# found by --check-config.
+expect_exit 2 "module 'turn': .*turn.users" "a bad turn.users entry exits 2 under --check-config" \
+	"$CROSSBAR" --set core.modules=sip,turn --set turn.users=nopassword --check-config
 expect_exit 1 "sip.listen: tls:127.0.0.1:$PORT needs sip.tls_certificate" "a TLS listener without a certificate is refused" "$CROSSBAR" $DATA --set sip.listen=tls:127.0.0.1:$PORT
 
 # An unusable data folder or database stops the start with the reason.

@@ -297,15 +297,18 @@ check "the unregistration (Expires: 0, authenticated) reached Kamailio" grep -q 
 check "... which no longer holds crossbar's contacts" bash -c "! kamcmd -s '$CTL' ul.dump | grep -q 'Address: sip:trunk'"
 check "... and the SHA-256 registrar dropped its binding" bash -c "! '$CLI' --socket '$SDATA/crossbar.sock' registrations 3000 | grep -q 'sip:3000@'"
 
-# Configuration errors stop the start with file and line.
+# Configuration errors stop the start with file and line, as a bad configuration (exit 2),
+# and --check-config finds them without starting anything.
 printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="bad host!"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
-expect_exit 1 "bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name, an IPv4 address or an \\[IPv6\\] address" \
+expect_exit 2 "module 'registrar': .*bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name, an IPv4 address or an \\[IPv6\\] address" \
 	"a proxy that is no host name is refused at start-up" \
 	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
 	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)
+check "... before anything started (no data folder made)" test ! -e "$TMP/bad"
+expect_exit 2 "bad.xml:4: gateway 'x': proxy 'bad host!'" "... and --check-config says the same" \
+	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar --check-config
 printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="127.0.0.1"/>\n<param name="expiry" value="soon"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
-expect_exit 1 "gateway 'x': expiry 'soon' is not a number" "a bad expiry is refused" \
-	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
-	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)
+expect_exit 2 "gateway 'x': expiry 'soon' is not a number" "a bad expiry is refused (--check-config)" \
+	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar --check-config
 stop_kamailio
 done_testing
