@@ -91,15 +91,15 @@ if wait_exit "$quota_PID" 10 && [ "$EXIT_STATUS" -eq 0 ]; then ok "the daemon ex
 
 # Bad settings stop the daemon with one clear line.
 BASE=(--set core.data_dir="$TMP/d2" --set core.modules=turn)
-expect_exit 1 "turn.users: 'alice' is not USER:PASSWORD" "a user without a password is refused" \
+expect_exit 2 "turn.users: 'alice' is not USER:PASSWORD" "a user without a password is refused" \
 	"$CROSSBAR" "${BASE[@]}" --set turn.listen=udp:127.0.0.1:$PORT --set turn.users=alice
-expect_exit 1 "turn.denied_peers: '10.0.0.0/40' is not an address" "a bad CIDR is refused" \
+expect_exit 2 "turn.denied_peers: '10.0.0.0/40' is not an address" "a bad CIDR is refused" \
 	"$CROSSBAR" "${BASE[@]}" --set turn.listen=udp:127.0.0.1:$PORT --set turn.denied_peers=10.0.0.0/40
 expect_exit 2 "turn.relay_ports: '80-90' is not a range" "a relay range below 1024 is refused" \
 	"$CROSSBAR" "${BASE[@]}" --set turn.relay_ports=80-90
 expect_exit 1 "turn.relay_address: '0.0.0.0' is not a specific IP address" "a wildcard relay address is refused" \
 	"$CROSSBAR" "${BASE[@]}" --set turn.listen=udp:127.0.0.1:$PORT --set turn.relay_address=0.0.0.0
-expect_exit 1 "turn.default_lifetime: 4000 is more than turn.max_lifetime" "contradicting lifetimes are refused" \
+expect_exit 2 "turn.default_lifetime: 4000 is more than turn.max_lifetime" "contradicting lifetimes are refused" \
 	"$CROSSBAR" "${BASE[@]}" --set turn.listen=udp:127.0.0.1:$PORT --set turn.default_lifetime=4000
 expect_exit 1 "turn.listen: tls:127.0.0.1:$PORT needs turn.tls_certificate and turn.tls_key" \
 	"a tls: listener without a certificate is refused" \
