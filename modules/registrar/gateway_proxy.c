@@ -72,26 +72,6 @@ static gboolean split_host_port(const char *text, char **host, const char **port
 	return TRUE;
 }
 
-/* A literal address into peer; FALSE when host is not one. */
-static gboolean literal_peer(const char *host, guint16 port, SipPeer *peer)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&peer->addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer->addr;
-
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		peer->addr_len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		peer->addr_len = sizeof(*in6);
-	} else {
-		return FALSE;
-	}
-	return TRUE;
-}
-
 gboolean gateway_proxy_parse(const char *text, XbTransport tp, GatewayProxy *out)
 {
 	g_autofree char *host = NULL;
@@ -106,7 +86,7 @@ gboolean gateway_proxy_parse(const char *text, XbTransport tp, GatewayProxy *out
 		return FALSE;
 	out->peer.transport = tp;
 	out->port = (guint16)port;
-	if (!literal_peer(host, out->port, &out->peer)) {
+	if (!sip_peer_from_host(&out->peer, tp, host, out->port)) {
 		/* Brackets are for IPv6 addresses only (RFC 3986 §3.2.2). */
 		if (bracketed || !gateway_host_name_valid(host))
 			return FALSE;

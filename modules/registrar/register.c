@@ -31,31 +31,12 @@ static void date_header(GString *out)
 	                       t.tm_hour, t.tm_min, t.tm_sec);
 }
 
+/* The source address of a request, without port (what bans are counted by). */
 static void source_ip(const SipPeer *peer, char *out, size_t len)
 {
-	if (peer->addr.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&peer->addr)->sin6_addr, out,
-		          (socklen_t)len);
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&peer->addr)->sin_addr, out,
-		          (socklen_t)len);
-}
+	guint16 port;
 
-/* "udp:192.0.2.1:5060", "tcp:[2001:db8::1]:5061": the flow, as stored and shown. */
-static char *peer_text(const SipPeer *peer)
-{
-	char ip[INET6_ADDRSTRLEN];
-	guint16 port = peer->addr.ss_family == AF_INET6
-	                   ? ntohs(((const struct sockaddr_in6 *)&peer->addr)->sin6_port)
-	                   : ntohs(((const struct sockaddr_in *)&peer->addr)->sin_port);
-	const char *t = peer->transport == XB_TRANSPORT_UDP   ? "udp"
-	                : peer->transport == XB_TRANSPORT_TCP ? "tcp"
-	                                                      : "tls";
-
-	source_ip(peer, ip, sizeof(ip));
-	if (peer->addr.ss_family == AF_INET6)
-		return g_strdup_printf("%s:[%s]:%u", t, ip, port);
-	return g_strdup_printf("%s:%s:%u", t, ip, port);
+	sip_sockaddr_text(&peer->addr, out, len, &port);
 }
 
 static int respond(Registrar *reg, SipServerReq *req, unsigned status, const char *reason,
@@ -231,7 +212,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 	}
 	g_autofree char *call_id = sip_pl_dup(&msg->call_id);
 	g_autofree char *path = path_of(msg);
-	g_autofree char *source = peer_text(peer);
+	g_autofree char *source = sip_peer_to_string(peer);
 	const struct sip_hdr *uah = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
 	g_autofree char *ua = uah ? sip_pl_dup(&uah->val) : g_strdup("");
 

@@ -259,7 +259,7 @@ static char *contact_value(SipCall *c)
 static void append_contact(SipCall *c, GString *h)
 {
 	g_autofree char *contact = contact_value(c);
-	g_autofree char *allow = sip_ua_allow(c->calls->ua);
+	const char *allow = sip_ua_allow(c->calls->ua);
 
 	g_string_append_printf(h, "Contact: %s\r\nAllow: %s\r\n", contact, allow);
 }
@@ -546,17 +546,19 @@ static int send_invite_round(SipCall *c)
 	return rc;
 }
 
-/* A request within the dialog (§12.2.1.1). auth: the answers of an earlier round, or NULL. */
-static int dialog_send(SipCall *c, const char *method, const char *extra, const char *ctype,
-                       const char *body, size_t len, SipAuthAnswers *auth, Pending **sent)
+/* A request within dlg (the call's, or a fork's being ended; §12.2.1.1). auth: the answers
+ * of an earlier round, or NULL. */
+static int dialog_send(SipCall *c, SipDialog *dlg, const char *method, const char *extra,
+                       const char *ctype, const char *body, size_t len, SipAuthAnswers *auth,
+                       Pending **sent)
 {
 	g_autoptr(GString) d = g_string_new(NULL);
 	const char *rest;
 	int rc;
 
-	if (!c->dlg)
+	if (!dlg)
 		return -ENOTCONN;
-	rc = sip_dialog_request(c->dlg, method, d);
+	rc = sip_dialog_request(dlg, method, d);
 	if (rc < 0) {
 		sip_auth_answers_free(auth);
 		return rc;
@@ -587,7 +589,7 @@ static int dialog_send(SipCall *c, const char *method, const char *extra, const 
 
 static int send_bye(SipCall *c)
 {
-	int rc = dialog_send(c, "BYE", NULL, NULL, NULL, 0, NULL, NULL);
+	int rc = dialog_send(c, c->dlg, "BYE", NULL, NULL, NULL, 0, NULL, NULL);
 
 	if (rc < 0)
 		xb_info("call %s: BYE not sent: %s", c->call_id, g_strerror(-rc));
@@ -627,6 +629,13 @@ static int send_ack(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep, co
 		g_string_free(out, TRUE);
 	}
 	return rc;
+}
+
+/* A copy of a 2xx we ACKed gets the same ACK again (§13.2.2.4). */
+static void resend_ack(SipCall *c, guint32 cseq)
+{
+	if (c->ack && c->ack_cseq == cseq)
+		sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
 }
 
 /* §9.1: CANCEL copies the INVITE's Request-URI, top Via (its branch), From, To, Call-ID,
@@ -715,12 +724,9 @@ static void end_other_fork(SipCall *c, Pending *pd, const struct sip_msg *resp)
 		return;
 	send_ack(c, other, resp->cseq.num, NULL, NULL, NULL, 0);
 	xb_info("call %s: a second fork answered; sending it BYE", c->call_id);
-	SipDialog *mine = c->dlg;
 	Pending *bye = NULL;
-	c->dlg = other;
-	if (dialog_send(c, "BYE", NULL, NULL, NULL, 0, NULL, &bye) == 0)
+	if (dialog_send(c, other, "BYE", NULL, NULL, NULL, 0, NULL, &bye) == 0)
 		bye->other_fork = TRUE; /* its answers are not the call's */
-	c->dlg = mine;
 }
 
 /* A 2xx to the initial INVITE (first copy, retransmission, or another fork's). */
@@ -744,8 +750,8 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 		}
 	}
 	if (pd->acked || pd->ack_held) {
-		if (pd->acked && c->ack && c->ack_cseq == resp->cseq.num)
-			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
+		if (pd->acked)
+			resend_ack(c, resp->cseq.num);
 		return;
 	}
 	if (c->dlg) {
@@ -780,9 +786,8 @@ static void initial_response(SipCall *c, Pending *pd, const struct sip_msg *resp
 {
 	if (c->state == CALL_ENDED) {
 		/* A copy of the 2xx that we ACKed (and BYEd, after a CANCEL): ACK it again. */
-		if (resp && resp->status >= 200 && resp->status < 300 && pd->acked && c->ack &&
-		    c->ack_cseq == resp->cseq.num)
-			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
+		if (resp && resp->status >= 200 && resp->status < 300 && pd->acked)
+			resend_ack(c, resp->cseq.num);
 		return;
 	}
 	if (!resp) {
@@ -879,8 +884,8 @@ static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp,
 		return;
 	}
 	if (invite && resp->status < 300 && (pd->acked || pd->ack_held)) {
-		if (pd->acked && c->ack && c->ack_cseq == resp->cseq.num)
-			sip_ua_send_raw(c->calls->ua, &c->peer, c->ack);
+		if (pd->acked)
+			resend_ack(c, resp->cseq.num);
 		return;
 	}
 	/* The target refresh first: the ACK goes to the new target. */
@@ -909,8 +914,8 @@ static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp,
 		pd->auth = NULL;
 		if (ruri && sip_auth_answers_update(aa, resp, pd->method, ruri)) {
 			/* dialog_send owns aa from here, sent or not */
-			if (dialog_send(c, pd->method, pd->extra, pd->ctype, pd->body, pd->body_len,
-			                aa, NULL) == 0)
+			if (dialog_send(c, c->dlg, pd->method, pd->extra, pd->ctype, pd->body,
+			                pd->body_len, aa, NULL) == 0)
 				return;
 		} else {
 			sip_auth_answers_free(aa);
@@ -969,7 +974,7 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	}
 	SipCall *c = call_new(calls, FALSE);
 	g_autofree char *contact = NULL;
-	g_autofree char *allow = sip_ua_allow(calls->ua);
+	const char *allow = sip_ua_allow(calls->ua);
 
 	c->peer = *p->to;
 	c->secure = g_str_has_prefix(p->ruri, "sips:");
@@ -1209,8 +1214,8 @@ gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipPe
 	SipCall *c = sip_call_ref(dialog_call(dlg));
 	if (msg->is_request)
 		got_ack(c, msg);
-	else if (c->ack && c->ack_cseq == msg->cseq.num)
-		sip_ua_send_raw(calls->ua, &c->peer, c->ack); /* a 2xx copy after Timer M */
+	else
+		resend_ack(c, msg->cseq.num); /* a 2xx copy after Timer M */
 	sip_call_unref(c);
 	return TRUE;
 }
@@ -1265,7 +1270,7 @@ int sip_call_request(SipCall *c, const char *method, const char *extra, const ch
 		return -EBUSY; /* RFC 3311 §5.2 */
 	if (!c->dlg)
 		return -ENOTCONN;
-	return dialog_send(c, m, extra, ctype, body, len, NULL, NULL);
+	return dialog_send(c, c->dlg, m, extra, ctype, body, len, NULL, NULL);
 }
 
 void sip_call_hangup(SipCall *c, unsigned status)

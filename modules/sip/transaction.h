@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "msg.h"
+#include "peer.h" /* SipPeer: where a message came from or goes to */
 
 typedef struct sip_txl SipTxLayer;
 /* Reference counted. Owners: the layer holds one reference while the transaction lives
@@ -16,20 +17,6 @@ typedef struct sip_txl SipTxLayer;
  * tx given to ops->request). A terminated transaction's object stays valid while referenced
  * and answers every getter; sip_tx_respond on it returns -EINVAL. */
 typedef struct sip_tx SipTx;
-
-/* Where a message came from or goes to. For TCP/TLS, conn_id names the connection it came
- * on (responses go back on it, §18.2.2); 0 lets the transport pick or open one. */
-typedef struct {
-	XbTransport transport;
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	guint64 conn_id;
-} SipPeer;
-
-static inline gboolean sip_peer_reliable(const SipPeer *p)
-{
-	return p->transport != XB_TRANSPORT_UDP;
-}
 
 /* What the layer needs from the transport and the TU. ctx is given back to each. send and
  * request are required; stray may be NULL (such messages are then dropped). */

@@ -67,64 +67,6 @@ struct sip_transports {
 	char rxbuf[65536];
 };
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_UDP ? "udp" : t == XB_TRANSPORT_TCP ? "tcp" : "tls";
-}
-
-static void addr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port)
-{
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, hlen);
-		*port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, host, hlen);
-		*port = ntohs(s4->sin_port);
-	}
-}
-
-char *sip_peer_to_string(const SipPeer *peer)
-{
-	char host[INET6_ADDRSTRLEN];
-	guint16 port;
-
-	addr_text(&peer->addr, host, sizeof(host), &port);
-	if (peer->addr.ss_family == AF_INET6)
-		return g_strdup_printf("%s:[%s]:%u", transport_name(peer->transport), host, port);
-	return g_strdup_printf("%s:%s:%u", transport_name(peer->transport), host, port);
-}
-
-gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *host, guint16 port)
-{
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t len = strlen(host);
-
-	memset(peer, 0, sizeof(*peer));
-	peer->transport = transport;
-	if (len >= 2 && host[0] == '[' && host[len - 1] == ']' && len - 2 < sizeof(buf)) {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = 0;
-		host = buf;
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer->addr;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&peer->addr;
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		peer->addr_len = sizeof(*s6);
-		return TRUE;
-	}
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		peer->addr_len = sizeof(*s4);
-		return TRUE;
-	}
-	return FALSE; /* names need DNS (RFC 3263), which is not done here */
-}
-
 static gboolean same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -147,7 +89,7 @@ static void stamp_via(struct sip_msg *msg, const struct sockaddr_storage *src)
 	char host[INET6_ADDRSTRLEN];
 	guint16 port;
 
-	addr_text(src, host, sizeof(host), &port);
+	sip_sockaddr_text(src, host, sizeof(host), &port);
 	sip_msg_stamp_via(msg, host, port);
 }
 
@@ -310,9 +252,9 @@ static void conn_close(Conn *c, const char *why)
 	char host[INET6_ADDRSTRLEN];
 	guint16 port;
 
-	addr_text(&c->peer, host, sizeof(host), &port);
+	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
 	g_debug("%s connection %" G_GUINT64_FORMAT " with %s:%u closed: %s",
-	        transport_name(c->transport), c->id, host, port, why);
+	        sip_transport_name(c->transport), c->id, host, port, why);
 	g_hash_table_remove(tp->conns, &c->id);
 }
 
@@ -737,7 +679,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	if (!sip_peer_from_host(&where, a->transport, a->address, a->port)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "sip.listen: %s:%s:%u: the address must be a literal IP address",
-		            transport_name(a->transport), a->address, a->port);
+		            sip_transport_name(a->transport), a->address, a->port);
 		return FALSE;
 	}
 	if (a->transport == XB_TRANSPORT_TLS) {
@@ -782,13 +724,14 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "%s:%u", a->address, a->port);
 	l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp ? udp_read_cb : tcp_accept_cb, l);
 	g_ptr_array_add(tp->listeners, l);
-	g_message("listening on %s:%s", transport_name(a->transport), l->sent_by);
+	g_message("listening on %s:%s", sip_transport_name(a->transport), l->sent_by);
 	return TRUE;
 fail:;
 	int e = errno;
 	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-	            "sip.listen: cannot listen on %s:%s%s%s:%u: %s", transport_name(a->transport),
-	            a->ipv6 ? "[" : "", a->address, a->ipv6 ? "]" : "", a->port, g_strerror(e));
+	            "sip.listen: cannot listen on %s:%s%s%s:%u: %s",
+	            sip_transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
+	            a->ipv6 ? "]" : "", a->port, g_strerror(e));
 	(void)what;
 	listener_free(l);
 	return FALSE;

@@ -43,6 +43,3 @@ const char *sip_transport_sent_by(SipTransports *tp, XbTransport transport, int 
 /* Counters for `sip status`. */
 guint sip_transport_connections(SipTransports *tp);
 
-/* Helpers: text of a peer ("udp:127.0.0.1:5060"), and a peer from "host:port". */
-char *sip_peer_to_string(const SipPeer *peer);
-gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *host, guint16 port);

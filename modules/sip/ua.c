@@ -31,6 +31,7 @@ struct sip_ua {
 	SipTimers timers;
 	char *domain;
 	char *user_agent;
+	char *allow; /* the Allow value, NULL until asked for (sip_ua_allow) */
 	guint64 requests, responses;
 };
 
@@ -112,16 +113,19 @@ const SipPeer *sip_req_peer(const SipServerReq *r)
 	return sip_tx_peer(r->tx);
 }
 
-char *sip_ua_allow(SipUa *ua)
+const char *sip_ua_allow(SipUa *ua)
 {
-	GString *s = g_string_new("INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
-	g_autofree gpointer *keys = NULL;
-	guint n;
+	if (!ua->allow) { /* made again after a module takes or leaves a method */
+		GString *s = g_string_new("INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
+		g_autofree gpointer *keys = NULL;
+		guint n;
 
-	keys = g_hash_table_get_keys_as_array(ua->methods, &n);
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(s, ", %s", (const char *)keys[i]);
-	return g_string_free(s, FALSE);
+		keys = g_hash_table_get_keys_as_array(ua->methods, &n);
+		for (guint i = 0; i < n; i++)
+			g_string_append_printf(s, ", %s", (const char *)keys[i]);
+		ua->allow = g_string_free(s, FALSE);
+	}
+	return ua->allow;
 }
 
 GString *sip_req_build_response(SipServerReq *r, unsigned status, const char *reason,
@@ -244,7 +248,7 @@ static char *unsupported(const struct sip_msg *req)
 
 void sip_ua_answer_options(SipUa *ua, SipTx *tx)
 {
-	g_autofree char *allow = sip_ua_allow(ua);
+	const char *allow = sip_ua_allow(ua);
 	g_autofree char *extra = g_strdup_printf("Allow: %s\r\nAccept: application/sdp\r\n"
 	                                         "Accept-Encoding: identity\r\n"
 	                                         "Accept-Language: en\r\nSupported: path\r\n",
@@ -276,7 +280,7 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 		return;
 	}
 	if (req->method == SIP_METHOD_UNKNOWN) {
-		g_autofree char *allow = sip_ua_allow(ua);
+		const char *allow = sip_ua_allow(ua);
 		g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
 		respond(ua, tx, 501, NULL, extra);
 		return;
@@ -306,7 +310,7 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 		return;
 	}
 	/* §8.2.1: a method we know but do not serve. */
-	g_autofree char *allow = sip_ua_allow(ua);
+	const char *allow = sip_ua_allow(ua);
 	g_autofree char *extra = g_strdup_printf("Allow: %s\r\n", allow);
 	respond(ua, tx, 405, NULL, extra);
 }
@@ -469,6 +473,7 @@ static gboolean api_method_register(XbModule *owner, const char *method, SipMeth
 	h->func = func;
 	h->user_data = user_data;
 	g_hash_table_insert(the_ua->methods, g_steal_pointer(&name), h);
+	g_clear_pointer(&the_ua->allow, g_free);
 	return TRUE;
 }
 
@@ -554,8 +559,10 @@ static void module_unloaded_cb(const char *type, GVariant *payload, gpointer use
 	g_variant_get(payload, "(&s)", &name);
 	g_hash_table_iter_init(&it, ua->methods);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&h))
-		if (g_strcmp0(xb_module_name(h->owner), name) == 0)
+		if (g_strcmp0(xb_module_name(h->owner), name) == 0) {
 			g_hash_table_iter_remove(&it);
+			g_clear_pointer(&ua->allow, g_free);
+		}
 	sip_calls_module_unloaded(ua->calls, name);
 }
 
@@ -610,6 +617,7 @@ void sip_ua_free(SipUa *ua)
 	g_hash_table_unref(ua->recent);
 	g_free(ua->domain);
 	g_free(ua->user_agent);
+	g_free(ua->allow);
 	g_free(ua);
 }
 

@@ -41,8 +41,8 @@ const char *sip_ua_domain(SipUa *ua);
 const char *sip_ua_user_agent(SipUa *ua);
 const SipTimers *sip_ua_timers(SipUa *ua);
 const char *sip_ua_sent_by(SipUa *ua, XbTransport transport, int family);
-/* The Allow value (our methods and those modules took over); g_free it. */
-char *sip_ua_allow(SipUa *ua);
+/* The Allow value (our methods and those modules took over), kept until one changes. */
+const char *sip_ua_allow(SipUa *ua);
 void sip_ua_answer_options(SipUa *ua, SipTx *tx);
 
 /* Server requests (the API table's functions). */
