@@ -92,7 +92,8 @@ struct sip_call {
 	XbTimer *cancel_timer;
 	GString *ack; /* the ACK of the last 2xx, sent again for its retransmissions */
 	guint32 ack_cseq;
-	Pending *ack_wait; /* an INVITE whose 2xx waits for call_ack (late offer) */
+	Pending *ack_wait;     /* an INVITE whose 2xx waits for call_ack (late offer) */
+	guint32 ack_wait_cseq; /* ... and its CSeq; c->ack stays the last ACK sent meanwhile */
 };
 
 static void call_end(SipCall *c);
@@ -696,7 +697,7 @@ static void ack_or_hold(SipCall *c, Pending *pd, const struct sip_msg *resp)
 	if (offerless && resp->body.l > 0) {
 		pd->ack_held = TRUE;
 		c->ack_wait = pd;
-		c->ack_cseq = resp->cseq.num;
+		c->ack_wait_cseq = resp->cseq.num;
 		return;
 	}
 	pd->acked = TRUE;
@@ -712,7 +713,7 @@ int sip_call_ack(SipCall *c, const char *ctype, const char *body, size_t len)
 	c->ack_wait = NULL;
 	pd->ack_held = FALSE;
 	pd->acked = TRUE;
-	return send_ack(c, c->dlg, c->ack_cseq, &c->ack, ctype, body, len);
+	return send_ack(c, c->dlg, c->ack_wait_cseq, &c->ack, ctype, body, len);
 }
 
 /* §13.2.2.4: a second fork answered an INVITE already answered: ACK it and end it. */
