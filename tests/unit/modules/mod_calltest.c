@@ -11,7 +11,6 @@
  * `calltest hangup CALL_ID`. */
 #include <crossbar/crossbar.h>
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "../../../modules/sip/sip_api.h"
@@ -205,31 +204,11 @@ static gboolean peer_parse(const char *text, XbTransport transport, SipPeer *pee
 {
 	g_autofree char *host = g_strdup(text);
 	char *colon = strrchr(host, ':');
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&peer->addr;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer->addr;
-	size_t len;
 
-	memset(peer, 0, sizeof(*peer));
 	if (!colon)
 		return FALSE;
 	*colon = 0;
-	peer->transport = transport;
-	len = strlen(host);
-	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
-		host[len - 1] = 0;
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return FALSE;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((guint16)atoi(colon + 1));
-		peer->addr_len = sizeof(*s6);
-		return TRUE;
-	}
-	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-		return FALSE;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons((guint16)atoi(colon + 1));
-	peer->addr_len = sizeof(*s4);
-	return TRUE;
+	return sip_peer_from_host(peer, transport, host, (guint16)atoi(colon + 1));
 }
 
 static gboolean cmd_list(XbCliReply *r, int argc, char **argv, gpointer user_data)
