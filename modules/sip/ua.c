@@ -6,9 +6,11 @@
  * requests within a dialog and ACKs for 2xx go there. */
 #include "ua.h"
 #include "call.h"
+#include "merged.h"
 #include "ua_auth.h" /* UAC digest for send_request_auth */
 
 #include <errno.h>
+#include <gio/gio.h> /* G_IO_ERROR */
 #include <string.h>
 
 /* Option tags this UA understands in Require (§8.2.2.3). */
@@ -25,7 +27,7 @@ struct sip_ua {
 	SipTransports *tp;
 	SipTxLayer *txl;
 	GHashTable *methods; /* upper-case name -> MethodHandler * */
-	GHashTable *recent;  /* merged-request key -> branch (§8.2.2.2) */
+	SipMerged *recent;   /* merged-request detection (§8.2.2.2), bounded */
 	XbTimer *recent_prune;
 	SipCalls *calls; /* INVITE sessions and the dialog table (call.c) */
 	SipTimers timers;
@@ -195,32 +197,14 @@ static void respond(SipUa *ua, SipTx *tx, unsigned status, const char *reason, c
 
 /* ---- the UAS checks of §8.2 ---- */
 
-/* §8.2.2.2: the same request reaching us twice by different paths (forking upstream) has
- * the same From tag, Call-ID and CSeq but another branch; the second copy gets 482. */
-static gboolean merged(SipUa *ua, const struct sip_msg *req)
-{
-	if (req->to.has_tag || !req->from.has_tag || req->method == SIP_METHOD_ACK ||
-	    req->method == SIP_METHOD_CANCEL || !req->via.has_branch)
-		return FALSE;
-	g_autofree char *key = g_strdup_printf(
-	    "%.*s|%.*s|%u|%.*s", (int)req->from.tag.l, req->from.tag.p, (int)req->call_id.l,
-	    req->call_id.p, req->cseq.num, (int)req->cseq.method_name.l, req->cseq.method_name.p);
-	const char *branch = g_hash_table_lookup(ua->recent, key);
-	g_autofree char *mine = sip_pl_dup(&req->via.branch);
-
-	if (branch)
-		return strcmp(branch, mine) != 0;
-	g_hash_table_insert(ua->recent, g_steal_pointer(&key), g_steal_pointer(&mine));
-	return FALSE;
-}
-
-/* The merged-request memory lives as long as a transaction could (64*T1, 32 s). */
+/* The merged-request memory lives as long as a transaction could (64*T1, 32 s); entries
+ * also expire as requests arrive, and this frees them when none do. */
 static void recent_prune_cb(XbTimer *t, gpointer user_data)
 {
 	SipUa *ua = user_data;
 
-	g_hash_table_remove_all(ua->recent);
-	ua->recent_prune = xb_timer_start(ua->owner, 32000, recent_prune_cb, ua);
+	sip_merged_expire(ua->recent, xb_clock_now());
+	ua->recent_prune = xb_timer_start(ua->owner, 64 * ua->timers.t1, recent_prune_cb, ua);
 }
 
 /* §8.2.2.3: every Require tag must be one we support; the unknown ones go back in
@@ -270,7 +254,7 @@ static void request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const Si
 		respond(ua, tx, err.status, err.reason, NULL);
 		return;
 	}
-	if (merged(ua, req)) {
+	if (sip_merged_check(ua->recent, req, xb_clock_now())) {
 		respond(ua, tx, 482, "Loop Detected", NULL);
 		return;
 	}
@@ -586,17 +570,23 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	ua->domain = g_strdup(cfg->domain && *cfg->domain ? cfg->domain : g_get_host_name());
 	ua->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "");
 	ua->methods = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	ua->recent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	ua->txl = sip_txl_new(owner, &ops, ua);
 	sip_txl_set_timers(ua->txl, &cfg->timers);
 	ua->timers = cfg->timers;
+	ua->recent = sip_merged_new(0, 64 * cfg->timers.t1);
+	if (!ua->recent) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		            "OpenSSL offers no SipHash (needed for merged-request detection)");
+		sip_ua_free(ua);
+		return NULL;
+	}
 	ua->calls = sip_calls_new(ua, owner);
 	ua->tp = sip_transports_new(owner, &tcfg, recv_cb, ua);
 	if (!sip_transports_listen(ua->tp, cfg->listen, error)) {
 		sip_ua_free(ua);
 		return NULL;
 	}
-	ua->recent_prune = xb_timer_start(owner, 32000, recent_prune_cb, ua);
+	ua->recent_prune = xb_timer_start(owner, 64 * ua->timers.t1, recent_prune_cb, ua);
 	xb_event_subscribe(owner, XB_EVENT_MODULE_UNLOADED, module_unloaded_cb, ua);
 	the_ua = ua;
 	xb_api_publish(owner, SIP_API_NAME, &sip_api);
@@ -614,7 +604,7 @@ void sip_ua_free(SipUa *ua)
 	sip_txl_free(ua->txl);
 	sip_transports_free(ua->tp);
 	g_hash_table_unref(ua->methods);
-	g_hash_table_unref(ua->recent);
+	sip_merged_free(ua->recent);
 	g_free(ua->domain);
 	g_free(ua->user_agent);
 	g_free(ua->allow);
