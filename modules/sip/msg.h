@@ -306,6 +306,8 @@ bool sip_hdr_is_list(enum sip_hdrid id);
 /* parse.c */
 int sip_msg_parse(struct sip_msg **msgp, const char *buf, size_t len, struct sip_err *err);
 void sip_msg_free(struct sip_msg *msg);
+/* The bytes a parsed message holds (its structure and its copy of the octets). */
+size_t sip_msg_bytes(const struct sip_msg *msg);
 const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdrid id);
 const struct sip_hdr *sip_msg_hdr_next(const struct sip_msg *msg, const struct sip_hdr *h);
 const struct sip_hdr *sip_msg_hdr_byname(const struct sip_msg *msg, const char *name);

@@ -399,6 +399,11 @@ out:
 	return 0;
 }
 
+size_t sip_msg_bytes(const struct sip_msg *msg)
+{
+	return sizeof(*msg) + msg->len + 1;
+}
+
 void sip_msg_free(struct sip_msg *msg)
 {
 	g_free(msg);

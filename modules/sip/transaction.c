@@ -21,6 +21,7 @@ SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
 	txl->server = g_hash_table_new(g_str_hash, g_str_equal);
 	txl->scratch = g_string_sized_new(128);
 	txl->max_server = SIP_TXL_MAX_SERVER;
+	txl->max_server_bytes = SIP_TXL_MAX_SERVER_BYTES;
 	return txl;
 }
 
@@ -97,14 +98,33 @@ static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const S
 	xb_debug("response %u matches no transaction: dropped (§17.1.3)", msg->status);
 }
 
-/* Memory stays bounded under a flood: past SIP_TXL_MAX_SERVER live server transactions the
- * oldest one that merely waits out Timer J is ended early (a late retransmission of its
- * request would then reach the TU again; new requests matter more than echoes of old ones);
- * only when every live transaction is still at work is a new request answered 503 with
- * Retry-After, statelessly (§21.5.4), and forgotten. */
+/* Memory stays bounded under a flood: past SIP_TXL_MAX_SERVER live server transactions, or
+ * SIP_TXL_MAX_SERVER_BYTES held by them, the oldest ones that merely wait out Timer J are
+ * ended early (a late retransmission of their request would then reach the TU again; new
+ * requests matter more than echoes of old ones); only when every live transaction is still
+ * at work is a new request answered 503 with Retry-After, statelessly (§21.5.4), and
+ * forgotten. The bytes are checked when a request arrives: the response a TU sends later
+ * may overshoot the limit until the next arrival makes room. */
 void sip_txl_set_max_server(SipTxLayer *txl, guint max)
 {
 	txl->max_server = max ? max : SIP_TXL_MAX_SERVER;
+}
+
+void sip_txl_set_max_server_bytes(SipTxLayer *txl, gsize max_bytes)
+{
+	txl->max_server_bytes = max_bytes ? max_bytes : SIP_TXL_MAX_SERVER_BYTES;
+}
+
+void sip_txl_stats(const SipTxLayer *txl, SipTxlStats *stats)
+{
+	*stats = (SipTxlStats){
+	    .server = g_hash_table_size(txl->server),
+	    .server_bytes = txl->server_bytes,
+	    .max_server = txl->max_server,
+	    .max_server_bytes = txl->max_server_bytes,
+	    .evicted = txl->evicted,
+	    .rejected = txl->rejected,
+	};
 }
 
 static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
@@ -113,10 +133,12 @@ static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer
 	struct sip_mb mb;
 	static gint64 last_warning;
 
+	txl->rejected++;
 	if (xb_clock_now() - last_warning > 10000) {
 		last_warning = xb_clock_now();
-		g_warning("%u server transactions alive: new requests get 503 until some end",
-		          g_hash_table_size(txl->server));
+		g_warning("%u server transactions alive holding %" G_GSIZE_FORMAT
+		          " bytes: new requests get 503 until some end",
+		          g_hash_table_size(txl->server), txl->server_bytes);
 	}
 	sip_mb_init_gstring(&mb, out);
 	if (sip_msg_reply(&mb, req, 503, "Service Unavailable", NULL) < 0 ||
@@ -125,13 +147,23 @@ static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer
 	txl->ops.send(txl->ctx, from, out->str, out->len);
 }
 
-static gboolean make_room(SipTxLayer *txl)
+static gboolean over_limits(const SipTxLayer *txl, gsize need)
 {
-	SipTx *oldest = g_queue_peek_head(&txl->completed);
+	return g_hash_table_size(txl->server) >= txl->max_server ||
+	       txl->server_bytes + need > txl->max_server_bytes;
+}
 
-	if (!oldest)
-		return FALSE;
-	sip_tx_terminate(oldest);
+/* Room for a new transaction holding need bytes: end the oldest waiting ones. */
+static gboolean make_room(SipTxLayer *txl, gsize need)
+{
+	SipTx *oldest;
+
+	while (over_limits(txl, need)) {
+		if (!(oldest = g_queue_peek_head(&txl->completed)))
+			return FALSE;
+		sip_tx_terminate(oldest);
+		txl->evicted++;
+	}
 	return TRUE;
 }
 
@@ -164,7 +196,7 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 	}
 	if (msg->method == SIP_METHOD_CANCEL && sip_txs_cancel(txl, msg, from, key))
 		return;
-	if (g_hash_table_size(txl->server) >= txl->max_server && !make_room(txl)) {
+	if (!make_room(txl, sip_msg_bytes(msg) + strlen(key) + 1 + sizeof(SipTx))) {
 		overloaded(txl, msg, from);
 		sip_msg_free(msg);
 		return;
@@ -234,12 +266,32 @@ void sip_tx_terminate(SipTx *tx)
 	tx->state = SIP_TX_TERMINATED;
 	clear_timers(tx);
 	tx->txl = NULL;
+	if (txl && tx->server) {
+		txl->server_bytes -= tx->bytes;
+		tx->bytes = 0;
+	}
 	if (txl && tx->completed_link) {
 		g_queue_delete_link(&txl->completed, tx->completed_link);
 		tx->completed_link = NULL;
 	}
 	if (txl && g_hash_table_steal(tx->server ? txl->server : txl->client, tx->key))
 		sip_tx_unref(tx);
+}
+
+void sip_tx_account(SipTx *tx)
+{
+	gsize bytes = sizeof(SipTx) + strlen(tx->key) + 1;
+
+	if (!tx->txl || !tx->server)
+		return;
+	if (tx->req)
+		bytes += sip_msg_bytes(tx->req);
+	if (tx->last_resp)
+		bytes += tx->last_resp->allocated_len;
+	if (tx->to_tag)
+		bytes += strlen(tx->to_tag) + 1;
+	tx->txl->server_bytes += bytes - tx->bytes;
+	tx->bytes = bytes;
 }
 
 int sip_tx_send(SipTx *tx, const char *buf, size_t len)

@@ -43,11 +43,22 @@ void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers);
 void sip_txl_free(SipTxLayer *txl);
 /* A parsed, validated message from the transport. The layer takes ownership of msg. */
 void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
-/* At most this many live server transactions (default 200000), so that a flood cannot grow
- * memory without bound: at the limit the oldest non-INVITE one that only waits out Timer J
- * is ended to make room, and when none does a new request gets a stateless 503 with
- * Retry-After. 0: default. */
+/* At most max live server transactions (default 200000) holding at most max_bytes (keys,
+ * requests and last responses; default 64 MB), so that a flood, of many requests or of
+ * large ones, cannot grow memory without bound: at either limit the oldest non-INVITE
+ * transactions that only wait out Timer J are ended to make room, and when that is not
+ * enough a new request gets a stateless 503 with Retry-After. 0: the default. */
 void sip_txl_set_max_server(SipTxLayer *txl, guint max);
+void sip_txl_set_max_server_bytes(SipTxLayer *txl, gsize max_bytes);
+typedef struct {
+	guint server;       /* live server transactions */
+	gsize server_bytes; /* what they hold */
+	guint max_server;   /* the limits above */
+	gsize max_server_bytes;
+	guint64 evicted;  /* ended early in Timer J to make room */
+	guint64 rejected; /* new requests answered 503 at the limits */
+} SipTxlStats;
+void sip_txl_stats(const SipTxLayer *txl, SipTxlStats *stats);
 /* How many transactions are alive (for tests and `sip status`). */
 guint sip_txl_count(const SipTxLayer *txl);
 

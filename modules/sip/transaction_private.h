@@ -21,6 +21,9 @@ typedef enum {
  * Completed, holding their key and final response for Timer J) make room; when none does,
  * new requests get 503. */
 #define SIP_TXL_MAX_SERVER 200000
+/* ... and at most this many bytes held by them (keys, requests, last responses): a request
+ * may be 64 KB, so the count alone would let 200000 of them hold gigabytes. */
+#define SIP_TXL_MAX_SERVER_BYTES (64 * 1024 * 1024)
 
 struct sip_txl {
 	XbModule *owner;
@@ -30,8 +33,11 @@ struct sip_txl {
 	GHashTable *client; /* sip_msg_tx_key(resp, false) → SipTx (the layer's reference) */
 	GHashTable *server; /* sip_msg_tx_key(req, true) → SipTx */
 	GString *scratch;   /* key being built */
-	guint max_server;   /* SIP_TXL_MAX_SERVER unless a test sets less */
-	GQueue completed;   /* non-INVITE server transactions waiting out Timer J, oldest first */
+	guint max_server;   /* SIP_TXL_MAX_SERVER unless set otherwise */
+	gsize max_server_bytes;
+	gsize server_bytes; /* sum of the server transactions' SipTx.bytes */
+	guint64 evicted, rejected;
+	GQueue completed; /* non-INVITE server transactions waiting out Timer J, oldest first */
 };
 
 struct sip_tx {
@@ -45,6 +51,7 @@ struct sip_tx {
 	SipPeer peer;          /* server: where the request came from; client: where it goes */
 	gint64 created;        /* on the core's clock */
 	GList *completed_link; /* in txl->completed while waiting out Timer J */
+	gsize bytes;           /* server: what it holds, counted in txl->server_bytes */
 
 	/* Timers. rtx is A, E or G; timeout is B, F or H; wait is D, I, J, K, L or M; trying is
 	 * the INVITE server's 200 ms before 100 Trying (§17.2.1). */
@@ -71,6 +78,9 @@ SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const Sip
 /* sip_tx_terminate (transaction.h) enters Terminated: cancels every timer, leaves the table,
  * drops the layer's reference. Inside the layer, the caller must hold its own reference if
  * it touches tx afterwards. */
+/* Count again what a server transaction holds (after its request or last response
+ * changed) into txl->server_bytes. */
+void sip_tx_account(SipTx *tx);
 /* ops->send to tx->peer; logs a failure. */
 int sip_tx_send(SipTx *tx, const char *buf, size_t len);
 /* Enter a waiting state (Timers D, I, J, K, L, M) for ms; 0 ends the transaction at once

@@ -58,13 +58,13 @@ static void remember(SipTx *tx, unsigned status, const char *buf, size_t len)
 	g_string_truncate(tx->last_resp, 0);
 	g_string_append_len(tx->last_resp, buf, (gssize)len);
 	tx->last_status = status;
-	if (!tx->invite || status == 100)
-		return;
-	if (sip_msg_parse(&resp, buf, len, &err) == 0 && resp->to.has_tag) {
+	if (tx->invite && status != 100 && sip_msg_parse(&resp, buf, len, &err) == 0 &&
+	    resp->to.has_tag) {
 		g_free(tx->to_tag);
 		tx->to_tag = sip_pl_dup(&resp->to.tag);
 	}
 	g_clear_pointer(&resp, sip_msg_free);
+	sip_tx_account(tx);
 }
 
 /* ---- timers ---- */
@@ -129,6 +129,7 @@ void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, cons
 	tx->invite = req->method == SIP_METHOD_INVITE;
 	tx->state = tx->invite ? SIP_TX_PROCEEDING : SIP_TX_TRYING;
 	tx->req = req;
+	sip_tx_account(tx);
 	/* §17.2.1: 100 Trying unless the TU answers within 200 ms; RFC 4320 §4.1: never
 	 * for non-INVITE */
 	if (tx->invite)
@@ -207,6 +208,7 @@ gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *fro
 	tx = sip_tx_alloc(txl, TRUE, key, from);
 	tx->state = SIP_TX_TRYING;
 	tx->req = msg;
+	sip_tx_account(tx);
 	/* the same To tag as the INVITE's responses, when one was sent (§9.2) */
 	tag = inv->to_tag ? g_strdup(inv->to_tag) : sip_tx_random_token();
 	ok = g_string_sized_new(512);
@@ -297,6 +299,7 @@ static int non_invite_respond(SipTx *tx, unsigned status, const char *buf, size_
 	/* For the 32 s of Timer J only the key and the final response are needed: dropping
 	 * the parsed request keeps a flood of REGISTERs from holding ~7 KB each that long. */
 	g_clear_pointer(&tx->req, sip_msg_free);
+	sip_tx_account(tx);
 	if (!tx->reliable) {
 		g_queue_push_tail(&tx->txl->completed, tx);
 		tx->completed_link = tx->txl->completed.tail;

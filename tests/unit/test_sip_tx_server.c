@@ -474,6 +474,70 @@ static void test_server_limit_evicts_completed(Fx *fx, gconstpointer data)
 	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 0);
 }
 
+/* A flood of large requests cannot hold more than the byte limit: each big transaction
+ * counts its key, request and response; at the limit the oldest that only wait out
+ * Timer J make room, and when all are at work a new request gets 503 (§21.5.4). */
+static void test_server_byte_limit(Fx *fx, gconstpointer data)
+{
+	g_autofree char *pad = g_strnfill(8000, 'x');
+	SipTxlStats st;
+	gsize one;
+	guint i;
+
+	fx_deliver(fx, "MESSAGE", "UDP", BRANCH("small"), 1, "");
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.server_bytes, >, sizeof(struct sip_msg));
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 200), ==, 0);
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.server_bytes, <, 2048); /* the request went with the final response */
+	xb_clock_advance(64 * 500);
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.server_bytes, ==, 0);
+
+	/* one answered 8 KB-branch request holds its key and its response: 16 KB or more */
+	g_autofree char *via0 = g_strdup_printf(";branch=z9hG4bK%s0", pad);
+	fx_deliver(fx, "MESSAGE", "UDP", via0, 1, "");
+	g_assert_cmpint(fx_respond(fx_request(fx, 1), 200), ==, 0);
+	sip_txl_stats(fx->txl, &st);
+	one = st.server_bytes;
+	g_assert_cmpuint(one, >, 16000);
+	sip_txl_set_max_server_bytes(fx->txl, 3 * one + sizeof(struct sip_msg) + 9000);
+	for (i = 1; i < 20; i++) {
+		g_autofree char *via = g_strdup_printf(";branch=z9hG4bK%s%u", pad, i);
+		fx_deliver(fx, "MESSAGE", "UDP", via, 1, "");
+		g_assert_cmpint(fx_respond(fx_request(fx, i + 1), 200), ==, 0);
+		sip_txl_stats(fx->txl, &st);
+		g_assert_cmpuint(st.server_bytes, <=, st.max_server_bytes + one);
+	}
+	g_assert_cmpuint(fx->requests->len, ==, 21); /* every one reached the TU */
+	g_assert_cmpuint(st.evicted, >=, 15);
+	g_assert_cmpuint(st.rejected, ==, 0);
+	g_assert_cmpuint(st.server, <=, 4);
+	/* the newest is still remembered: its retransmission gets the 200, the TU nothing */
+	g_autofree char *via19 = g_strdup_printf(";branch=z9hG4bK%s19", pad);
+	fx_deliver(fx, "MESSAGE", "UDP", via19, 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 21);
+	fx_assert_first_line(fx, fx->sent->len - 1, "SIP/2.0 200 OK");
+
+	/* requests at work make nothing evictable: past the limit, 503 with Retry-After */
+	for (i = 100; i < 110 && st.rejected == 0; i++) {
+		g_autofree char *via = g_strdup_printf(";branch=z9hG4bK%s%u", pad, i);
+		fx_deliver(fx, "MESSAGE", "UDP", via, 1, "");
+		sip_txl_stats(fx->txl, &st);
+	}
+	g_assert_cmpuint(st.rejected, ==, 1);
+	g_assert_true(g_str_has_prefix(fx_last(fx)->text, "SIP/2.0 503 Service Unavailable\r\n"));
+	g_assert_nonnull(strstr(fx_last(fx)->text, "Retry-After: 5\r\n"));
+	g_assert_cmpuint(st.server_bytes, <=, st.max_server_bytes);
+	for (i = 0; i < fx->requests->len; i++)
+		if (!sip_tx_is_terminated(fx_request(fx, i)))
+			fx_respond(fx_request(fx, i), 200);
+	xb_clock_advance(64 * 500);
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.server, ==, 0);
+	g_assert_cmpuint(st.server_bytes, ==, 0);
+}
+
 /* §17.2: server transactions' memory goes when they end, whatever the path; sip_txl_free
  * with live ones leaks nothing and leaves the TU's references usable. */
 static void test_server_memory(Fx *fx, gconstpointer data)
@@ -539,5 +603,6 @@ int main(int argc, char **argv)
 	ADD("/sip/tx/server/memory-released-and-free-with-live-17.2", test_server_memory);
 	ADD("/sip/tx/server/limit-503-retry-after-21.5.4", test_server_limit);
 	ADD("/sip/tx/server/limit-evicts-completed", test_server_limit_evicts_completed);
+	ADD("/sip/tx/server/byte-limit-evicts-then-503-21.5.4", test_server_byte_limit);
 	return g_test_run();
 }
