@@ -18,6 +18,10 @@ static const XbSettingDef settings[] = {
     {"user_agent", XB_SETTING_STRING, "crossbar", "User-Agent and Server header value"},
     {"tcp_idle_timeout", XB_SETTING_INT, "120", "close idle TCP/TLS connections after (s)", 5,
      86400},
+    {"max_transactions", XB_SETTING_INT, "200000",
+     "live server transactions at most; past it new requests get 503", 100, 10000000},
+    {"max_transaction_memory", XB_SETTING_INT, "64",
+     "MB that live server transactions may hold; past it new requests get 503", 1, 65536},
     XB_SETTINGS_END,
 };
 
@@ -53,6 +57,8 @@ static gboolean sip_load(XbModule *self, GError **error)
 	    .tls_key = xb_config_get_string("sip.tls_key"),
 	    .tls_ca_file = xb_config_get_string("sip.tls_ca_file"),
 	    .tls_verify_peer = xb_config_get_bool("sip.tls_verify_peer"),
+	    .max_server_transactions = (guint)xb_config_get_int("sip.max_transactions"),
+	    .max_transaction_bytes = (gsize)xb_config_get_int("sip.max_transaction_memory") << 20,
 	};
 	SipUa *ua = sip_ua_new(self, &cfg, error);
 

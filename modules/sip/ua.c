@@ -572,6 +572,8 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	ua->methods = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	ua->txl = sip_txl_new(owner, &ops, ua);
 	sip_txl_set_timers(ua->txl, &cfg->timers);
+	sip_txl_set_max_server(ua->txl, cfg->max_server_transactions);
+	sip_txl_set_max_server_bytes(ua->txl, cfg->max_transaction_bytes);
 	ua->timers = cfg->timers;
 	ua->recent = sip_merged_new(0, 64 * cfg->timers.t1);
 	if (!ua->recent) {
@@ -621,7 +623,24 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	xb_cli_reply_field(r, "domain", g_variant_new_string(ua->domain));
 	xb_cli_reply_field(r, "requests_received", g_variant_new_int64((gint64)ua->requests));
 	xb_cli_reply_field(r, "responses_sent", g_variant_new_int64((gint64)ua->responses));
+	SipTxlStats tx;
+
+	sip_txl_stats(ua->txl, &tx);
 	xb_cli_reply_field(r, "transactions", g_variant_new_int64(sip_txl_count(ua->txl)));
+	xb_cli_reply_field(r, "server_transactions", g_variant_new_int64(tx.server));
+	xb_cli_reply_field(r, "max_server_transactions", g_variant_new_int64(tx.max_server));
+	xb_cli_reply_field(r, "server_transaction_bytes",
+	                   g_variant_new_int64((gint64)tx.server_bytes));
+	xb_cli_reply_field(r, "max_server_transaction_bytes",
+	                   g_variant_new_int64((gint64)tx.max_server_bytes));
+	xb_cli_reply_field(r, "transactions_evicted", g_variant_new_int64((gint64)tx.evicted));
+	xb_cli_reply_field(r, "requests_rejected_503", g_variant_new_int64((gint64)tx.rejected));
+	xb_cli_reply_field(r, "merged_table_entries",
+	                   g_variant_new_int64(sip_merged_count(ua->recent)));
+	xb_cli_reply_field(r, "max_merged_table_entries",
+	                   g_variant_new_int64(sip_merged_max(ua->recent)));
+	xb_cli_reply_field(r, "merged_table_bytes",
+	                   g_variant_new_int64((gint64)sip_merged_bytes(ua->recent)));
 	xb_cli_reply_field(r, "calls", g_variant_new_int64(sip_calls_count(ua->calls)));
 	xb_cli_reply_field(r, "connections",
 	                   g_variant_new_int64(sip_transport_connections(ua->tp)));

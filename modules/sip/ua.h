@@ -18,6 +18,8 @@ typedef struct {
 	const char *tls_key;
 	const char *tls_ca_file;
 	gboolean tls_verify_peer;
+	guint max_server_transactions; /* 0: the transaction layer's default */
+	gsize max_transaction_bytes;   /* 0: the transaction layer's default */
 } SipUaConfig;
 
 SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error);
