@@ -227,8 +227,7 @@ static void tx_clear(gpointer data)
 	g_clear_pointer(&tx->out, g_bytes_unref);
 	if (tx->ack)
 		g_string_free(tx->ack, TRUE);
-	if (tx->last_resp)
-		g_string_free(tx->last_resp, TRUE);
+	g_clear_pointer(&tx->last_resp, g_bytes_unref);
 	g_free(tx->to_tag);
 }
 
@@ -287,7 +286,7 @@ void sip_tx_account(SipTx *tx)
 	if (tx->req)
 		bytes += sip_msg_bytes(tx->req);
 	if (tx->last_resp)
-		bytes += tx->last_resp->allocated_len;
+		bytes += g_bytes_get_size(tx->last_resp) + 64; /* and the GBytes */
 	if (tx->to_tag)
 		bytes += strlen(tx->to_tag) + 1;
 	tx->txl->server_bytes += bytes - tx->bytes;

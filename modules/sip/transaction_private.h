@@ -65,7 +65,7 @@ struct sip_tx {
 	void *resp_data;
 
 	/* server */
-	GString *last_resp; /* most recent response sent, for retransmissions */
+	GBytes *last_resp; /* most recent response sent, for retransmissions */
 	unsigned last_status;
 	char *to_tag; /* our To tag, from the first response that carried one */
 	SipTxCancelFunc cancel_func;

@@ -43,7 +43,10 @@
 
 static int resend_last(SipTx *tx)
 {
-	return sip_tx_send(tx, tx->last_resp->str, tx->last_resp->len);
+	gsize len;
+	const char *buf = g_bytes_get_data(tx->last_resp, &len);
+
+	return sip_tx_send(tx, buf, len);
 }
 
 /* Keeps what a retransmitted request gets back, and our To tag for a CANCEL's 200 (§9.2)
@@ -53,10 +56,8 @@ static void remember(SipTx *tx, unsigned status, const char *buf, size_t len)
 	struct sip_msg *resp = NULL;
 	struct sip_err err;
 
-	if (!tx->last_resp)
-		tx->last_resp = g_string_sized_new(len);
-	g_string_truncate(tx->last_resp, 0);
-	g_string_append_len(tx->last_resp, buf, (gssize)len);
+	g_clear_pointer(&tx->last_resp, g_bytes_unref);
+	tx->last_resp = g_bytes_new(buf, len); /* exactly its size: it may be kept 32 s */
 	tx->last_status = status;
 	if (tx->invite && status != 100 && sip_msg_parse(&resp, buf, len, &err) == 0 &&
 	    resp->to.has_tag) {
