@@ -1,6 +1,6 @@
 #!/bin/bash
-# bench_register.sh: registration benchmark of issue 4 (Performance). Not part of make check;
-# it is a measurement, not a test, and exits 0 unless a server cannot start.
+# bench_register.sh: registration benchmark, crossbar against Kamailio. Not part of make
+# check; it is a measurement, not a test, and exits 0 unless a server cannot start.
 #
 #   usage: tests/bench/bench_register.sh [BUILD_DIR]      (default: this source tree)
 #
@@ -30,6 +30,13 @@
 # the median, each repetition's figure, the CPU the server used at that rate (Kamailio: all
 # its processes; 100% = one core) and SIPp's, and the ratio crossbar / each Kamailio.
 #
+# Overload: after each search, steps at 1.5x and 2x the highest clean rate (OVERLOAD="15 20",
+# in tenths; empty: none) show what a server does above its peak. Their figure is the
+# registrations completed per second (SIPp's successful calls over the step's wall time,
+# so falling behind counts against it as much as failing) and its ratio to the peak; the
+# median of the repetitions is printed for each server. A server that sheds excess early
+# keeps completing close to its peak; one that drowns in retransmissions falls far below.
+#
 # Kamailio configurations, KAMAILIO="CHILDREN:DB_MODE ..." (default "2:2 1:1"):
 #   2:2  two UDP workers (crossbar runs one event-loop thread; two workers is Kamailio's
 #        fair share of this 2-core machine), usrloc db_mode 2: bindings in shared memory,
@@ -56,6 +63,7 @@ MAX_RATE=${MAX_RATE:-32000}
 REFINE=${REFINE:-3}
 BUDGET_SECONDS=${BUDGET_SECONDS:-480}
 STRICT=${STRICT:-0}
+read -r -a OVERLOAD <<<"${OVERLOAD-15 20}"
 read -r -a KAM_CONFIGS <<<"${KAMAILIO:-2:2 1:1}"
 TMP=$(mktemp -d /tmp/crossbar-bench-reg-XXXXXX)
 PIDS=()
@@ -231,6 +239,7 @@ step() {
 		ok=${f[15]:-0} fail=${f[17]:-0} retr=${f[57]:-0} len=${f[69]:-?}
 	fi
 	len=$(echo "$len" | awk -F: 'NF == 4 {printf "%.0f", ($1 * 3600 + $2 * 60 + $3) * 1000 + $4 / 1000; next} {print "?"}')
+	STEP_DONE=$ok STEP_MS=$ms
 	STEP_OK=0
 	if [ "$rc" -eq 0 ] && [ "$ok" -eq "$calls" ] && [ "$fail" -eq 0 ] &&
 		{ [ "$STRICT" = 0 ] || [ "$retr" -eq 0 ]; } &&
@@ -279,7 +288,20 @@ search() {
 	BEST=$lo
 }
 
-declare -A RESULT CPU SIPP_CPU FIRST_FAIL
+# overload SERVER REP: the steps above the peak $BEST; sets OVER[SERVER,REP,FACTOR] (calls/s).
+overload() {
+	local srv=$1 rep=$2 f rate
+	for f in "${OVERLOAD[@]}"; do
+		rate=$((BEST * f / 10))
+		[ "$rate" -gt 0 ] || continue
+		step "$srv" "$rate" $((rate * STEP_SECONDS)) "rep$rep-$srv-over$f"
+		OVER[$srv,$rep,$f]=$((STEP_DONE * 1000 / STEP_MS))
+		echo "rep $rep  $STEP_LINE; overload x$(awk -v f="$f" 'BEGIN { print f / 10 }'): ${OVER[$srv,$rep,$f]} completed/s"
+		sleep 3 # let it drain
+	done
+}
+
+declare -A RESULT CPU SIPP_CPU FIRST_FAIL OVER
 DONE_REPS=0
 for rep in $(seq 1 "$REPS"); do
 	if [ "$rep" -gt 1 ] && [ $((SECONDS - START)) -gt "$BUDGET_SECONDS" ]; then
@@ -294,6 +316,7 @@ for rep in $(seq 1 "$REPS"); do
 		CPU[$srv,$rep]=$BEST_CPU
 		SIPP_CPU[$srv,$rep]=$BEST_SIPP_CPU
 		FIRST_FAIL[$srv,$rep]=$LIMIT
+		overload "$srv" "$rep"
 	done
 	DONE_REPS=$rep
 done
@@ -319,6 +342,23 @@ for srv in "${SERVERS[@]}"; do
 	printf 'ratio crossbar / %s: %s\n' "${LABEL[$srv]}" \
 		"$(awk -v a="${MED[crossbar]}" -v b="${MED[$srv]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 done
+if [ "${#OVERLOAD[@]}" -gt 0 ]; then
+	echo
+	echo "Overload: registrations completed per second at a multiple of each repetition's peak (median; ratio to the median peak)"
+	printf '%-52s %10s' server "peak/s"
+	for f in "${OVERLOAD[@]}"; do printf ' %28s' "at x$(awk -v f="$f" 'BEGIN { print f / 10 }'): done/s (ratio)"; done
+	echo
+	for srv in "${SERVERS[@]}"; do
+		printf '%-52s %10s' "${LABEL[$srv]}" "${MED[$srv]}"
+		for f in "${OVERLOAD[@]}"; do
+			vals=()
+			for rep in $(seq 1 "$DONE_REPS"); do vals+=("${OVER[$srv,$rep,$f]:-0}"); done
+			m=$(median "${vals[@]}")
+			printf ' %28s' "$m ($(awk -v a="$m" -v b="${MED[$srv]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')) [${vals[*]}]"
+		done
+		echo
+	done
+fi
 for srv in "${SERVERS[@]}"; do
 	for rep in $(seq 1 "$DONE_REPS"); do echo "first unclean step, $srv, repetition $rep: ${FIRST_FAIL[$srv,$rep]}"; done
 done
