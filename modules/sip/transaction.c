@@ -124,13 +124,42 @@ void sip_txl_stats(const SipTxLayer *txl, SipTxlStats *stats)
 	    .max_server_bytes = txl->max_server_bytes,
 	    .evicted = txl->evicted,
 	    .rejected = txl->rejected,
+	    .shed = txl->shed,
 	};
+}
+
+void sip_txl_set_shedding(SipTxLayer *txl, gboolean on)
+{
+	static gint64 last_notice;
+
+	if (on && !txl->shedding && xb_clock_now() - last_notice > 10000) {
+		last_notice = xb_clock_now();
+		g_message("behind on received requests: new ones without credentials get 503");
+	}
+	txl->shedding = on;
+}
+
+static gboolean shed(const SipTxLayer *txl, const struct sip_msg *req)
+{
+	return txl->shedding && req->method != SIP_METHOD_INVITE &&
+	       !req->count[SIP_HDR_AUTHORIZATION] && !req->count[SIP_HDR_PROXY_AUTHORIZATION];
+}
+
+/* The stateless 503 with Retry-After of §21.5.4. */
+static void answer_503(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
+{
+	g_autoptr(GString) out = g_string_sized_new(512);
+	struct sip_mb mb;
+
+	sip_mb_init_gstring(&mb, out);
+	if (sip_msg_reply(&mb, req, 503, "Service Unavailable", NULL) < 0 ||
+	    sip_mb_header(&mb, "Retry-After", "5") < 0 || sip_mb_end(&mb) < 0)
+		return;
+	txl->ops.send(txl->ctx, from, out->str, out->len);
 }
 
 static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
 {
-	g_autoptr(GString) out = g_string_sized_new(512);
-	struct sip_mb mb;
 	static gint64 last_warning;
 
 	txl->rejected++;
@@ -140,11 +169,7 @@ static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer
 		          " bytes: new requests get 503 until some end",
 		          g_hash_table_size(txl->server), txl->server_bytes);
 	}
-	sip_mb_init_gstring(&mb, out);
-	if (sip_msg_reply(&mb, req, 503, "Service Unavailable", NULL) < 0 ||
-	    sip_mb_header(&mb, "Retry-After", "5") < 0 || sip_mb_end(&mb) < 0)
-		return;
-	txl->ops.send(txl->ctx, from, out->str, out->len);
+	answer_503(txl, req, from);
 }
 
 static gboolean over_limits(const SipTxLayer *txl, gsize need)
@@ -196,6 +221,12 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 	}
 	if (msg->method == SIP_METHOD_CANCEL && sip_txs_cancel(txl, msg, from, key))
 		return;
+	if (shed(txl, msg)) {
+		txl->shed++;
+		answer_503(txl, msg, from);
+		sip_msg_free(msg);
+		return;
+	}
 	if (!make_room(txl, sip_msg_bytes(msg) + strlen(key) + 1 + sizeof(SipTx))) {
 		overloaded(txl, msg, from);
 		sip_msg_free(msg);

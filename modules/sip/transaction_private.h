@@ -36,8 +36,9 @@ struct sip_txl {
 	guint max_server;   /* SIP_TXL_MAX_SERVER unless set otherwise */
 	gsize max_server_bytes;
 	gsize server_bytes; /* sum of the server transactions' SipTx.bytes */
-	guint64 evicted, rejected;
-	GQueue completed; /* non-INVITE server transactions waiting out Timer J, oldest first */
+	guint64 evicted, rejected, shed;
+	gboolean shedding; /* sip_txl_set_shedding */
+	GQueue completed;  /* non-INVITE server transactions waiting out Timer J, oldest first */
 };
 
 struct sip_tx {

@@ -538,6 +538,55 @@ static void test_server_byte_limit(Fx *fx, gconstpointer data)
 	g_assert_cmpuint(st.server_bytes, ==, 0);
 }
 
+/* Shedding while the transport is behind: a new non-INVITE request without credentials
+ * gets a stateless 503 with Retry-After (§21.5.4) and never reaches the TU; the second
+ * half of a digest exchange, an INVITE and retransmissions of live transactions go on. */
+static void test_server_shedding(Fx *fx, gconstpointer data)
+{
+	SipTxlStats st;
+
+	fx_deliver(fx, "REGISTER", "UDP", BRANCH("live"), 1, "");
+	sip_txl_set_shedding(fx->txl, TRUE);
+	fx_deliver(fx, "REGISTER", "UDP", BRANCH("new"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 1);
+	g_assert_true(g_str_has_prefix(fx_last(fx)->text, "SIP/2.0 503 Service Unavailable\r\n"));
+	g_assert_nonnull(strstr(fx_last(fx)->text, "Retry-After: 5\r\n"));
+	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 1); /* stateless: nothing kept */
+
+	/* the live one's retransmission is absorbed, then gets its final response again */
+	fx_deliver(fx, "REGISTER", "UDP", BRANCH("live"), 1, "");
+	g_assert_cmpuint(fx->sent->len, ==, 1);
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 401), ==, 0);
+	fx_deliver(fx, "REGISTER", "UDP", BRANCH("live"), 1, "");
+	g_assert_cmpuint(fx->sent->len, ==, 3);
+	fx_assert_first_line(fx, 2, "SIP/2.0 401 Unauthorized");
+
+	/* credentials: the digest exchange a client began is finished */
+	g_autofree char *text = fx_request_text("REGISTER", "UDP", BRANCH("auth"), 2, "");
+	text[strlen(text) - 1] = '\0'; /* the empty line ends the headers: it comes last */
+	g_autofree char *with_auth = g_strconcat(
+	    text,
+	    "Authorization: Digest username=\"a\", realm=\"r\", nonce=\"n\", uri=\"sip:r\", "
+	    "response=\"00\"\n\n",
+	    NULL);
+	sip_txl_receive(fx->txl, fx_parse(with_auth), &fx->udp);
+	g_assert_cmpuint(fx->requests->len, ==, 2);
+	/* a call goes on */
+	fx_deliver(fx, "INVITE", "UDP", BRANCH("inv"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 3);
+
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.shed, ==, 1);
+	sip_txl_set_shedding(fx->txl, FALSE);
+	fx_deliver(fx, "REGISTER", "UDP", BRANCH("new"), 1, "");
+	g_assert_cmpuint(fx->requests->len, ==, 4);
+	for (guint i = 1; i < fx->requests->len; i++)
+		g_assert_cmpint(fx_respond(fx_request(fx, i), 500), ==, 0);
+	xb_clock_advance(64 * 500);
+	fx_deliver(fx, "ACK", "UDP", BRANCH("inv"), 1, ";tag=b2");
+	xb_clock_advance(64 * 500);
+}
+
 /* §17.2: server transactions' memory goes when they end, whatever the path; sip_txl_free
  * with live ones leaks nothing and leaves the TU's references usable. */
 static void test_server_memory(Fx *fx, gconstpointer data)
@@ -604,5 +653,6 @@ int main(int argc, char **argv)
 	ADD("/sip/tx/server/limit-503-retry-after-21.5.4", test_server_limit);
 	ADD("/sip/tx/server/limit-evicts-completed", test_server_limit_evicts_completed);
 	ADD("/sip/tx/server/byte-limit-evicts-then-503-21.5.4", test_server_byte_limit);
+	ADD("/sip/tx/server/shedding-503-retry-after-21.5.4", test_server_shedding);
 	return g_test_run();
 }
