@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <linux/sock_diag.h> /* SK_MEMINFO_* for SO_MEMINFO */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -64,6 +65,7 @@ struct sip_transports {
 	guint64 next_id;
 	SSL_CTX *tls_server;
 	SSL_CTX *tls_client;
+	gboolean udp_behind; /* a UDP receive queue is filling: see sip_transport_behind */
 	char rxbuf[65536];
 };
 
@@ -209,11 +211,36 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* ---- UDP ---- */
 
+/* Behind: the receive queue holds more than a quarter of the socket's buffer (with the
+ * default 4 MB buffer and REGISTER-sized datagrams, some 1000 of them, tens of ms of work:
+ * well before a client's first retransmission at T1), until it drains below a sixteenth. */
+static void udp_check_backlog(SipTransports *tp, int fd)
+{
+#ifdef SO_MEMINFO
+	guint32 mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0 ||
+	    len < sizeof(guint32) * (SK_MEMINFO_RCVBUF + 1))
+		return;
+	if (mi[SK_MEMINFO_RMEM_ALLOC] > mi[SK_MEMINFO_RCVBUF] / 4)
+		tp->udp_behind = TRUE;
+	else if (mi[SK_MEMINFO_RMEM_ALLOC] < mi[SK_MEMINFO_RCVBUF] / 16)
+		tp->udp_behind = FALSE;
+#endif
+}
+
+gboolean sip_transport_behind(SipTransports *tp)
+{
+	return tp->udp_behind;
+}
+
 static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 {
 	Listener *l = user_data;
 	SipTransports *tp = l->tp;
 
+	udp_check_backlog(tp, fd);
 	/* Drain a bounded batch per wake-up so that one busy socket cannot starve the loop. */
 	for (int i = 0; i < 64; i++) {
 		SipPeer from = {.transport = XB_TRANSPORT_UDP};

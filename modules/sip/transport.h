@@ -42,4 +42,7 @@ const char *sip_transport_sent_by(SipTransports *tp, XbTransport transport, int 
 
 /* Counters for `sip status`. */
 guint sip_transport_connections(SipTransports *tp);
-
+/* TRUE while a UDP socket's receive queue is filling faster than the loop drains it (the
+ * requests waiting there already cost their senders time): the transaction layer then sheds
+ * new work (sip_txl_set_shedding). */
+gboolean sip_transport_behind(SipTransports *tp);

@@ -320,6 +320,8 @@ static int send_cb(void *ctx, const SipPeer *to, const char *buf, size_t len)
 static void recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from)
 {
 	SipUa *ua = ctx;
+
+	sip_txl_set_shedding(ua->txl, sip_transport_behind(ua->tp));
 	sip_txl_receive(ua->txl, msg, from);
 }
 
@@ -635,6 +637,7 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	                   g_variant_new_int64((gint64)tx.max_server_bytes));
 	xb_cli_reply_field(r, "transactions_evicted", g_variant_new_int64((gint64)tx.evicted));
 	xb_cli_reply_field(r, "requests_rejected_503", g_variant_new_int64((gint64)tx.rejected));
+	xb_cli_reply_field(r, "requests_shed_503", g_variant_new_int64((gint64)tx.shed));
 	xb_cli_reply_field(r, "merged_table_entries",
 	                   g_variant_new_int64(sip_merged_count(ua->recent)));
 	xb_cli_reply_field(r, "max_merged_table_entries",
