@@ -141,7 +141,7 @@ void sip_txl_set_shedding(SipTxLayer *txl, gboolean on)
 
 static gboolean shed(const SipTxLayer *txl, const struct sip_msg *req)
 {
-	return txl->shedding && req->method != SIP_METHOD_INVITE &&
+	return txl->shedding && req->method != SIP_METHOD_INVITE && !req->to.has_tag &&
 	       !req->count[SIP_HDR_AUTHORIZATION] && !req->count[SIP_HDR_PROXY_AUTHORIZATION];
 }
 

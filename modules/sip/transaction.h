@@ -51,11 +51,12 @@ void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
 void sip_txl_set_max_server(SipTxLayer *txl, guint max);
 void sip_txl_set_max_server_bytes(SipTxLayer *txl, gsize max_bytes);
 /* Overload shedding, told by the transport when it is behind (its receive queue holds more
- * than a fraction of the buffer): while on, a new non-INVITE request that carries no
- * credentials (Authorization, Proxy-Authorization) is answered with a stateless 503 and
- * Retry-After (§21.5.4) and the TU never sees it. A request with credentials finishes work
- * a client already began (the second half of a digest exchange), an INVITE is a call, and a
- * retransmission of a live transaction gets its last response as always; these go on. */
+ * than a fraction of the buffer): while on, a new non-INVITE request outside a dialog (no
+ * To tag) that carries no credentials (Authorization, Proxy-Authorization) is answered
+ * with a stateless 503 and Retry-After (§21.5.4) and the TU never sees it. A request with
+ * credentials finishes work a client already began (the second half of a digest
+ * exchange), an INVITE is a call, a request within a dialog may end one, and a
+ * retransmission of a live transaction gets its last response as always: these go on. */
 void sip_txl_set_shedding(SipTxLayer *txl, gboolean on);
 typedef struct {
 	guint server;       /* live server transactions */

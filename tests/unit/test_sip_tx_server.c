@@ -571,15 +571,17 @@ static void test_server_shedding(Fx *fx, gconstpointer data)
 	    NULL);
 	sip_txl_receive(fx->txl, fx_parse(with_auth), &fx->udp);
 	g_assert_cmpuint(fx->requests->len, ==, 2);
-	/* a call goes on */
+	/* a call goes on, and so does a request within a dialog */
 	fx_deliver(fx, "INVITE", "UDP", BRANCH("inv"), 1, "");
 	g_assert_cmpuint(fx->requests->len, ==, 3);
+	fx_deliver(fx, "BYE", "UDP", BRANCH("bye"), 2, ";tag=x");
+	g_assert_cmpuint(fx->requests->len, ==, 4);
 
 	sip_txl_stats(fx->txl, &st);
 	g_assert_cmpuint(st.shed, ==, 1);
 	sip_txl_set_shedding(fx->txl, FALSE);
 	fx_deliver(fx, "REGISTER", "UDP", BRANCH("new"), 1, "");
-	g_assert_cmpuint(fx->requests->len, ==, 4);
+	g_assert_cmpuint(fx->requests->len, ==, 5);
 	for (guint i = 1; i < fx->requests->len; i++)
 		g_assert_cmpint(fx_respond(fx_request(fx, i), 500), ==, 0);
 	xb_clock_advance(64 * 500);
