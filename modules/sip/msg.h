@@ -333,6 +333,11 @@ int sip_ctype_parse(struct sip_ctype *ct, const struct sip_pl *val);
 int sip_event_parse(struct sip_event *ev, const struct sip_pl *val);
 int sip_auth_parse(struct sip_auth *auth, const struct sip_pl *val);
 
+/* shed.c: TRUE when a datagram is a request that a transport far behind may drop without
+ * parsing it: not a response, not INVITE, ACK, CANCEL, BYE, PRACK or UPDATE, no To tag,
+ * no Authorization or Proxy-Authorization. Looks at the start line and header lines only. */
+bool sip_dgram_sheddable(const char *buf, size_t len);
+
 /* frame.c: one message out of a stream or a datagram */
 int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen,
                      struct sip_err *err);

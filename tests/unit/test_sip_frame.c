@@ -131,6 +131,41 @@ static void test_conflicting_content_length(void)
 	g_assert_cmpint(sip_frame_dgram(m, strlen(m), &len, &err), ==, -EBADMSG);
 }
 
+static gboolean sheddable(const char *text)
+{
+	return sip_dgram_sheddable(text, strlen(text));
+}
+
+/* Under deep overload a datagram may be dropped unparsed only when it starts new work
+ * without credentials: REGISTER, OPTIONS and such outside a dialog. Responses, INVITE,
+ * ACK, CANCEL, BYE, requests within a dialog (To tag, in any case or folded) and the
+ * second half of a digest exchange are kept, as is anything the parser must judge. */
+static void test_dgram_sheddable(void)
+{
+#define REQ(method, extra, to)                                                                     \
+	method " sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"           \
+	       "From: <sip:a@pbx.test>;tag=1\r\nTo: <sip:a@pbx.test>" to "\r\n" extra              \
+	       "Call-ID: c\r\nCSeq: 1 " method "\r\nContent-Length: 0\r\n\r\n"
+	g_assert_true(sheddable(REQ("REGISTER", "", "")));
+	g_assert_true(sheddable(REQ("OPTIONS", "", "")));
+	g_assert_true(sheddable(REQ("SUBSCRIBE", "Expires: 60\r\n", ";foo=tag")));
+	g_assert_false(sheddable(REQ("REGISTER", "Authorization: Digest username=\"a\"\r\n", "")));
+	g_assert_false(sheddable(REQ("REGISTER", "authorization : Digest x\r\n", "")));
+	g_assert_false(sheddable(REQ("MESSAGE", "Proxy-Authorization: Digest x\r\n", "")));
+	g_assert_false(sheddable(REQ("MESSAGE", "", ";tag=b")));
+	g_assert_false(sheddable(REQ("NOTIFY", "", "; TAG=b")));
+	g_assert_false(sheddable(REQ("NOTIFY", "", "\r\n ;tag=b")));
+	g_assert_false(sheddable("MESSAGE sip:a SIP/2.0\r\nt: <sip:b>;tag=x\r\n\r\n"));
+	g_assert_false(sheddable(REQ("INVITE", "", "")));
+	g_assert_false(sheddable(REQ("ACK", "", "")));
+	g_assert_false(sheddable(REQ("CANCEL", "", "")));
+	g_assert_false(sheddable(REQ("BYE", "", "")));
+	g_assert_false(sheddable("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x\r\n\r\n"));
+	g_assert_false(sheddable("REGISTER sip:pbx.test SIP/2.0\r\nVia: x")); /* no end */
+	g_assert_false(sheddable("REG"));
+#undef REQ
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -146,5 +181,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/frame/stream-pipelined-keepalive-rfc3261-7.5", test_stream_pipelined);
 	g_test_add_func("/sip/frame/stream-limits-513", test_stream_limits);
 	g_test_add_func("/sip/frame/conflicting-content-length", test_conflicting_content_length);
+	g_test_add_func("/sip/frame/dgram-sheddable-unparsed", test_dgram_sheddable);
 	return g_test_run();
 }
