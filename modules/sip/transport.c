@@ -13,7 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
-#include <linux/sock_diag.h> /* SK_MEMINFO_* for SO_MEMINFO */
+#include <linux/sockios.h> /* SIOCGSTAMPNS */
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -65,7 +66,8 @@ struct sip_transports {
 	guint64 next_id;
 	SSL_CTX *tls_server;
 	SSL_CTX *tls_client;
-	gboolean udp_behind; /* a UDP receive queue is filling: see sip_transport_behind */
+	int udp_behind;      /* 0, 1 or 2: see udp_check_lag */
+	guint64 udp_dropped; /* datagrams dropped unparsed at level 2 */
 	char rxbuf[65536];
 };
 
@@ -211,28 +213,39 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* ---- UDP ---- */
 
-/* Behind: the receive queue holds more than a quarter of the socket's buffer (with the
- * default 4 MB buffer and REGISTER-sized datagrams, some 1000 of them, tens of ms of work:
- * well before a client's first retransmission at T1), until it drains below a sixteenth. */
-static void udp_check_backlog(SipTransports *tp, int fd)
+/* How far behind the loop is on UDP: how long the datagram just read waited in the
+ * socket's receive queue (its kernel time stamp, SIOCGSTAMPNS, taken once per batch; the
+ * first call only turns stamping on). Over 150 ms, level 1: new requests without
+ * credentials get 503 (sip_txl_set_shedding). Over 300 ms, level 2: such requests are
+ * dropped before parsing (sip_dgram_sheddable), since even a 503 costs a parse, and a
+ * client retransmits at T1 (500 ms) what has waited that long anyway. Level 2 ends below
+ * 150 ms, level 1 below 50 ms. */
+static void udp_check_lag(SipTransports *tp, int fd)
 {
-#ifdef SO_MEMINFO
-	guint32 mi[SK_MEMINFO_VARS];
-	socklen_t len = sizeof(mi);
+	struct timespec stamp, now;
+	gint64 lag_ms;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0 ||
-	    len < sizeof(guint32) * (SK_MEMINFO_RCVBUF + 1))
+	if (ioctl(fd, SIOCGSTAMPNS, &stamp) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
-	if (mi[SK_MEMINFO_RMEM_ALLOC] > mi[SK_MEMINFO_RCVBUF] / 4)
-		tp->udp_behind = TRUE;
-	else if (mi[SK_MEMINFO_RMEM_ALLOC] < mi[SK_MEMINFO_RCVBUF] / 16)
-		tp->udp_behind = FALSE;
-#endif
+	lag_ms = (now.tv_sec - stamp.tv_sec) * 1000 + (now.tv_nsec - stamp.tv_nsec) / 1000000;
+	if (lag_ms > 300)
+		tp->udp_behind = 2;
+	else if (lag_ms > 150)
+		tp->udp_behind = MAX(tp->udp_behind, 1);
+	else if (lag_ms > 50)
+		tp->udp_behind = MIN(tp->udp_behind, 1);
+	else
+		tp->udp_behind = 0;
 }
 
 gboolean sip_transport_behind(SipTransports *tp)
 {
-	return tp->udp_behind;
+	return tp->udp_behind > 0;
+}
+
+guint64 sip_transport_dropped_behind(SipTransports *tp)
+{
+	return tp->udp_dropped;
 }
 
 static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
@@ -240,7 +253,6 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 	Listener *l = user_data;
 	SipTransports *tp = l->tp;
 
-	udp_check_backlog(tp, fd);
 	/* Drain a bounded batch per wake-up so that one busy socket cannot starve the loop. */
 	for (int i = 0; i < 64; i++) {
 		SipPeer from = {.transport = XB_TRANSPORT_UDP};
@@ -252,6 +264,8 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 
 		if (n < 0)
 			break;
+		if (i == 0)
+			udp_check_lag(tp, fd);
 		int r = sip_frame_dgram(tp->rxbuf, n, &msglen, &err);
 		if (r == -ENODATA)
 			continue; /* a CRLF keep-alive */
@@ -264,6 +278,10 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 			if (msg)
 				answer_stateless(tp, msg, &from, &err);
 			g_clear_pointer(&msg, sip_msg_free);
+			continue;
+		}
+		if (tp->udp_behind > 1 && sip_dgram_sheddable(tp->rxbuf, msglen)) {
+			tp->udp_dropped++;
 			continue;
 		}
 		deliver(tp, tp->rxbuf, msglen, &from);

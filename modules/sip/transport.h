@@ -46,3 +46,5 @@ guint sip_transport_connections(SipTransports *tp);
  * requests waiting there already cost their senders time): the transaction layer then sheds
  * new work (sip_txl_set_shedding). */
 gboolean sip_transport_behind(SipTransports *tp);
+/* Datagrams dropped unparsed while far behind: new requests without credentials. */
+guint64 sip_transport_dropped_behind(SipTransports *tp);

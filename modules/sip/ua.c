@@ -638,6 +638,8 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	xb_cli_reply_field(r, "transactions_evicted", g_variant_new_int64((gint64)tx.evicted));
 	xb_cli_reply_field(r, "requests_rejected_503", g_variant_new_int64((gint64)tx.rejected));
 	xb_cli_reply_field(r, "requests_shed_503", g_variant_new_int64((gint64)tx.shed));
+	xb_cli_reply_field(r, "requests_dropped_behind",
+	                   g_variant_new_int64((gint64)sip_transport_dropped_behind(ua->tp)));
 	xb_cli_reply_field(r, "merged_table_entries",
 	                   g_variant_new_int64(sip_merged_count(ua->recent)));
 	xb_cli_reply_field(r, "max_merged_table_entries",
