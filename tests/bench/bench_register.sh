@@ -30,6 +30,9 @@
 # the median, each repetition's figure, the CPU the server used at that rate (Kamailio: all
 # its processes; 100% = one core) and SIPp's, and the ratio crossbar / each Kamailio.
 #
+# SIPp's socket buffers are 4 MB (-buff_size; its default of 64 KB drops responses whenever
+# SIPp itself is descheduled for a few ms, which then shows as the server's failures).
+#
 # Overload: after each search, steps at 1.5x and 2x the highest clean rate (OVERLOAD="15 20",
 # in tenths; empty: none) show what a server does above its peak. Their figure is the
 # registrations completed per second (SIPp's successful calls over the step's wall time,
@@ -218,7 +221,7 @@ step() {
 	s0=$(children_cs "$TMP/times")
 	t0=$(date +%s%N)
 	timeout $((STEP_SECONDS * 3 + 20)) sipp -sf "$HERE/register.xml" -inf "$TMP/users.csv" \
-		-i 127.0.0.1 -p "${SIPP_PORT[$srv]}" -r "$rate" -rp 1000 -m "$calls" -l $((rate * 2 + 10)) \
+		-i 127.0.0.1 -p "${SIPP_PORT[$srv]}" -buff_size 4194304 -r "$rate" -rp 1000 -m "$calls" -l $((rate * 2 + 10)) \
 		-recv_timeout 2000 -timeout $((STEP_SECONDS * 3 + 10)) -timeout_error -nostdin \
 		-trace_stat -stf "$stf" -fd 1 -trace_err -error_file "$TMP/$tag.err" \
 		"127.0.0.1:${PORT[$srv]}" >"$TMP/$tag.out" 2>&1
