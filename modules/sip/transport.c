@@ -218,8 +218,9 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
  * first call only turns stamping on). Over 150 ms, level 1: new requests without
  * credentials get 503 (sip_txl_set_shedding). Over 300 ms, level 2: such requests are
  * dropped before parsing (sip_dgram_sheddable), since even a 503 costs a parse, and a
- * client retransmits at T1 (500 ms) what has waited that long anyway. Level 2 ends below
- * 150 ms, level 1 below 50 ms. */
+ * client retransmits at T1 (500 ms) what has waited that long anyway. While the queue
+ * stays non-empty, level 2 ends below 150 ms and level 1 below 50 ms; an empty queue ends
+ * both (one level for all UDP sockets: any of them drained resets it). */
 static void udp_check_lag(SipTransports *tp, int fd)
 {
 	struct timespec stamp, now;
@@ -262,8 +263,10 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 		size_t msglen;
 		struct sip_err err;
 
-		if (n < 0)
+		if (n < 0) {
+			tp->udp_behind = 0; /* drained: caught up */
 			break;
+		}
 		if (i == 0)
 			udp_check_lag(tp, fd);
 		int r = sip_frame_dgram(tp->rxbuf, n, &msglen, &err);
