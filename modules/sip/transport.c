@@ -215,12 +215,13 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* How far behind the loop is on UDP: how long the datagram just read waited in the
  * socket's receive queue (its kernel time stamp, SIOCGSTAMPNS, taken once per batch; the
- * first call only turns stamping on). Over 150 ms, level 1: new requests without
- * credentials get 503 (sip_txl_set_shedding). Over 300 ms, level 2: such requests are
- * dropped before parsing (sip_dgram_sheddable), since even a 503 costs a parse, and a
- * client retransmits at T1 (500 ms) what has waited that long anyway. While the queue
- * stays non-empty, level 2 ends below 150 ms and level 1 below 50 ms; an empty queue ends
- * both (one level for all UDP sockets: any of them drained resets it). */
+ * first call only turns stamping on). Over 250 ms (T1/2 by default), level 1: new requests
+ * without credentials get 503 (sip_txl_set_shedding). Over 400 ms, level 2: such requests
+ * are dropped before parsing (sip_dgram_sheddable), since even a 503 costs a parse and a
+ * client retransmits at T1 (500 ms) what has waited that long anyway. A short stall of
+ * the loop (a WAL checkpoint, a busy machine) stays under these and sheds nothing. While
+ * the queue stays non-empty, level 2 ends below 250 ms and level 1 below 100 ms; an empty
+ * queue ends both (one level for all UDP sockets: any of them drained resets it). */
 static void udp_check_lag(SipTransports *tp, int fd)
 {
 	struct timespec stamp, now;
@@ -229,11 +230,11 @@ static void udp_check_lag(SipTransports *tp, int fd)
 	if (ioctl(fd, SIOCGSTAMPNS, &stamp) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
 	lag_ms = (now.tv_sec - stamp.tv_sec) * 1000 + (now.tv_nsec - stamp.tv_nsec) / 1000000;
-	if (lag_ms > 300)
+	if (lag_ms > 400)
 		tp->udp_behind = 2;
-	else if (lag_ms > 150)
+	else if (lag_ms > 250)
 		tp->udp_behind = MAX(tp->udp_behind, 1);
-	else if (lag_ms > 50)
+	else if (lag_ms > 100)
 		tp->udp_behind = MIN(tp->udp_behind, 1);
 	else
 		tp->udp_behind = 0;

@@ -57,15 +57,15 @@ if __name__ == "__main__":
     port, pid = int(sys.argv[1]), int(sys.argv[2])
     # The daemon's first read turns the kernel's stamping on: datagrams from then on carry it.
     print("first OPTIONS: %s" % udp_status(port, sip_request("OPTIONS", port)))
-    # Far behind (600 ms > 300 ms): new requests without credentials dropped unparsed.
-    answers, _ = stalled(pid, port, 300, 0.6, "far")
+    # Far behind (700 ms > 400 ms): new requests without credentials dropped unparsed.
+    answers, _ = stalled(pid, port, 300, 0.7, "far")
     print("far behind: 300 sent, answers %s" % answers)
     print("FAR %d" % sum(answers.values()))
-    # Behind (200 ms, between 150 and 300 ms): they get 503 with Retry-After. A resume
+    # Behind (300 ms, between 250 and 400 ms): they get 503 with Retry-After. A resume
     # later than 100 ms would make it "far behind" again: a few tries, spaced.
     for attempt in range(4):
         time.sleep(1.0)
-        answers, retry_after = stalled(pid, port, 300, 0.2, "near%d-" % attempt)
+        answers, retry_after = stalled(pid, port, 300, 0.3, "near%d-" % attempt)
         print("behind: 300 sent, answers %s, %d with Retry-After" % (answers, retry_after))
         if retry_after:
             break
