@@ -13,7 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
-#include <linux/sockios.h> /* SIOCGSTAMPNS */
+#include <linux/sock_diag.h> /* SK_MEMINFO_* for SO_MEMINFO */
+#include <linux/sockios.h>   /* SIOCGSTAMPNS */
 #include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -213,31 +214,41 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* ---- UDP ---- */
 
-/* How far behind the loop is on UDP: how long the datagram just read waited in the
- * socket's receive queue (its kernel time stamp, SIOCGSTAMPNS, taken once per batch; the
- * first call only turns stamping on). Over 250 ms (T1/2 by default), level 1: new requests
- * without credentials get 503 (sip_txl_set_shedding). Over 400 ms, level 2: such requests
- * are dropped before parsing (sip_dgram_sheddable), since even a 503 costs a parse and a
- * client retransmits at T1 (500 ms) what has waited that long anyway. A short stall of
- * the loop (a WAL checkpoint, a busy machine) stays under these and sheds nothing. While
- * the queue stays non-empty, level 2 ends below 250 ms and level 1 below 100 ms; an empty
- * queue ends both (one level for all UDP sockets: any of them drained resets it). */
+/* How far behind the loop is on UDP, judged once per batch from the socket's receive queue:
+ * how long the datagram just read waited there (its kernel time stamp, SIOCGSTAMPNS; the
+ * first call only turns stamping on) and how full the queue is (SO_MEMINFO; at high rates
+ * it fills before the wait grows long, and past full the kernel drops what clients then
+ * retransmit). Level 1, over 250 ms (T1/2 by default) or half full: new requests without
+ * credentials get 503 (sip_txl_set_shedding). Level 2, over 400 ms or three quarters full:
+ * such requests are dropped before parsing (sip_dgram_sheddable), since even a 503 costs a
+ * parse and a client retransmits at T1 (500 ms) what has waited that long anyway. A short
+ * stall of the loop (a WAL checkpoint, a busy machine) stays under these and sheds nothing.
+ * While the queue stays non-empty, level 2 ends below 250 ms and half full, level 1 below
+ * 100 ms and an eighth full; an empty queue ends both (one level for all UDP sockets: any
+ * of them drained resets it). */
 static void udp_check_lag(SipTransports *tp, int fd)
 {
 	struct timespec stamp, now;
-	gint64 lag_ms;
+	gint64 lag_ms = 0;
+	guint32 mi[SK_MEMINFO_VARS], q = 0, cap = 1;
+	socklen_t len = sizeof(mi);
+	int want;
 
-	if (ioctl(fd, SIOCGSTAMPNS, &stamp) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
-		return;
-	lag_ms = (now.tv_sec - stamp.tv_sec) * 1000 + (now.tv_nsec - stamp.tv_nsec) / 1000000;
-	if (lag_ms > 400)
-		tp->udp_behind = 2;
-	else if (lag_ms > 250)
-		tp->udp_behind = MAX(tp->udp_behind, 1);
-	else if (lag_ms > 100)
-		tp->udp_behind = MIN(tp->udp_behind, 1);
-	else
+	if (ioctl(fd, SIOCGSTAMPNS, &stamp) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0)
+		lag_ms =
+		    (now.tv_sec - stamp.tv_sec) * 1000 + (now.tv_nsec - stamp.tv_nsec) / 1000000;
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+	    len >= sizeof(guint32) * (SK_MEMINFO_RCVBUF + 1) && mi[SK_MEMINFO_RCVBUF] > 0) {
+		q = mi[SK_MEMINFO_RMEM_ALLOC];
+		cap = mi[SK_MEMINFO_RCVBUF];
+	}
+	want = lag_ms > 400 || q > cap / 4 * 3 ? 2 : lag_ms > 250 || q > cap / 2 ? 1 : 0;
+	if (want > tp->udp_behind)
+		tp->udp_behind = want;
+	else if (lag_ms < 100 && q < cap / 8)
 		tp->udp_behind = 0;
+	else if (tp->udp_behind == 2 && lag_ms < 250 && q < cap / 2)
+		tp->udp_behind = 1;
 }
 
 gboolean sip_transport_behind(SipTransports *tp)
