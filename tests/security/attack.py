@@ -56,3 +56,48 @@ def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def connect(port, host="127.0.0.1", tls=False, source=None, timeout=3.0):
+    """A TCP (or TLS, certificate not checked) connection to the daemon."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    if source:
+        s.bind((source, 0))
+    s.connect((host, port))
+    if tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+    return s
+
+
+def stream_status(sock, data):
+    """Send a request on a connection; the status line of the answer, or None."""
+    sock.sendall(data)
+    buf = b""
+    try:
+        while b"\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+    except (socket.timeout, OSError):
+        return None
+    return buf.split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+def options_ok(port, transport="udp", host="127.0.0.1", source=None):
+    """Does the daemon answer an OPTIONS with 200 over this transport?"""
+    if transport == "udp":
+        st = udp_status(port, sip_request("OPTIONS", port, "udp", host=host), host=host)
+    else:
+        try:
+            with connect(port, host, tls=transport == "tls", source=source) as s:
+                st = stream_status(s, sip_request("OPTIONS", port, transport, host=host))
+        except OSError:
+            st = None
+    return bool(st and st.startswith("SIP/2.0 200"))
