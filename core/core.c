@@ -165,6 +165,7 @@ void xb_core_stop(void)
 		if (signal_ids[i])
 			g_source_remove(signal_ids[i]);
 	xb_db_close(xb_core_db());
+	xb_authlimit_reset();
 	xb_timer_shutdown();
 	xb_event_shutdown();
 	xb_config_reset();
