@@ -3,7 +3,8 @@
  * SHA-256 of the rest and of the client's address under a secret made at start-up, so any
  * node that knows the secret can check it and none needs to remember it, and a nonce is
  * good only from the address it was sent to. What must be remembered (the highest nonce
- * count per nonce) sits in a table with a hard cap. Failures are counted by the core's
+ * count per nonce) sits in a table with a hard cap; when it is full of live nonces, new ones
+ * are refused as stale rather than any count forgotten. Failures are counted by the core's
  * shared limiter (crossbar/authlimit.h), and only those a forged source cannot produce. */
 #include "auth.h"
 
@@ -230,6 +231,19 @@ static gboolean find_credentials(const struct sip_msg *req, const char *realm, s
 	return FALSE;
 }
 
+/* Drops the oldest remembered nonces while they have expired. A nonce is put in the table
+ * no earlier than it was issued, so after nonce_ttl_s the oldest entry has always expired. */
+static void nonces_expire(Auth *a, gint64 now)
+{
+	NonceState *old;
+
+	while ((old = g_queue_peek_head(&a->nonce_order)) &&
+	       now - old->issued > a->cfg.nonce_ttl_s) {
+		g_queue_unlink(&a->nonce_order, &old->link);
+		g_hash_table_remove(a->nonces, old->nonce);
+	}
+}
+
 /* The nonce-count check of a right answer (RFC 7616 §3.4.5: counts must grow). */
 static AuthResult nonce_count(Auth *a, const char *nonce, gint64 issued, guint32 nc)
 {
@@ -238,22 +252,11 @@ static AuthResult nonce_count(Auth *a, const char *nonce, gint64 issued, guint32
 	if (ns && nc <= ns->nc)
 		return AUTH_REPLAYED;
 	if (!ns) {
-		if (g_hash_table_size(a->nonces) >= AUTH_MAX_NONCES) {
-			/* Drop the nonces that are stale anyway; if that is not enough, all:
-			 * their clients get a stale=true challenge, never a false accept. */
-			GHashTableIter it;
-			NonceState *old;
-			g_hash_table_iter_init(&it, a->nonces);
-			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&old))
-				if (now_s() - old->issued > a->cfg.nonce_ttl_s) {
-					g_queue_unlink(&a->nonce_order, &old->link);
-					g_hash_table_iter_remove(&it);
-				}
-			if (g_hash_table_size(a->nonces) >= AUTH_MAX_NONCES) {
-				g_queue_init(&a->nonce_order);
-				g_hash_table_remove_all(a->nonces);
-			}
-		}
+		nonces_expire(a, now_s());
+		/* Full of live nonces: forgetting any count would let its Authorization be
+		 * replayed, so this nonce is refused as stale and the client asks again. */
+		if (g_hash_table_size(a->nonces) >= AUTH_MAX_NONCES)
+			return AUTH_STALE;
 		ns = g_new0(NonceState, 1);
 		ns->nonce = g_strdup(nonce);
 		ns->issued = issued;

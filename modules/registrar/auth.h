@@ -31,7 +31,7 @@ typedef enum {
 	AUTH_UNTRUSTED, /* the same on a nonce that is made up, expired or another address's:
 	                 * challenge again, never count it (a forged source can send it) */
 	AUTH_STALE,     /* right password, but a nonce that is old, foreign or another
-	                 * address's: challenge with stale=true */
+	                 * address's, or too many nonces in use: challenge with stale=true */
 	AUTH_REPLAYED,  /* right password, a nonce count already seen: challenge again; not
 	                 * counted, as whoever captured the request can resend it */
 } AuthResult;

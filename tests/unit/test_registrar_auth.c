@@ -2,7 +2,8 @@
  * SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user refused alike,
  * the nonce count replay refused, a foreign or old nonce reported stale, challenges in the
  * configured order, which failures may count towards a ban (only those on a fresh nonce sent
- * to the same address). No peer here speaks SHA-256 digest
+ * to the same address), and a full nonce table that refuses new nonces as stale rather than
+ * forget a count. No peer here speaks SHA-256 digest
  * (SIPp 3.6 and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
 #include "../../modules/registrar/auth.h"
 #include "test_util.h"
@@ -252,6 +253,42 @@ static void test_expired_nonce_not_counted(void)
 	auth_free(a);
 }
 
+/* RFC 7616 §3.4.5: with every nonce-count slot taken by a live nonce, a new nonce is refused
+ * as stale; no count is forgotten, so an earlier Authorization cannot be replayed. */
+static void test_full_nonce_table_is_stale_rfc7616_3_4_5(void)
+{
+	Auth *a = auth_new(&cfg);
+	g_autofree char *first = NULL;
+
+	for (guint i = 0; i < AUTH_MAX_NONCES; i++) {
+		g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+		g_autofree char *n = nonce_of(ch, "MD5");
+		g_autofree char *user = NULL;
+		g_assert_cmpint(
+		    check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user), ==,
+		    AUTH_OK);
+		if (i == 0)
+			first = g_steal_pointer(&n);
+	}
+	g_assert_cmpuint(auth_nonce_count(a), ==, AUTH_MAX_NONCES);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *n = nonce_of(ch, "MD5");
+	char *user = NULL;
+	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user),
+	                ==, AUTH_STALE);
+	/* The first Authorization, captured and sent again: still a replay. */
+	g_assert_cmpint(
+	    check(a, signed_register("2000", "secret", "MD5", first, "00000001"), &user), ==,
+	    AUTH_REPLAYED);
+	g_assert_null(user);
+	/* Its client goes on counting up. */
+	g_autofree char *u2 = NULL;
+	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", first, "00000002"), &u2),
+	                ==, AUTH_OK);
+	g_assert_cmpuint(auth_nonce_count(a), ==, AUTH_MAX_NONCES);
+	auth_free(a);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -267,5 +304,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/registrar/auth/nonce-bound-to-address", test_nonce_bound_to_address);
 	g_test_add_func("/registrar/auth/expired-nonce-not-counted",
 	                test_expired_nonce_not_counted);
+	g_test_add_func("/registrar/auth/full-nonce-table-is-stale-rfc7616-3.4.5",
+	                test_full_nonce_table_is_stale_rfc7616_3_4_5);
 	return g_test_run();
 }
