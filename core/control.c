@@ -5,6 +5,7 @@
 #include "core_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -171,6 +172,21 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data
 }
 
 /* Is a daemon answering on `path`? */
+gboolean xb_control_chmod_socket(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return FALSE;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTSOCK;
+		return FALSE;
+	}
+	/* Never chmod(): between bind and here the name may have become a link to a file of
+	 * someone else's choosing. */
+	return fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static gboolean socket_alive(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -218,7 +234,15 @@ gboolean xb_control_start(const char *path, GError **error)
 	umask(old_mask);
 	if (!bound || !g_socket_listen(listener, &err))
 		goto fail;
-	chmod(path, 0600);
+	if (!xb_control_chmod_socket(path, 0600)) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		            "control socket %s: cannot set its mode 0600: %s", path,
+		            g_strerror(errno));
+		g_socket_close(listener, NULL);
+		g_object_unref(listener);
+		listener = NULL;
+		return FALSE;
+	}
 	g_socket_set_blocking(listener, FALSE);
 	socket_path = g_strdup(path);
 	conns = g_hash_table_new(NULL, NULL);
