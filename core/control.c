@@ -171,7 +171,6 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data
 	return G_SOURCE_CONTINUE;
 }
 
-/* Is a daemon answering on `path`? */
 gboolean xb_control_chmod_socket(const char *path, mode_t mode)
 {
 	struct stat st;
@@ -187,6 +186,7 @@ gboolean xb_control_chmod_socket(const char *path, mode_t mode)
 	return fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* Is a daemon answering on `path`? */
 static gboolean socket_alive(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
