@@ -23,16 +23,21 @@ check "the daemon starts with 64 descriptors" start_daemon fd --set core.data_di
 check "it says at start that the connection cap cannot be met" \
 	grep -q "sip.tcp_max_connections=4096 cannot be met: the open-file limit is 64" "$TMP/fd.log"
 
-PYTHONPATH=$SRC/tests/security timeout 60 python3 - "$PORT" "$fd_PID" "$SOCK" >"$TMP/fd.out" 2>&1 <<'PY'
+PYTHONPATH=$SRC/tests/security timeout 60 python3 - "$PORT" "$fd_PID" "$SOCK" "$TMP/fd.log" >"$TMP/fd.out" 2>&1 <<'PY'
 import os, socket, sys, time
 from attack import cpu_ticks, options_ok
-port, pid, sock = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, pid, sock, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 conns = []
 for _ in range(100):
     s = socket.socket()
     s.connect(("127.0.0.1", port))  # completes in the backlog even when not accepted
     conns.append(s)
-# And a control client waiting in its backlog, as crossbar-cli would be.
+# Once the daemon is out of descriptors, a control client waits in its backlog too, as
+# crossbar-cli would.
+for _ in range(100):
+    if "cannot accept tcp" in open(log).read():
+        break
+    time.sleep(0.1)
 u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 u.connect(sock)
 conns.append(u)
