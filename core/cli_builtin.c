@@ -27,6 +27,11 @@ static gboolean cmd_status(XbCliReply *r, int argc, char **argv, gpointer user_d
 	xb_cli_reply_field(r, "control_socket", g_variant_new_string(sock));
 	xb_cli_reply_field(r, "modules_loaded", g_variant_new_int64(loaded));
 	xb_cli_reply_field(r, "timers_pending", g_variant_new_int64(xb_timer_pending()));
+	/* The shared authentication-failure limiter: sources counted, and banned now. */
+	xb_cli_reply_field(r, "auth_sources_tracked",
+	                   g_variant_new_int64(xb_authlimit_tracked_count()));
+	xb_cli_reply_field(r, "auth_sources_banned",
+	                   g_variant_new_int64(xb_authlimit_banned_count()));
 	return TRUE;
 }
 

@@ -5,6 +5,7 @@
 #include "core_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <gio/gio.h>
 
 #define CONN_TIMEOUT_MS 5000
+#define ACCEPT_PAUSE_MS 250 /* between attempts to accept while out of descriptors */
 
 typedef struct {
 	GSocket *socket;
@@ -25,6 +27,8 @@ static GSocket *listener;
 static GSource *listen_source;
 static char *socket_path;
 static GHashTable *conns; /* Conn * set */
+static XbTimer *accept_pause;
+static gboolean accept_failing;
 
 static void conn_close(Conn *c)
 {
@@ -117,6 +121,21 @@ static gboolean conn_read_cb(GSocket *socket, GIOCondition cond, gpointer user_d
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data);
+
+static void listen_watch(void)
+{
+	listen_source = g_socket_create_source(listener, G_IO_IN, NULL);
+	g_source_set_callback(listen_source, (GSourceFunc)(void (*)(void))accept_cb, NULL, NULL);
+	g_source_attach(listen_source, NULL);
+}
+
+static void accept_resume_cb(XbTimer *t, gpointer user_data)
+{
+	accept_pause = NULL;
+	listen_watch();
+}
+
 static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
@@ -124,9 +143,21 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data
 	Conn *c;
 
 	if (!client) {
-		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-			g_warning("control: accept: %s", error->message);
-		return G_SOURCE_CONTINUE;
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+			return G_SOURCE_CONTINUE;
+		/* Out of descriptors the client stays in the backlog and the socket readable: a
+		 * watch left armed would spin. Pause, and say so once until accepting works. */
+		if (!accept_failing)
+			g_warning("control: cannot accept: %s; pausing for %d ms at a time",
+			          error->message, ACCEPT_PAUSE_MS);
+		accept_failing = TRUE;
+		g_clear_pointer(&listen_source, g_source_unref); /* returning FALSE destroys it */
+		accept_pause = xb_timer_start(NULL, ACCEPT_PAUSE_MS, accept_resume_cb, NULL);
+		return G_SOURCE_REMOVE;
+	}
+	if (accept_failing) {
+		g_message("control: accepting again");
+		accept_failing = FALSE;
 	}
 	g_socket_set_blocking(client, FALSE);
 	c = g_new0(Conn, 1);
@@ -138,6 +169,21 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data
 	c->timeout = xb_timer_start(NULL, CONN_TIMEOUT_MS, conn_timeout_cb, c);
 	g_hash_table_add(conns, c);
 	return G_SOURCE_CONTINUE;
+}
+
+gboolean xb_control_chmod_socket(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return FALSE;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTSOCK;
+		return FALSE;
+	}
+	/* Never chmod(): between bind and here the name may have become a link to a file of
+	 * someone else's choosing. */
+	return fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* Is a daemon answering on `path`? */
@@ -188,13 +234,19 @@ gboolean xb_control_start(const char *path, GError **error)
 	umask(old_mask);
 	if (!bound || !g_socket_listen(listener, &err))
 		goto fail;
-	chmod(path, 0600);
+	if (!xb_control_chmod_socket(path, 0600)) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		            "control socket %s: cannot set its mode 0600: %s", path,
+		            g_strerror(errno));
+		g_socket_close(listener, NULL);
+		g_object_unref(listener);
+		listener = NULL;
+		return FALSE;
+	}
 	g_socket_set_blocking(listener, FALSE);
 	socket_path = g_strdup(path);
 	conns = g_hash_table_new(NULL, NULL);
-	listen_source = g_socket_create_source(listener, G_IO_IN, NULL);
-	g_source_set_callback(listen_source, (GSourceFunc)(void (*)(void))accept_cb, NULL, NULL);
-	g_source_attach(listen_source, NULL);
+	listen_watch();
 	return TRUE;
 fail:
 	g_set_error(error, G_IO_ERROR, err ? err->code : G_IO_ERROR_FAILED, "control socket %s: %s",
@@ -205,6 +257,8 @@ fail:
 
 void xb_control_stop(void)
 {
+	xb_timer_clear(&accept_pause);
+	accept_failing = FALSE;
 	if (conns) {
 		GList *all = g_hash_table_get_keys(conns);
 		for (GList *l = all; l; l = l->next)

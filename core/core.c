@@ -8,6 +8,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 static GMainLoop *loop;
 static char *config_file;
@@ -80,6 +81,18 @@ static gboolean hup_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The data folder holds the database, recordings and the control socket. The database is
+ * 0600 on its own, but a folder that other users can read or enter shows them the rest. */
+static void warn_open_data_dir(const char *data_dir)
+{
+	struct stat st;
+
+	if (stat(data_dir, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)))
+		g_warning("data folder %s (core.data_dir) is open to other users (mode %04o): "
+		          "chmod o-rwx it",
+		          data_dir, (unsigned)(st.st_mode & 07777));
+}
+
 gboolean xb_core_start(GError **error)
 {
 	const char *data_dir = xb_config_get_string("core.data_dir");
@@ -92,6 +105,7 @@ gboolean xb_core_start(GError **error)
 		            g_strerror(errno));
 		return FALSE;
 	}
+	warn_open_data_dir(data_dir);
 	db_path = g_build_filename(data_dir, "crossbar.db", NULL);
 	db = xb_db_open(db_path, error);
 	if (!db)
@@ -165,6 +179,7 @@ void xb_core_stop(void)
 		if (signal_ids[i])
 			g_source_remove(signal_ids[i]);
 	xb_db_close(xb_core_db());
+	xb_authlimit_reset();
 	xb_timer_shutdown();
 	xb_event_shutdown();
 	xb_config_reset();

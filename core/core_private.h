@@ -4,6 +4,7 @@
 
 #include <crossbar/crossbar.h>
 #include <gmodule.h>
+#include <sys/types.h>
 
 /* ---- configuration (config.c) ---- */
 
@@ -87,6 +88,9 @@ void xb_timer_shutdown(void);
 /* ---- control (control.c, cli.c) ---- */
 #define XB_CONTROL_MAX_REQUEST (64 * 1024)
 gboolean xb_control_start(const char *path, GError **error);
+/* Sets the mode of the socket at path without following a symbolic link: FALSE with errno
+ * set when path is not a socket (someone swapped it) or the mode cannot be set. */
+gboolean xb_control_chmod_socket(const char *path, mode_t mode);
 void xb_control_stop(void);
 /* Run one request (words) and return the reply dictionary a{sv}. */
 GVariant *xb_cli_dispatch(char **words);

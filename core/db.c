@@ -5,6 +5,8 @@
 #include "core_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -109,6 +111,19 @@ XbDb *xb_db_open(const char *path, GError **error)
 		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_READONLY,
 		            "database %s: not writable by this user: %s", path, g_strerror(errno));
 		goto out;
+	}
+	/* The file holds password-equivalent digests: it is born 0600 (SQLite would make it
+	 * 0644 less the umask, and its -wal and -shm files copy the database's mode), and an
+	 * older one that others could read is closed to them. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+	} else {
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+		    chmod(path, st.st_mode & 0700) == 0)
+			g_message("database %s: others could read it; its mode is now %04o", path,
+			          (unsigned)(st.st_mode & 0700));
 	}
 	rc =
 	    sqlite3_open_v2(path, &db->handle,

@@ -6,6 +6,23 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+
+/* Every connection and allocation is a descriptor, and the usual soft limit (1024) is far
+ * below what a PBX holds: take the hard limit. Modules compare their caps with the result
+ * (getrlimit) and say at start when they cannot be met. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		g_info("open-file limit raised from %llu to %llu", (unsigned long long)was,
+		       (unsigned long long)rl.rlim_max);
+}
 
 int main(int argc, char **argv)
 {
@@ -53,6 +70,7 @@ int main(int argc, char **argv)
 		xb_core_stop();
 		return 0;
 	}
+	raise_fd_limit();
 	if (!xb_core_start(&error)) {
 		fprintf(stderr, "crossbar: %s\n", error->message);
 		xb_core_stop();

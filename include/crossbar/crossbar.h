@@ -14,3 +14,4 @@
 #include <crossbar/app.h>
 #include <crossbar/directory.h>
 #include <crossbar/location.h>
+#include <crossbar/authlimit.h>

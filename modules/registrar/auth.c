@@ -1,8 +1,11 @@
 /* auth.c: digest authentication of REGISTER (RFC 3261 §22.4, RFC 7616 with qop=auth, RFC
  * 8760's SHA-256). A nonce is "<time>.<random>.<mac>" in base64url with the MAC an HMAC-
- * SHA-256 of the rest under a secret made at start-up, so any node that knows the secret can
- * check it and none needs to remember it. What must be remembered (the highest nonce count
- * per nonce, the failures per source) sits in tables with a hard cap. */
+ * SHA-256 of the rest and of the client's address under a secret made at start-up, so any
+ * node that knows the secret can check it and none needs to remember it, and a nonce is
+ * good only from the address it was sent to. What must be remembered (the highest nonce
+ * count per nonce) sits in a table with a hard cap; when it is full of live nonces, new ones
+ * are refused as stale rather than any count forgotten. Failures are counted by the core's
+ * shared limiter (crossbar/authlimit.h), and only those a forged source cannot produce. */
 #include "auth.h"
 
 #include <openssl/crypto.h>
@@ -11,25 +14,26 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-#define MAX_NONCES  65536 /* nonce-count entries kept */
-#define MAX_SOURCES 65536 /* failure counters kept */
-
 typedef struct {
-	guint failures;
-	gint64 window_start;
-	gint64 banned_until;
-} SourceState;
-
-typedef struct {
+	char *nonce; /* also the key in the table */
 	guint32 nc;
 	gint64 issued;
+	GList link; /* in nonce_order, data = this entry */
 } NonceState;
+
+static void nonce_state_free(gpointer data)
+{
+	NonceState *ns = data;
+
+	g_free(ns->nonce);
+	g_free(ns);
+}
 
 struct auth {
 	AuthConfig cfg;
 	guint8 secret[32];
-	GHashTable *nonces;  /* nonce text -> NonceState */
-	GHashTable *sources; /* source -> SourceState */
+	GHashTable *nonces; /* nonce text -> NonceState (owned) */
+	GQueue nonce_order; /* the same entries, first used first */
 	/* OpenSSL 3 looks an algorithm up by name on every one-shot call (HMAC(), EVP_md5()
 	 * in EVP_Digest); fetched once here, keyed once, they cost a fraction per REGISTER. */
 	EVP_MAC_CTX *nonce_mac; /* HMAC-SHA-256 under secret, re-initialised per use */
@@ -62,8 +66,8 @@ Auth *auth_new(const AuthConfig *cfg)
 
 	a->cfg = *cfg;
 	RAND_bytes(a->secret, sizeof(a->secret));
-	a->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	a->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	a->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, nonce_state_free);
+	g_queue_init(&a->nonce_order);
 	a->nonce_mac = hmac_sha256_new(a->secret, sizeof(a->secret));
 	a->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -86,7 +90,6 @@ void auth_free(Auth *a)
 	EVP_MD_free(a->md5);
 	EVP_MD_free(a->sha256);
 	g_hash_table_unref(a->nonces);
-	g_hash_table_unref(a->sources);
 	g_free(a);
 }
 
@@ -109,18 +112,22 @@ static void b64url(GString *out, const guint8 *data, gsize len)
 	g_string_append(out, b);
 }
 
-static void nonce_mac(Auth *a, const char *body, gsize len, guint8 mac[32])
+/* The MAC of a nonce covers its text and the client's address (a NUL between them, which
+ * neither contains). */
+static void nonce_mac(Auth *a, const char *body, gsize len, const char *source, guint8 mac[32])
 {
 	size_t mlen = 0;
 
 	/* A NULL key re-uses the one set in auth_new. */
 	if (!EVP_MAC_init(a->nonce_mac, NULL, 0, NULL) ||
 	    !EVP_MAC_update(a->nonce_mac, (const guint8 *)body, len) ||
+	    !EVP_MAC_update(a->nonce_mac, (const guint8 *)"", 1) ||
+	    !EVP_MAC_update(a->nonce_mac, (const guint8 *)source, strlen(source)) ||
 	    !EVP_MAC_final(a->nonce_mac, mac, &mlen, 32) || mlen != 32)
 		RAND_bytes(mac, 32); /* a MAC nobody can match: the nonce is refused */
 }
 
-static char *nonce_new(Auth *a)
+static char *nonce_new(Auth *a, const char *source)
 {
 	guint8 rnd[12], mac[32];
 	GString *n = g_string_new(NULL);
@@ -128,21 +135,21 @@ static char *nonce_new(Auth *a)
 	RAND_bytes(rnd, sizeof(rnd));
 	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.", now_s());
 	b64url(n, rnd, sizeof(rnd));
-	nonce_mac(a, n->str, n->len, mac);
+	nonce_mac(a, n->str, n->len, source, mac);
 	g_string_append_c(n, '.');
 	b64url(n, mac, 18);
 	return g_string_free(n, FALSE);
 }
 
-/* Is this a nonce we made? Its time is put in *issued. */
-static gboolean nonce_valid(Auth *a, const char *nonce, gint64 *issued)
+/* Is this a nonce we made for this source address? Its time is put in *issued. */
+static gboolean nonce_valid(Auth *a, const char *nonce, const char *source, gint64 *issued)
 {
 	const char *dot2 = strrchr(nonce, '.');
 	guint8 mac[32];
 
 	if (!dot2 || strlen(nonce) > 128)
 		return FALSE;
-	nonce_mac(a, nonce, dot2 - nonce, mac);
+	nonce_mac(a, nonce, dot2 - nonce, source, mac);
 	g_autoptr(GString) expect = g_string_new(NULL);
 	b64url(expect, mac, 18);
 	if (strlen(dot2 + 1) != expect->len || CRYPTO_memcmp(dot2 + 1, expect->str, expect->len))
@@ -163,9 +170,9 @@ static void challenge_line(GString *out, const char *realm, const char *nonce,
 	g_string_append(out, stale ? ", qop=\"auth\", stale=true\r\n" : ", qop=\"auth\"\r\n");
 }
 
-char *auth_challenge(Auth *a, const char *realm, gboolean stale)
+char *auth_challenge(Auth *a, const char *realm, const char *source, gboolean stale)
 {
-	g_autofree char *nonce = nonce_new(a);
+	g_autofree char *nonce = nonce_new(a, source);
 	GString *out = g_string_sized_new(256);
 	gboolean md5_first = a->cfg.offer_md5 && (a->cfg.md5_first || !a->cfg.offer_sha256);
 
@@ -224,8 +231,45 @@ static gboolean find_credentials(const struct sip_msg *req, const char *realm, s
 	return FALSE;
 }
 
-AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, AuthHa1Func ha1_of,
-                      void *user_data, char **username)
+/* Drops the oldest remembered nonces while they have expired. A nonce is put in the table
+ * no earlier than it was issued, so after nonce_ttl_s the oldest entry has always expired. */
+static void nonces_expire(Auth *a, gint64 now)
+{
+	NonceState *old;
+
+	while ((old = g_queue_peek_head(&a->nonce_order)) &&
+	       now - old->issued > a->cfg.nonce_ttl_s) {
+		g_queue_unlink(&a->nonce_order, &old->link);
+		g_hash_table_remove(a->nonces, old->nonce);
+	}
+}
+
+/* The nonce-count check of a right answer (RFC 7616 §3.4.5: counts must grow). */
+static AuthResult nonce_count(Auth *a, const char *nonce, gint64 issued, guint32 nc)
+{
+	NonceState *ns = g_hash_table_lookup(a->nonces, nonce);
+
+	if (ns && nc <= ns->nc)
+		return AUTH_REPLAYED;
+	if (!ns) {
+		nonces_expire(a, now_s());
+		/* Full of live nonces: forgetting any count would let its Authorization be
+		 * replayed, so this nonce is refused as stale and the client asks again. */
+		if (g_hash_table_size(a->nonces) >= AUTH_MAX_NONCES)
+			return AUTH_STALE;
+		ns = g_new0(NonceState, 1);
+		ns->nonce = g_strdup(nonce);
+		ns->issued = issued;
+		ns->link.data = ns;
+		g_hash_table_insert(a->nonces, ns->nonce, ns);
+		g_queue_push_tail_link(&a->nonce_order, &ns->link);
+	}
+	ns->nc = nc;
+	return AUTH_OK;
+}
+
+AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, const char *source,
+                      AuthHa1Func ha1_of, void *user_data, char **username)
 {
 	struct sip_auth au;
 	gint64 issued = 0;
@@ -244,6 +288,11 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, Aut
 	g_autofree char *ncs = sip_pl_dup(&au.nc);
 	const EVP_MD *md;
 	const char *alg_name;
+	/* Only a wrong answer to a nonce that we sent to this address and that is still fresh
+	 * may count towards a ban: anything else a forged source can send. */
+	gboolean ours = nonce_valid(a, nonce, source, &issued);
+	gboolean fresh = ours && now_s() - issued <= a->cfg.nonce_ttl_s && issued <= now_s() + 5;
+	AuthResult failed = fresh ? AUTH_FAILED : AUTH_UNTRUSTED;
 
 	if (g_ascii_strcasecmp(alg, "SHA-256") == 0 && a->cfg.offer_sha256) {
 		md = a->sha256;
@@ -252,17 +301,16 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, Aut
 		md = a->md5;
 		alg_name = "MD5";
 	} else {
-		return AUTH_FAILED;
+		return failed;
 	}
 	/* qop=auth is what we offer; a client without it or without cnonce/nc is refused. */
 	if (strcmp(qop, "auth") != 0 || !*cnonce || strlen(ncs) != 8 || !*user || !*uri ||
 	    !*response)
-		return AUTH_FAILED;
+		return failed;
 	char *end;
 	nc = (guint32)g_ascii_strtoull(ncs, &end, 16);
 	if (*end || nc == 0)
-		return AUTH_FAILED;
-	gboolean ours = nonce_valid(a, nonce, &issued);
+		return failed;
 
 	/* The digest is computed whether or not the user exists (no timing oracle). */
 	g_autofree char *ha1 = ha1_of(user, alg_name, user_data);
@@ -279,91 +327,18 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, Aut
 	                 CRYPTO_memcmp(response, expect, strlen(expect)) == 0;
 
 	if (!known || !match)
-		return AUTH_FAILED;
-	/* The right password on a nonce that is old, or not ours (made before a restart):
-	 * a fresh challenge with stale=true, and no failure counted. */
-	if (!ours || now_s() - issued > a->cfg.nonce_ttl_s || issued > now_s() + 5)
+		return failed;
+	/* The right password on a nonce that is old, not ours (made before a restart) or made
+	 * for another address: a fresh challenge with stale=true, and no failure counted. */
+	if (!fresh)
 		return AUTH_STALE;
-
-	/* Nonce counts must grow (RFC 7616 §3.4.5): a repeat is a replay. */
-	NonceState *ns = g_hash_table_lookup(a->nonces, nonce);
-	if (ns && nc <= ns->nc)
-		return AUTH_REPLAYED;
-	if (!ns) {
-		if (g_hash_table_size(a->nonces) >= MAX_NONCES) {
-			/* Drop the nonces that are stale anyway; if that is not enough, all:
-			 * their clients get a stale=true challenge, never a false accept. */
-			GHashTableIter it;
-			NonceState *old;
-			g_hash_table_iter_init(&it, a->nonces);
-			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&old))
-				if (now_s() - old->issued > a->cfg.nonce_ttl_s)
-					g_hash_table_iter_remove(&it);
-			if (g_hash_table_size(a->nonces) >= MAX_NONCES)
-				g_hash_table_remove_all(a->nonces);
-		}
-		ns = g_new0(NonceState, 1);
-		ns->issued = issued;
-		g_hash_table_insert(a->nonces, g_strdup(nonce), ns);
-	}
-	ns->nc = nc;
-	*username = g_steal_pointer(&user);
-	return AUTH_OK;
+	AuthResult r = nonce_count(a, nonce, issued, nc);
+	if (r == AUTH_OK)
+		*username = g_steal_pointer(&user);
+	return r;
 }
 
-/* ---- failures and bans ---- */
-
-gboolean auth_banned(Auth *a, const char *source)
+guint auth_nonce_count(Auth *a)
 {
-	SourceState *s = g_hash_table_lookup(a->sources, source);
-	return s && s->banned_until > now_s();
-}
-
-gboolean auth_failure(Auth *a, const char *source)
-{
-	SourceState *s = g_hash_table_lookup(a->sources, source);
-	gint64 now = now_s();
-
-	if (a->cfg.ban_failures == 0)
-		return FALSE;
-	if (!s) {
-		if (g_hash_table_size(a->sources) >= MAX_SOURCES) {
-			GHashTableIter it;
-			SourceState *old;
-			g_hash_table_iter_init(&it, a->sources);
-			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&old))
-				if (old->banned_until <= now &&
-				    now - old->window_start > a->cfg.ban_window_s)
-					g_hash_table_iter_remove(&it);
-			if (g_hash_table_size(a->sources) >= MAX_SOURCES)
-				return FALSE; /* full of live entries: count no more */
-		}
-		s = g_new0(SourceState, 1);
-		s->window_start = now;
-		g_hash_table_insert(a->sources, g_strdup(source), s);
-	}
-	if (now - s->window_start > a->cfg.ban_window_s) {
-		s->window_start = now;
-		s->failures = 0;
-	}
-	s->failures++;
-	if (s->failures >= a->cfg.ban_failures && s->banned_until <= now) {
-		s->banned_until = now + a->cfg.ban_time_s;
-		s->failures = 0;
-		s->window_start = now;
-		return TRUE;
-	}
-	return FALSE;
-}
-
-guint auth_banned_count(Auth *a)
-{
-	GHashTableIter it;
-	SourceState *s;
-	guint n = 0;
-
-	g_hash_table_iter_init(&it, a->sources);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
-		n += s->banned_until > now_s();
-	return n;
+	return g_hash_table_size(a->nonces);
 }

@@ -438,6 +438,9 @@ static void gw_set_peer(Gateway *gw, const SipPeer *peer)
 		          was, now);
 	}
 	gw->peer = *peer;
+	/* A carrier known by name must prove that name over TLS, not just any certificate. */
+	if (peer->transport == XB_TRANSPORT_TLS)
+		gw->gws->sip->tls_name(peer, gw->def->dest.host);
 }
 
 static void reg_resolved_cb(const SipPeer *peer, const char *error, void *user_data)

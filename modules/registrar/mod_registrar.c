@@ -25,8 +25,12 @@ static const XbSettingDef settings[] = {
      "bindings written within this many ms share one database commit; a crash loses at "
      "most this window (0: each REGISTER commits before its 200)",
      0, 60000},
+    /* The core's shared limiter (crossbar/authlimit.h) runs on these three: failures
+     * through every module that checks a password (REGISTER, TURN) add up. */
     {"ban_failures", XB_SETTING_INT, "10",
-     "failed authentications from one address that start a ban (0: never)", 0, 100000},
+     "failed authentications from one address (IPv6: one /64), through any module, that "
+     "start a ban (0: never)",
+     0, 100000},
     {"ban_window", XB_SETTING_INT, "60", "seconds in which those failures count", 1, 86400},
     {"ban_time", XB_SETTING_INT, "600", "seconds a banned address is refused", 1, 604800},
     {"digest_algorithms", XB_SETTING_ENUM, "MD5,SHA-256",
@@ -194,12 +198,13 @@ static void read_config(Registrar *reg, AuthConfig *acfg)
 	reg->cfg.min_expires = (guint32)xb_config_get_int("registrar.min_expires");
 	reg->cfg.max_expires = (guint32)xb_config_get_int("registrar.max_expires");
 	reg->cfg.default_expires = (guint32)xb_config_get_int("registrar.default_expires");
-	reg->cfg.ban_failures = (guint)xb_config_get_int("registrar.ban_failures");
-	reg->cfg.ban_time_s = xb_config_get_int("registrar.ban_time");
 	acfg->nonce_ttl_s = xb_config_get_int("registrar.nonce_ttl");
-	acfg->ban_failures = reg->cfg.ban_failures;
-	acfg->ban_window_s = xb_config_get_int("registrar.ban_window");
-	acfg->ban_time_s = reg->cfg.ban_time_s;
+	XbAuthLimitConfig limit = {
+	    .failures = (guint)xb_config_get_int("registrar.ban_failures"),
+	    .window_s = xb_config_get_int("registrar.ban_window"),
+	    .ban_s = xb_config_get_int("registrar.ban_time"),
+	};
+	xb_authlimit_configure(&limit);
 	const char *algs = xb_config_get_string("registrar.digest_algorithms");
 	acfg->offer_md5 = strstr(algs, "MD5") != NULL;
 	acfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;

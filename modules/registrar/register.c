@@ -31,7 +31,7 @@ static void date_header(GString *out)
 	                       t.tm_hour, t.tm_min, t.tm_sec);
 }
 
-/* The source address of a request, without port (what bans are counted by). */
+/* The source address of a request, without port (what nonces are bound to). */
 static void source_ip(const SipPeer *peer, char *out, size_t len)
 {
 	guint16 port;
@@ -45,9 +45,9 @@ static int respond(Registrar *reg, SipServerReq *req, unsigned status, const cha
 	return reg->sip->req_respond(req, status, reason, extra, NULL, NULL, 0);
 }
 
-static void challenge(Registrar *reg, SipServerReq *req, gboolean stale)
+static void challenge(Registrar *reg, SipServerReq *req, const char *ip, gboolean stale)
 {
-	g_autofree char *h = auth_challenge(reg->auth, reg->realm, stale);
+	g_autofree char *h = auth_challenge(reg->auth, reg->realm, ip, stale);
 	respond(reg, req, 401, "Unauthorized", h);
 }
 
@@ -290,33 +290,33 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 	char ip[64];
 
 	source_ip(peer, ip, sizeof(ip));
-	if (auth_banned(reg->auth, ip)) {
+	/* A banned source is refused before any password is looked at. */
+	if (xb_authlimit_is_banned((const struct sockaddr *)&peer->addr)) {
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}
-	AuthResult result = auth_check(reg->auth, msg, reg->realm, ha1_of, reg, &user);
+	AuthResult result = auth_check(reg->auth, msg, reg->realm, ip, ha1_of, reg, &user);
 	if (result != AUTH_OK)
 		g_clear_pointer(&reg->current_user, dir_user_free);
 	switch (result) {
 	case AUTH_OK:
 		return handle_authorized(reg, req, user);
 	case AUTH_MISSING:
-		challenge(reg, req, FALSE);
+	case AUTH_UNTRUSTED:
+	case AUTH_REPLAYED:
+		challenge(reg, req, ip, FALSE);
 		return TRUE;
 	case AUTH_STALE:
-		challenge(reg, req, TRUE);
+		challenge(reg, req, ip, TRUE);
 		return TRUE;
 	case AUTH_FAILED:
-	case AUTH_REPLAYED:
 		break;
 	}
-	if (auth_failure(reg->auth, ip)) {
-		g_warning("registrar: %s banned for %" G_GINT64_FORMAT
-		          " s after %u failed authentications",
-		          ip, reg->cfg.ban_time_s, reg->cfg.ban_failures);
+	/* The limiter logs the failure that starts a ban, once. */
+	if (xb_authlimit_failure((const struct sockaddr *)&peer->addr, "registrar")) {
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}
-	challenge(reg, req, FALSE);
+	challenge(reg, req, ip, FALSE);
 	return TRUE;
 }

@@ -11,8 +11,6 @@
 
 typedef struct {
 	guint32 min_expires, max_expires, default_expires;
-	gint64 ban_time_s;
-	guint ban_failures;
 } RegistrarConfig;
 
 typedef struct {

@@ -81,7 +81,8 @@ static int content_length(const char *buf, size_t hlen, uint32_t *cl)
 	return found ? 1 : 0;
 }
 
-int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen, struct sip_err *err)
+int sip_frame_stream_resume(const char *buf, size_t len, struct sip_frame_state *st, size_t *skip,
+                            size_t *msglen, struct sip_err *err)
 {
 	size_t s = 0, hlen;
 	uint32_t cl = 0;
@@ -94,10 +95,21 @@ int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen, 
 	while (len - s >= 2 && buf[s] == '\r' && buf[s + 1] == '\n')
 		s += 2;
 	*skip = s;
+	if (s)
+		*st = (struct sip_frame_state){0, 0}; /* a new message starts after them */
 	buf += s;
 	len -= s;
-	hlen = header_end(buf, len);
+	if (st->need) {
+		if (len < st->need)
+			return -EAGAIN;
+		*msglen = st->need;
+		return 0;
+	}
+	/* The header end is four octets: resume three before where the last scan stopped. */
+	size_t from = st->scanned > 3 ? st->scanned - 3 : 0;
+	hlen = from < len ? header_end(buf + from, len - from) : 0;
 	if (!hlen) {
+		st->scanned = len;
 		if (len > SIP_MAX_MSG_SIZE) {
 			err->status = 513;
 			err->reason = "Message Too Large";
@@ -105,6 +117,7 @@ int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen, 
 		}
 		return -EAGAIN;
 	}
+	hlen += from;
 	r = content_length(buf, hlen, &cl);
 	if (r <= 0) {
 		err->status = 400;
@@ -116,10 +129,18 @@ int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen, 
 		err->reason = "Message Too Large";
 		return -EMSGSIZE;
 	}
+	st->need = hlen + cl;
 	if (len < hlen + cl)
 		return -EAGAIN;
 	*msglen = hlen + cl;
 	return 0;
+}
+
+int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen, struct sip_err *err)
+{
+	struct sip_frame_state st = {0, 0};
+
+	return sip_frame_stream_resume(buf, len, &st, skip, msglen, err);
 }
 
 int sip_frame_dgram(const char *buf, size_t len, size_t *msglen, struct sip_err *err)

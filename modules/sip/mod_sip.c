@@ -3,6 +3,8 @@
  * daemon with a clear line) and registers the `sip status` and `sip calls` commands. */
 #include "ua.h"
 
+#include <sys/resource.h>
+
 static const XbSettingDef settings[] = {
     {"listen", XB_SETTING_LISTEN, "udp:0.0.0.0:5060,tcp:0.0.0.0:5060",
      "addresses to listen on: transport:address:port, comma-separated"},
@@ -16,8 +18,18 @@ static const XbSettingDef settings[] = {
     {"tls_ca_file", XB_SETTING_PATH, "", "trust anchors for outgoing TLS (default: the system's)"},
     {"tls_verify_peer", XB_SETTING_BOOL, "yes", "check the certificate of TLS servers we call"},
     {"user_agent", XB_SETTING_STRING, "crossbar", "User-Agent and Server header value"},
-    {"tcp_idle_timeout", XB_SETTING_INT, "120", "close idle TCP/TLS connections after (s)", 5,
-     86400},
+    {"tcp_idle_timeout", XB_SETTING_INT, "120",
+     "close a TCP/TLS connection that no message crossed for this long (s)", 5, 86400},
+    {"tcp_first_message_timeout", XB_SETTING_INT, "10",
+     "an accepted TCP/TLS connection must bring a whole message within (s)", 1, 3600},
+    {"tls_handshake_timeout", XB_SETTING_INT, "5",
+     "an accepted TLS connection must finish its handshake within (s)", 1, 3600},
+    {"tcp_max_connections", XB_SETTING_INT, "4096", "TCP and TLS connections open at once", 1,
+     1000000},
+    {"tcp_max_per_source", XB_SETTING_INT, "256",
+     "connections accepted from one IPv4 address or IPv6 /64", 1, 1000000},
+    {"tcp_max_buffered", XB_SETTING_INT, "65536",
+     "KiB queued in and out over all TCP/TLS connections together", 1024, 16777216},
     {"max_transactions", XB_SETTING_INT, "200000",
      "live server transactions at most; past it new requests get 503", 100, 10000000},
     {"max_transaction_memory", XB_SETTING_INT, "64",
@@ -43,6 +55,24 @@ static const XbCliCommand commands[] = {
     XB_CLI_END,
 };
 
+/* Descriptors held besides the connections: listeners, the database, the control socket,
+ * other modules' sockets. */
+#define FD_RESERVE 64
+
+/* Say at start when the open-file limit cannot hold sip.tcp_max_connections. */
+static void check_fd_limit(guint max_connections)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)max_connections + FD_RESERVE)
+		return;
+	g_warning("sip.tcp_max_connections=%u cannot be met: the open-file limit is %llu "
+	          "(raise LimitNOFILE= or ulimit -n to at least %u); new connections are refused "
+	          "while no descriptor is free",
+	          max_connections, (unsigned long long)rl.rlim_cur, max_connections + FD_RESERVE);
+}
+
 static gboolean sip_load(XbModule *self, GError **error)
 {
 	g_autoptr(GArray) listen = xb_config_get_listen("sip.listen");
@@ -52,16 +82,28 @@ static gboolean sip_load(XbModule *self, GError **error)
 	    .user_agent = xb_config_get_string("sip.user_agent"),
 	    .timers = {xb_config_get_int("sip.t1"), xb_config_get_int("sip.t2"),
 	               xb_config_get_int("sip.t4")},
-	    .tcp_idle_timeout_ms = xb_config_get_int("sip.tcp_idle_timeout") * 1000,
-	    .tls_certificate = xb_config_get_string("sip.tls_certificate"),
-	    .tls_key = xb_config_get_string("sip.tls_key"),
-	    .tls_ca_file = xb_config_get_string("sip.tls_ca_file"),
-	    .tls_verify_peer = xb_config_get_bool("sip.tls_verify_peer"),
+	    .transport =
+	        {
+	            .tcp_idle_timeout_ms = xb_config_get_int("sip.tcp_idle_timeout") * 1000,
+	            .first_message_timeout_ms =
+	                xb_config_get_int("sip.tcp_first_message_timeout") * 1000,
+	            .tls_handshake_timeout_ms =
+	                xb_config_get_int("sip.tls_handshake_timeout") * 1000,
+	            .max_connections = xb_config_get_int("sip.tcp_max_connections"),
+	            .max_per_source = xb_config_get_int("sip.tcp_max_per_source"),
+	            .max_buffered = (gsize)xb_config_get_int("sip.tcp_max_buffered") * 1024,
+	            .tls_certificate = xb_config_get_string("sip.tls_certificate"),
+	            .tls_key = xb_config_get_string("sip.tls_key"),
+	            .tls_ca_file = xb_config_get_string("sip.tls_ca_file"),
+	            .tls_verify_peer = xb_config_get_bool("sip.tls_verify_peer"),
+	        },
 	    .max_server_transactions = (guint)xb_config_get_int("sip.max_transactions"),
 	    .max_transaction_bytes = (gsize)xb_config_get_int("sip.max_transaction_memory") << 20,
 	};
-	SipUa *ua = sip_ua_new(self, &cfg, error);
+	SipUa *ua;
 
+	check_fd_limit(cfg.transport.max_connections);
+	ua = sip_ua_new(self, &cfg, error);
 	if (!ua)
 		return FALSE;
 	xb_module_set_data(self, ua);

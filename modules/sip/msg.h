@@ -341,6 +341,17 @@ bool sip_dgram_sheddable(const char *buf, size_t len);
 /* frame.c: one message out of a stream or a datagram */
 int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen,
                      struct sip_err *err);
+/* How far a stream's next message has been scanned, kept between reads so that each octet
+ * is looked at once however slowly the message arrives (a message sent an octet at a time
+ * would otherwise cost the square of its length). Zero it for each new message, and after
+ * taking anything off the front of the buffer other than the `skip` octets of -EAGAIN. */
+struct sip_frame_state {
+	size_t scanned; /* octets after the skipped CRLFs known to hold no header end */
+	size_t need;    /* the message's length, from skip, once its headers are in; else 0 */
+};
+/* sip_frame_stream, resuming where st says the last call stopped. */
+int sip_frame_stream_resume(const char *buf, size_t len, struct sip_frame_state *st, size_t *skip,
+                            size_t *msglen, struct sip_err *err);
 int sip_frame_dgram(const char *buf, size_t len, size_t *msglen, struct sip_err *err);
 
 /* validate.c */

@@ -166,4 +166,10 @@ typedef struct {
 	 * re-INVITE's SIP_CALL_RESPONSE) until this gives the answer. -EINVAL when no ACK
 	 * waits. Hanging up sends it without a body. */
 	int (*call_ack)(SipCall *call, const char *content_type, const char *body, size_t body_len);
+	/* ---- TLS server names, appended ---- */
+	/* A TLS connection opened to `to` from now on must meet a certificate that names
+	 * `host` (a DNS name looked up to reach `to`; also sent as SNI). Without a name, the
+	 * certificate must carry the IP address itself. Give it before sending to a server
+	 * known by name (a trunk); NULL forgets it. */
+	void (*tls_name)(const SipPeer *to, const char *host);
 } SipApi;

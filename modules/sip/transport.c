@@ -20,25 +20,39 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 #include <unistd.h>
 
 #define SIP_RCVBUF      (4 * 1024 * 1024)
 #define SIP_SNDBUF      (1 * 1024 * 1024)
-#define CONN_MAX_QUEUE  (4 * 1024 * 1024) /* unsent bytes before a connection is dropped */
+#define CONN_MAX_QUEUE  (1024 * 1024) /* unsent bytes before a connection is dropped */
 #define CONN_MAX_INPUT  (SIP_MAX_MSG_SIZE + 4096)
-#define MAX_CONNECTIONS 4096
+#define ACCEPT_PAUSE_MS 250 /* between attempts to accept while out of descriptors */
+#define BUDGET_WARNING                                                                             \
+	"TCP/TLS buffers over sip.tcp_max_buffered (%" G_GSIZE_FORMAT                              \
+	" KiB): closing the connections that hold the most"
 
 typedef struct {
 	int fd;
 	guint watch;
+	XbTimer *pause; /* accepting resumes when it fires */
 	XbListenAddr addr;
 	int family;
 	char sent_by[80];
 	SipTransports *tp;
 } Listener;
 
+/* Connections from one source: an IPv4 address, or an IPv6 /64 (one subscriber's whole
+ * prefix, as bans count it). */
 typedef struct {
+	guint8 key[9];
+	guint count;
+} SourceConns;
+
+typedef struct {
+	int refs; /* the table's, and the reader's while it runs */
+	gboolean closed;
 	guint64 id;
 	int fd;
 	XbTransport transport;
@@ -53,6 +67,10 @@ typedef struct {
 	gboolean connecting; /* outgoing, connect() in progress */
 	gboolean handshaking;
 	gboolean outgoing;
+	char *tls_name;    /* outgoing TLS: the name the certificate must carry, also the SNI */
+	XbTimer *deadline; /* accepted: the TLS handshake, then the first message, is due */
+	struct sip_frame_state frame;
+	gsize accounted; /* in->len + out->len as counted in tp->buffered */
 	SipTransports *tp;
 } Conn;
 
@@ -62,8 +80,13 @@ struct sip_transports {
 	char *tls_certificate, *tls_key, *tls_ca_file, *server_header;
 	SipRecvFunc recv;
 	void *ctx;
-	GPtrArray *listeners; /* Listener * */
-	GHashTable *conns;    /* id -> Conn * */
+	GPtrArray *listeners;  /* Listener * */
+	GHashTable *conns;     /* id -> Conn * */
+	GHashTable *sources;   /* SourceConns.key -> SourceConns *, accepted connections */
+	GHashTable *tls_names; /* struct sockaddr_storage * -> expected certificate name */
+	gsize buffered;        /* octets in every connection's input and output */
+	gint64 budget_warned, conn_limit_warned, source_limit_warned; /* last logged, monotonic */
+	gboolean accept_paused;
 	guint64 next_id;
 	SSL_CTX *tls_server;
 	SSL_CTX *tls_client;
@@ -304,7 +327,154 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* ---- connections ---- */
+/* ---- limits ---- */
+
+/* Log a limit being hit at most once a minute: a flood must not flood the log too. */
+static void G_GNUC_PRINTF(2, 3) limit_warn(gint64 *last, const char *fmt, ...)
+{
+	gint64 now = g_get_monotonic_time();
+	va_list ap;
+
+	if (*last && now - *last < 60 * G_USEC_PER_SEC)
+		return;
+	*last = now;
+	va_start(ap, fmt);
+	g_logv(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+static void source_key(const struct sockaddr_storage *ss, guint8 key[9])
+{
+	memset(key, 0, 9);
+	key[0] = (guint8)ss->ss_family;
+	if (ss->ss_family == AF_INET6)
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+	else
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+}
+
+static guint source_hash(gconstpointer k)
+{
+	const guint8 *p = k;
+	guint h = 5381;
+
+	for (int i = 0; i < 9; i++)
+		h = h * 33 + p[i];
+	return h;
+}
+
+static gboolean source_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, 9) == 0;
+}
+
+/* Count an accepted connection against its source; FALSE when the source has its
+ * sip.tcp_max_per_source already. */
+static gboolean source_admit(SipTransports *tp, const struct sockaddr_storage *peer)
+{
+	guint8 key[9];
+	SourceConns *s;
+
+	source_key(peer, key);
+	s = g_hash_table_lookup(tp->sources, key);
+	if (s && s->count >= tp->cfg.max_per_source) {
+		char host[INET6_ADDRSTRLEN];
+		guint16 port;
+		sip_sockaddr_text(peer, host, sizeof(host), &port);
+		limit_warn(&tp->source_limit_warned,
+		           "%s has %u connections open (sip.tcp_max_per_source); refusing more",
+		           host, s->count);
+		return FALSE;
+	}
+	if (!s) {
+		s = g_new0(SourceConns, 1);
+		memcpy(s->key, key, sizeof(key));
+		g_hash_table_insert(tp->sources, s->key, s);
+	}
+	s->count++;
+	return TRUE;
+}
+
+static void source_release(SipTransports *tp, const struct sockaddr_storage *peer)
+{
+	guint8 key[9];
+	SourceConns *s;
+
+	source_key(peer, key);
+	s = g_hash_table_lookup(tp->sources, key);
+	if (s && --s->count == 0)
+		g_hash_table_remove(tp->sources, key);
+}
+
+static guint sockaddr_hash(gconstpointer k)
+{
+	guint8 key[9];
+	const struct sockaddr_storage *ss = k;
+	guint16 port = ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+	                                         : ((const struct sockaddr_in *)ss)->sin_port;
+
+	source_key(ss, key);
+	return source_hash(key) ^ port;
+}
+
+static gboolean sockaddr_equal(gconstpointer a, gconstpointer b)
+{
+	return same_addr(a, b);
+}
+
+/* ---- connections ----
+ *
+ * Ownership: the table tp->conns holds one reference to each open connection, and the code
+ * reading a connection (conn_io_cb) holds another for as long as it runs. conn_close takes
+ * the connection out of the table and stops its watch and timers at once, whoever calls it
+ * (a failed write under the reader, the layer above answering a request, an idle timer), but
+ * the memory, the socket and the TLS session go only with the last reference, so nothing
+ * can free a connection under the code reading it; that code checks c->closed after
+ * anything that may have closed it. */
+
+static void conn_account(Conn *c)
+{
+	gsize now = c->in->len + c->out->len;
+
+	c->tp->buffered = c->tp->buffered - c->accounted + now;
+	c->accounted = now;
+}
+
+static Conn *conn_ref(Conn *c)
+{
+	c->refs++;
+	return c;
+}
+
+static void conn_unref(Conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->fd >= 0)
+		close(c->fd);
+	g_byte_array_unref(c->in);
+	g_byte_array_unref(c->out);
+	g_free(c->tls_name);
+	g_free(c);
+}
+
+/* The table lets a connection go: by conn_close, or all at once when the transports are
+ * freed, when nothing may call back into them any more. */
+static void conn_table_unref(gpointer data)
+{
+	Conn *c = data;
+
+	if (!c->closed) {
+		c->closed = TRUE;
+		if (c->watch)
+			g_source_remove(c->watch);
+		xb_timer_clear(&c->idle);
+		xb_timer_clear(&c->deadline);
+	}
+	conn_unref(c);
+}
 
 static void conn_close(Conn *c, const char *why)
 {
@@ -312,33 +482,31 @@ static void conn_close(Conn *c, const char *why)
 	char host[INET6_ADDRSTRLEN];
 	guint16 port;
 
+	if (c->closed)
+		return;
+	c->closed = TRUE;
 	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
 	g_debug("%s connection %" G_GUINT64_FORMAT " with %s:%u closed: %s",
 	        sip_transport_name(c->transport), c->id, host, port, why);
-	g_hash_table_remove(tp->conns, &c->id);
-}
-
-static void conn_free(gpointer data)
-{
-	Conn *c = data;
-
 	if (c->watch)
 		g_source_remove(c->watch);
+	c->watch = 0;
 	xb_timer_clear(&c->idle);
-	if (c->ssl)
-		SSL_free(c->ssl);
-	if (c->fd >= 0)
-		close(c->fd);
-	g_byte_array_unref(c->in);
-	g_byte_array_unref(c->out);
-	g_free(c);
+	xb_timer_clear(&c->deadline);
+	g_byte_array_set_size(c->in, 0);
+	g_byte_array_set_size(c->out, 0);
+	conn_account(c);
+	if (!c->outgoing)
+		source_release(tp, &c->peer);
+	g_hash_table_remove(tp->conns, &c->id); /* the table's reference */
 }
 
 static gboolean conn_io_cb(gint fd, GIOCondition cond, gpointer user_data);
+static gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data);
 
 static void conn_watch(Conn *c, GIOCondition cond)
 {
-	if (c->watch && c->watching == cond)
+	if (c->closed || (c->watch && c->watching == cond))
 		return;
 	if (c->watch)
 		g_source_remove(c->watch);
@@ -354,10 +522,32 @@ static void conn_idle_cb(XbTimer *t, gpointer user_data)
 	conn_close(c, "idle");
 }
 
+/* A connection stays open while messages go either way on it; octets that never make a
+ * message (a trickle, a half request) do not keep it. */
 static void conn_touch(Conn *c)
 {
 	xb_timer_clear(&c->idle);
 	c->idle = xb_timer_start(c->tp->owner, c->tp->cfg.tcp_idle_timeout_ms, conn_idle_cb, c);
+}
+
+static void conn_deadline_cb(XbTimer *t, gpointer user_data)
+{
+	Conn *c = user_data;
+
+	c->deadline = NULL;
+	conn_close(c, c->handshaking ? "no TLS handshake in time" : "no message in time");
+}
+
+/* An accepted connection must finish its TLS handshake, and then bring a whole message,
+ * each within its own time, or make room for someone else. */
+static void conn_deadline(Conn *c)
+{
+	gint64 ms = c->handshaking ? c->tp->cfg.tls_handshake_timeout_ms
+	                           : c->tp->cfg.first_message_timeout_ms;
+
+	xb_timer_clear(&c->deadline);
+	if (!c->outgoing && ms > 0)
+		c->deadline = xb_timer_start(c->tp->owner, ms, conn_deadline_cb, c);
 }
 
 static Conn *conn_new(SipTransports *tp, int fd, XbTransport transport,
@@ -365,6 +555,7 @@ static Conn *conn_new(SipTransports *tp, int fd, XbTransport transport,
 {
 	Conn *c = g_new0(Conn, 1);
 
+	c->refs = 1; /* the table's */
 	c->id = ++tp->next_id;
 	c->fd = fd;
 	c->transport = transport;
@@ -378,21 +569,51 @@ static Conn *conn_new(SipTransports *tp, int fd, XbTransport transport,
 	return c;
 }
 
+/* Why a TLS session failed, for the log: the certificate check's verdict when that was it. */
+static void tls_log_failure(Conn *c)
+{
+	char host[INET6_ADDRSTRLEN], why[256] = "";
+	guint16 port;
+	long v = SSL_get_verify_result(c->ssl);
+	unsigned long e = ERR_peek_last_error();
+
+	if (!c->outgoing)
+		return;
+	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
+	if (v != X509_V_OK)
+		g_strlcpy(why, X509_verify_cert_error_string(v), sizeof(why));
+	else if (e)
+		ERR_error_string_n(e, why, sizeof(why));
+	g_warning("TLS to %s (%s:%u) failed: %s", c->tls_name ? c->tls_name : host, host, port,
+	          *why ? why : "handshake failed");
+}
+
 /* TLS handshakes and records over the non-blocking socket: each call makes what progress
  * it can and says what it waits for. */
 static int tls_want(Conn *c, int rc)
 {
-	switch (SSL_get_error(c->ssl, rc)) {
+	int e = SSL_get_error(c->ssl, rc);
+	int r;
+
+	switch (e) {
 	case SSL_ERROR_WANT_READ:
-		return -EAGAIN;
+		r = -EAGAIN;
+		break;
 	case SSL_ERROR_WANT_WRITE:
 		conn_watch(c, G_IO_IN | G_IO_OUT);
-		return -EAGAIN;
+		r = -EAGAIN;
+		break;
 	case SSL_ERROR_ZERO_RETURN:
-		return 0;
+		r = 0;
+		break;
 	default:
-		return -EPROTO;
+		if (c->handshaking)
+			tls_log_failure(c);
+		r = -EPROTO;
+		break;
 	}
+	ERR_clear_error();
+	return r;
 }
 
 /* Drive the TLS handshake as far as it goes: 0 when done, else what it waits for. */
@@ -404,6 +625,7 @@ static int tls_handshake(Conn *c)
 	if (rc != 1)
 		return tls_want(c, rc);
 	c->handshaking = FALSE;
+	conn_deadline(c);
 	return 0;
 }
 
@@ -433,7 +655,7 @@ static ssize_t conn_raw_write(Conn *c, const void *buf, size_t len)
 	return n >= 0 ? n : (errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno);
 }
 
-/* Push queued bytes; FALSE when the connection died. */
+/* Push queued bytes; FALSE when the connection died (it is then closed). */
 static gboolean conn_flush(Conn *c)
 {
 	while (c->out->len) {
@@ -447,57 +669,95 @@ static gboolean conn_flush(Conn *c)
 			return FALSE;
 		}
 		g_byte_array_remove_range(c->out, 0, (guint)n);
+		conn_account(c);
 	}
 	conn_watch(c, G_IO_IN);
 	return TRUE;
 }
 
+/* The connection holding the most unread input: the one to let go when all of them
+ * together hold more than sip.tcp_max_buffered. */
+static Conn *conn_largest_input(SipTransports *tp)
+{
+	GHashTableIter it;
+	Conn *c, *big = NULL;
+
+	g_hash_table_iter_init(&it, tp->conns);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&c))
+		if (!big || c->in->len > big->in->len)
+			big = c;
+	return big;
+}
+
 static int conn_send(Conn *c, const char *buf, size_t len)
 {
+	if (c->closed)
+		return -ECONNRESET;
 	if (c->out->len + len > CONN_MAX_QUEUE) {
 		conn_close(c, "send queue full");
 		return -ENOBUFS;
 	}
+	if (c->tp->buffered + len > c->tp->cfg.max_buffered) {
+		limit_warn(&c->tp->budget_warned, BUDGET_WARNING, c->tp->cfg.max_buffered / 1024);
+		conn_close(c, "over the buffer budget");
+		return -ENOBUFS;
+	}
 	g_byte_array_append(c->out, (const guint8 *)buf, (guint)len);
+	conn_account(c);
 	conn_touch(c);
 	if (c->connecting)
 		return 0;
 	return conn_flush(c) ? 0 : -ECONNRESET;
 }
 
+static void conn_from(const Conn *c, SipPeer *from)
+{
+	*from = (SipPeer){.transport = c->transport, .conn_id = c->id};
+	memcpy(&from->addr, &c->peer, c->peer_len);
+	from->addr_len = c->peer_len;
+}
+
+/* Take n octets off the front of the input. */
+static void conn_drop_input(Conn *c, size_t n)
+{
+	g_byte_array_remove_range(c->in, 0, (guint)n);
+	conn_account(c);
+}
+
 /* Frame and deliver every complete message in the input; FALSE when the stream is broken
  * (the connection is then closed: a stream that lost its framing cannot be resynchronised,
- * §18.3). */
+ * §18.3). The caller holds a reference; whatever is delivered may close the connection. */
 static gboolean conn_consume(Conn *c)
 {
 	SipTransports *tp = c->tp;
+	SipPeer from;
 
-	while (c->in->len) {
+	while (c->in->len && !c->closed) {
 		size_t skip = 0, msglen = 0;
 		struct sip_err err;
 
 		/* RFC 5626 §3.5.1: a double CRLF ping gets a single CRLF pong. */
 		if (c->in->len >= 4 && memcmp(c->in->data, "\r\n\r\n", 4) == 0) {
-			g_byte_array_remove_range(c->in, 0, 4);
+			conn_drop_input(c, 4);
+			c->frame = (struct sip_frame_state){0, 0};
+			conn_touch(c);
 			conn_send(c, "\r\n", 2);
 			continue;
 		}
 		/* Half a ping may be all that arrived so far: wait for the rest. */
 		if (c->in->len == 2 && memcmp(c->in->data, "\r\n", 2) == 0)
 			return TRUE;
-		int r =
-		    sip_frame_stream((const char *)c->in->data, c->in->len, &skip, &msglen, &err);
+		int r = sip_frame_stream_resume((const char *)c->in->data, c->in->len, &c->frame,
+		                                &skip, &msglen, &err);
 		if (r == -EAGAIN) {
 			if (skip)
-				g_byte_array_remove_range(c->in, 0, (guint)skip);
+				conn_drop_input(c, skip);
 			return TRUE;
 		}
+		conn_from(c, &from);
 		if (r < 0) {
 			struct sip_msg *msg = NULL;
 			struct sip_err perr;
-			SipPeer from = {.transport = c->transport, .conn_id = c->id};
-			memcpy(&from.addr, &c->peer, c->peer_len);
-			from.addr_len = c->peer_len;
 			sip_msg_parse(&msg, (const char *)c->in->data + skip,
 			              MIN(c->in->len - skip, (size_t)SIP_MAX_MSG_SIZE), &perr);
 			if (msg)
@@ -505,67 +765,92 @@ static gboolean conn_consume(Conn *c)
 			g_clear_pointer(&msg, sip_msg_free);
 			return FALSE;
 		}
-		SipPeer from = {.transport = c->transport, .conn_id = c->id};
-		memcpy(&from.addr, &c->peer, c->peer_len);
-		from.addr_len = c->peer_len;
-		guint64 id = c->id;
+		c->frame = (struct sip_frame_state){0, 0};
+		xb_timer_clear(&c->deadline);
+		conn_touch(c);
 		deliver(tp, (const char *)c->in->data + skip, msglen, &from);
-		/* The layer above may have closed this connection while handling the message. */
-		if (!g_hash_table_contains(tp->conns, &id))
-			return TRUE;
-		g_byte_array_remove_range(c->in, 0, (guint)(skip + msglen));
+		if (!c->closed)
+			conn_drop_input(c, skip + msglen);
 	}
 	return TRUE;
 }
 
+/* Read what the socket has into the input and deliver the messages in it. */
+static void conn_read(Conn *c)
+{
+	SipTransports *tp = c->tp;
+	guint8 buf[16384];
+
+	while (!c->closed) {
+		ssize_t n = conn_raw_read(c, buf, sizeof(buf));
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			conn_close(c, n == 0 ? "closed by peer" : "read failed");
+			break;
+		}
+		if (c->in->len + n > CONN_MAX_INPUT * 2) {
+			conn_close(c, "input over the message size limit");
+			break;
+		}
+		g_byte_array_append(c->in, buf, (guint)n);
+		conn_account(c);
+		while (tp->buffered > tp->cfg.max_buffered && !c->closed) {
+			limit_warn(&tp->budget_warned, BUDGET_WARNING, tp->cfg.max_buffered / 1024);
+			conn_close(conn_largest_input(tp), "over the buffer budget");
+		}
+		if (!c->closed && !conn_consume(c))
+			conn_close(c, "malformed stream");
+		if (!c->ssl && (size_t)n < sizeof(buf))
+			break;
+	}
+}
+
 static gboolean conn_io_cb(gint fd, GIOCondition cond, gpointer user_data)
 {
-	Conn *c = user_data;
-	guint8 buf[16384];
+	Conn *c = conn_ref(user_data);
 
 	if (c->connecting) {
 		int err = 0;
 		socklen_t elen = sizeof(err);
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-		if (err) {
-			c->watch = 0;
+		if (err)
 			conn_close(c, g_strerror(err));
-			return G_SOURCE_REMOVE;
-		}
-		c->connecting = FALSE;
+		else
+			c->connecting = FALSE;
 	}
-	if (cond & G_IO_OUT) {
-		if (!conn_flush(c))
-			return G_SOURCE_REMOVE;
-	}
-	if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
-		for (;;) {
-			ssize_t n = conn_raw_read(c, buf, sizeof(buf));
-			if (n == -EAGAIN)
-				break;
-			if (n <= 0) {
-				conn_close(c, n == 0 ? "closed by peer" : "read failed");
-				return G_SOURCE_REMOVE;
-			}
-			if (c->in->len + n > CONN_MAX_INPUT * 2) {
-				conn_close(c, "input over the message size limit");
-				return G_SOURCE_REMOVE;
-			}
-			g_byte_array_append(c->in, buf, (guint)n);
-			conn_touch(c);
-			guint64 id = c->id;
-			if (!conn_consume(c)) {
-				if (g_hash_table_contains(c->tp->conns, &id))
-					conn_close(c, "malformed stream");
-				return G_SOURCE_REMOVE;
-			}
-			if (!g_hash_table_contains(c->tp->conns, &id))
-				return G_SOURCE_REMOVE;
-			if (!c->ssl && (size_t)n < sizeof(buf))
-				break;
-		}
-	}
-	return G_SOURCE_CONTINUE;
+	if (!c->closed && (cond & G_IO_OUT))
+		conn_flush(c);
+	if (!c->closed && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+		conn_read(c);
+	gboolean closed = c->closed;
+	conn_unref(c);
+	/* A closed connection's watch is already gone (conn_close removed it). */
+	return closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* Accepting again after the process ran out of file descriptors. */
+static void listener_resume_cb(XbTimer *t, gpointer user_data)
+{
+	Listener *l = user_data;
+
+	l->pause = NULL;
+	l->watch = g_unix_fd_add(l->fd, G_IO_IN, tcp_accept_cb, l);
+}
+
+/* accept4 failed for want of descriptors or memory: the pending connection stays in the
+ * backlog and the socket stays readable, so a watch left armed would spin. Stop accepting
+ * for a moment instead, and say so once until accepting works again. */
+static void listener_pause(Listener *l, int error)
+{
+	if (!l->tp->accept_paused)
+		g_warning("cannot accept %s connections on %s: %s; pausing for %d ms at a time "
+		          "(raise the open-file limit, or lower sip.tcp_max_connections)",
+		          sip_transport_name(l->addr.transport), l->sent_by, g_strerror(error),
+		          ACCEPT_PAUSE_MS);
+	l->tp->accept_paused = TRUE;
+	l->watch = 0;
+	l->pause = xb_timer_start(l->tp->owner, ACCEPT_PAUSE_MS, listener_resume_cb, l);
 }
 
 static gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
@@ -580,11 +865,27 @@ static gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 		    accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		int one = 1;
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				listener_pause(l, errno);
+				return G_SOURCE_REMOVE;
+			}
 			break;
-		if (g_hash_table_size(tp->conns) >= MAX_CONNECTIONS) {
-			g_warning("connection limit (%d) reached; refusing a new one",
-			          MAX_CONNECTIONS);
+		}
+		if (tp->accept_paused) {
+			g_message("accepting %s connections on %s again",
+			          sip_transport_name(l->addr.transport), l->sent_by);
+			tp->accept_paused = FALSE;
+		}
+		if (g_hash_table_size(tp->conns) >= tp->cfg.max_connections) {
+			limit_warn(&tp->conn_limit_warned,
+			           "connection limit (sip.tcp_max_connections) "
+			           "reached; refusing new connections");
+			close(cfd);
+			continue;
+		}
+		if (!source_admit(tp, &peer)) {
 			close(cfd);
 			continue;
 		}
@@ -595,6 +896,7 @@ static gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 			SSL_set_fd(c->ssl, cfd);
 			c->handshaking = TRUE;
 		}
+		conn_deadline(c);
 		conn_watch(c, G_IO_IN);
 	}
 	return G_SOURCE_CONTINUE;
@@ -603,6 +905,7 @@ static gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 static Conn *conn_find(SipTransports *tp, const SipPeer *to)
 {
 	GHashTableIter it;
+	const char *name = NULL;
 	Conn *c;
 
 	if (to->conn_id) {
@@ -610,11 +913,45 @@ static Conn *conn_find(SipTransports *tp, const SipPeer *to)
 		if (c)
 			return c;
 	}
+	/* An outgoing TLS connection serves only the name its certificate was checked for. */
+	if (to->transport == XB_TRANSPORT_TLS)
+		name = g_hash_table_lookup(tp->tls_names, &to->addr);
 	g_hash_table_iter_init(&it, tp->conns);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&c))
-		if (c->transport == to->transport && same_addr(&c->peer, &to->addr))
+		if (c->transport == to->transport && same_addr(&c->peer, &to->addr) &&
+		    (!c->outgoing || c->transport != XB_TRANSPORT_TLS ||
+		     g_strcmp0(c->tls_name, name) == 0))
 			return c;
 	return NULL;
+}
+
+/* An outgoing TLS session checks that the server's certificate names the host we meant:
+ * the name given with sip_transport_tls_name for this address (also sent as SNI), else the
+ * address itself (RFC 5922 §7.3 and RFC 6125; an IP address is matched against the
+ * certificate's iPAddress entries). */
+static gboolean tls_client_setup(SipTransports *tp, Conn *c)
+{
+	char host[INET6_ADDRSTRLEN];
+	guint16 port;
+	const char *name = g_hash_table_lookup(tp->tls_names, &c->peer);
+
+	c->ssl = SSL_new(tp->tls_client);
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+		return FALSE;
+	c->handshaking = TRUE;
+	if (name) {
+		c->tls_name = g_strdup(name);
+		if (SSL_set_tlsext_host_name(c->ssl, name) != 1)
+			return FALSE;
+	}
+	if (!tp->cfg.tls_verify_peer)
+		return TRUE;
+	if (name) {
+		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		return SSL_set1_host(c->ssl, name) == 1;
+	}
+	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
+	return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) == 1;
 }
 
 static Conn *conn_connect(SipTransports *tp, const SipPeer *to, int *error)
@@ -636,10 +973,10 @@ static Conn *conn_connect(SipTransports *tp, const SipPeer *to, int *error)
 	Conn *c = conn_new(tp, fd, to->transport, &to->addr, to->addr_len);
 	c->outgoing = TRUE;
 	c->connecting = TRUE;
-	if (to->transport == XB_TRANSPORT_TLS) {
-		c->ssl = SSL_new(tp->tls_client);
-		SSL_set_fd(c->ssl, fd);
-		c->handshaking = TRUE;
+	if (to->transport == XB_TRANSPORT_TLS && !tls_client_setup(tp, c)) {
+		conn_close(c, "TLS set-up failed");
+		*error = -EPROTO;
+		return NULL;
 	}
 	conn_watch(c, G_IO_OUT | G_IO_IN);
 	return c;
@@ -672,7 +1009,7 @@ int sip_transport_send(SipTransports *tp, const SipPeer *to, const char *buf, si
 	Conn *c = conn_find(tp, to);
 	if (!c) {
 		int error = 0;
-		if (g_hash_table_size(tp->conns) >= MAX_CONNECTIONS)
+		if (g_hash_table_size(tp->conns) >= tp->cfg.max_connections)
 			return -EMFILE;
 		c = conn_connect(tp, to, &error);
 		if (!c)
@@ -696,6 +1033,23 @@ guint sip_transport_connections(SipTransports *tp)
 	return g_hash_table_size(tp->conns);
 }
 
+gsize sip_transport_buffered(SipTransports *tp)
+{
+	return tp->buffered;
+}
+
+void sip_transport_tls_name(SipTransports *tp, const SipPeer *to, const char *name)
+{
+	struct sockaddr_storage *key;
+
+	if (!name || !*name || sip_peer_from_host(&(SipPeer){0}, to->transport, name, 1)) {
+		g_hash_table_remove(tp->tls_names, &to->addr);
+		return;
+	}
+	key = g_memdup2(&to->addr, sizeof(to->addr));
+	g_hash_table_replace(tp->tls_names, key, g_strdup(name));
+}
+
 /* ---- set-up ---- */
 
 static void listener_free(gpointer data)
@@ -704,6 +1058,7 @@ static void listener_free(gpointer data)
 
 	if (l->watch)
 		g_source_remove(l->watch);
+	xb_timer_clear(&l->pause);
 	if (l->fd >= 0)
 		close(l->fd);
 	g_free(l);
@@ -815,6 +1170,13 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 
 	tp->owner = owner;
 	tp->cfg = *cfg;
+	/* Zero means the default, for callers that set only what they care about. */
+	if (!tp->cfg.max_connections)
+		tp->cfg.max_connections = 4096;
+	if (!tp->cfg.max_per_source)
+		tp->cfg.max_per_source = 256;
+	if (!tp->cfg.max_buffered)
+		tp->cfg.max_buffered = 64 * 1024 * 1024;
 	tp->tls_certificate = g_strdup(cfg->tls_certificate ? cfg->tls_certificate : "");
 	tp->tls_key = g_strdup(cfg->tls_key ? cfg->tls_key : "");
 	tp->tls_ca_file = g_strdup(cfg->tls_ca_file ? cfg->tls_ca_file : "");
@@ -822,7 +1184,9 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 	tp->recv = recv;
 	tp->ctx = ctx;
 	tp->listeners = g_ptr_array_new_with_free_func(listener_free);
-	tp->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_free);
+	tp->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_table_unref);
+	tp->sources = g_hash_table_new_full(source_hash, source_equal, NULL, g_free);
+	tp->tls_names = g_hash_table_new_full(sockaddr_hash, sockaddr_equal, g_free, g_free);
 	tp->tls_client = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_min_proto_version(tp->tls_client, TLS1_2_VERSION);
 	if (cfg->tls_verify_peer) {
@@ -841,6 +1205,8 @@ void sip_transports_free(SipTransports *tp)
 		return;
 	g_ptr_array_unref(tp->listeners);
 	g_hash_table_unref(tp->conns);
+	g_hash_table_unref(tp->sources);
+	g_hash_table_unref(tp->tls_names);
 	if (tp->tls_server)
 		SSL_CTX_free(tp->tls_server);
 	if (tp->tls_client)

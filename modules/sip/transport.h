@@ -17,8 +17,13 @@ typedef struct sip_transports SipTransports;
 typedef void (*SipRecvFunc)(void *ctx, struct sip_msg *msg, const SipPeer *from);
 
 typedef struct {
-	gint64 tcp_idle_timeout_ms;  /* close a connection idle this long */
-	const char *tls_certificate; /* PEM files for tls: listeners ("" for none) */
+	gint64 tcp_idle_timeout_ms;      /* close a connection no message crossed for this long */
+	gint64 first_message_timeout_ms; /* an accepted connection's first message is due */
+	gint64 tls_handshake_timeout_ms; /* an accepted TLS connection's handshake is due */
+	guint max_connections;           /* TCP and TLS connections open at once */
+	guint max_per_source;            /* accepted from one IPv4 address or IPv6 /64 */
+	gsize max_buffered;              /* octets queued in and out over all connections */
+	const char *tls_certificate;     /* PEM files for tls: listeners ("" for none) */
 	const char *tls_key;
 	const char *tls_ca_file; /* trust anchors for outgoing TLS ("" for the system's) */
 	gboolean tls_verify_peer;
@@ -42,6 +47,13 @@ const char *sip_transport_sent_by(SipTransports *tp, XbTransport transport, int 
 
 /* Counters for `sip status`. */
 guint sip_transport_connections(SipTransports *tp);
+gsize sip_transport_buffered(SipTransports *tp);
+
+/* The host name that a TLS server at to->addr must prove in its certificate (RFC 5922 §7),
+ * also sent as SNI, for connections opened from now on; a name that is an IP address, or
+ * NULL, forgets it (the address itself is then checked). */
+void sip_transport_tls_name(SipTransports *tp, const SipPeer *to, const char *name);
+
 /* TRUE while a UDP socket's receive queue is filling faster than the loop drains it (the
  * requests waiting there already cost their senders time): the transaction layer then sheds
  * new work (sip_txl_set_shedding). */

@@ -507,6 +507,12 @@ static SipCall *api_call_place(const SipCallParams *p, SipCallFunc func, void *u
 	return sip_call_place(the_ua->calls, p, func, user_data, error);
 }
 
+static void api_tls_name(const SipPeer *to, const char *host)
+{
+	if (the_ua)
+		sip_transport_tls_name(the_ua->tp, to, host);
+}
+
 static const SipApi sip_api = {
     .version = SIP_API_VERSION,
     .method_register = api_method_register,
@@ -532,6 +538,7 @@ static const SipApi sip_api = {
     .call_request = sip_call_request,
     .call_hangup = sip_call_hangup,
     .call_ack = sip_call_ack,
+    .tls_name = api_tls_name,
 };
 
 /* Handlers of a module that unloads go with it. */
@@ -559,15 +566,9 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	SipUa *ua = g_new0(SipUa, 1);
 	static const SipTxLayerOps ops = {
 	    .send = send_cb, .request = request_cb, .stray = stray_cb};
-	SipTransportConfig tcfg = {
-	    .tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms,
-	    .tls_certificate = cfg->tls_certificate,
-	    .tls_key = cfg->tls_key,
-	    .tls_ca_file = cfg->tls_ca_file,
-	    .tls_verify_peer = cfg->tls_verify_peer,
-	    .server_header = cfg->user_agent,
-	};
+	SipTransportConfig tcfg = cfg->transport;
 
+	tcfg.server_header = cfg->user_agent;
 	ua->owner = owner;
 	ua->domain = g_strdup(cfg->domain && *cfg->domain ? cfg->domain : g_get_host_name());
 	ua->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "");
@@ -649,4 +650,6 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	xb_cli_reply_field(r, "calls", g_variant_new_int64(sip_calls_count(ua->calls)));
 	xb_cli_reply_field(r, "connections",
 	                   g_variant_new_int64(sip_transport_connections(ua->tp)));
+	xb_cli_reply_field(r, "connection_buffers_kib",
+	                   g_variant_new_int64((gint64)sip_transport_buffered(ua->tp) / 1024));
 }

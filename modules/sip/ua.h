@@ -13,11 +13,7 @@ typedef struct {
 	const char *domain;
 	const char *user_agent;
 	SipTimers timers;
-	gint64 tcp_idle_timeout_ms;
-	const char *tls_certificate;
-	const char *tls_key;
-	const char *tls_ca_file;
-	gboolean tls_verify_peer;
+	SipTransportConfig transport; /* its server_header is user_agent */
 	guint max_server_transactions; /* 0: the transaction layer's default */
 	gsize max_transaction_bytes;   /* 0: the transaction layer's default */
 } SipUaConfig;

@@ -62,6 +62,7 @@ static GVariant *counters_variant(const TurnServer *srv)
 	COUNTER("allocate_errors", k->allocate_errors);
 	COUNTER("requests", k->requests);
 	COUNTER("auth_failures", k->auth_failures);
+	COUNTER("auth_refused_banned", k->auth_refused_banned);
 	COUNTER("bytes_to_peer", k->bytes_to_peer);
 	COUNTER("bytes_to_client", k->bytes_to_client);
 	COUNTER("packets_to_peer", k->pkts_to_peer);

@@ -241,7 +241,7 @@ GSocket *turn_relay_bind(const struct stun_addr *addr, guint16 lo, guint16 hi, g
 /* ---- the server (turn_server.c, turn_request.c) ---- */
 
 typedef struct {
-	guint64 requests, allocations, allocate_errors, auth_failures, expired;
+	guint64 requests, allocations, allocate_errors, auth_failures, auth_refused_banned, expired;
 	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
 	guint64 dropped_no_permission, dropped_rate, dropped_queue;
 } TurnCounters;

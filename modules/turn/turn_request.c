@@ -456,16 +456,39 @@ static void handle_channel_data(TurnServer *srv, const TurnFrom *from, const uin
 
 /* ---- dispatch ---- */
 
+/* Password guesses meet the core's shared limiter (crossbar/authlimit.h), so that guesses
+ * through TURN and through REGISTER add up. A banned source gets 403 Forbidden before any
+ * credential is looked at: a 401 would invite it to try again, and 403 is what RFC 8656
+ * answers a request the server will not serve for policy. Only a wrong MESSAGE-INTEGRITY
+ * (or unknown user) on a request carrying a nonce that we made for that client address and
+ * that has not expired is counted: turn_auth_check answers 438 to any other nonce before it
+ * looks at the key. Over UDP the source can be forged, but the forger must then have
+ * received our 401 (its nonce) at that address, i.e. be that address or on its path. */
 static void handle_authenticated(Ctx *c)
 {
+	struct sockaddr_storage ss;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
 	TurnAuth auth;
-	int code = turn_auth_check(c->srv->cfg, c->srv->nonce_key, sizeof(c->srv->nonce_key),
-	                           c->msg, &c->from->client, now_seconds(), &auth);
+	int code;
 
+	if (stun_addr_to_sockaddr(&c->from->client, &ss, sizeof(ss)) == 0)
+		sa = NULL;
+	if (sa && xb_authlimit_is_banned(sa)) {
+		c->srv->counters.auth_refused_banned++;
+		reply_error(c, 403);
+		return;
+	}
+	code = turn_auth_check(c->srv->cfg, c->srv->nonce_key, sizeof(c->srv->nonce_key), c->msg,
+	                       &c->from->client, now_seconds(), &auth);
 	if (code) {
+		gboolean integrity = c->msg->mi >= 0 || c->msg->mi256 >= 0;
+
 		/* The first 401 (no integrity yet) is the normal challenge, not a failure. */
-		if (code != 438 && (c->msg->mi >= 0 || c->msg->mi256 >= 0))
+		if (code != 438 && integrity)
 			c->srv->counters.auth_failures++;
+		/* A 401 with integrity comes only after the nonce was found genuine. */
+		if (code == 401 && integrity && sa && xb_authlimit_failure(sa, "turn"))
+			code = 403;
 		reply_error(c, code);
 		return;
 	}

@@ -40,18 +40,19 @@ run_uclient() {
 }
 stat_of() { "$CLI" --socket "$SOCK" turn stats | awk -v k="$1" '$1 == k {print $2}'; }
 
-# Credentials.
-run_uclient wrongpw -u alice -w nope -e 127.0.0.1 127.0.0.1
-check "a wrong password gets no allocation" grep -q 'Cannot complete Allocation' "$TMP/wrongpw.log"
+# Credentials. turnutils_uclient retries a refused Allocate until the shared limiter bans its
+# address (403), so each refused client runs from a loopback address of its own.
+run_uclient wrongpw -u alice -w nope -e 127.0.0.1 -L 127.0.0.2 127.0.0.1
+check "a wrong password gets no allocation" grep -Eq 'Cannot complete Allocation|error 403' "$TMP/wrongpw.log"
 check "the wrong password is counted as an authentication failure" test "$(stat_of auth_failures)" -gt 0
-run_uclient unknown -u mallory -w x -e 127.0.0.1 127.0.0.1
-check "an unknown user gets no allocation" grep -q 'Cannot complete Allocation' "$TMP/unknown.log"
+run_uclient unknown -u mallory -w x -e 127.0.0.1 -L 127.0.0.3 127.0.0.1
+check "an unknown user gets no allocation" grep -Eq 'Cannot complete Allocation|error 403' "$TMP/unknown.log"
 # A time-limited user name whose expiry (1000 s after 1970) has passed, with the password
 # that the secret gives it: refused although the HMAC is right.
 OLD_USER=1000:bob
 OLD_PW=$(printf '%s' "$OLD_USER" | openssl dgst -sha1 -hmac "$SECRET" -binary | base64)
-run_uclient expired -u "$OLD_USER" -w "$OLD_PW" -e 127.0.0.1 127.0.0.1
-check "an expired shared-secret credential gets no allocation" grep -q 'Cannot complete Allocation' "$TMP/expired.log"
+run_uclient expired -u "$OLD_USER" -w "$OLD_PW" -e 127.0.0.1 -L 127.0.0.4 127.0.0.1
+check "an expired shared-secret credential gets no allocation" grep -Eq 'Cannot complete Allocation|error 403' "$TMP/expired.log"
 check "the expiry is logged" grep -q "user '1000:bob': time-limited credential has expired" "$TMP/main.log"
 check "no allocation was made by any of them" bash -c "'$CLI' --socket '$SOCK' turn | grep -qx '(none)'"
 

@@ -4,6 +4,9 @@
 #include "../../core/core_private.h"
 #include "test_util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 static gboolean cmd_user(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
 	xb_cli_reply_message(r, "user %d", argc);
@@ -65,9 +68,30 @@ static void test_dispatch(void)
 	xb_cli_reset();
 }
 
+/* The control socket's mode is set without following a link: a name swapped for a link to
+ * another file is refused and that file keeps its mode. */
+static void test_control_chmod_no_follow(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *target = xb_test_write(dir, "target", "x");
+	g_autofree char *link = g_build_filename(dir, "ctl.sock", NULL);
+	struct stat st;
+
+	g_assert_cmpint(g_chmod(target, 0644), ==, 0);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	g_assert_false(xb_control_chmod_socket(link, 0600));
+	g_assert_cmpint(stat(target, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0644);
+	g_assert_false(xb_control_chmod_socket(target, 0600)); /* not a socket either */
+	g_assert_cmpint(stat(target, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0644);
+	xb_test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
 	g_test_add_func("/cli/dispatch", test_dispatch);
+	g_test_add_func("/cli/control-chmod-no-follow", test_control_chmod_no_follow);
 	return g_test_run();
 }

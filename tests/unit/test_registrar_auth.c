@@ -1,7 +1,9 @@
 /* test_registrar_auth.c: the registrar's digest server (RFC 7616, RFC 8760) on its own: a
  * SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user refused alike,
  * the nonce count replay refused, a foreign or old nonce reported stale, challenges in the
- * configured order, and the ban after repeated failures. No peer here speaks SHA-256 digest
+ * configured order, which failures may count towards a ban (only those on a fresh nonce sent
+ * to the same address), and a full nonce table that refuses new nonces as stale rather than
+ * forget a count. No peer here speaks SHA-256 digest
  * (SIPp 3.6 and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
 #include "../../modules/registrar/auth.h"
 #include "test_util.h"
@@ -11,9 +13,6 @@
 
 static const AuthConfig cfg = {
     .nonce_ttl_s = 300,
-    .ban_failures = 3,
-    .ban_window_s = 60,
-    .ban_time_s = 600,
     .md5_first = FALSE,
     .offer_md5 = TRUE,
     .offer_sha256 = TRUE,
@@ -76,17 +75,24 @@ static struct sip_msg *signed_register(const char *user, const char *password, c
 	return msg;
 }
 
-static AuthResult check(Auth *a, struct sip_msg *msg, char **user)
+#define CLIENT "192.0.2.1" /* the address every request comes from unless said otherwise */
+
+static AuthResult check_from(Auth *a, const char *source, struct sip_msg *msg, char **user)
 {
-	AuthResult r = auth_check(a, msg, "pbx.test", ha1_of, NULL, user);
+	AuthResult r = auth_check(a, msg, "pbx.test", source, ha1_of, NULL, user);
 	sip_msg_free(msg);
 	return r;
+}
+
+static AuthResult check(Auth *a, struct sip_msg *msg, char **user)
+{
+	return check_from(a, CLIENT, msg, user);
 }
 
 static void test_sha256_and_md5_rfc8760(void)
 {
 	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_autofree char *user = NULL, *user2 = NULL;
 
 	/* RFC 8760 §2.4: both offered, the preferred (SHA-256 here) first. */
@@ -96,7 +102,7 @@ static void test_sha256_and_md5_rfc8760(void)
 	    check(a, signed_register("2000", "secret", "SHA-256", n1, "00000001"), &user), ==,
 	    AUTH_OK);
 	g_assert_cmpstr(user, ==, "2000");
-	g_autofree char *ch2 = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch2 = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_autofree char *n2 = nonce_of(ch2, "MD5");
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n2, "00000001"), &user2),
 	                ==, AUTH_OK);
@@ -106,7 +112,7 @@ static void test_sha256_and_md5_rfc8760(void)
 static void test_wrong_and_unknown_alike_rfc3261_22_4(void)
 {
 	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_autofree char *n = nonce_of(ch, "SHA-256");
 	char *user = NULL;
 
@@ -122,7 +128,7 @@ static void test_wrong_and_unknown_alike_rfc3261_22_4(void)
 static void test_nonce_count_replay_rfc7616_3_4_5(void)
 {
 	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_autofree char *n = nonce_of(ch, "MD5");
 	g_autofree char *u1 = NULL, *u2 = NULL;
 	char *u3 = NULL;
@@ -141,7 +147,7 @@ static void test_nonce_count_replay_rfc7616_3_4_5(void)
 static void test_foreign_nonce_is_stale(void)
 {
 	Auth *a = auth_new(&cfg), *b = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(b, "pbx.test", TRUE);
+	g_autofree char *ch = auth_challenge(b, "pbx.test", CLIENT, TRUE);
 	g_autofree char *n = nonce_of(ch, "MD5");
 	char *user = NULL;
 
@@ -162,11 +168,11 @@ static void test_order_and_md5_only(void)
 	AuthConfig c = cfg;
 	c.md5_first = TRUE;
 	Auth *a = auth_new(&c);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_assert_true(strstr(ch, "algorithm=MD5") < strstr(ch, "SHA-256"));
 	c.offer_sha256 = FALSE;
 	auth_configure(a, &c);
-	g_autofree char *ch2 = auth_challenge(a, "pbx.test", FALSE);
+	g_autofree char *ch2 = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 	g_assert_null(strstr(ch2, "SHA-256"));
 	/* SHA-256 answers are refused when SHA-256 is not offered. */
 	g_autofree char *n = nonce_of(ch2, "MD5");
@@ -177,32 +183,109 @@ static void test_order_and_md5_only(void)
 	auth_free(a);
 }
 
-static void test_ban_after_failures(void)
+/* A wrong answer counts towards a ban only on a nonce that we sent to this address and that
+ * is fresh; a made-up, foreign-run or other address's nonce is what a forged source sends. */
+static void test_only_genuine_nonces_count(void)
+{
+	Auth *a = auth_new(&cfg), *b = auth_new(&cfg);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *n = nonce_of(ch, "MD5");
+	g_autofree char *chb = auth_challenge(b, "pbx.test", CLIENT, FALSE);
+	g_autofree char *foreign = nonce_of(chb, "MD5");
+	g_autofree char *cho = auth_challenge(a, "pbx.test", "192.0.2.99", FALSE);
+	g_autofree char *other = nonce_of(cho, "MD5");
+	char *user = NULL;
+
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", "x", "00000001"), &user),
+	                ==, AUTH_UNTRUSTED);
+	g_assert_cmpint(
+	    check(a, signed_register("2000", "wrong", "MD5", foreign, "00000001"), &user), ==,
+	    AUTH_UNTRUSTED);
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", other, "00000001"), &user),
+	                ==, AUTH_UNTRUSTED);
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD4", "x", "00000001"), &user),
+	                ==, AUTH_UNTRUSTED);
+	/* The genuine nonce, from its own address: a real guess. */
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", n, "00000001"), &user), ==,
+	                AUTH_FAILED);
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD4", n, "00000001"), &user), ==,
+	                AUTH_FAILED);
+	g_assert_null(user);
+	auth_free(a);
+	auth_free(b);
+}
+
+/* The nonce's MAC binds the address it was sent to: from elsewhere, even the right password
+ * only gets a new challenge (stale=true), so a captured Authorization is useless there. */
+static void test_nonce_bound_to_address(void)
 {
 	Auth *a = auth_new(&cfg);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *n = nonce_of(ch, "SHA-256");
+	g_autofree char *user = NULL;
 
-	g_assert_false(auth_banned(a, "192.0.2.1"));
-	g_assert_false(auth_failure(a, "192.0.2.1"));
-	g_assert_false(auth_failure(a, "192.0.2.1"));
-	g_assert_true(auth_failure(a, "192.0.2.1")); /* the third starts the ban, once */
-	g_assert_true(auth_banned(a, "192.0.2.1"));
-	g_assert_false(auth_failure(a, "192.0.2.1"));
-	g_assert_false(auth_banned(a, "192.0.2.2")); /* others are not touched */
-	g_assert_cmpuint(auth_banned_count(a), ==, 1);
+	g_assert_cmpint(check_from(a, "192.0.2.2",
+	                           signed_register("2000", "secret", "SHA-256", n, "00000001"),
+	                           &user),
+	                ==, AUTH_STALE);
+	g_assert_null(user);
+	g_assert_cmpint(
+	    check(a, signed_register("2000", "secret", "SHA-256", n, "00000001"), &user), ==,
+	    AUTH_OK);
 	auth_free(a);
 }
 
-/* A flood of failures from ever new addresses does not grow the table without bound. */
-static void test_bounded_sources(void)
+/* An expired nonce of ours: the right password is stale, a wrong one is not counted. */
+static void test_expired_nonce_not_counted(void)
+{
+	AuthConfig c = cfg;
+	c.nonce_ttl_s = 1;
+	Auth *a = auth_new(&c);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *n = nonce_of(ch, "MD5");
+	char *user = NULL;
+
+	g_usleep(2100 * 1000);
+	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", n, "00000001"), &user), ==,
+	                AUTH_UNTRUSTED);
+	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user),
+	                ==, AUTH_STALE);
+	auth_free(a);
+}
+
+/* RFC 7616 §3.4.5: with every nonce-count slot taken by a live nonce, a new nonce is refused
+ * as stale; no count is forgotten, so an earlier Authorization cannot be replayed. */
+static void test_full_nonce_table_is_stale_rfc7616_3_4_5(void)
 {
 	Auth *a = auth_new(&cfg);
+	g_autofree char *first = NULL;
 
-	for (guint i = 0; i < 70000; i++) {
-		char ip[32];
-		g_snprintf(ip, sizeof(ip), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-		auth_failure(a, ip);
+	for (guint i = 0; i < AUTH_MAX_NONCES; i++) {
+		g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+		g_autofree char *n = nonce_of(ch, "MD5");
+		g_autofree char *user = NULL;
+		g_assert_cmpint(
+		    check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user), ==,
+		    AUTH_OK);
+		if (i == 0)
+			first = g_steal_pointer(&n);
 	}
-	g_assert_cmpuint(auth_banned_count(a), ==, 0);
+	g_assert_cmpuint(auth_nonce_count(a), ==, AUTH_MAX_NONCES);
+	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *n = nonce_of(ch, "MD5");
+	char *user = NULL;
+	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user),
+	                ==, AUTH_STALE);
+	/* The first Authorization, captured and sent again: still a replay. */
+	g_assert_cmpint(
+	    check(a, signed_register("2000", "secret", "MD5", first, "00000001"), &user), ==,
+	    AUTH_REPLAYED);
+	g_assert_null(user);
+	/* Its client goes on counting up. */
+	g_autofree char *u2 = NULL;
+	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", first, "00000002"), &u2),
+	                ==, AUTH_OK);
+	g_assert_cmpuint(auth_nonce_count(a), ==, AUTH_MAX_NONCES);
 	auth_free(a);
 }
 
@@ -216,7 +299,12 @@ int main(int argc, char **argv)
 	                test_nonce_count_replay_rfc7616_3_4_5);
 	g_test_add_func("/registrar/auth/foreign-nonce-is-stale", test_foreign_nonce_is_stale);
 	g_test_add_func("/registrar/auth/order-and-md5-only", test_order_and_md5_only);
-	g_test_add_func("/registrar/auth/ban-after-failures", test_ban_after_failures);
-	g_test_add_func("/registrar/auth/bounded-sources", test_bounded_sources);
+	g_test_add_func("/registrar/auth/only-genuine-nonces-count",
+	                test_only_genuine_nonces_count);
+	g_test_add_func("/registrar/auth/nonce-bound-to-address", test_nonce_bound_to_address);
+	g_test_add_func("/registrar/auth/expired-nonce-not-counted",
+	                test_expired_nonce_not_counted);
+	g_test_add_func("/registrar/auth/full-nonce-table-is-stale-rfc7616-3.4.5",
+	                test_full_nonce_table_is_stale_rfc7616_3_4_5);
 	return g_test_run();
 }

@@ -319,7 +319,7 @@ static void setup(Fx *fx, gconstpointer data)
 	    .domain = "crossbar.test",
 	    .user_agent = "crossbar-test",
 	    .timers = {.t1 = T1, .t2 = T2, .t4 = T4},
-	    .tcp_idle_timeout_ms = 60000,
+	    .transport = {.tcp_idle_timeout_ms = 60000},
 	};
 	fx->ua = sip_ua_new(NULL, &cfg, &error);
 	g_assert_no_error(error);

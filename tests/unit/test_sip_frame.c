@@ -77,6 +77,49 @@ static void test_stream_partial_reads(void)
 	g_assert_cmpuint(len, ==, n);
 }
 
+/* Resumed framing gives the same answers octet by octet, and looks at each octet once: the
+ * state says how far it got, so the next call starts there (and the body is not rescanned
+ * once the headers gave its length). */
+static void test_stream_resume(void)
+{
+	const char m[] = CRLF HEAD "Content-Length: 4" CRLF CRLF "ping";
+	size_t n = strlen(m), off = 0;
+	struct sip_frame_state st = {0, 0};
+	struct sip_err err;
+	size_t skip, len;
+
+	for (size_t i = 1; i < n; i++) {
+		g_assert_cmpint(sip_frame_stream_resume(m + off, i - off, &st, &skip, &len, &err),
+		                ==, -EAGAIN);
+		off += skip; /* the caller drops the skipped CRLFs */
+		if (!st.need)
+			g_assert_cmpuint(st.scanned, ==, i - off);
+	}
+	g_assert_cmpuint(st.need, ==, n - 2);
+	g_assert_cmpint(sip_frame_stream_resume(m + off, n - off, &st, &skip, &len, &err), ==, 0);
+	g_assert_cmpuint(len, ==, n - 2);
+}
+
+/* Bare line feeds never end a header section: scanning them an octet at a time keeps its
+ * place, and the 513 comes when they pass the message size. */
+static void test_stream_resume_bare_lf(void)
+{
+	g_autofree char *lf = g_malloc(SIP_MAX_MSG_SIZE + 2);
+	struct sip_frame_state st = {0, 0};
+	struct sip_err err;
+	size_t skip, len;
+
+	memset(lf, '\n', SIP_MAX_MSG_SIZE + 2);
+	for (size_t i = 1; i <= SIP_MAX_MSG_SIZE; i++) {
+		g_assert_cmpint(sip_frame_stream_resume(lf, i, &st, &skip, &len, &err), ==,
+		                -EAGAIN);
+		g_assert_cmpuint(st.scanned, ==, i);
+	}
+	g_assert_cmpint(sip_frame_stream_resume(lf, SIP_MAX_MSG_SIZE + 1, &st, &skip, &len, &err),
+	                ==, -EMSGSIZE);
+	g_assert_cmpuint(err.status, ==, 513);
+}
+
 /* §7.5, RFC 5626 §3.5.1: CRLF keep-alives between messages; two messages back to back; the
  * compact form l counts. */
 static void test_stream_pipelined(void)
@@ -181,6 +224,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/frame/stream-pipelined-keepalive-rfc3261-7.5", test_stream_pipelined);
 	g_test_add_func("/sip/frame/stream-limits-513", test_stream_limits);
 	g_test_add_func("/sip/frame/conflicting-content-length", test_conflicting_content_length);
+	g_test_add_func("/sip/frame/stream-resume-scans-once", test_stream_resume);
+	g_test_add_func("/sip/frame/stream-resume-bare-lf-513", test_stream_resume_bare_lf);
 	g_test_add_func("/sip/frame/dgram-sheddable-unparsed", test_dgram_sheddable);
 	return g_test_run();
 }

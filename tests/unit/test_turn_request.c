@@ -29,6 +29,7 @@ typedef struct {
 	uint8_t key[STUN_KEY_MAX];
 	uint8_t rbuf[2048];
 	struct stun_msg res;
+	gboolean banned; /* refusals come unsigned: no key was looked at */
 } Client;
 
 static Fixture fx;
@@ -93,6 +94,7 @@ static void teardown(void)
 	g_object_unref(fx.lsock);
 	g_assert_cmpuint(xb_timer_pending(), ==, 0);
 	xb_timer_shutdown();
+	xb_authlimit_reset();
 }
 
 static Client *client_new(const char *user, const char *password)
@@ -185,7 +187,7 @@ static int transact_tid(Client *c, uint16_t method, AddAttrs add, gpointer data,
 	}
 	/* Once authenticated, every answer but 401/438 is signed with the user's key. */
 	if (c->user && c->nonce[0] && method != STUN_METHOD_BINDING && code != 401 && code != 438 &&
-	    code != 400)
+	    code != 400 && !c->banned)
 		g_assert_cmpint(stun_msg_check_integrity(&c->res, c->key, 16), ==, 0);
 	return code;
 }
@@ -379,6 +381,9 @@ static void test_allocate_errors(void)
 
 	/* A flood of Allocates that fail authentication leaves no state behind (issue 5
 	 * point 4: checks before state). */
+	XbAuthLimitConfig limit, off = {0};
+	xb_authlimit_get_config(&limit);
+	xb_authlimit_configure(&off); /* the flood would ban its source: off here */
 	for (int i = 0; i < 5000; i++) {
 		uint8_t buf[256], tid[STUN_TID_LEN];
 		struct stun_encoder e;
@@ -398,6 +403,7 @@ static void test_allocate_errors(void)
 	g_assert_cmpuint(turn_table_count(fx.srv->table), ==, 0);
 	g_assert_cmpuint(xb_timer_pending(), ==, 0);
 	g_assert_cmpuint(fx.srv->counters.auth_failures, >=, 5000);
+	xb_authlimit_configure(&limit);
 
 	/* A stale nonce: 438 with a fresh one, which then works. */
 	xb_clock_advance(601 * 1000);
@@ -694,11 +700,49 @@ static void test_bandwidth_cap(void)
 	teardown();
 }
 
+/* Guesses meet the core's shared limiter: only a wrong key on a nonce we made for this
+ * client counts (a made-up nonce gets 438 and counts nothing), the failure that reaches
+ * ban_failures starts the ban, and a banned source gets 403 before any credential is checked,
+ * even with the right password. */
+static void test_guesses_meet_the_limiter(void)
+{
+	const XbAuthLimitConfig limit = {.failures = 3, .window_s = 60, .ban_s = 600};
+	Client *eve, *c;
+
+	setup(FALSE, 0);
+	xb_authlimit_configure(&limit);
+	eve = client_new("alice", "guess");
+	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 401);
+	for (int i = 0; i < 10; i++) {
+		memset(eve->nonce, '0', STUN_NONCE_LEN);
+		eve->nonce[STUN_NONCE_LEN] = '\0';
+		g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 438);
+	}
+	g_assert_cmpuint(xb_authlimit_tracked_count(), ==, 0);
+	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 401);
+	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 401);
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING, "turn: 127.0.0.1 banned for 600 s*");
+	eve->banned = TRUE;
+	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 403);
+	g_test_assert_expected_messages();
+
+	c = client_new("alice", "wonderland");
+	c->banned = TRUE;
+	g_assert_cmpint(transact(c, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 403);
+	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 403);
+	g_assert_cmpuint(fx.srv->counters.auth_refused_banned, ==, 2);
+	g_assert_cmpuint(turn_table_count(fx.srv->table), ==, 0);
+	client_free(eve);
+	client_free(c);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
 	g_test_add_func("/turn/request/binding", test_binding);
 	g_test_add_func("/turn/request/allocate-errors", test_allocate_errors);
+	g_test_add_func("/turn/request/guesses-meet-the-limiter", test_guesses_meet_the_limiter);
 	g_test_add_func("/turn/request/allocate-and-refresh", test_allocate_and_refresh);
 	g_test_add_func("/turn/request/even-port-and-quota", test_even_port_and_quota);
 	g_test_add_func("/turn/request/additional-family", test_additional_family);
