@@ -239,16 +239,16 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* How far behind the loop is on UDP, judged once per batch from the socket's receive queue:
  * how long the datagram just read waited there (its kernel time stamp, SIOCGSTAMPNS; the
- * first call only turns stamping on) and how full the queue is (SO_MEMINFO; at high rates
- * it fills before the wait grows long, and past full the kernel drops what clients then
- * retransmit). Level 1, over 250 ms (T1/2 by default) or half full: new requests without
- * credentials get 503 (sip_txl_set_shedding). Level 2, over 400 ms or three quarters full:
- * such requests are dropped before parsing (sip_dgram_sheddable), since even a 503 costs a
- * parse and a client retransmits at T1 (500 ms) what has waited that long anyway. A short
- * stall of the loop (a WAL checkpoint, a busy machine) stays under these and sheds nothing.
- * While the queue stays non-empty, level 2 ends below 250 ms and half full, level 1 below
- * 100 ms and an eighth full; an empty queue ends both (one level for all UDP sockets: any
- * of them drained resets it). */
+ * first call only turns stamping on) and how full the queue is (SO_MEMINFO). Level 1, a
+ * wait over 250 ms (T1/2 by default): new requests without credentials get 503
+ * (sip_txl_set_shedding). Level 2, a wait over 400 ms or the queue three quarters full
+ * (at high rates it fills before the wait grows long, and past full the kernel drops
+ * what clients then retransmit): such requests are dropped before parsing
+ * (sip_dgram_sheddable), since even a 503 costs a parse and a client retransmits at T1
+ * (500 ms) what has waited that long anyway. A short stall of the loop (a WAL checkpoint,
+ * a busy machine) stays under these and sheds nothing. While the queue stays non-empty,
+ * level 2 ends below 250 ms and half full, level 1 below 100 ms; an empty queue ends both
+ * (one level for all UDP sockets: any of them drained resets it). */
 static void udp_check_lag(SipTransports *tp, int fd)
 {
 	struct timespec stamp, now;
@@ -265,10 +265,10 @@ static void udp_check_lag(SipTransports *tp, int fd)
 		q = mi[SK_MEMINFO_RMEM_ALLOC];
 		cap = mi[SK_MEMINFO_RCVBUF];
 	}
-	want = lag_ms > 400 || q > cap / 4 * 3 ? 2 : lag_ms > 250 || q > cap / 2 ? 1 : 0;
+	want = lag_ms > 400 || q > cap / 4 * 3 ? 2 : lag_ms > 250 ? 1 : 0;
 	if (want > tp->udp_behind)
 		tp->udp_behind = want;
-	else if (lag_ms < 100 && q < cap / 8)
+	else if (lag_ms < 100 && q < cap / 2)
 		tp->udp_behind = 0;
 	else if (tp->udp_behind == 2 && lag_ms < 250 && q < cap / 2)
 		tp->udp_behind = 1;
