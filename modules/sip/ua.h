@@ -13,7 +13,7 @@ typedef struct {
 	const char *domain;
 	const char *user_agent;
 	SipTimers timers;
-	SipTransportConfig transport; /* its server_header is user_agent */
+	SipTransportConfig transport;  /* its server_header is user_agent */
 	guint max_server_transactions; /* 0: the transaction layer's default */
 	gsize max_transaction_bytes;   /* 0: the transaction layer's default */
 } SipUaConfig;
