@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -313,7 +314,8 @@ unsigned sip_msg_hdr_count(const struct sip_msg *msg, enum sip_hdrid id);
 
 /* uri.c, uri_cmp.c */
 int sip_uri_parse(struct sip_uri *uri, const char *s, size_t len);
-bool sip_host_valid(const char *p, size_t l); /* hostname, IPv4 or [IPv6] */
+bool sip_host_valid(const char *p, size_t l);                     /* hostname, IPv4 or [IPv6] */
+bool sip_ipv6_parse(const char *p, size_t l, struct in6_addr *a); /* no brackets */
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 bool sip_uri_comp_equal(const struct sip_pl *a, const struct sip_pl *b, bool fold);
 int sip_uri_unescape(const struct sip_pl *pl, char *out, size_t size, size_t *len);

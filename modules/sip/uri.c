@@ -34,17 +34,36 @@ static bool ipv4_valid(const char *p, size_t l)
 	return inet_pton(AF_INET, tmp, &a) == 1;
 }
 
+/* IPv6address of RFC 3261 §25, brackets excluded: inet_pton's forms, and also a hexpart that
+ * ends in "::" followed by ":" IPv4address ("2001:db8:::192.0.2.1"), which that ABNF allows
+ * and RFC 5118 §4.10 says must be accepted as the same address as "2001:db8::192.0.2.1". */
+bool sip_ipv6_parse(const char *p, size_t l, struct in6_addr *a)
+{
+	char tmp[48];
+	const char *last;
+
+	if (!l || l >= sizeof(tmp) || memchr(p, '\0', l))
+		return false;
+	memcpy(tmp, p, l);
+	tmp[l] = '\0';
+	if (inet_pton(AF_INET6, tmp, a) == 1)
+		return true;
+	last = strrchr(tmp, ':');
+	if (!last || last - tmp < 2 || last[-1] != ':' || last[-2] != ':' || !strchr(last, '.'))
+		return false;
+	/* drop the third colon; "::::" stays invalid (inet_pton refuses ":::") */
+	memmove(tmp + (last - tmp), last + 1, strlen(last + 1) + 1);
+	return inet_pton(AF_INET6, tmp, a) == 1;
+}
+
 /* An IPv6 reference "[...]", brackets included. */
 static bool ipv6ref_valid(const char *p, size_t l)
 {
-	char tmp[48];
 	struct in6_addr a;
 
-	if (l < 4 || l - 2 >= sizeof(tmp) || p[0] != '[' || p[l - 1] != ']')
+	if (l < 4 || p[0] != '[' || p[l - 1] != ']')
 		return false;
-	memcpy(tmp, p + 1, l - 2);
-	tmp[l - 2] = '\0';
-	return inet_pton(AF_INET6, tmp, &a) == 1;
+	return sip_ipv6_parse(p + 1, l - 2, &a);
 }
 
 /* hostname / IPv4address (§25): labels of alphanum and '-', not starting or ending in '-';

@@ -72,6 +72,24 @@ static void test_ipv6_reference(void)
 	g_assert_true(sip_uri_equal(&u, &u2));
 }
 
+/* RFC 5118 §4.10: RFC 3261's IPv6address lets a hexpart ending in "::" be followed by
+ * ":" IPv4address; that three-colon form and the usual one name the same host. */
+static void test_ipv6_three_colons(void)
+{
+	struct sip_uri u, u2;
+	struct in6_addr a, b;
+
+	parse_ok(&u, "sip:[2001:db8:::192.0.2.1]");
+	g_assert_true(u.host_is_ipv6);
+	assert_pl(&u.host, "[2001:db8:::192.0.2.1]");
+	parse_ok(&u2, "sip:[2001:db8::192.0.2.1]");
+	g_assert_true(sip_uri_equal(&u, &u2));
+	parse_ok(&u, "sip:user@[:::192.0.2.1]:5060");
+	g_assert_true(sip_ipv6_parse("2001:db8:::192.0.2.1", 20, &a));
+	g_assert_true(sip_ipv6_parse("2001:db8::c000:201", 18, &b));
+	g_assert_cmpmem(&a, sizeof(a), &b, sizeof(b));
+}
+
 /* RFC 3966: tel URIs, global and local numbers. */
 static void test_tel(void)
 {
@@ -127,6 +145,9 @@ static void test_invalid(void)
 	    "sip:host.example.com;",
 	    "sip:host.example.com;lr;lr",
 	    "sip:host.example.com;LR;%6cr",
+	    "sip:[2001:db8::::192.0.2.1]",
+	    "sip:[2001:db8:::1]",
+	    "sip:[2001:db8:::192.0.2]",
 	    "sip:host.example.com?",
 	    "sip:host.example.com?a",
 	    "sip:host.example.com?a=b&",
@@ -256,6 +277,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/uri/sip-components-rfc3261-19.1.1", test_sip_components);
 	g_test_add_func("/sip/uri/ipv6-reference-rfc5118", test_ipv6_reference);
+	g_test_add_func("/sip/uri/ipv6-three-colons-rfc5118-4.10", test_ipv6_three_colons);
 	g_test_add_func("/sip/uri/tel-rfc3966", test_tel);
 	g_test_add_func("/sip/uri/other-scheme-opaque", test_other_scheme);
 	g_test_add_func("/sip/uri/invalid-rfc3261-25", test_invalid);
