@@ -185,22 +185,31 @@ static bool headers_valid(const char *p, const char *e)
 	return true;
 }
 
-/* §19.1.1: a parameter name appears at most once (names compared as §19.1.4 does). */
+/* §19.1.1: a parameter name appears at most once (names compared as §19.1.4 does). A repeat
+ * that agrees with the first (same value, or both without one) is tolerated, as some phones
+ * send ";transport=tls;transport=tls"; a repeat with another value is refused, since which one
+ * applies could not be said. */
 static bool params_unique(const struct sip_pl *params)
 {
-	struct sip_pl names[SIP_MAX_URI_PARAMS];
+	struct sip_param seen[SIP_MAX_URI_PARAMS];
 	struct sip_pl rest = *params;
 	struct sip_param prm;
-	unsigned n = 0;
+	unsigned n = 0, i;
 	int r;
 
 	while ((r = sip_param_next(&rest, &prm)) > 0) {
+		for (i = 0; i < n; i++)
+			if (sip_uri_comp_equal(&seen[i].name, &prm.name, true))
+				break;
+		if (i < n) {
+			if (seen[i].has_val != prm.has_val ||
+			    !sip_uri_comp_equal(&seen[i].val, &prm.val, true))
+				return false;
+			continue;
+		}
 		if (n == SIP_MAX_URI_PARAMS)
 			return false;
-		for (unsigned i = 0; i < n; i++)
-			if (sip_uri_comp_equal(&names[i], &prm.name, true))
-				return false;
-		names[n++] = prm.name;
+		seen[n++] = prm;
 	}
 	return r == 0;
 }
