@@ -287,7 +287,10 @@ bool sip_pl_caseeq_pl(const struct sip_pl *a, const struct sip_pl *b);
 bool sip_pl_eq_pl(const struct sip_pl *a, const struct sip_pl *b);
 int sip_pl_u32(const struct sip_pl *pl, uint32_t max, uint32_t *v); /* 1*DIGIT, <= max */
 void sip_pl_trim(struct sip_pl *pl);
-char *sip_pl_dup(const struct sip_pl *pl); /* g_free() it */
+bool sip_pl_has_nul(const struct sip_pl *pl);
+/* g_free() it. A slice holding a NUL (which the parser lets through only as a quoted-pair in a
+ * quoted-string) would come out cut: check sip_pl_has_nul() first where one may be. */
+char *sip_pl_dup(const struct sip_pl *pl);
 int sip_param_next(struct sip_pl *rest, struct sip_param *prm);
 bool sip_param_get(const struct sip_pl *params, const char *name, struct sip_pl *val);
 bool sip_param_exists(const struct sip_pl *params, const char *name);

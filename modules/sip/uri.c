@@ -333,6 +333,8 @@ int sip_uri_unescape(const struct sip_pl *pl, char *out, size_t size, size_t *le
 		    sip_hexval(pl->p[i + 2]) >= 0) {
 			c = (char)(sip_hexval(pl->p[i + 1]) << 4 | sip_hexval(pl->p[i + 2]));
 			i += 2;
+			if (!c)
+				return -EINVAL; /* %00 would cut the C string short */
 		}
 		if (n + 1 >= size)
 			return -ENOBUFS;

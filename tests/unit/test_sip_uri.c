@@ -290,6 +290,9 @@ static void test_unescape_once(void)
 	g_assert_cmpstr(out, ==, "%41A%");
 	g_assert_cmpuint(n, ==, 5);
 	g_assert_cmpint(sip_uri_unescape(&v, out, 3, &n), ==, -ENOBUFS);
+	/* %00 is valid in a URI but cannot be put in a C string without cutting it short */
+	v = (struct sip_pl)SIP_PL("nul%00cut");
+	g_assert_cmpint(sip_uri_unescape(&v, out, sizeof(out), &n), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)
