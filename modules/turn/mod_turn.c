@@ -34,8 +34,9 @@ static const XbSettingDef settings[] = {
      86400},
     {"max_lifetime", XB_SETTING_INT, "3600", "longest allocation lifetime granted (s)", 60, 86400},
     {"nonce_lifetime", XB_SETTING_INT, "600", "seconds before a nonce is stale (438)", 30, 86400},
-    {"rfc5766_channels", XB_SETTING_BOOL, "false",
-     "also accept channel numbers 0x5000-0x7FFF of RFC 5766 (coturn's turnutils_uclient)"},
+    {"rfc5766_channels", XB_SETTING_BOOL, "true",
+     "accept channel numbers 0x5000-0x7FFF of RFC 5766 as well as RFC 8656's 0x4000-0x4FFF "
+     "(coturn's turnutils_uclient and older WebRTC stacks use them); false refuses them"},
     {"stats_interval", XB_SETTING_INT, "60", "seconds between turn.counters events (0: none)", 0,
      86400},
     XB_SETTINGS_END,

@@ -41,7 +41,7 @@ typedef struct {
 	guint max_allocs, max_allocs_per_user; /* 0: no limit */
 	guint64 max_bps; /* bytes per second each way per allocation; 0: no limit */
 	guint default_lifetime, max_lifetime, nonce_lifetime; /* seconds */
-	gboolean rfc5766_channels; /* accept channels 0x5000-0x7FFF too */
+	gboolean rfc5766_channels; /* accept channels 0x5000-0x7FFF too (default on) */
 } TurnConfig;
 
 TurnConfig *turn_config_read(GError **error);
