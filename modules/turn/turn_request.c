@@ -47,6 +47,9 @@ static void finish_send(Ctx *c, struct stun_encoder *e)
 		turn_send_client(c->from, e->buf, len);
 }
 
+/* Before authentication the answer carries only what RFC 8489 §9.2.4 needs (ERROR-CODE with
+ * an empty reason phrase, REALM and NONCE for 401/438, FINGERPRINT when the request had
+ * one), no SOFTWARE: 84 bytes for a 401 with the default realm, 92 with FINGERPRINT. */
 static void reply_error(Ctx *c, int code)
 {
 	uint8_t buf[REPLY_MAX];
@@ -58,7 +61,7 @@ static void reply_error(Ctx *c, int code)
 	if (c->msg->method == STUN_METHOD_ALLOCATE && code != 438 &&
 	    (code != 401 || c->msg->mi >= 0 || c->msg->mi256 >= 0))
 		c->srv->counters.allocate_errors++;
-	stun_encode_error_response(&e, buf, sizeof(buf), c->msg, code, NULL);
+	stun_encode_error_response(&e, buf, sizeof(buf), c->msg, code, c->auth ? NULL : "");
 	if (code == 401 || code == 438) {
 		char nonce[STUN_NONCE_LEN + 1];
 
@@ -67,7 +70,8 @@ static void reply_error(Ctx *c, int code)
 		                    &c->from->client, nonce) == 0)
 			stun_encode_string(&e, STUN_ATTR_NONCE, nonce);
 	}
-	stun_encode_string(&e, STUN_ATTR_SOFTWARE, SOFTWARE);
+	if (c->auth)
+		stun_encode_string(&e, STUN_ATTR_SOFTWARE, SOFTWARE);
 	finish_send(c, &e);
 }
 
@@ -88,7 +92,8 @@ static void handle_binding(Ctx *c)
 		reply_error(c, 420);
 		return;
 	}
-	reply_start(c, &e, buf, sizeof(buf));
+	/* unauthenticated: no SOFTWARE, 32 bytes (IPv4) or 44 (IPv6) plus FINGERPRINT */
+	stun_encode_init(&e, buf, sizeof(buf), c->msg->method, STUN_CLASS_SUCCESS, c->msg->tid);
 	stun_encode_xor_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &c->from->client);
 	finish_send(c, &e);
 }
