@@ -37,6 +37,12 @@ static const XbSettingDef settings[] = {
     {"rfc5766_channels", XB_SETTING_BOOL, "true",
      "accept channel numbers 0x5000-0x7FFF of RFC 5766 as well as RFC 8656's 0x4000-0x4FFF "
      "(coturn's turnutils_uclient and older WebRTC stacks use them); false refuses them"},
+    {"unauth_rate", XB_SETTING_INT, "10",
+     "answers per second to one source address for UDP requests not yet authenticated "
+     "(Binding, 401/438 challenges); past it they are dropped (0: no limit)",
+     0, 1000000},
+    {"unauth_burst", XB_SETTING_INT, "20",
+     "answers one source address may get at once before turn.unauth_rate applies", 1, 1000000},
     {"stats_interval", XB_SETTING_INT, "60", "seconds between turn.counters events (0: none)", 0,
      86400},
     XB_SETTINGS_END,
@@ -70,6 +76,7 @@ static GVariant *counters_variant(const TurnServer *srv)
 	COUNTER("dropped_no_permission", k->dropped_no_permission);
 	COUNTER("dropped_rate", k->dropped_rate);
 	COUNTER("dropped_queue", k->dropped_queue);
+	COUNTER("dropped_unauthenticated", k->dropped_unauth);
 	COUNTER("tcp_connections", g_hash_table_size(srv->conns));
 #undef COUNTER
 	return g_variant_builder_end(&b);

@@ -41,7 +41,8 @@ typedef struct {
 	guint max_allocs, max_allocs_per_user; /* 0: no limit */
 	guint64 max_bps; /* bytes per second each way per allocation; 0: no limit */
 	guint default_lifetime, max_lifetime, nonce_lifetime; /* seconds */
-	gboolean rfc5766_channels; /* accept channels 0x5000-0x7FFF too (default on) */
+	gboolean rfc5766_channels;       /* accept channels 0x5000-0x7FFF too (default on) */
+	guint unauth_rate, unauth_burst; /* answers to unauthenticated UDP requests per source */
 } TurnConfig;
 
 TurnConfig *turn_config_read(GError **error);
@@ -55,6 +56,20 @@ gboolean turn_cidr_parse(const char *text, TurnCidr *out);
 
 /* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1, issue 5 point 4). */
 int turn_peer_check(const TurnConfig *cfg, const struct stun_addr *peer);
+
+/* ---- answers to unauthenticated requests (turn_limit.c) ---- */
+
+/* Source addresses with a bucket, at most; the oldest makes room (about 40 bytes each). */
+#define TURN_LIMIT_SOURCES 8192
+
+typedef struct turn_limiter TurnLimiter;
+TurnLimiter *turn_limiter_new(guint cap);
+void turn_limiter_free(TurnLimiter *l);
+guint turn_limiter_count(const TurnLimiter *l);
+/* Takes one token of src's bucket (rate per second, burst deep; rate 0: no limit): FALSE
+ * when it is empty and the answer must be dropped. */
+gboolean turn_limiter_take(TurnLimiter *l, const struct stun_addr *src, guint rate, guint burst,
+                           gint64 now_ms);
 
 /* ---- ChannelData framing (turn_channel.c) ---- */
 
@@ -244,6 +259,7 @@ typedef struct {
 	guint64 requests, allocations, allocate_errors, auth_failures, expired;
 	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
 	guint64 dropped_no_permission, dropped_rate, dropped_queue;
+	guint64 dropped_unauth; /* answers to unauthenticated requests over the source's rate */
 } TurnCounters;
 
 struct turn_server {
@@ -252,6 +268,7 @@ struct turn_server {
 	GPtrArray *listeners; /* TurnListener */
 	GHashTable *conns;    /* TurnConn set */
 	TurnTable *table;
+	TurnLimiter *unauth; /* answers to unauthenticated UDP requests, per source */
 	struct stun_addr relay4, relay6;
 	gboolean has_relay4, has_relay6;
 	uint8_t nonce_key[32];  /* random per load: nonces do not survive a restart */

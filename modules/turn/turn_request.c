@@ -47,6 +47,20 @@ static void finish_send(Ctx *c, struct stun_encoder *e)
 		turn_send_client(c->from, e->buf, len);
 }
 
+/* Whether an answer to a request not (yet) authenticated may go out. Over UDP the source
+ * may be forged, so such answers are rate-limited per source address (turn_limit.c) and
+ * dropped silently past it; a TCP or TLS client has completed a handshake and is not. */
+static gboolean unauth_answer_ok(Ctx *c)
+{
+	const TurnConfig *cfg = c->srv->cfg;
+
+	if (c->from->conn || turn_limiter_take(c->srv->unauth, &c->from->client, cfg->unauth_rate,
+	                                       cfg->unauth_burst, xb_clock_now()))
+		return TRUE;
+	c->srv->counters.dropped_unauth++;
+	return FALSE;
+}
+
 /* Before authentication the answer carries only what RFC 8489 §9.2.4 needs (ERROR-CODE with
  * an empty reason phrase, REALM and NONCE for 401/438, FINGERPRINT when the request had
  * one), no SOFTWARE: 84 bytes for a 401 with the default realm, 92 with FINGERPRINT. */
@@ -56,6 +70,8 @@ static void reply_error(Ctx *c, int code)
 	struct stun_encoder e;
 	char client[64];
 
+	if (!c->auth && !unauth_answer_ok(c))
+		return;
 	g_debug("%s: method 0x%03x answered %d", stun_addr_to_string(&c->from->client, client, 64),
 	        c->msg->method, code);
 	if (c->msg->method == STUN_METHOD_ALLOCATE && code != 438 &&
@@ -92,6 +108,8 @@ static void handle_binding(Ctx *c)
 		reply_error(c, 420);
 		return;
 	}
+	if (!unauth_answer_ok(c))
+		return;
 	/* unauthenticated: no SOFTWARE, 32 bytes (IPv4) or 44 (IPv6) plus FINGERPRINT */
 	stun_encode_init(&e, buf, sizeof(buf), c->msg->method, STUN_CLASS_SUCCESS, c->msg->tid);
 	stun_encode_xor_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &c->from->client);

@@ -530,6 +530,7 @@ TurnServer *turn_server_new(XbModule *owner, TurnConfig *cfg)
 	srv->table = turn_table_new(owner);
 	srv->table->user_data = srv;
 	srv->table->on_free = on_alloc_free;
+	srv->unauth = turn_limiter_new(TURN_LIMIT_SOURCES);
 	xb_event_type_register("turn.allocation.created", "(ssss)");
 	xb_event_type_register("turn.allocation.deleted", "(ssssstt)");
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -550,6 +551,7 @@ void turn_server_free(TurnServer *srv)
 	srv->table->on_free = NULL;
 	g_hash_table_destroy(srv->conns);
 	turn_table_free(srv->table);
+	turn_limiter_free(srv->unauth);
 	g_source_remove(srv->epoll_src);
 	close(srv->epfd);
 	g_ptr_array_unref(srv->listeners);

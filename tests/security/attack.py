@@ -197,3 +197,27 @@ class TurnClient:
 
     def close(self):
         self.sock.close()
+
+
+def turn_flood(port, count, src="127.0.0.1", host="127.0.0.1", wait=1.0):
+    """Sends count unauthenticated 28-byte Allocates (REQUESTED-TRANSPORT only) from src as
+    fast as it can; (answers received, seconds spent sending, size of the first answer)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    req = stun_build(ALLOCATE, [(A_TRANSPORT, bytes([17, 0, 0, 0]))])
+    t0 = time.monotonic()
+    for _ in range(count):
+        s.sendto(req, (host, port))
+    spent = time.monotonic() - t0
+    s.settimeout(wait)
+    n, size = 0, None
+    try:
+        while True:
+            data = s.recv(2048)
+            n += 1
+            size = size or len(data)
+    except socket.timeout:
+        pass
+    s.close()
+    return n, spent, size
