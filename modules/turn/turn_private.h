@@ -21,6 +21,8 @@
 #define TURN_MAX_PERMISSIONS  256
 #define TURN_MAX_CONNECTIONS  4096
 #define TURN_MAX_RESERVATIONS 1024
+/* Out of file descriptors, accepting pauses this long before it is tried again. */
+#define TURN_ACCEPT_PAUSE_MS 200
 /* Bytes queued for a TCP client before relayed data is dropped. */
 #define TURN_TCP_MAX_QUEUE (512 * 1024)
 
@@ -109,7 +111,8 @@ typedef struct {
 	TurnServer *srv;
 	XbTransport transport;
 	GSocket *socket;
-	GSource *source;
+	GSource *source; /* NULL while accepting is paused (out of file descriptors) */
+	XbTimer *resume; /* re-arms source after a pause */
 	int fd;
 	struct stun_addr addr;
 } TurnListener;
@@ -272,6 +275,7 @@ struct turn_server {
 	struct stun_addr relay4, relay6;
 	gboolean has_relay4, has_relay6;
 	uint8_t nonce_key[32];  /* random per load: nonces do not survive a restart */
+	gboolean fd_exhausted;  /* accept() failed with EMFILE/ENFILE; logged once until it works */
 	struct ssl_ctx_st *tls; /* for tls: listeners, or NULL */
 	int epfd;               /* epoll set of the relayed sockets */
 	guint epoll_src;

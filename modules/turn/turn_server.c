@@ -260,19 +260,68 @@ static void conn_idle_cb(XbTimer *timer, gpointer user_data)
 	conn_close(c, "idle");
 }
 
+static gboolean tcp_accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data);
+static gboolean udp_read_cb(GSocket *socket, GIOCondition cond, gpointer user_data);
+
+static void listener_watch(TurnListener *l)
+{
+	l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
+	g_source_set_callback(l->source,
+	                      l->transport == XB_TRANSPORT_UDP
+	                          ? (GSourceFunc)(void (*)(void))udp_read_cb
+	                          : (GSourceFunc)(void (*)(void))tcp_accept_cb,
+	                      l, NULL);
+	g_source_attach(l->source, NULL);
+}
+
+static void accept_resume_cb(XbTimer *t, gpointer user_data)
+{
+	TurnListener *l = user_data;
+
+	l->resume = NULL;
+	listener_watch(l);
+}
+
+/* Out of file descriptors, the pending connection stays in the backlog and the listening
+ * socket stays readable: watching it would spin. Stop watching it for a moment instead, and
+ * say so once until an accept works again. */
+static void accept_pause(TurnListener *l, const char *why)
+{
+	if (!l->srv->fd_exhausted)
+		g_warning(
+		    "out of file descriptors (%s): not accepting TURN TCP/TLS connections for "
+		    "%d ms at a time until some are freed (raise RLIMIT_NOFILE, or lower "
+		    "turn.max_allocations)",
+		    why, TURN_ACCEPT_PAUSE_MS);
+	l->srv->fd_exhausted = TRUE;
+	g_source_destroy(l->source);
+	g_source_unref(l->source);
+	l->source = NULL;
+	l->resume = xb_timer_start(l->srv->owner, TURN_ACCEPT_PAUSE_MS, accept_resume_cb, l);
+}
+
 static gboolean tcp_accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data)
 {
 	TurnListener *l = user_data;
 	TurnServer *srv = l->srv;
 
 	for (int i = 0; i < 16; i++) {
-		GSocket *s = g_socket_accept(socket, NULL, NULL);
+		g_autoptr(GError) err = NULL;
+		GSocket *s = g_socket_accept(socket, NULL, &err);
 		g_autoptr(GSocketAddress) remote = NULL, local = NULL;
 		struct sockaddr_storage ss;
 		TurnConn *c;
 
+		if (!s && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES)) {
+			accept_pause(l, err->message);
+			return G_SOURCE_REMOVE; /* accept_pause destroyed it already */
+		}
 		if (!s)
 			break;
+		if (srv->fd_exhausted) {
+			srv->fd_exhausted = FALSE;
+			g_message("accepting TURN TCP/TLS connections again");
+		}
 		if (g_hash_table_size(srv->conns) >= TURN_MAX_CONNECTIONS) {
 			g_socket_close(s, NULL);
 			g_object_unref(s);
@@ -487,6 +536,7 @@ static void listener_free(gpointer data)
 		g_source_destroy(l->source);
 		g_source_unref(l->source);
 	}
+	xb_timer_clear(&l->resume);
 	if (l->socket) {
 		g_socket_close(l->socket, NULL);
 		g_object_unref(l->socket);
@@ -603,12 +653,7 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 	l->fd = g_socket_get_fd(l->socket);
 	if (g_socket_address_to_native(sa, &ss, sizeof(ss), NULL))
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
-	l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
-	g_source_set_callback(l->source,
-	                      udp ? (GSourceFunc)(void (*)(void))udp_read_cb
-	                          : (GSourceFunc)(void (*)(void))tcp_accept_cb,
-	                      l, NULL);
-	g_source_attach(l->source, NULL);
+	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
 	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
 	          a->address, a->ipv6 ? "]" : "", a->port);

@@ -221,3 +221,37 @@ def turn_flood(port, count, src="127.0.0.1", host="127.0.0.1", wait=1.0):
         pass
     s.close()
     return n, spent, size
+
+
+def hold_tcp(port, count, seconds, host="127.0.0.1", stop_file=None):
+    """Opens up to count TCP connections and holds them open for seconds (or until stop_file
+    exists); returns how many connected."""
+    import os
+    socks = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(0.1)
+        try:
+            s.connect((host, port))
+            socks.append(s)
+        except OSError:
+            s.close()
+    print(len(socks), flush=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not (stop_file and os.path.exists(stop_file)):
+        time.sleep(0.05)
+    for s in socks:
+        s.close()
+    return len(socks)
+
+
+def stun_binding_tcp(port, host="127.0.0.1", timeout=2.0):
+    """A STUN Binding over TCP: True when a success response comes back."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(stun_build(0x001))
+            ans = stun_parse(s.recv(2048))
+            return bool(ans and ans[0] == 2)
+    except OSError:
+        return False
