@@ -194,6 +194,7 @@ static gboolean turn_load(XbModule *self, GError **error)
 		g_free(m);
 		return FALSE;
 	}
+	turn_server_check_fd_limit(m->srv);
 	xb_event_type_register("turn.counters", "(a{st})");
 	xb_module_set_data(self, m);
 	xb_cli_register(self, commands, m);

@@ -23,6 +23,8 @@
 #define TURN_MAX_RESERVATIONS 1024
 /* Out of file descriptors, accepting pauses this long before it is tried again. */
 #define TURN_ACCEPT_PAUSE_MS 200
+/* File descriptors the rest of the daemon is assumed to need beside mod_turn's. */
+#define TURN_FD_SPARE 256
 /* Bytes queued for a TCP client before relayed data is dropped. */
 #define TURN_TCP_MAX_QUEUE (512 * 1024)
 
@@ -289,6 +291,9 @@ gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GEr
 gboolean turn_server_listen(TurnServer *srv, GArray *listen, GError **error);
 /* turn.relay_address, or addresses derived from the listeners; see mod_turn.c. */
 gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error);
+/* Warns when turn.max_allocations and the connection cap need more file descriptors than
+ * RLIMIT_NOFILE gives the process. */
+void turn_server_check_fd_limit(TurnServer *srv);
 /* Starts reading an allocation's relayed socket. */
 void turn_server_watch_relay(TurnServer *srv, TurnAlloc *a);
 /* Sends data from the client to a peer through the relayed socket (RFC 8656 §11.2, §12.5). */

@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define UDP_BURST 64            /* datagrams read per wake-up, for fairness between sockets */
@@ -664,6 +665,35 @@ fail:
 	            a->ipv6 ? "]" : "", a->port, err->message);
 	listener_free(l);
 	return FALSE;
+}
+
+/* Each allocation holds a relayed socket (and, over TCP/TLS, its connection), each TCP/TLS
+ * client a connection and each port reservation a socket; the rest of the daemon needs some
+ * too (TURN_FD_SPARE is a guess at that, not a measure). */
+void turn_server_check_fd_limit(TurnServer *srv)
+{
+	struct rlimit rl;
+	guint64 need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	if (!srv->cfg->max_allocs) {
+		g_message(
+		    "turn.max_allocations is 0 (no limit): allocations are bounded by the %llu "
+		    "file descriptors of RLIMIT_NOFILE",
+		    (unsigned long long)rl.rlim_cur);
+		return;
+	}
+	need = (guint64)srv->cfg->max_allocs + TURN_MAX_CONNECTIONS + TURN_MAX_RESERVATIONS +
+	       srv->listeners->len + TURN_FD_SPARE;
+	if (need > rl.rlim_cur)
+		g_warning(
+		    "turn.max_allocations=%u and up to %u TCP/TLS connections need about %llu "
+		    "file descriptors, but RLIMIT_NOFILE is %llu: allocations and connections "
+		    "past it will fail (raise the limit, e.g. LimitNOFILE= in the unit, or "
+		    "lower turn.max_allocations)",
+		    srv->cfg->max_allocs, TURN_MAX_CONNECTIONS, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_cur);
 }
 
 gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GError **error)

@@ -2,7 +2,8 @@
 # turn_fd_exhaustion.sh: mod_turn out of file descriptors. With the daemon's RLIMIT_NOFILE
 # lowered while it runs, a crowd of TCP connections makes accept() fail with EMFILE; the
 # daemon must then pause accepting (not spin on the readable listening socket), say so once,
-# and accept again once descriptors are freed.
+# and accept again once descriptors are freed. At start, caps that RLIMIT_NOFILE cannot meet
+# (turn.max_allocations and the connection cap against a small limit) are warned about.
 . "$(dirname "$0")/../integration/lib.sh"
 export PYTHONPATH="$SRC/tests/security"
 
@@ -56,5 +57,23 @@ check "once descriptors are freed a new TCP client is answered" accepts_again
 check "and the log says accepting resumed" grep -q 'accepting TURN TCP/TLS connections again' "$TMP/main.log"
 check "UDP was answered throughout" \
 	python3 -c "import attack, sys; sys.exit(0 if attack.turn_flood($PORT, 1, wait=2)[0] == 1 else 1)"
+
+# At start: the default caps (10000 allocations, 4096 connections) against a limit of 512.
+PORT2=$(free_port)
+(
+	ulimit -n 512
+	exec "$CROSSBAR" --set core.data_dir="$TMP/small" --set core.modules=turn \
+		--set "turn.listen=udp:127.0.0.1:$PORT2"
+) >"$TMP/small.log" 2>&1 &
+PIDS+=("$!")
+warned() {
+	for _ in $(seq 1 50); do
+		grep -q 'file descriptors, but RLIMIT_NOFILE is 512' "$TMP/small.log" && return 0
+		sleep 0.1
+	done
+	cat "$TMP/small.log"
+	return 1
+}
+check "at start, caps that RLIMIT_NOFILE cannot meet are warned about" warned
 
 done_testing
