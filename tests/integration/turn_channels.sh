@@ -48,8 +48,8 @@ uclient "turnutils_uclient over TCP, channels, default settings: nothing lost" \
 
 bind() {
 	python3 -c "
-import attack, sys
-c = attack.TurnClient($PORT, 'alice', 'wonderland')
+import turn_attack, sys
+c = turn_attack.TurnClient($PORT, 'alice', 'wonderland')
 if not c.allocate():
     sys.exit('no allocation')
 r = c.channel_bind($1, '127.0.0.1', $PEER)

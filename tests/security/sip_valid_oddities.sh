@@ -18,7 +18,7 @@ check "the daemon starts" start_daemon main --set core.data_dir="$DATA" \
 # status PYTHON-EXPR: the status line answering the message the expression builds.
 status() {
 	python3 -c "
-import attack, sys
+import sip_oddities, attack, sys
 st = attack.udp_status($PORT, $1)
 print(st)
 " 2>&1
@@ -39,17 +39,17 @@ is_400() {
 }
 
 check "intmeth (unknown method, NUL/BEL/DEL quoted-pairs in To) is not answered 400" \
-	not_400 "attack.intmeth($PORT)"
+	not_400 "sip_oddities.intmeth($PORT)"
 check "the same display name in an OPTIONS is not answered 400" \
-	not_400 "attack.intmeth($PORT, method=b'OPTIONS')"
+	not_400 "sip_oddities.intmeth($PORT, method=b'OPTIONS')"
 
 # The answer copies To octet for octet, the escaped NUL included (§8.2.6.2).
 to_copied() {
 	python3 -c "
-import attack, sys
-a = attack.udp_answer($PORT, attack.intmeth($PORT, method=b'OPTIONS'))
+import sip_oddities, attack, sys
+a = sip_oddities.udp_answer($PORT, sip_oddities.intmeth($PORT, method=b'OPTIONS'))
 print(a[:60] if a else a)
-sys.exit(0 if a and b'\r\n' + attack.INTMETH_TO + b';tag=' in a else 1)
+sys.exit(0 if a and b'\r\n' + sip_oddities.INTMETH_TO + b';tag=' in a else 1)
 "
 }
 check "the answer carries the To with its escaped NUL, BEL and DEL, uncut" to_copied

@@ -30,18 +30,18 @@ check "the daemon starts with mod_turn" start_daemon main --set core.data_dir="$
 # RFC 8489 §9.2.4: a 401 needs ERROR-CODE, REALM and NONCE; 20 + 8 + 12 + 44 = 84 bytes.
 small_401() {
 	python3 -c "
-import attack, socket, sys
+import turn_attack, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('127.0.0.3', 0))
 s.settimeout(2)
-req = attack.stun_build(attack.ALLOCATE, [(attack.A_TRANSPORT, bytes([17, 0, 0, 0]))])
+req = turn_attack.stun_build(turn_attack.ALLOCATE, [(turn_attack.A_TRANSPORT, bytes([17, 0, 0, 0]))])
 s.sendto(req, ('127.0.0.1', $PORT))
 data = s.recv(2048)
-cls, method, tid, attrs = attack.stun_parse(data)
+cls, method, tid, attrs = turn_attack.stun_parse(data)
 print('request %d bytes, answer %d bytes, attributes %s' %
       (len(req), len(data), ' '.join('0x%04x' % t for t in attrs)))
-sys.exit(0 if len(req) == 28 and len(data) <= 84 and attack.stun_error_code(attrs) == 401
-         and set(attrs) == {attack.A_ERROR, attack.A_REALM, attack.A_NONCE} else 1)
+sys.exit(0 if len(req) == 28 and len(data) <= 84 and turn_attack.stun_error_code(attrs) == 401
+         and set(attrs) == {turn_attack.A_ERROR, turn_attack.A_REALM, turn_attack.A_NONCE} else 1)
 "
 }
 check "a 28-byte Allocate gets a 401 of at most 84 bytes, ERROR-CODE/REALM/NONCE only" small_401
@@ -49,8 +49,8 @@ sed 's/^/# /' "$TMP/last.out"
 
 flood() {
 	python3 -c "
-import attack, sys
-n, spent, size = attack.turn_flood($PORT, 1000, src='127.0.0.5')
+import turn_attack, sys
+n, spent, size = turn_attack.turn_flood($PORT, 1000, src='127.0.0.5')
 allowed = 20 + int(10 * (spent + 0.2)) + 1
 print('1000 Allocates in %.3f s: %d answers (allowed %d), answer size %s' %
       (spent, n, allowed, size))
@@ -62,8 +62,8 @@ sed 's/^/# /' "$TMP/last.out"
 
 other() {
 	python3 -c "
-import attack, sys
-n, spent, size = attack.turn_flood($PORT, 1, src='127.0.0.6', wait=2)
+import turn_attack, sys
+n, spent, size = turn_attack.turn_flood($PORT, 1, src='127.0.0.6', wait=2)
 sys.exit(0 if n == 1 else 1)
 "
 }
