@@ -47,15 +47,29 @@ static void finish_send(Ctx *c, struct stun_encoder *e)
 		turn_send_client(c->from, e->buf, len);
 }
 
+/* Whether the request carries a nonce we made for its source address, still fresh: then
+ * the source received our earlier answer there and is not forged. */
+static gboolean source_proven(Ctx *c)
+{
+	const struct stun_attr *n = stun_attr_get(c->msg, STUN_ATTR_NONCE);
+
+	return n && stun_nonce_check(c->srv->nonce_key, sizeof(c->srv->nonce_key),
+	                             (const char *)n->value, n->len, now_seconds(),
+	                             c->srv->cfg->nonce_lifetime, &c->from->client) == 0;
+}
+
 /* Whether an answer to a request not (yet) authenticated may go out. Over UDP the source
  * may be forged, so such answers are rate-limited per source address (turn_limit.c) and
- * dropped silently past it; a TCP or TLS client has completed a handshake and is not. */
+ * dropped silently past it; a TCP or TLS client has completed a handshake, and a request
+ * with our nonce for its address proves its source too (checked only past the limit). */
 static gboolean unauth_answer_ok(Ctx *c)
 {
 	const TurnConfig *cfg = c->srv->cfg;
 
 	if (c->from->conn || turn_limiter_take(c->srv->unauth, &c->from->client, cfg->unauth_rate,
 	                                       cfg->unauth_burst, xb_clock_now()))
+		return TRUE;
+	if (source_proven(c))
 		return TRUE;
 	c->srv->counters.dropped_unauth++;
 	return FALSE;

@@ -71,10 +71,12 @@ def xor_peer(ip, port):
 class TurnClient:
     """A UDP TURN client with long-term credentials (RFC 8656 §7, §12), for tests."""
 
-    def __init__(self, port, user, password, host="127.0.0.1", timeout=2.0):
+    def __init__(self, port, user, password, host="127.0.0.1", timeout=2.0, src=None):
         self.addr = (host, port)
         self.user, self.password = user.encode(), password.encode()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if src:
+            self.sock.bind((src, 0))
         self.sock.settimeout(timeout)
         self.realm = self.nonce = self.key = None
 

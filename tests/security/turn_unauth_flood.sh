@@ -68,6 +68,22 @@ sys.exit(0 if n == 1 else 1)
 "
 }
 check "another address is still answered" other
+
+# A request with the nonce we gave its address proves its source: answered past the limit.
+proven() {
+	python3 -c "
+import turn_attack as t, sys
+c = t.TurnClient($PORT, 'alice', 'not-the-password', src='127.0.0.7')
+transport = [(t.A_TRANSPORT, bytes([17, 0, 0, 0]))]
+ans = c.request(t.ALLOCATE, transport)
+c.realm, c.nonce = ans[3][t.A_REALM][0], ans[3][t.A_NONCE][0]
+n, spent, size = t.turn_flood($PORT, 1000, src='127.0.0.7')
+ans = c.request(t.ALLOCATE, transport)
+print('after the flood (%d answers), with our nonce: %s' % (n, ans and t.stun_error_code(ans[3])))
+sys.exit(0 if ans and t.stun_error_code(ans[3]) == 401 else 1)
+"
+}
+check "past the limit, a request with our nonce for its address is still answered" proven
 check "the dropped answers are counted" \
 	bash -c "'$CLI' --socket '$SOCK' --json turn stats | grep -Eq '\"dropped_unauthenticated\": *[1-9]'"
 
