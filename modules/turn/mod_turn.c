@@ -41,7 +41,7 @@ static const XbSettingDef settings[] = {
      "answers per second to one source address for UDP requests not yet authenticated "
      "(Binding, 401/438 challenges); past it they are dropped (0: no limit)",
      0, 1000000},
-    {"unauth_burst", XB_SETTING_INT, "20",
+    {"unauth_burst", XB_SETTING_INT, "40",
      "answers one source address may get at once before turn.unauth_rate applies", 1, 1000000},
     {"stats_interval", XB_SETTING_INT, "60", "seconds between turn.counters events (0: none)", 0,
      86400},
