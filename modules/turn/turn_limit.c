@@ -10,9 +10,9 @@
 #include <string.h>
 
 typedef struct {
-	uint8_t addr[17];     /* family + address */
-	gint64 last_ms;       /* when tokens were last counted */
-	guint64 tokens_milli; /* tokens x 1000 */
+	uint8_t addr[TURN_IP_KEY_LEN]; /* family + address */
+	gint64 last_ms;                /* when tokens were last counted */
+	guint64 tokens_milli;          /* tokens x 1000 */
 } Bucket;
 
 struct turn_limiter {
@@ -22,28 +22,13 @@ struct turn_limiter {
 	guint cap;
 };
 
-static guint addr_hash(gconstpointer p)
-{
-	const uint8_t *a = p;
-	guint h = 2166136261u;
-
-	for (size_t i = 0; i < 17; i++)
-		h = (h ^ a[i]) * 16777619u;
-	return h;
-}
-
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, 17) == 0;
-}
-
 TurnLimiter *turn_limiter_new(guint cap)
 {
 	TurnLimiter *l = g_new0(TurnLimiter, 1);
 
 	l->cap = cap ? cap : 1;
 	l->slots = g_new0(Bucket, l->cap);
-	l->by_addr = g_hash_table_new(addr_hash, addr_equal);
+	l->by_addr = g_hash_table_new(turn_ip_key_hash, turn_ip_key_equal);
 	return l;
 }
 
@@ -61,7 +46,8 @@ guint turn_limiter_count(const TurnLimiter *l)
 	return g_hash_table_size(l->by_addr);
 }
 
-static Bucket *bucket_for(TurnLimiter *l, const uint8_t key[17], guint burst, gint64 now_ms)
+static Bucket *bucket_for(TurnLimiter *l, const uint8_t key[TURN_IP_KEY_LEN], guint burst,
+                          gint64 now_ms)
 {
 	Bucket *b = g_hash_table_lookup(l->by_addr, key);
 
@@ -84,13 +70,12 @@ static Bucket *bucket_for(TurnLimiter *l, const uint8_t key[17], guint burst, gi
 gboolean turn_limiter_take(TurnLimiter *l, const struct stun_addr *src, guint rate, guint burst,
                            gint64 now_ms)
 {
-	uint8_t key[17] = {0};
+	uint8_t key[TURN_IP_KEY_LEN];
 	Bucket *b;
 
 	if (!rate)
 		return TRUE;
-	key[0] = src->family;
-	memcpy(key + 1, src->ip, src->family == STUN_FAMILY_IPV4 ? 4 : 16);
+	turn_ip_key(key, src);
 	b = bucket_for(l, key, burst, now_ms);
 	if (now_ms > b->last_ms) {
 		guint64 add = (guint64)(now_ms - b->last_ms) * rate; /* ms x tokens/s = milli */

@@ -61,6 +61,13 @@ gboolean turn_cidr_parse(const char *text, TurnCidr *out);
 /* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1, issue 5 point 4). */
 int turn_peer_check(const TurnConfig *cfg, const struct stun_addr *peer);
 
+/* An address without its port as a hash key: the family, then the address, zero-padded
+ * (turn_alloc.c; permissions and the unauthenticated-answer limiter key on it). */
+#define TURN_IP_KEY_LEN 17
+void turn_ip_key(uint8_t out[TURN_IP_KEY_LEN], const struct stun_addr *a);
+guint turn_ip_key_hash(gconstpointer p);
+gboolean turn_ip_key_equal(gconstpointer a, gconstpointer b);
+
 /* ---- answers to unauthenticated requests (turn_limit.c) ---- */
 
 /* Source addresses with a bucket, at most; the oldest makes room (about 40 bytes each). */
