@@ -1,20 +1,8 @@
 """sip_oddities.py: valid but unusual SIP for the security tests: RFC 4475's intmeth message
-(quoted-pairs escaping NUL, BEL and DEL) and a helper that returns a whole answer. Loopback
-only."""
-import socket
+(quoted-pairs escaping NUL, BEL and DEL). Loopback only."""
 import time
 
-
-def udp_answer(port, data, host="127.0.0.1", timeout=2.0):
-    """Send one datagram; the first answer as bytes, or None."""
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        s.sendto(data, (host, port))
-        try:
-            return s.recv(65536)
-        except socket.timeout:
-            return None
+from attack import udp_answer  # noqa: F401 (the tests call sip_oddities.udp_answer)
 
 
 # RFC 4475 §3.1.1.2 (intmeth): an unknown method of token characters, and a To whose quoted
