@@ -220,7 +220,9 @@ static gboolean find_credentials(const struct sip_msg *req, const char *realm, s
 	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION); h;
 	     h = sip_msg_hdr_next(req, h)) {
 		struct sip_auth au;
-		if (sip_auth_parse(&au, &h->val) < 0 || !sip_pl_caseeq(&au.scheme, "Digest"))
+		/* its fields become C strings: one holding an escaped NUL cannot be checked */
+		if (sip_auth_parse(&au, &h->val) < 0 || !sip_pl_caseeq(&au.scheme, "Digest") ||
+		    sip_pl_has_nul(&h->val))
 			continue;
 		g_autofree char *r = unq(&au.realm);
 		if (strcmp(r, realm) == 0) {

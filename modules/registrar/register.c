@@ -161,6 +161,14 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		}
 		has_hdr_expires = TRUE;
 	}
+	/* Path is stored as text, which a value holding an escaped NUL could not be. */
+	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_PATH); h;
+	     h = sip_msg_hdr_next(msg, h)) {
+		if (sip_pl_has_nul(&h->val)) {
+			respond(reg, req, 400, "Bad Path (NUL Octet)", NULL);
+			return TRUE;
+		}
+	}
 	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT); h;
 	     h = sip_msg_hdr_next(msg, h)) {
 		struct sip_addr addr;
@@ -214,7 +222,9 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 	g_autofree char *path = path_of(msg);
 	g_autofree char *source = sip_peer_to_string(peer);
 	const struct sip_hdr *uah = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
-	g_autofree char *ua = uah ? sip_pl_dup(&uah->val) : g_strdup("");
+	/* shown only: one holding an escaped NUL is left out rather than kept cut short */
+	g_autofree char *ua =
+	    uah && !sip_pl_has_nul(&uah->val) ? sip_pl_dup(&uah->val) : g_strdup("");
 
 	/* §10.3 step 7: a binding from the same Call-ID changes only with a higher CSeq. */
 	for (guint i = 0; i < current->len; i++) {

@@ -203,10 +203,24 @@ const char *sip_reason_default(unsigned status)
 	                      : "Global Failure";
 }
 
+/* A header copied from a parsed request, octets as they came (a quoted-pair may escape any
+ * control octet, NUL included, RFC 3261 §25.1); only CR and LF, which would end the line, are
+ * refused. The parser blanked folds, so a parsed value holds neither. */
+static int copy_one(struct sip_mb *mb, const char *name, const struct sip_pl *v, const char *tag)
+{
+	if (memchr(v->p, '\r', v->l) || memchr(v->p, '\n', v->l))
+		return -EINVAL;
+	if (puts_(mb, name) || put(mb, ": ", 2) || put(mb, v->p, v->l))
+		return -ENOBUFS;
+	if (tag && (put(mb, ";tag=", 5) || puts_(mb, tag)))
+		return -ENOBUFS;
+	return put(mb, "\r\n", 2);
+}
+
 static int copy_all(struct sip_mb *mb, const struct sip_msg *req, enum sip_hdrid id)
 {
 	for (const struct sip_hdr *h = sip_msg_hdr(req, id); h; h = sip_msg_hdr_next(req, h))
-		if (sip_mb_header_pl(mb, sip_hdr_name(id), &h->val) < 0)
+		if (copy_one(mb, sip_hdr_name(id), &h->val, NULL) < 0)
 			return -ENOBUFS;
 	return 0;
 }
@@ -268,7 +282,7 @@ static int copy_vias(struct sip_mb *mb, const struct sip_msg *req)
 		h = sip_msg_hdr_next(req, h);
 	}
 	for (; h; h = sip_msg_hdr_next(req, h))
-		if (sip_mb_header_pl(mb, "Via", &h->val) < 0)
+		if (copy_one(mb, "Via", &h->val, NULL) < 0)
 			return -ENOBUFS;
 	return 0;
 }
@@ -293,10 +307,9 @@ int sip_msg_reply(struct sip_mb *mb, const struct sip_msg *req, unsigned status,
 			struct sip_pl tag = sip_pl_str(to_tag);
 			if (!sip_token_valid(&tag))
 				return -EINVAL;
-			if (sip_mb_headerf(mb, "To", "%.*s;tag=%s", (int)to->val.l, to->val.p,
-			                   to_tag) < 0)
+			if (copy_one(mb, "To", &to->val, to_tag) < 0)
 				return -ENOBUFS;
-		} else if (sip_mb_header_pl(mb, "To", &to->val) < 0) {
+		} else if (copy_one(mb, "To", &to->val, NULL) < 0) {
 			return -ENOBUFS;
 		}
 	}

@@ -109,7 +109,8 @@ static int route_set_from(GPtrArray *routes, const struct sip_msg *msg, bool rev
 	g_ptr_array_set_size(routes, 0);
 	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_RECORD_ROUTE); h;
 	     h = sip_msg_hdr_next(msg, h)) {
-		if (sip_addr_parse(&a, &h->val) < 0)
+		/* a route is kept as text: one holding an escaped NUL could not be */
+		if (sip_addr_parse(&a, &h->val) < 0 || sip_pl_has_nul(&h->val))
 			return -EBADMSG;
 		if (reverse)
 			g_ptr_array_insert(routes, 0, sip_pl_dup(&h->val));
@@ -122,7 +123,9 @@ static int route_set_from(GPtrArray *routes, const struct sip_msg *msg, bool rev
 static void set_party(char **uri, char **display, const struct sip_addr *a)
 {
 	*uri = sip_pl_dup(&a->uri);
-	*display = sip_pl_dup(&a->display);
+	/* The display name is only shown, never compared (§12.2.1.1): one holding an escaped NUL
+	 * is left out rather than kept cut short, which would leave its quote open. */
+	*display = sip_pl_has_nul(&a->display) ? g_strdup("") : sip_pl_dup(&a->display);
 }
 
 int sip_dialog_new_uas(SipDialog **dlgp, const struct sip_msg *req, const char *local_tag,

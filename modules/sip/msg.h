@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -286,7 +287,10 @@ bool sip_pl_caseeq_pl(const struct sip_pl *a, const struct sip_pl *b);
 bool sip_pl_eq_pl(const struct sip_pl *a, const struct sip_pl *b);
 int sip_pl_u32(const struct sip_pl *pl, uint32_t max, uint32_t *v); /* 1*DIGIT, <= max */
 void sip_pl_trim(struct sip_pl *pl);
-char *sip_pl_dup(const struct sip_pl *pl); /* g_free() it */
+bool sip_pl_has_nul(const struct sip_pl *pl);
+/* g_free() it. A slice holding a NUL (which the parser lets through only as a quoted-pair in a
+ * quoted-string) would come out cut: check sip_pl_has_nul() first where one may be. */
+char *sip_pl_dup(const struct sip_pl *pl);
 int sip_param_next(struct sip_pl *rest, struct sip_param *prm);
 bool sip_param_get(const struct sip_pl *params, const char *name, struct sip_pl *val);
 bool sip_param_exists(const struct sip_pl *params, const char *name);
@@ -315,7 +319,8 @@ unsigned sip_msg_hdr_count(const struct sip_msg *msg, enum sip_hdrid id);
 
 /* uri.c, uri_cmp.c */
 int sip_uri_parse(struct sip_uri *uri, const char *s, size_t len);
-bool sip_host_valid(const char *p, size_t l); /* hostname, IPv4 or [IPv6] */
+bool sip_host_valid(const char *p, size_t l);                     /* hostname, IPv4 or [IPv6] */
+bool sip_ipv6_parse(const char *p, size_t l, struct in6_addr *a); /* no brackets */
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 bool sip_uri_comp_equal(const struct sip_pl *a, const struct sip_pl *b, bool fold);
 int sip_uri_unescape(const struct sip_pl *pl, char *out, size_t size, size_t *len);

@@ -196,6 +196,24 @@ static int add_list(struct sip_msg *msg, enum sip_hdrid id, const struct sip_pl 
 	return 0;
 }
 
+/* Whether every NUL in [p, e) is the second octet of a quoted-pair inside a quoted-string:
+ * RFC 3261 §25.1's quoted-pair allows %x00 (RFC 4475 §3.1.1.2 sends "\" NUL in a display
+ * name); anywhere else a NUL is not SIP. Consumers that make C strings must check for it. */
+static bool nul_quoted(const char *p, const char *e)
+{
+	bool quoted = false;
+
+	for (; p < e; p++) {
+		if (!*p)
+			return false;
+		if (quoted && *p == '\\' && p + 1 < e)
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+	}
+	return !quoted;
+}
+
 /* Header lines from p up to the empty line; folds are blanked in place (LWS equals SP, §7.3.1).
  * Returns the start of the body, or NULL with err set. */
 static char *parse_headers(struct sip_msg *msg, char *p, char *end, struct sip_err *err, int *rc)
@@ -222,12 +240,12 @@ static char *parse_headers(struct sip_msg *msg, char *p, char *end, struct sip_e
 		while (sip_cis(*p, SIP_C_WS))
 			p++;
 		v = p;
-		/* up to a CRLF not followed by SP/HT; a bare LF or a NUL is refused (other control
-		 * octets are let through: harmless, and checking them costs a pass per line) */
+		/* up to a CRLF not followed by SP/HT; a bare LF is refused, a NUL unless it is
+		 * quoted (other control octets are let through: harmless, and checking them costs
+		 * a pass per line) */
 		for (;;) {
 			char *cr = memchr(p, '\r', end - p);
-			if (!cr || cr + 1 >= end || cr[1] != '\n' || memchr(p, '\n', cr - p) ||
-			    memchr(p, '\0', cr - p))
+			if (!cr || cr + 1 >= end || cr[1] != '\n' || memchr(p, '\n', cr - p))
 				goto malformed;
 			p = cr;
 			if (p + 2 < end && sip_cis(p[2], SIP_C_WS)) {
@@ -237,6 +255,8 @@ static char *parse_headers(struct sip_msg *msg, char *p, char *end, struct sip_e
 			}
 			break;
 		}
+		if (memchr(v, '\0', p - v) && !nul_quoted(v, p))
+			goto malformed;
 		if (p - ls > SIP_MAX_LINE) {
 			err->status = 513;
 			err->reason = "Header Line Too Long";

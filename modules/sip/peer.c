@@ -1,5 +1,6 @@
 /* peer.c: SipPeer's text forms (peer.h). */
 #include "peer.h"
+#include "msg.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -48,7 +49,7 @@ gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *ho
 	}
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&peer->addr;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&peer->addr;
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+	if (sip_ipv6_parse(host, strlen(host), &s6->sin6_addr)) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		peer->addr_len = sizeof(*s6);

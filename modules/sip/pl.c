@@ -250,6 +250,11 @@ void sip_pl_trim(struct sip_pl *pl)
 		pl->l--;
 }
 
+bool sip_pl_has_nul(const struct sip_pl *pl)
+{
+	return pl->l && memchr(pl->p, '\0', pl->l) != NULL;
+}
+
 char *sip_pl_dup(const struct sip_pl *pl)
 {
 	return g_strndup(pl->p ? pl->p : "", pl->l);
@@ -351,7 +356,8 @@ bool sip_param_exists(const struct sip_pl *params, const char *name)
 }
 
 /* The text of a quoted-string (quotes included in q) with its backslash escapes resolved,
- * NUL-terminated into out. */
+ * NUL-terminated into out. An escaped NUL (valid SIP) is refused with -EINVAL: the C string
+ * made here could not hold it without being cut short. */
 int sip_quoted_unescape(const struct sip_pl *q, char *out, size_t size, size_t *len)
 {
 	size_t n = 0;
@@ -365,6 +371,8 @@ int sip_quoted_unescape(const struct sip_pl *q, char *out, size_t size, size_t *
 				return -EINVAL; /* the closing quote was escaped */
 			c = q->p[++i];
 		}
+		if (!c)
+			return -EINVAL;
 		if (n + 1 >= size)
 			return -ENOBUFS;
 		out[n++] = c;

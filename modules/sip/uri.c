@@ -34,17 +34,36 @@ static bool ipv4_valid(const char *p, size_t l)
 	return inet_pton(AF_INET, tmp, &a) == 1;
 }
 
+/* IPv6address of RFC 3261 §25, brackets excluded: inet_pton's forms, and also a hexpart that
+ * ends in "::" followed by ":" IPv4address ("2001:db8:::192.0.2.1"), which that ABNF allows
+ * and RFC 5118 §4.10 says must be accepted as the same address as "2001:db8::192.0.2.1". */
+bool sip_ipv6_parse(const char *p, size_t l, struct in6_addr *a)
+{
+	char tmp[48];
+	const char *last;
+
+	if (!l || l >= sizeof(tmp) || memchr(p, '\0', l))
+		return false;
+	memcpy(tmp, p, l);
+	tmp[l] = '\0';
+	if (inet_pton(AF_INET6, tmp, a) == 1)
+		return true;
+	last = strrchr(tmp, ':');
+	if (!last || last - tmp < 2 || last[-1] != ':' || last[-2] != ':' || !strchr(last, '.'))
+		return false;
+	/* drop the third colon; "::::" stays invalid (inet_pton refuses ":::") */
+	memmove(tmp + (last - tmp), last + 1, strlen(last + 1) + 1);
+	return inet_pton(AF_INET6, tmp, a) == 1;
+}
+
 /* An IPv6 reference "[...]", brackets included. */
 static bool ipv6ref_valid(const char *p, size_t l)
 {
-	char tmp[48];
 	struct in6_addr a;
 
-	if (l < 4 || l - 2 >= sizeof(tmp) || p[0] != '[' || p[l - 1] != ']')
+	if (l < 4 || p[0] != '[' || p[l - 1] != ']')
 		return false;
-	memcpy(tmp, p + 1, l - 2);
-	tmp[l - 2] = '\0';
-	return inet_pton(AF_INET6, tmp, &a) == 1;
+	return sip_ipv6_parse(p + 1, l - 2, &a);
 }
 
 /* hostname / IPv4address (§25): labels of alphanum and '-', not starting or ending in '-';
@@ -166,22 +185,31 @@ static bool headers_valid(const char *p, const char *e)
 	return true;
 }
 
-/* §19.1.1: a parameter name appears at most once (names compared as §19.1.4 does). */
+/* §19.1.1: a parameter name appears at most once (names compared as §19.1.4 does). A repeat
+ * that agrees with the first (same value, or both without one) is tolerated, as some phones
+ * send ";transport=tls;transport=tls"; a repeat with another value is refused, since which one
+ * applies could not be said. */
 static bool params_unique(const struct sip_pl *params)
 {
-	struct sip_pl names[SIP_MAX_URI_PARAMS];
+	struct sip_param seen[SIP_MAX_URI_PARAMS];
 	struct sip_pl rest = *params;
 	struct sip_param prm;
-	unsigned n = 0;
+	unsigned n = 0, i;
 	int r;
 
 	while ((r = sip_param_next(&rest, &prm)) > 0) {
+		for (i = 0; i < n; i++)
+			if (sip_uri_comp_equal(&seen[i].name, &prm.name, true))
+				break;
+		if (i < n) {
+			if (seen[i].has_val != prm.has_val ||
+			    !sip_uri_comp_equal(&seen[i].val, &prm.val, true))
+				return false;
+			continue;
+		}
 		if (n == SIP_MAX_URI_PARAMS)
 			return false;
-		for (unsigned i = 0; i < n; i++)
-			if (sip_uri_comp_equal(&names[i], &prm.name, true))
-				return false;
-		names[n++] = prm.name;
+		seen[n++] = prm;
 	}
 	return r == 0;
 }
@@ -305,6 +333,8 @@ int sip_uri_unescape(const struct sip_pl *pl, char *out, size_t size, size_t *le
 		    sip_hexval(pl->p[i + 2]) >= 0) {
 			c = (char)(sip_hexval(pl->p[i + 1]) << 4 | sip_hexval(pl->p[i + 2]));
 			i += 2;
+			if (!c)
+				return -EINVAL; /* %00 would cut the C string short */
 		}
 		if (n + 1 >= size)
 			return -ENOBUFS;

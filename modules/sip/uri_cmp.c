@@ -55,16 +55,10 @@ static bool host_equal(const struct sip_uri *a, const struct sip_uri *b)
 	if (a->host_is_ipv6 != b->host_is_ipv6)
 		return false;
 	if (a->host_is_ipv6) {
-		char ta[48], tb[48];
 		struct in6_addr ia, ib;
-		if (a->host.l < 2 || b->host.l < 2 || a->host.l - 2 >= sizeof(ta) ||
-		    b->host.l - 2 >= sizeof(tb))
-			return false;
-		memcpy(ta, a->host.p + 1, a->host.l - 2);
-		ta[a->host.l - 2] = '\0';
-		memcpy(tb, b->host.p + 1, b->host.l - 2);
-		tb[b->host.l - 2] = '\0';
-		if (inet_pton(AF_INET6, ta, &ia) != 1 || inet_pton(AF_INET6, tb, &ib) != 1)
+		if (a->host.l < 2 || b->host.l < 2 ||
+		    !sip_ipv6_parse(a->host.p + 1, a->host.l - 2, &ia) ||
+		    !sip_ipv6_parse(b->host.p + 1, b->host.l - 2, &ib))
 			return false;
 		return memcmp(&ia, &ib, sizeof(ia)) == 0;
 	}

@@ -40,7 +40,7 @@ static bool addr_valid(const struct sip_pl *v)
 		return false;
 	memcpy(tmp, p, l);
 	tmp[l] = '\0';
-	return inet_pton(AF_INET, tmp, &a4) == 1 || inet_pton(AF_INET6, tmp, &a6) == 1;
+	return inet_pton(AF_INET, tmp, &a4) == 1 || sip_ipv6_parse(p, l, &a6);
 }
 
 static int via_param(struct sip_via *via, const struct sip_param *prm)

@@ -34,8 +34,15 @@ static const XbSettingDef settings[] = {
      86400},
     {"max_lifetime", XB_SETTING_INT, "3600", "longest allocation lifetime granted (s)", 60, 86400},
     {"nonce_lifetime", XB_SETTING_INT, "600", "seconds before a nonce is stale (438)", 30, 86400},
-    {"rfc5766_channels", XB_SETTING_BOOL, "false",
-     "also accept channel numbers 0x5000-0x7FFF of RFC 5766 (coturn's turnutils_uclient)"},
+    {"rfc5766_channels", XB_SETTING_BOOL, "true",
+     "accept channel numbers 0x5000-0x7FFF of RFC 5766 as well as RFC 8656's 0x4000-0x4FFF "
+     "(coturn's turnutils_uclient and older WebRTC stacks use them); false refuses them"},
+    {"unauth_rate", XB_SETTING_INT, "10",
+     "answers per second to one source address for UDP requests not yet authenticated "
+     "(Binding, 401/438 challenges); past it they are dropped (0: no limit)",
+     0, 1000000},
+    {"unauth_burst", XB_SETTING_INT, "40",
+     "answers one source address may get at once before turn.unauth_rate applies", 1, 1000000},
     {"stats_interval", XB_SETTING_INT, "60", "seconds between turn.counters events (0: none)", 0,
      86400},
     XB_SETTINGS_END,
@@ -70,6 +77,7 @@ static GVariant *counters_variant(const TurnServer *srv)
 	COUNTER("dropped_no_permission", k->dropped_no_permission);
 	COUNTER("dropped_rate", k->dropped_rate);
 	COUNTER("dropped_queue", k->dropped_queue);
+	COUNTER("dropped_unauthenticated", k->dropped_unauth);
 	COUNTER("tcp_connections", g_hash_table_size(srv->conns));
 #undef COUNTER
 	return g_variant_builder_end(&b);
@@ -187,6 +195,7 @@ static gboolean turn_load(XbModule *self, GError **error)
 		g_free(m);
 		return FALSE;
 	}
+	turn_server_check_fd_limit(m->srv);
 	xb_event_type_register("turn.counters", "(a{st})");
 	xb_module_set_data(self, m);
 	xb_cli_register(self, commands, m);

@@ -49,24 +49,24 @@ static gboolean addr_equal(gconstpointer a, gconstpointer b)
 	return stun_addr_equal(a, b, true);
 }
 
-static guint ip_hash(gconstpointer p)
+guint turn_ip_key_hash(gconstpointer p)
 {
 	const guint8 *b = p;
 	guint h = 2166136261u;
 
-	for (size_t i = 0; i < 17; i++)
+	for (size_t i = 0; i < TURN_IP_KEY_LEN; i++)
 		h = (h ^ b[i]) * 16777619u;
 	return h;
 }
 
-static gboolean ip_equal(gconstpointer a, gconstpointer b)
+gboolean turn_ip_key_equal(gconstpointer a, gconstpointer b)
 {
-	return memcmp(a, b, 17) == 0;
+	return memcmp(a, b, TURN_IP_KEY_LEN) == 0;
 }
 
-static void ip_key(uint8_t out[17], const struct stun_addr *a)
+void turn_ip_key(uint8_t out[TURN_IP_KEY_LEN], const struct stun_addr *a)
 {
-	memset(out, 0, 17);
+	memset(out, 0, TURN_IP_KEY_LEN);
 	out[0] = a->family;
 	memcpy(out + 1, a->ip, a->family == STUN_FAMILY_IPV6 ? 16 : 4);
 }
@@ -107,10 +107,10 @@ static void perm_expired_cb(XbTimer *timer, gpointer user_data)
 
 gboolean turn_alloc_permit(TurnAlloc *a, const struct stun_addr *peer)
 {
-	uint8_t key[17];
+	uint8_t key[TURN_IP_KEY_LEN];
 	TurnPerm *p;
 
-	ip_key(key, peer);
+	turn_ip_key(key, peer);
 	p = g_hash_table_lookup(a->perms, key);
 	if (!p) {
 		if (g_hash_table_size(a->perms) >= TURN_MAX_PERMISSIONS)
@@ -127,9 +127,9 @@ gboolean turn_alloc_permit(TurnAlloc *a, const struct stun_addr *peer)
 
 gboolean turn_alloc_permitted(const TurnAlloc *a, const struct stun_addr *peer)
 {
-	uint8_t key[17];
+	uint8_t key[TURN_IP_KEY_LEN];
 
-	ip_key(key, peer);
+	turn_ip_key(key, peer);
 	return g_hash_table_contains(a->perms, key);
 }
 
@@ -252,7 +252,7 @@ TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *au
 	a->relay = relay;
 	a->relay_fd = relay ? g_socket_get_fd(relay) : -1;
 	addr_copy(&a->relayed, relayed);
-	a->perms = g_hash_table_new_full(ip_hash, ip_equal, NULL, perm_free);
+	a->perms = g_hash_table_new_full(turn_ip_key_hash, turn_ip_key_equal, NULL, perm_free);
 	a->chan_num = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, channel_free);
 	a->chan_peer = g_hash_table_new(addr_hash, addr_equal);
 	a->created = xb_clock_now();

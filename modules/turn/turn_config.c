@@ -73,6 +73,8 @@ TurnConfig *turn_config_read(GError **error)
 	cfg->max_lifetime = (guint)xb_config_get_int("turn.max_lifetime");
 	cfg->nonce_lifetime = (guint)xb_config_get_int("turn.nonce_lifetime");
 	cfg->rfc5766_channels = xb_config_get_bool("turn.rfc5766_channels");
+	cfg->unauth_rate = (guint)xb_config_get_int("turn.unauth_rate");
+	cfg->unauth_burst = (guint)xb_config_get_int("turn.unauth_burst");
 	if (cfg->default_lifetime > cfg->max_lifetime) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
 		            "turn.default_lifetime: %u is more than turn.max_lifetime (%u)",

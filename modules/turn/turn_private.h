@@ -21,6 +21,10 @@
 #define TURN_MAX_PERMISSIONS  256
 #define TURN_MAX_CONNECTIONS  4096
 #define TURN_MAX_RESERVATIONS 1024
+/* Out of file descriptors, accepting pauses this long before it is tried again. */
+#define TURN_ACCEPT_PAUSE_MS 200
+/* File descriptors the rest of the daemon is assumed to need beside mod_turn's. */
+#define TURN_FD_SPARE 256
 /* Bytes queued for a TCP client before relayed data is dropped. */
 #define TURN_TCP_MAX_QUEUE (512 * 1024)
 
@@ -41,7 +45,8 @@ typedef struct {
 	guint max_allocs, max_allocs_per_user; /* 0: no limit */
 	guint64 max_bps; /* bytes per second each way per allocation; 0: no limit */
 	guint default_lifetime, max_lifetime, nonce_lifetime; /* seconds */
-	gboolean rfc5766_channels; /* accept channels 0x5000-0x7FFF too */
+	gboolean rfc5766_channels;       /* accept channels 0x5000-0x7FFF too (default on) */
+	guint unauth_rate, unauth_burst; /* answers to unauthenticated UDP requests per source */
 } TurnConfig;
 
 TurnConfig *turn_config_read(GError **error);
@@ -55,6 +60,27 @@ gboolean turn_cidr_parse(const char *text, TurnCidr *out);
 
 /* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1, issue 5 point 4). */
 int turn_peer_check(const TurnConfig *cfg, const struct stun_addr *peer);
+
+/* An address without its port as a hash key: the family, then the address, zero-padded
+ * (turn_alloc.c; permissions and the unauthenticated-answer limiter key on it). */
+#define TURN_IP_KEY_LEN 17
+void turn_ip_key(uint8_t out[TURN_IP_KEY_LEN], const struct stun_addr *a);
+guint turn_ip_key_hash(gconstpointer p);
+gboolean turn_ip_key_equal(gconstpointer a, gconstpointer b);
+
+/* ---- answers to unauthenticated requests (turn_limit.c) ---- */
+
+/* Source addresses with a bucket, at most; the oldest makes room (about 40 bytes each). */
+#define TURN_LIMIT_SOURCES 8192
+
+typedef struct turn_limiter TurnLimiter;
+TurnLimiter *turn_limiter_new(guint cap);
+void turn_limiter_free(TurnLimiter *l);
+guint turn_limiter_count(const TurnLimiter *l);
+/* Takes one token of src's bucket (rate per second, burst deep; rate 0: no limit): FALSE
+ * when it is empty and the answer must be dropped. */
+gboolean turn_limiter_take(TurnLimiter *l, const struct stun_addr *src, guint rate, guint burst,
+                           gint64 now_ms);
 
 /* ---- ChannelData framing (turn_channel.c) ---- */
 
@@ -94,7 +120,8 @@ typedef struct {
 	TurnServer *srv;
 	XbTransport transport;
 	GSocket *socket;
-	GSource *source;
+	GSource *source; /* NULL while accepting is paused (out of file descriptors) */
+	XbTimer *resume; /* re-arms source after a pause */
 	int fd;
 	struct stun_addr addr;
 } TurnListener;
@@ -244,6 +271,7 @@ typedef struct {
 	guint64 requests, allocations, allocate_errors, auth_failures, auth_refused_banned, expired;
 	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
 	guint64 dropped_no_permission, dropped_rate, dropped_queue;
+	guint64 dropped_unauth; /* answers to unauthenticated requests over the source's rate */
 } TurnCounters;
 
 struct turn_server {
@@ -252,9 +280,11 @@ struct turn_server {
 	GPtrArray *listeners; /* TurnListener */
 	GHashTable *conns;    /* TurnConn set */
 	TurnTable *table;
+	TurnLimiter *unauth; /* answers to unauthenticated UDP requests, per source */
 	struct stun_addr relay4, relay6;
 	gboolean has_relay4, has_relay6;
 	uint8_t nonce_key[32];  /* random per load: nonces do not survive a restart */
+	gboolean fd_exhausted;  /* accept() failed with EMFILE/ENFILE; logged once until it works */
 	struct ssl_ctx_st *tls; /* for tls: listeners, or NULL */
 	int epfd;               /* epoll set of the relayed sockets */
 	guint epoll_src;
@@ -268,6 +298,9 @@ gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GEr
 gboolean turn_server_listen(TurnServer *srv, GArray *listen, GError **error);
 /* turn.relay_address, or addresses derived from the listeners; see mod_turn.c. */
 gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error);
+/* Warns when turn.max_allocations and the connection cap need more file descriptors than
+ * RLIMIT_NOFILE gives the process. */
+void turn_server_check_fd_limit(TurnServer *srv);
 /* Starts reading an allocation's relayed socket. */
 void turn_server_watch_relay(TurnServer *srv, TurnAlloc *a);
 /* Sends data from the client to a peer through the relayed socket (RFC 8656 §11.2, §12.5). */

@@ -47,18 +47,51 @@ static void finish_send(Ctx *c, struct stun_encoder *e)
 		turn_send_client(c->from, e->buf, len);
 }
 
+/* Whether the request carries a nonce we made for its source address, still fresh: then
+ * the source received our earlier answer there and is not forged. */
+static gboolean source_proven(Ctx *c)
+{
+	const struct stun_attr *n = stun_attr_get(c->msg, STUN_ATTR_NONCE);
+
+	return n && stun_nonce_check(c->srv->nonce_key, sizeof(c->srv->nonce_key),
+	                             (const char *)n->value, n->len, now_seconds(),
+	                             c->srv->cfg->nonce_lifetime, &c->from->client) == 0;
+}
+
+/* Whether an answer to a request not (yet) authenticated may go out. Over UDP the source
+ * may be forged, so such answers are rate-limited per source address (turn_limit.c) and
+ * dropped silently past it; a TCP or TLS client has completed a handshake, and a request
+ * with our nonce for its address proves its source too (checked only past the limit). */
+static gboolean unauth_answer_ok(Ctx *c)
+{
+	const TurnConfig *cfg = c->srv->cfg;
+
+	if (c->from->conn || turn_limiter_take(c->srv->unauth, &c->from->client, cfg->unauth_rate,
+	                                       cfg->unauth_burst, xb_clock_now()))
+		return TRUE;
+	if (source_proven(c))
+		return TRUE;
+	c->srv->counters.dropped_unauth++;
+	return FALSE;
+}
+
+/* Before authentication the answer carries only what RFC 8489 §9.2.4 needs (ERROR-CODE with
+ * an empty reason phrase, REALM and NONCE for 401/438, FINGERPRINT when the request had
+ * one), no SOFTWARE: 84 bytes for a 401 with the default realm, 92 with FINGERPRINT. */
 static void reply_error(Ctx *c, int code)
 {
 	uint8_t buf[REPLY_MAX];
 	struct stun_encoder e;
 	char client[64];
 
+	if (!c->auth && !unauth_answer_ok(c))
+		return;
 	g_debug("%s: method 0x%03x answered %d", stun_addr_to_string(&c->from->client, client, 64),
 	        c->msg->method, code);
 	if (c->msg->method == STUN_METHOD_ALLOCATE && code != 438 &&
 	    (code != 401 || c->msg->mi >= 0 || c->msg->mi256 >= 0))
 		c->srv->counters.allocate_errors++;
-	stun_encode_error_response(&e, buf, sizeof(buf), c->msg, code, NULL);
+	stun_encode_error_response(&e, buf, sizeof(buf), c->msg, code, c->auth ? NULL : "");
 	if (code == 401 || code == 438) {
 		char nonce[STUN_NONCE_LEN + 1];
 
@@ -67,7 +100,8 @@ static void reply_error(Ctx *c, int code)
 		                    &c->from->client, nonce) == 0)
 			stun_encode_string(&e, STUN_ATTR_NONCE, nonce);
 	}
-	stun_encode_string(&e, STUN_ATTR_SOFTWARE, SOFTWARE);
+	if (c->auth)
+		stun_encode_string(&e, STUN_ATTR_SOFTWARE, SOFTWARE);
 	finish_send(c, &e);
 }
 
@@ -88,7 +122,10 @@ static void handle_binding(Ctx *c)
 		reply_error(c, 420);
 		return;
 	}
-	reply_start(c, &e, buf, sizeof(buf));
+	if (!unauth_answer_ok(c))
+		return;
+	/* unauthenticated: no SOFTWARE, 32 bytes (IPv4) or 44 (IPv6) plus FINGERPRINT */
+	stun_encode_init(&e, buf, sizeof(buf), c->msg->method, STUN_CLASS_SUCCESS, c->msg->tid);
 	stun_encode_xor_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &c->from->client);
 	finish_send(c, &e);
 }

@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define UDP_BURST 64            /* datagrams read per wake-up, for fairness between sockets */
@@ -260,19 +261,68 @@ static void conn_idle_cb(XbTimer *timer, gpointer user_data)
 	conn_close(c, "idle");
 }
 
+static gboolean tcp_accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data);
+static gboolean udp_read_cb(GSocket *socket, GIOCondition cond, gpointer user_data);
+
+static void listener_watch(TurnListener *l)
+{
+	l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
+	g_source_set_callback(l->source,
+	                      l->transport == XB_TRANSPORT_UDP
+	                          ? (GSourceFunc)(void (*)(void))udp_read_cb
+	                          : (GSourceFunc)(void (*)(void))tcp_accept_cb,
+	                      l, NULL);
+	g_source_attach(l->source, NULL);
+}
+
+static void accept_resume_cb(XbTimer *t, gpointer user_data)
+{
+	TurnListener *l = user_data;
+
+	l->resume = NULL;
+	listener_watch(l);
+}
+
+/* Out of file descriptors, the pending connection stays in the backlog and the listening
+ * socket stays readable: watching it would spin. Stop watching it for a moment instead, and
+ * say so once until an accept works again. */
+static void accept_pause(TurnListener *l, const char *why)
+{
+	if (!l->srv->fd_exhausted)
+		g_warning(
+		    "out of file descriptors (%s): not accepting TURN TCP/TLS connections for "
+		    "%d ms at a time until some are freed (raise RLIMIT_NOFILE, or lower "
+		    "turn.max_allocations)",
+		    why, TURN_ACCEPT_PAUSE_MS);
+	l->srv->fd_exhausted = TRUE;
+	g_source_destroy(l->source);
+	g_source_unref(l->source);
+	l->source = NULL;
+	l->resume = xb_timer_start(l->srv->owner, TURN_ACCEPT_PAUSE_MS, accept_resume_cb, l);
+}
+
 static gboolean tcp_accept_cb(GSocket *socket, GIOCondition cond, gpointer user_data)
 {
 	TurnListener *l = user_data;
 	TurnServer *srv = l->srv;
 
 	for (int i = 0; i < 16; i++) {
-		GSocket *s = g_socket_accept(socket, NULL, NULL);
+		g_autoptr(GError) err = NULL;
+		GSocket *s = g_socket_accept(socket, NULL, &err);
 		g_autoptr(GSocketAddress) remote = NULL, local = NULL;
 		struct sockaddr_storage ss;
 		TurnConn *c;
 
+		if (!s && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES)) {
+			accept_pause(l, err->message);
+			return G_SOURCE_REMOVE; /* accept_pause destroyed it already */
+		}
 		if (!s)
 			break;
+		if (srv->fd_exhausted) {
+			srv->fd_exhausted = FALSE;
+			g_message("accepting TURN TCP/TLS connections again");
+		}
 		if (g_hash_table_size(srv->conns) >= TURN_MAX_CONNECTIONS) {
 			g_socket_close(s, NULL);
 			g_object_unref(s);
@@ -487,6 +537,7 @@ static void listener_free(gpointer data)
 		g_source_destroy(l->source);
 		g_source_unref(l->source);
 	}
+	xb_timer_clear(&l->resume);
 	if (l->socket) {
 		g_socket_close(l->socket, NULL);
 		g_object_unref(l->socket);
@@ -530,6 +581,7 @@ TurnServer *turn_server_new(XbModule *owner, TurnConfig *cfg)
 	srv->table = turn_table_new(owner);
 	srv->table->user_data = srv;
 	srv->table->on_free = on_alloc_free;
+	srv->unauth = turn_limiter_new(TURN_LIMIT_SOURCES);
 	xb_event_type_register("turn.allocation.created", "(ssss)");
 	xb_event_type_register("turn.allocation.deleted", "(ssssstt)");
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -550,6 +602,7 @@ void turn_server_free(TurnServer *srv)
 	srv->table->on_free = NULL;
 	g_hash_table_destroy(srv->conns);
 	turn_table_free(srv->table);
+	turn_limiter_free(srv->unauth);
 	g_source_remove(srv->epoll_src);
 	close(srv->epfd);
 	g_ptr_array_unref(srv->listeners);
@@ -601,12 +654,7 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 	l->fd = g_socket_get_fd(l->socket);
 	if (g_socket_address_to_native(sa, &ss, sizeof(ss), NULL))
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
-	l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
-	g_source_set_callback(l->source,
-	                      udp ? (GSourceFunc)(void (*)(void))udp_read_cb
-	                          : (GSourceFunc)(void (*)(void))tcp_accept_cb,
-	                      l, NULL);
-	g_source_attach(l->source, NULL);
+	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
 	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
 	          a->address, a->ipv6 ? "]" : "", a->port);
@@ -617,6 +665,35 @@ fail:
 	            a->ipv6 ? "]" : "", a->port, err->message);
 	listener_free(l);
 	return FALSE;
+}
+
+/* Each allocation holds a relayed socket (and, over TCP/TLS, its connection), each TCP/TLS
+ * client a connection and each port reservation a socket; the rest of the daemon needs some
+ * too (TURN_FD_SPARE is a guess at that, not a measure). */
+void turn_server_check_fd_limit(TurnServer *srv)
+{
+	struct rlimit rl;
+	guint64 need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	if (!srv->cfg->max_allocs) {
+		g_message(
+		    "turn.max_allocations is 0 (no limit): allocations are bounded by the %llu "
+		    "file descriptors of RLIMIT_NOFILE",
+		    (unsigned long long)rl.rlim_cur);
+		return;
+	}
+	need = (guint64)srv->cfg->max_allocs + TURN_MAX_CONNECTIONS + TURN_MAX_RESERVATIONS +
+	       srv->listeners->len + TURN_FD_SPARE;
+	if (need > rl.rlim_cur)
+		g_warning(
+		    "turn.max_allocations=%u and up to %u TCP/TLS connections need about %llu "
+		    "file descriptors, but RLIMIT_NOFILE is %llu: allocations and connections "
+		    "past it will fail (raise the limit, e.g. LimitNOFILE= in the unit, or "
+		    "lower turn.max_allocations)",
+		    srv->cfg->max_allocs, TURN_MAX_CONNECTIONS, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_cur);
 }
 
 gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GError **error)

@@ -30,16 +30,22 @@ def reset(sock):
     sock.close()
 
 
-def udp_status(port, data, host="127.0.0.1", timeout=2.0):
-    """Send one datagram; the status line of the first answer, or None."""
+def udp_answer(port, data, host="127.0.0.1", timeout=2.0):
+    """Send one datagram; the first answer as bytes, or None."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
         s.sendto(data, (host, port))
         try:
-            return s.recv(65536).split(b"\r\n", 1)[0].decode(errors="replace")
+            return s.recv(65536)
         except socket.timeout:
             return None
+
+
+def udp_status(port, data, host="127.0.0.1", timeout=2.0):
+    """Send one datagram; the status line of the first answer, or None."""
+    answer = udp_answer(port, data, host, timeout)
+    return answer.split(b"\r\n", 1)[0].decode(errors="replace") if answer else None
 
 
 def rss_kb(pid):

@@ -709,6 +709,80 @@ static void test_torture_inspired(void)
 	}
 }
 
+/* RFC 4475 §3.1.1.2 (intmeth): a quoted-pair may escape NUL, BEL and DEL (RFC 3261 §25.1), so
+ * a display name holding them is valid; the slices keep every octet, a reply copies the To
+ * as it came, and the C-string unescaper refuses the NUL rather than cut the name short. */
+static const char intmeth[] =
+    "!interesting-Method0123456789_*+`.%indeed'~ "
+    "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
+    "(doesn't-it)@example.com SIP/2.0" CRLF
+    "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~" CRLF
+    "To: \"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\" "
+    "<sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>" CRLF
+    "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%="
+    "\"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd1\x8e\xd1\x89\xd0\xb8\xd0\xb9\";"
+    "tag=_token~1'+`*%!-." CRLF "Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{" CRLF
+    "CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~" CRLF "Max-Forwards: 255" CRLF
+    "extensionHeader-!.%*+_`'~:\xef\xbb\xbf\xe5\xa4\xa7\xe5\x81\x9c\xe9\x9b\xbb" CRLF
+    "Content-Length: 0" CRLF CRLF;
+
+static void test_intmeth_quoted_nul(void)
+{
+	static const char display[] = "\"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\"";
+	struct sip_msg *msg = NULL;
+	struct sip_err err = {0, NULL};
+	char out[64];
+
+	g_assert_cmpint(sip_msg_parse(&msg, intmeth, sizeof(intmeth) - 1, &err), ==, 0);
+	g_assert_cmpint(sip_msg_validate_request(msg, &err), ==, 0);
+	g_assert_cmpint(msg->method, ==, SIP_METHOD_UNKNOWN);
+	g_assert_cmpmem(msg->to.display.p, msg->to.display.l, display, sizeof(display) - 1);
+	g_assert_true(sip_pl_has_nul(&msg->to.display));
+	g_assert_false(sip_pl_has_nul(&msg->from.display));
+	g_assert_cmpint(sip_quoted_unescape(&msg->to.display, out, sizeof(out), NULL), ==, -EINVAL);
+
+	g_autoptr(GString) gs = g_string_new(NULL);
+	struct sip_mb mb;
+	const struct sip_hdr *to = sip_msg_hdr(msg, SIP_HDR_TO);
+	sip_mb_init_gstring(&mb, gs);
+	g_assert_cmpint(sip_msg_reply(&mb, msg, 200, NULL, "t1"), ==, 0);
+	g_assert_cmpint(sip_mb_end(&mb), ==, 0);
+	GString *line = g_string_new("\r\nTo: ");
+	g_string_append_len(line, to->val.p, (gssize)to->val.l);
+	g_string_append(line, ";tag=t1\r\n");
+	gboolean found = FALSE;
+	for (size_t i = 0; !found && i + line->len <= gs->len; i++)
+		found = memcmp(gs->str + i, line->str, line->len) == 0;
+	g_assert_true(found);
+	g_string_free(line, TRUE);
+	sip_msg_free(msg);
+
+	/* a NUL is only ever the escaped octet of a quoted-pair inside a quoted-string */
+	static const char *const bad[] = {
+	    "To: <sip:a@b>;x=a\\\x00" CRLF,      /* escaped, but not quoted */
+	    "To: \"a\x00\" <sip:a@b>" CRLF,      /* quoted, but not escaped */
+	    "Subject: \"ok\\\x00\" \x00" CRLF,   /* after the quoted-string */
+	    "Subject: \"open \\\x00 quote" CRLF, /* never closed */
+	};
+	static const size_t badlen[] = {
+	    sizeof("To: <sip:a@b>;x=a\\\x00" CRLF) - 1,
+	    sizeof("To: \"a\x00\" <sip:a@b>" CRLF) - 1,
+	    sizeof("Subject: \"ok\\\x00\" \x00" CRLF) - 1,
+	    sizeof("Subject: \"open \\\x00 quote" CRLF) - 1,
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GByteArray) m = g_byte_array_new();
+		static const char head[] = "OPTIONS sip:a@b SIP/2.0" CRLF;
+		g_byte_array_append(m, (const guint8 *)head, sizeof(head) - 1);
+		g_byte_array_append(m, (const guint8 *)bad[i], (guint)badlen[i]);
+		g_byte_array_append(m, (const guint8 *)CRLF, 2);
+		msg = NULL;
+		g_assert_cmpint(sip_msg_parse(&msg, (const char *)m->data, m->len, &err), <, 0);
+		g_assert_cmpstr(err.reason, ==, "Malformed Header Line");
+		g_assert_null(msg);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -744,5 +818,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/parse/unknown-headers-opaque", test_unknown_headers);
 	g_test_add_func("/sip/parse/escaped-ruri-rfc3261-19.1.2", test_escaped_ruri);
 	g_test_add_func("/sip/parse/torture-inspired-rfc4475", test_torture_inspired);
+	g_test_add_func("/sip/parse/intmeth-quoted-nul-rfc4475-3.1.1.2", test_intmeth_quoted_nul);
 	return g_test_run();
 }

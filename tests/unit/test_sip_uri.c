@@ -72,6 +72,43 @@ static void test_ipv6_reference(void)
 	g_assert_true(sip_uri_equal(&u, &u2));
 }
 
+/* RFC 5118 §4.10: RFC 3261's IPv6address lets a hexpart ending in "::" be followed by
+ * ":" IPv4address; that three-colon form and the usual one name the same host. */
+static void test_ipv6_three_colons(void)
+{
+	struct sip_uri u, u2;
+	struct in6_addr a, b;
+
+	parse_ok(&u, "sip:[2001:db8:::192.0.2.1]");
+	g_assert_true(u.host_is_ipv6);
+	assert_pl(&u.host, "[2001:db8:::192.0.2.1]");
+	parse_ok(&u2, "sip:[2001:db8::192.0.2.1]");
+	g_assert_true(sip_uri_equal(&u, &u2));
+	parse_ok(&u, "sip:user@[:::192.0.2.1]:5060");
+	g_assert_true(sip_ipv6_parse("2001:db8:::192.0.2.1", 20, &a));
+	g_assert_true(sip_ipv6_parse("2001:db8::c000:201", 18, &b));
+	g_assert_cmpmem(&a, sizeof(a), &b, sizeof(b));
+}
+
+/* §19.1.1 says a parameter name appears once; a repeat that agrees with the first (as some
+ * phones send ";transport=tls;transport=tls") is tolerated, one that conflicts is not. */
+static void test_duplicate_params_agreeing(void)
+{
+	struct sip_uri u, u2;
+	struct sip_pl v;
+
+	parse_ok(&u, "sip:alice@example.com;transport=tls;transport=tls");
+	g_assert_true(sip_param_get(&u.params, "transport", &v));
+	assert_pl(&v, "tls");
+	parse_ok(&u, "sip:host.example.com;lr;lr");
+	parse_ok(&u, "sip:host.example.com;LR;%6cr");
+	parse_ok(&u, "sip:alice@example.com;transport=TLS;Transport=tls");
+	/* and it compares as the URI with the parameter once */
+	parse_ok(&u, "sip:alice@example.com;transport=tls;transport=tls");
+	parse_ok(&u2, "sip:alice@example.com;transport=tls");
+	g_assert_true(sip_uri_equal(&u, &u2));
+}
+
 /* RFC 3966: tel URIs, global and local numbers. */
 static void test_tel(void)
 {
@@ -125,8 +162,12 @@ static void test_invalid(void)
 	    "sip:host.example.com;=x",
 	    "sip:host.example.com;x=",
 	    "sip:host.example.com;",
-	    "sip:host.example.com;lr;lr",
-	    "sip:host.example.com;LR;%6cr",
+	    "sip:host.example.com;transport=tls;transport=udp",
+	    "sip:host.example.com;lr;lr=on",
+	    "sip:host.example.com;maddr=[2001:db8::1];MADDR=[2001:db8::2]",
+	    "sip:[2001:db8::::192.0.2.1]",
+	    "sip:[2001:db8:::1]",
+	    "sip:[2001:db8:::192.0.2]",
 	    "sip:host.example.com?",
 	    "sip:host.example.com?a",
 	    "sip:host.example.com?a=b&",
@@ -249,6 +290,9 @@ static void test_unescape_once(void)
 	g_assert_cmpstr(out, ==, "%41A%");
 	g_assert_cmpuint(n, ==, 5);
 	g_assert_cmpint(sip_uri_unescape(&v, out, 3, &n), ==, -ENOBUFS);
+	/* %00 is valid in a URI but cannot be put in a C string without cutting it short */
+	v = (struct sip_pl)SIP_PL("nul%00cut");
+	g_assert_cmpint(sip_uri_unescape(&v, out, sizeof(out), &n), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -256,6 +300,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sip/uri/sip-components-rfc3261-19.1.1", test_sip_components);
 	g_test_add_func("/sip/uri/ipv6-reference-rfc5118", test_ipv6_reference);
+	g_test_add_func("/sip/uri/ipv6-three-colons-rfc5118-4.10", test_ipv6_three_colons);
+	g_test_add_func("/sip/uri/duplicate-params-agreeing-rfc3261-19.1.1",
+	                test_duplicate_params_agreeing);
 	g_test_add_func("/sip/uri/tel-rfc3966", test_tel);
 	g_test_add_func("/sip/uri/other-scheme-opaque", test_other_scheme);
 	g_test_add_func("/sip/uri/invalid-rfc3261-25", test_invalid);

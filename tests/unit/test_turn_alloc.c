@@ -416,6 +416,45 @@ static void test_auth(void)
 	                401);
 }
 
+/* Answers to unauthenticated requests: a token bucket per source address (ports ignored),
+ * refilled from the clock; a full table makes room by dropping its oldest source, which then
+ * starts with a full bucket again (never locked out). */
+static void test_unauth_limiter(void)
+{
+	TurnLimiter *l = turn_limiter_new(4);
+	struct stun_addr a = {STUN_FAMILY_IPV4, 1000, {192, 0, 2, 1}};
+	struct stun_addr b = {STUN_FAMILY_IPV4, 2000, {192, 0, 2, 2}};
+	struct stun_addr v6 = {STUN_FAMILY_IPV6, 1, {0x20, 0x01, 0x0d, 0xb8}};
+	guint n = 0;
+
+	for (int i = 0; i < 1000; i++)
+		n += turn_limiter_take(l, &a, 10, 20, 5000);
+	g_assert_cmpuint(n, ==, 20);
+	a.port = 1001; /* another port of the same address shares the bucket */
+	g_assert_false(turn_limiter_take(l, &a, 10, 20, 5000));
+	g_assert_true(turn_limiter_take(l, &b, 10, 20, 5000));
+	g_assert_true(turn_limiter_take(l, &v6, 10, 20, 5000));
+	/* 10 per second: one token every 100 ms, never more than the burst */
+	g_assert_false(turn_limiter_take(l, &a, 10, 20, 5099));
+	g_assert_true(turn_limiter_take(l, &a, 10, 20, 5100));
+	g_assert_false(turn_limiter_take(l, &a, 10, 20, 5100));
+	n = 0;
+	for (int i = 0; i < 100; i++)
+		n += turn_limiter_take(l, &a, 10, 20, 600000);
+	g_assert_cmpuint(n, ==, 20);
+	/* rate 0 is no limit */
+	for (int i = 0; i < 100; i++)
+		g_assert_true(turn_limiter_take(l, &a, 0, 20, 600000));
+	/* a bounded table: the oldest source (a) makes room and comes back with a full bucket */
+	for (uint8_t i = 10; i < 20; i++) {
+		struct stun_addr x = {STUN_FAMILY_IPV4, 1, {198, 51, 100, i}};
+		g_assert_true(turn_limiter_take(l, &x, 10, 20, 600000));
+		g_assert_cmpuint(turn_limiter_count(l), <=, 4);
+	}
+	g_assert_true(turn_limiter_take(l, &a, 10, 20, 600000));
+	turn_limiter_free(l);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -426,5 +465,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/turn/alloc/reservation", test_reservation);
 	g_test_add_func("/turn/peer/policy", test_peer_policy);
 	g_test_add_func("/turn/auth/long-term", test_auth);
+	g_test_add_func("/turn/limit/unauthenticated-answers", test_unauth_limiter);
 	return g_test_run();
 }
