@@ -2,10 +2,13 @@
  * 8760's SHA-256). A nonce is "<time>.<random>.<mac>" in base64url with the MAC an HMAC-
  * SHA-256 of the rest and of the client's address under a secret made at start-up, so any
  * node that knows the secret can check it and none needs to remember it, and a nonce is
- * good only from the address it was sent to. What must be remembered (the highest nonce
- * count per nonce) sits in a table with a hard cap; when it is full of live nonces, new ones
- * are refused as stale rather than any count forgotten. Failures are counted by the core's
- * shared limiter (crossbar/authlimit.h), and only those a forged source cannot produce. */
+ * good only from the address it was sent to. What must be remembered, the highest nonce
+ * count of each nonce (RFC 7616 §3.4.5), sits in a ring indexed by a sequence number that
+ * the nonce carries under its MAC (as Kamailio's nonce-count array does): a nonce whose slot
+ * a newer one took is stale, so no count is ever forgotten while its nonce is still good,
+ * memory is fixed (four octets a slot), and any rate of registrations is served. Failures
+ * are counted by the core's shared limiter (crossbar/authlimit.h), and only those a forged
+ * source cannot produce. */
 #include "auth.h"
 
 #include <openssl/crypto.h>
@@ -14,26 +17,12 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-typedef struct {
-	char *nonce; /* also the key in the table */
-	guint32 nc;
-	gint64 issued;
-	GList link; /* in nonce_order, data = this entry */
-} NonceState;
-
-static void nonce_state_free(gpointer data)
-{
-	NonceState *ns = data;
-
-	g_free(ns->nonce);
-	g_free(ns);
-}
-
 struct auth {
 	AuthConfig cfg;
 	guint8 secret[32];
-	GHashTable *nonces; /* nonce text -> NonceState (owned) */
-	GQueue nonce_order; /* the same entries, first used first */
+	guint32 *nc;      /* the highest nonce count seen, by sequence number % slots */
+	guint64 next_seq; /* the sequence number of the next nonce */
+	guint slots;      /* the ring's size, a power of two */
 	/* OpenSSL 3 looks an algorithm up by name on every one-shot call (HMAC(), EVP_md5()
 	 * in EVP_Digest); fetched once here, keyed once, they cost a fraction per REGISTER. */
 	EVP_MAC_CTX *nonce_mac; /* HMAC-SHA-256 under secret, re-initialised per use */
@@ -66,8 +55,10 @@ Auth *auth_new(const AuthConfig *cfg)
 
 	a->cfg = *cfg;
 	RAND_bytes(a->secret, sizeof(a->secret));
-	a->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, nonce_state_free);
-	g_queue_init(&a->nonce_order);
+	a->slots = AUTH_NONCE_SLOTS;
+	if (cfg->nonce_slots)
+		a->slots = 1u << g_bit_storage(cfg->nonce_slots - 1); /* a power of two */
+	a->nc = g_new0(guint32, a->slots);
 	a->nonce_mac = hmac_sha256_new(a->secret, sizeof(a->secret));
 	a->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -89,7 +80,7 @@ void auth_free(Auth *a)
 	EVP_MAC_CTX_free(a->nonce_mac);
 	EVP_MD_free(a->md5);
 	EVP_MD_free(a->sha256);
-	g_hash_table_unref(a->nonces);
+	g_free(a->nc);
 	g_free(a);
 }
 
@@ -127,13 +118,16 @@ static void nonce_mac(Auth *a, const char *body, gsize len, const char *source, 
 		RAND_bytes(mac, 32); /* a MAC nobody can match: the nonce is refused */
 }
 
+/* "<time>.<sequence>.<random>.<mac>"; the sequence number's slot starts with no count. */
 static char *nonce_new(Auth *a, const char *source)
 {
 	guint8 rnd[12], mac[32];
 	GString *n = g_string_new(NULL);
+	guint64 seq = a->next_seq++;
 
+	a->nc[seq & (a->slots - 1)] = 0;
 	RAND_bytes(rnd, sizeof(rnd));
-	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.", now_s());
+	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x.", now_s(), seq);
 	b64url(n, rnd, sizeof(rnd));
 	nonce_mac(a, n->str, n->len, source, mac);
 	g_string_append_c(n, '.');
@@ -141,9 +135,12 @@ static char *nonce_new(Auth *a, const char *source)
 	return g_string_free(n, FALSE);
 }
 
-/* Is this a nonce we made for this source address? Its time is put in *issued. */
-static gboolean nonce_valid(Auth *a, const char *nonce, const char *source, gint64 *issued)
+/* Is this a nonce we made for this source address? Its time is put in *issued, its
+ * sequence number in *seq. */
+static gboolean nonce_valid(Auth *a, const char *nonce, const char *source, gint64 *issued,
+                            guint64 *seq)
 {
+	const char *dot1 = strchr(nonce, '.');
 	const char *dot2 = strrchr(nonce, '.');
 	guint8 mac[32];
 
@@ -155,6 +152,7 @@ static gboolean nonce_valid(Auth *a, const char *nonce, const char *source, gint
 	if (strlen(dot2 + 1) != expect->len || CRYPTO_memcmp(dot2 + 1, expect->str, expect->len))
 		return FALSE;
 	*issued = g_ascii_strtoll(nonce, NULL, 16);
+	*seq = g_ascii_strtoull(dot1 + 1, NULL, 16); /* dot1 exists: the MAC matched */
 	return TRUE;
 }
 
@@ -233,40 +231,18 @@ static gboolean find_credentials(const struct sip_msg *req, const char *realm, s
 	return FALSE;
 }
 
-/* Drops the oldest remembered nonces while they have expired. A nonce is put in the table
- * no earlier than it was issued, so after nonce_ttl_s the oldest entry has always expired. */
-static void nonces_expire(Auth *a, gint64 now)
+/* The nonce-count check of a right answer (RFC 7616 §3.4.5: counts must grow). A nonce
+ * whose slot a newer nonce has taken is stale: its count is no longer known, so it cannot
+ * be trusted not to be a replay, and the client asks again. */
+static AuthResult nonce_count(Auth *a, guint64 seq, guint32 nc)
 {
-	NonceState *old;
+	guint32 *seen = &a->nc[seq & (a->slots - 1)];
 
-	while ((old = g_queue_peek_head(&a->nonce_order)) &&
-	       now - old->issued > a->cfg.nonce_ttl_s) {
-		g_queue_unlink(&a->nonce_order, &old->link);
-		g_hash_table_remove(a->nonces, old->nonce);
-	}
-}
-
-/* The nonce-count check of a right answer (RFC 7616 §3.4.5: counts must grow). */
-static AuthResult nonce_count(Auth *a, const char *nonce, gint64 issued, guint32 nc)
-{
-	NonceState *ns = g_hash_table_lookup(a->nonces, nonce);
-
-	if (ns && nc <= ns->nc)
+	if (seq >= a->next_seq || a->next_seq - seq > a->slots)
+		return AUTH_STALE;
+	if (nc <= *seen)
 		return AUTH_REPLAYED;
-	if (!ns) {
-		nonces_expire(a, now_s());
-		/* Full of live nonces: forgetting any count would let its Authorization be
-		 * replayed, so this nonce is refused as stale and the client asks again. */
-		if (g_hash_table_size(a->nonces) >= AUTH_MAX_NONCES)
-			return AUTH_STALE;
-		ns = g_new0(NonceState, 1);
-		ns->nonce = g_strdup(nonce);
-		ns->issued = issued;
-		ns->link.data = ns;
-		g_hash_table_insert(a->nonces, ns->nonce, ns);
-		g_queue_push_tail_link(&a->nonce_order, &ns->link);
-	}
-	ns->nc = nc;
+	*seen = nc;
 	return AUTH_OK;
 }
 
@@ -275,6 +251,7 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, con
 {
 	struct sip_auth au;
 	gint64 issued = 0;
+	guint64 seq = 0;
 	guint32 nc = 0;
 
 	*username = NULL;
@@ -292,7 +269,7 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, con
 	const char *alg_name;
 	/* Only a wrong answer to a nonce that we sent to this address and that is still fresh
 	 * may count towards a ban: anything else a forged source can send. */
-	gboolean ours = nonce_valid(a, nonce, source, &issued);
+	gboolean ours = nonce_valid(a, nonce, source, &issued, &seq);
 	gboolean fresh = ours && now_s() - issued <= a->cfg.nonce_ttl_s && issued <= now_s() + 5;
 	AuthResult failed = fresh ? AUTH_FAILED : AUTH_UNTRUSTED;
 
@@ -334,13 +311,13 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, con
 	 * for another address: a fresh challenge with stale=true, and no failure counted. */
 	if (!fresh)
 		return AUTH_STALE;
-	AuthResult r = nonce_count(a, nonce, issued, nc);
+	AuthResult r = nonce_count(a, seq, nc);
 	if (r == AUTH_OK)
 		*username = g_steal_pointer(&user);
 	return r;
 }
 
-guint auth_nonce_count(Auth *a)
+guint auth_nonce_slots(Auth *a)
 {
-	return g_hash_table_size(a->nonces);
+	return a->slots;
 }

@@ -1,10 +1,10 @@
 /* auth.h: the digest server of the registrar (RFC 3261 §22, RFC 7616, RFC 8760): challenges
  * offering SHA-256 and MD5 together, nonces the server verifies without storing them
- * (time, random and an HMAC of both and of the client's address under a per-run secret)
- * that expire, and nonce-count replay protection. It tells its caller which failures may
- * count towards a ban (AUTH_FAILED) and which a forged source could send (AUTH_UNTRUSTED);
- * the counting is the core's (crossbar/authlimit.h). Every table here has a size limit: a
- * flood costs CPU, never unbounded memory. */
+ * (time, sequence number, random and an HMAC of them and of the client's address under a
+ * per-run secret) that expire, and nonce-count replay protection in a fixed ring. It tells its
+ * caller which failures may count towards a ban (AUTH_FAILED) and which a forged source could send
+ * (AUTH_UNTRUSTED); the counting is the core's (crossbar/authlimit.h). Every table here has a size
+ * limit: a flood costs CPU, never unbounded memory. */
 #pragma once
 
 #include <crossbar/crossbar.h>
@@ -13,10 +13,13 @@
 
 typedef struct auth Auth;
 
-#define AUTH_MAX_NONCES 65536 /* nonce counts remembered */
+/* Nonce counts remembered: the last this many nonces issued (4 MiB); an older one is
+ * stale, whatever its age. */
+#define AUTH_NONCE_SLOTS (1u << 20)
 
 typedef struct {
 	gint64 nonce_ttl_s;    /* a nonce older than this is stale */
+	guint nonce_slots;     /* 0: AUTH_NONCE_SLOTS; else rounded up to a power of two */
 	gboolean md5_first;    /* challenge order: MD5 before SHA-256 for clients that read
 	                        * only the first challenge */
 	gboolean offer_md5;    /* FALSE: SHA-256 only */
@@ -31,7 +34,8 @@ typedef enum {
 	AUTH_UNTRUSTED, /* the same on a nonce that is made up, expired or another address's:
 	                 * challenge again, never count it (a forged source can send it) */
 	AUTH_STALE,     /* right password, but a nonce that is old, foreign or another
-	                 * address's, or too many nonces in use: challenge with stale=true */
+	                 * address's, or one whose count slot a newer nonce took: challenge
+	                 * with stale=true */
 	AUTH_REPLAYED,  /* right password, a nonce count already seen: challenge again; not
 	                 * counted, as whoever captured the request can resend it */
 } AuthResult;
@@ -51,5 +55,5 @@ char *auth_challenge(Auth *auth, const char *realm, const char *source, gboolean
 typedef char *(*AuthHa1Func)(const char *username, const char *algorithm, void *user_data);
 AuthResult auth_check(Auth *auth, const struct sip_msg *req, const char *realm, const char *source,
                       AuthHa1Func ha1_of, void *user_data, char **username);
-/* Nonces whose count is remembered (tests). */
-guint auth_nonce_count(Auth *auth);
+/* How many of the latest nonces have their counts remembered (tests). */
+guint auth_nonce_slots(Auth *auth);
