@@ -53,6 +53,16 @@ expect_exit() {
 	fi
 }
 
+# require_tools TOOL...: the test is skipped (TAP "1..0 # SKIP") when one is not installed.
+require_tools() {
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "1..0 # SKIP $tool is not installed"
+			exit 0
+		fi
+	done
+}
+
 done_testing() {
 	echo "1..$TAP_N"
 	exit 0

@@ -1,6 +1,6 @@
 #!/bin/bash
 # turn_baresip.sh: a call between two baresip phones whose media go through crossbar's TURN
-# server (issue 5, point 6): each phone uses medianat=turn with its directory credentials,
+# server: each phone uses medianat=turn with its directory credentials,
 # the call connects directly between the phones, and RTP flows both ways through relayed
 # addresses from turn.relay_ports, as crossbar's counters show.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# turn_directory.sh: TURN credentials from crossbar's directory (issue 5, point 3): a user's
+# turn_directory.sh: TURN credentials from crossbar's directory: a user's
 # SIP password serves when turn.realm is the directory's realm (its default: not set here), a
 # separate TURN password
 # (user set --turn-password) serves too, and a wrong password is refused. Relayed by

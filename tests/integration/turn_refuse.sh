@@ -1,16 +1,11 @@
 #!/bin/bash
-# turn_refuse.sh: what mod_turn must refuse (issue 5 points 3 and 4): a wrong password and
+# turn_refuse.sh: what mod_turn must refuse: a wrong password and
 # an expired time-limited credential (401, RFC 8489 §9.2.4), peers on loopback with
 # turn.allow_loopback_peers off, also written as IPv4-mapped IPv6 (403, RFC 8656 §9.1;
 # CVE-2020-26262, CVE-2026-27624), the per-user quota (486), and bad settings at start-up.
 . "$(dirname "$0")/lib.sh"
 
-for tool in turnutils_uclient turnutils_peer; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (Debian package coturn)"
-		exit 0
-	fi
-done
+require_tools turnutils_uclient turnutils_peer # Debian package coturn
 
 PORT=$(free_port)
 PEER=$(free_port)

@@ -1,17 +1,12 @@
 #!/bin/bash
-# turn_relay.sh: mod_turn relaying real traffic for coturn's clients on loopback (issue 5):
+# turn_relay.sh: mod_turn relaying real traffic for coturn's clients on loopback:
 # STUN Binding over UDP (turnutils_stunclient) and TCP, then turnutils_uclient to a
 # turnutils_peer with long-term credentials and with the shared secret (-W), over UDP, TCP
 # and TLS, through channels and through Send/Data indications (-s), on IPv4 and IPv6 relays,
 # every run asserting that no packet was lost; `crossbar-cli turn` while a client runs.
 . "$(dirname "$0")/lib.sh"
 
-for tool in turnutils_uclient turnutils_peer turnutils_stunclient; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (Debian package coturn)"
-		exit 0
-	fi
-done
+require_tools turnutils_uclient turnutils_peer turnutils_stunclient # Debian package coturn
 
 PORT=$(free_port)
 TLS_PORT=$(free_port)
@@ -108,7 +103,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 "$CLI" --socket "$SOCK" --json turn >"$TMP/turn.json" 2>&1
-check "crossbar-cli turn has the columns of issue 5" \
+check "crossbar-cli turn has its columns" \
 	grep -Eq '^USER +TRANSPORT +CLIENT +RELAYED +LIFETIME_LEFT +PERMISSIONS +CHANNELS +BYTES_TO_PEER +BYTES_TO_CLIENT' "$TMP/turn.txt"
 check "crossbar-cli turn lists bob's allocation with its relayed address and traffic" \
 	grep -Eq "$BOB_ROW" "$TMP/turn.txt"

@@ -8,12 +8,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 export PYTHONPATH="$SRC/tests/security"
 
-for tool in turnutils_uclient turnutils_peer; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (Debian package coturn)"
-		exit 0
-	fi
-done
+require_tools turnutils_uclient turnutils_peer # Debian package coturn
 
 PORT=$(free_port)
 PEER=$(free_port)
