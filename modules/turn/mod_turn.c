@@ -1,4 +1,4 @@
-/* mod_turn.c: the TURN/STUN server module (issue 5): its settings, its life cycle, the
+/* mod_turn.c: the TURN/STUN server module: its settings, its life cycle, the
  * `turn` control command and its events. It wires turn_server.c (sockets), turn_request.c
  * (protocol) and turn_alloc.c (state) together and must not hold protocol logic itself.
  * Relay address: turn.relay_address, else each family's first specific listen address,
@@ -20,8 +20,7 @@ static const XbSettingDef settings[] = {
      "or the host's routed address for a wildcard listener)"},
     {"static_auth_secret", XB_SETTING_STRING, "",
      "shared secret for time-limited credentials (coturn use-auth-secret compatible)"},
-    {"users", XB_SETTING_LIST, "",
-     "USER:PASSWORD accounts (until the directory of issue 4 provides them)"},
+    {"users", XB_SETTING_LIST, "", "USER:PASSWORD accounts"},
     {"allowed_peers", XB_SETTING_LIST, "",
      "peer addresses or CIDRs relayed to even if special-purpose (private, loopback ...)"},
     {"denied_peers", XB_SETTING_LIST, "", "peer addresses or CIDRs never relayed to"},

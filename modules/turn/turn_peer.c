@@ -1,4 +1,4 @@
-/* turn_peer.c: which peers the relay may talk to (RFC 8656 §9.1 and §21, issue 5 point 4):
+/* turn_peer.c: which peers the relay may talk to (RFC 8656 §9.1 and §21):
  * turn.denied_peers first, then turn.allowed_peers, then the special-purpose classifier of
  * stun_addr_peer_allowed. An IPv4-mapped IPv6 peer is judged as its IPv4 address
  * everywhere, so ::ffff:127.0.0.1 cannot slip past a 127.0.0.0/8 rule (CVE-2020-26262 and

@@ -58,7 +58,7 @@ gboolean turn_cidr_parse(const char *text, TurnCidr *out);
 
 /* ---- peer policy (turn_peer.c) ---- */
 
-/* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1, issue 5 point 4). */
+/* 0 when the server may relay to peer, else 403 (RFC 8656 §9.1). */
 int turn_peer_check(const TurnConfig *cfg, const struct stun_addr *peer);
 
 /* An address without its port as a hash key: the family, then the address, zero-padded
@@ -106,7 +106,7 @@ typedef struct {
 int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonce_key_len,
                     const struct stun_msg *msg, const struct stun_addr *client, gint64 now_s,
                     TurnAuth *auth);
-/* The password of a user, or NULL: turn.users first, then the directory (issue 4), then the
+/* The password of a user, or NULL: turn.users first, then the directory, then the
  * time-limited shared secret. *expired is set when only an expired secret matched. */
 char *turn_auth_password(const TurnConfig *cfg, const char *username, gint64 unix_now,
                          gboolean *expired);

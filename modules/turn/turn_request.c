@@ -1,8 +1,8 @@
 /* turn_request.c: what each message from a client means (RFC 8489 §6.3, RFC 8656 §7-§12,
  * RFC 6156): Binding, Allocate, Refresh, CreatePermission, ChannelBind, Send indications
- * and ChannelData. Every check that can refuse a request runs before any state is made
- * (issue 5 point 4); the tables and sockets it changes belong to turn_alloc.c and
- * turn_server.c. The error codes follow the RFC's order of checks:
+ * and ChannelData. Every check that can refuse a request runs before any state is made;
+ * the tables and sockets it changes belong to turn_alloc.c and turn_server.c. The error
+ * codes follow the RFC's order of checks:
  *
  *   any request      unknown comprehension-required attribute → 420 (after auth)
  *   Allocate §7.2    auth 401/438/400 → 5-tuple in use 437 → REQUESTED-TRANSPORT missing

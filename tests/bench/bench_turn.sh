@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench_turn.sh: relay benchmark of issue 5. Runs turnutils_uclient load (N clients, 160-byte
+# bench_turn.sh: the TURN relay benchmark. Runs turnutils_uclient load (N clients, 160-byte
 # packets at 50 per second each, N rising) against crossbar's mod_turn and against coturn's
 # turnserver on loopback in the same run, and prints for each the most streams carried with
 # under 0.1% loss, the packets per second relayed at that level, and the ratio. It is a

@@ -1,5 +1,5 @@
 #!/bin/bash
-# directory.sh: the directory of users (issue 4, point 1): demo users with passwords shown
+# directory.sh: the directory of users: demo users with passwords shown
 # once on a first start; crossbar-cli user add|set|del|list with every bad input refused;
 # only digest HA1 values stored (MD5 and SHA-256), never the password; users seeded from
 # <directory> and removed again when the file drops them.

@@ -1,6 +1,6 @@
 #!/bin/bash
-# gateway_kamailio.sh: crossbar registering to carrier trunks (issue 4 point 5, the Kamailio
-# test of point 6; issue 3 point 6's UAC digest). A real Kamailio (registrar, usrloc, auth
+# gateway_kamailio.sh: crossbar registering to carrier trunks, with mod_sip's UAC digest.
+# A real Kamailio (registrar, usrloc, auth
 # with auth_db on SQLite, qop=auth MD5 challenges) plays the carrier on loopback: register
 # over UDP and TCP, refresh before expiry, a wrong password, the carrier going away and
 # coming back, OPTIONS pings, a reload adding and removing gateways, unregistration on

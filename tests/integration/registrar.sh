@@ -1,5 +1,5 @@
 #!/bin/bash
-# registrar.sh: REGISTER against SIPp and baresip on loopback (issue 4, points 2-4 and 6):
+# registrar.sh: REGISTER against SIPp and baresip on loopback:
 # MD5 digest, wrong password and unknown user alike, stale nonce, replayed nonce count, 423,
 # wildcard removal (and its misuse), several contacts, the contact limit, a fetch, the To
 # AOR check, Path kept (RFC 3327), Call-ID/CSeq ordering (§10.3 step 7), persistence across a restart (also of a binding still in the write batch), expiry (also while the daemon was down), the ban

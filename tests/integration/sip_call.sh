@@ -1,6 +1,6 @@
 #!/bin/bash
 # sip_call.sh: INVITE sessions (RFC 3261 §13-15) between crossbar and SIPp on loopback
-# (issue 3), through the calltest test module. SIPp calling crossbar: an INVITE answered and
+# through the calltest test module. SIPp calling crossbar: an INVITE answered and
 # hung up (UDP and TCP), the 2xx retransmitted until the ACK (§13.3.1.4), re-INVITE, UPDATE
 # (RFC 3311) and INFO (RFC 6086) in the call, 481 for no dialog and 500 for a CSeq out of
 # order (§12.2.2), BYE from crossbar, 486, 404, 480 from the CLI, CANCEL (§9.2) and the CANCEL

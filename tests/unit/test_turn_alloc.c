@@ -1,7 +1,7 @@
 /* test_turn_alloc.c: mod_turn's state and policy without sockets to clients: allocation
  * lifetimes and Refresh (RFC 8656 §7, §8), permissions by IP for 300 s (§9), channel
  * bindings for 600 s with the rebinding rules (§12.2), EVEN-PORT reservations (§7.2),
- * that every timer and allocation is freed, the peer policy (issue 5 point 4, with
+ * that every timer and allocation is freed, the peer policy (with
  * IPv4-mapped IPv6) and the long-term credential checks (RFC 8489 §9.2.4: 400/401/438). */
 #include "config.h"
 #include "../../core/core_private.h"

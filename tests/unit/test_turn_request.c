@@ -379,8 +379,8 @@ static void test_allocate_errors(void)
 	g_assert_cmpint(transact(eve, STUN_METHOD_ALLOCATE, add_udp, NULL), ==, 401);
 	g_assert_cmpuint(turn_table_count(fx.srv->table), ==, 0);
 
-	/* A flood of Allocates that fail authentication leaves no state behind (issue 5
-	 * point 4: checks before state). */
+	/* A flood of Allocates that fail authentication leaves no state behind (checks come
+	 * before state). */
 	XbAuthLimitConfig limit, off = {0};
 	xb_authlimit_get_config(&limit);
 	xb_authlimit_configure(&off); /* the flood would ban its source: off here */
@@ -475,7 +475,7 @@ static void test_allocate_and_refresh(void)
 	g_assert_cmpuint(turn_table_count(fx.srv->table), ==, 1);
 	xb_clock_advance(1);
 	g_assert_cmpuint(turn_table_count(fx.srv->table), ==, 0);
-	/* Operations (issue 5 point 5): each allocation's start and end are on the bus. */
+	/* Operations: each allocation's start and end are on the bus. */
 	xb_event_dispatch_pending();
 	g_assert_true(strstr(events->str, "turn.allocation.created ('alice', 'udp', '127.0.0.1:"));
 	g_assert_true(strstr(events->str, "', 'deleted', 0, 0)"));
