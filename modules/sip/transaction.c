@@ -22,6 +22,8 @@ SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
 	txl->scratch = g_string_sized_new(128);
 	txl->max_server = SIP_TXL_MAX_SERVER;
 	txl->max_server_bytes = SIP_TXL_MAX_SERVER_BYTES;
+	txl->dgrams = g_hash_table_new(g_int64_hash, g_int64_equal);
+	txl->dgram_seed = ((guint64)g_random_int() << 32) | g_random_int();
 	return txl;
 }
 
@@ -65,6 +67,7 @@ void sip_txl_free(SipTxLayer *txl)
 	if (!txl)
 		return;
 	g_queue_clear(&txl->completed);
+	g_hash_table_unref(txl->dgrams);
 	drop_table(txl->client);
 	drop_table(txl->server);
 	g_string_free(txl->scratch, TRUE);
@@ -198,6 +201,9 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 {
 	g_autofree char *key = NULL;
 	SipTx *tx;
+	guint64 dgram = txl->dgram_next;
+
+	txl->dgram_next = 0; /* belongs to this message only */
 
 	if (sip_msg_tx_key(msg, true, txl->scratch) < 0) {
 		xb_debug("%s without Via, Call-ID or CSeq: dropped", sip_method_name(msg->method));
@@ -232,7 +238,45 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 		sip_msg_free(msg);
 		return;
 	}
-	sip_txs_new(txl, msg, from, key);
+	sip_txs_new(txl, msg, from, key, from->transport == XB_TRANSPORT_UDP ? dgram : 0);
+}
+
+/* FNV-1a over 64 bits from a per-run seed. A collision costs little: a datagram taken for
+ * a retransmission of another from the same source gets that one's last response again, and
+ * its sender retransmits; the seed keeps anyone from aiming at one. */
+static guint64 dgram_hash(guint64 h, const void *data, size_t len)
+{
+	const guint8 *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *from)
+{
+	guint64 h;
+	SipTx *tx;
+
+	txl->dgram_next = 0;
+	if (len < 4 || memcmp(buf, "SIP/", 4) == 0 || memcmp(buf, "ACK ", 4) == 0)
+		return FALSE; /* responses, and ACKs (they end INVITE transactions) */
+	h = dgram_hash(txl->dgram_seed, &from->addr, from->addr_len);
+	h = dgram_hash(h, buf, len);
+	h = h ? h : 1; /* 0 means none */
+	tx = g_hash_table_lookup(txl->dgrams, &h);
+	if (!tx) {
+		txl->dgram_next = h; /* for the transaction this datagram may make */
+		return FALSE;
+	}
+	txl->absorbed++;
+	sip_txs_retransmission(tx);
+	return TRUE;
+}
+
+guint64 sip_txl_absorbed(const SipTxLayer *txl)
+{
+	return txl->absorbed;
 }
 
 void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
@@ -299,6 +343,10 @@ void sip_tx_terminate(SipTx *tx)
 	if (txl && tx->server) {
 		txl->server_bytes -= tx->bytes;
 		tx->bytes = 0;
+	}
+	if (txl && tx->dgram) {
+		g_hash_table_remove(txl->dgrams, &tx->dgram);
+		tx->dgram = 0;
 	}
 	if (txl && tx->completed_link) {
 		g_queue_delete_link(&txl->completed, tx->completed_link);

@@ -71,6 +71,16 @@ void sip_txl_stats(const SipTxLayer *txl, SipTxlStats *stats);
 /* How many transactions are alive (for tests and `sip status`). */
 guint sip_txl_count(const SipTxLayer *txl);
 
+/* Called with each UDP datagram before it is parsed: one that is, octet for octet and from
+ * the same source, the request of a live server transaction is its retransmission (§17.2.1,
+ * §17.2.2) and is absorbed here (the last response sent again as the state says), which
+ * costs a hash instead of a parse when a flood of retransmissions comes. TRUE when absorbed;
+ * else the datagram's hash is remembered for the transaction that its delivery, next, may
+ * create. */
+gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *from);
+/* Retransmissions absorbed so, for `sip status`. */
+guint64 sip_txl_absorbed(const SipTxLayer *txl);
+
 /* ---- transactions, both sides ---- */
 
 SipTx *sip_tx_ref(SipTx *tx);

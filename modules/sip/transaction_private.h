@@ -37,8 +37,12 @@ struct sip_txl {
 	gsize max_server_bytes;
 	gsize server_bytes; /* sum of the server transactions' SipTx.bytes */
 	guint64 evicted, rejected, shed;
-	gboolean shedding; /* sip_txl_set_shedding */
-	GQueue completed;  /* non-INVITE server transactions waiting out Timer J, oldest first */
+	gboolean shedding;  /* sip_txl_set_shedding */
+	GHashTable *dgrams; /* &SipTx.dgram -> SipTx: live UDP server transactions by datagram */
+	guint64 dgram_seed; /* makes dgram hashes unpredictable from outside */
+	guint64 dgram_next; /* the hash of the datagram being delivered, 0 if none */
+	guint64 absorbed;   /* retransmissions absorbed before parsing */
+	GQueue completed;   /* non-INVITE server transactions waiting out Timer J, oldest first */
 };
 
 struct sip_tx {
@@ -53,6 +57,7 @@ struct sip_tx {
 	gint64 created;        /* on the core's clock */
 	GList *completed_link; /* in txl->completed while waiting out Timer J */
 	gsize bytes;           /* server: what it holds, counted in txl->server_bytes */
+	guint64 dgram;         /* server over UDP: the request datagram's hash, in txl->dgrams */
 
 	/* Timers. rtx is A, E or G; timeout is B, F or H; wait is D, I, J, K, L or M; trying is
 	 * the INVITE server's 200 ms before 100 Trying (§17.2.1). */
@@ -95,7 +100,9 @@ char *sip_tx_random_token(void);
 void sip_txc_receive(SipTx *tx, const struct sip_msg *resp);
 
 /* transaction_server.c */
-void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key);
+/* dgram: the request datagram's hash (sip_txl_absorb_datagram), 0 for none. */
+void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key,
+                 guint64 dgram);
 void sip_txs_retransmission(SipTx *tx);
 void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from);
 /* §9.2: TRUE when the CANCEL matched an INVITE server transaction and was answered (msg is

@@ -123,10 +123,15 @@ static void trying_cb(XbTimer *t, gpointer data)
 
 /* ---- from the network ---- */
 
-void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key)
+void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key,
+                 guint64 dgram)
 {
 	SipTx *tx = sip_tx_alloc(txl, TRUE, key, from);
 
+	if (dgram && !g_hash_table_contains(txl->dgrams, &dgram)) {
+		tx->dgram = dgram;
+		g_hash_table_insert(txl->dgrams, &tx->dgram, tx);
+	}
 	tx->invite = req->method == SIP_METHOD_INVITE;
 	tx->state = tx->invite ? SIP_TX_PROCEEDING : SIP_TX_TRYING;
 	tx->req = req;

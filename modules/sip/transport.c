@@ -79,6 +79,7 @@ struct sip_transports {
 	SipTransportConfig cfg;
 	char *tls_certificate, *tls_key, *tls_ca_file, *server_header;
 	SipRecvFunc recv;
+	SipRawFunc raw;
 	void *ctx;
 	GPtrArray *listeners;  /* Listener * */
 	GHashTable *conns;     /* id -> Conn * */
@@ -318,6 +319,8 @@ static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 			g_clear_pointer(&msg, sip_msg_free);
 			continue;
 		}
+		if (tp->raw && tp->raw(tp->ctx, tp->rxbuf, msglen, &from))
+			continue; /* a retransmission, answered without parsing */
 		if (tp->udp_behind > 1 && sip_dgram_sheddable(tp->rxbuf, msglen)) {
 			tp->udp_dropped++;
 			continue;
@@ -1197,6 +1200,11 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 			SSL_CTX_set_default_verify_paths(tp->tls_client);
 	}
 	return tp;
+}
+
+void sip_transports_set_raw(SipTransports *tp, SipRawFunc raw)
+{
+	tp->raw = raw;
 }
 
 void sip_transports_free(SipTransports *tp)

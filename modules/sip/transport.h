@@ -15,6 +15,9 @@ typedef struct sip_transports SipTransports;
 /* A parsed message for the layer above; it takes ownership of msg. For a request, `from`
  * is where its responses go (§18.2.2 with rport); for a response, where it came from. */
 typedef void (*SipRecvFunc)(void *ctx, struct sip_msg *msg, const SipPeer *from);
+/* A whole UDP datagram before it is parsed; TRUE when the layer above took it as it is (a
+ * retransmission), so it is not parsed. */
+typedef gboolean (*SipRawFunc)(void *ctx, const char *buf, size_t len, const SipPeer *from);
 
 typedef struct {
 	gint64 tcp_idle_timeout_ms;      /* close a connection no message crossed for this long */
@@ -35,6 +38,8 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 /* Bind every address; on the first failure close what was opened and say which. */
 gboolean sip_transports_listen(SipTransports *tp, GArray *addrs, GError **error);
 void sip_transports_free(SipTransports *tp);
+/* Give each UDP datagram to `raw` before parsing it (with the receive callback's ctx). */
+void sip_transports_set_raw(SipTransports *tp, SipRawFunc raw);
 
 /* Send one complete message. 0, or a negative errno. For TCP/TLS the message goes on the
  * connection to->conn_id when it is still open, else on an open connection to the same

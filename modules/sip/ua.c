@@ -317,6 +317,13 @@ static int send_cb(void *ctx, const SipPeer *to, const char *buf, size_t len)
 	return sip_transport_send(ua->tp, to, buf, len);
 }
 
+static gboolean raw_cb(void *ctx, const char *buf, size_t len, const SipPeer *from)
+{
+	SipUa *ua = ctx;
+
+	return sip_txl_absorb_datagram(ua->txl, buf, len, from);
+}
+
 static void recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from)
 {
 	SipUa *ua = ctx;
@@ -587,6 +594,7 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	}
 	ua->calls = sip_calls_new(ua, owner);
 	ua->tp = sip_transports_new(owner, &tcfg, recv_cb, ua);
+	sip_transports_set_raw(ua->tp, raw_cb);
 	if (!sip_transports_listen(ua->tp, cfg->listen, error)) {
 		sip_ua_free(ua);
 		return NULL;
@@ -639,6 +647,8 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	xb_cli_reply_field(r, "transactions_evicted", g_variant_new_int64((gint64)tx.evicted));
 	xb_cli_reply_field(r, "requests_rejected_503", g_variant_new_int64((gint64)tx.rejected));
 	xb_cli_reply_field(r, "requests_shed_503", g_variant_new_int64((gint64)tx.shed));
+	xb_cli_reply_field(r, "retransmissions_absorbed",
+	                   g_variant_new_int64((gint64)sip_txl_absorbed(ua->txl)));
 	xb_cli_reply_field(r, "requests_dropped_behind",
 	                   g_variant_new_int64((gint64)sip_transport_dropped_behind(ua->tp)));
 	xb_cli_reply_field(r, "merged_table_entries",

@@ -99,4 +99,27 @@ check "a silent TCP client holds a connection" bash -c "'$CLI' --socket '$SOCK' 
 sleep 6
 check "the idle connection is closed after sip.tcp_idle_timeout" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^connections +0$'"
 check "sip status counts what it saw" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^requests_received +[1-9]'"
+
+# §17.2.2: the same OPTIONS datagram twice from one socket: the copy is absorbed by its
+# transaction before parsing and answered with the same 200 (same To tag).
+python3 - "$PORT" >"$TMP/rtx.out" 2>&1 <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+msg = ("OPTIONS sip:probe@127.0.0.1:%d SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKrtx%d;rport\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=rtx\r\n"
+       "To: <sip:probe@127.0.0.1>\r\nCall-ID: rtx-%d@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+       "Content-Length: 0\r\n\r\n" % (port, time.time_ns(), time.time_ns())).encode()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+tags = []
+for _ in range(2):
+    s.sendto(msg, ("127.0.0.1", port))
+    ans = s.recv(65536).decode()
+    tags.append([l for l in ans.split("\r\n") if l.startswith("To:")][0])
+    print(ans.split("\r\n")[0])
+print("same" if tags[0] == tags[1] else "differ", tags)
+PY
+check "a retransmitted OPTIONS gets the same 200 again" bash -c "grep -c '^SIP/2.0 200' '$TMP/rtx.out' | grep -qx 2 && grep -q '^same' '$TMP/rtx.out'"
+check "... absorbed before parsing (sip status)" bash -c "'$CLI' --socket '$SOCK' sip status | grep -E '^retransmissions_absorbed +[1-9]'"
 done_testing

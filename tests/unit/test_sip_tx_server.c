@@ -263,6 +263,34 @@ static void test_non_invite_rfc4320_rules(Fx *fx, gconstpointer data)
 	g_assert_cmpint(fx_respond(fx_request(fx, 1), 489), ==, 0);
 }
 
+/* §17.2.2 with the datagram absorber: an identical datagram from the same source is taken
+ * as a retransmission before parsing and gets the final again; a datagram from another
+ * source, an ACK, or one after the transaction ended is not. */
+static void test_absorb_datagram(Fx *fx, gconstpointer data)
+{
+	g_autofree char *text = fx_request_text("OPTIONS", "UDP", BRANCH("ab"), 1, "");
+	g_autofree char *ack = fx_request_text("ACK", "UDP", BRANCH("ab"), 1, "");
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *wire = g_strjoinv("\r\n", lines);
+	size_t len = strlen(wire);
+
+	g_assert_false(sip_txl_absorb_datagram(fx->txl, wire, len, &fx->udp));
+	sip_txl_receive(fx->txl, fx_parse(wire), &fx->udp);
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 200), ==, 0);
+	g_assert_cmpuint(fx->sent->len, ==, 1);
+	g_assert_true(sip_txl_absorb_datagram(fx->txl, wire, len, &fx->udp));
+	g_assert_cmpuint(fx->sent->len, ==, 2);
+	g_assert_cmpstr(fx_sent(fx, 1)->text, ==, fx_sent(fx, 0)->text);
+	g_assert_cmpuint(sip_txl_absorbed(fx->txl), ==, 1);
+	SipPeer other = fx->udp;
+	((struct sockaddr_in *)&other.addr)->sin_port ^= 1;
+	g_assert_false(sip_txl_absorb_datagram(fx->txl, wire, len, &other));
+	g_assert_false(sip_txl_absorb_datagram(fx->txl, ack, strlen(ack), &fx->udp));
+	xb_clock_advance(64 * 500); /* Timer J */
+	g_assert_false(sip_txl_absorb_datagram(fx->txl, wire, len, &fx->udp));
+	g_assert_cmpuint(fx->requests->len, ==, 1);
+}
+
 /* §17.2.2: a final moves to Completed; retransmissions get it again; Timer J (64*T1 over
  * UDP) ends the transaction. */
 static void test_non_invite_timer_j(Fx *fx, gconstpointer data)
@@ -630,6 +658,7 @@ int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
 	ADD("/sip/tx/server/invite/100-trying-after-200ms-17.2.1", test_invite_100_after_200ms);
+	ADD("/sip/tx/server/non-invite/identical-datagram-absorbed-17.2.2", test_absorb_datagram);
 	ADD("/sip/tx/server/invite/no-100-when-tu-answers-17.2.1",
 	    test_invite_no_100_when_tu_answers);
 	ADD("/sip/tx/server/invite/retransmission-gets-last-provisional-17.2.1",
