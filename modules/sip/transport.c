@@ -678,18 +678,27 @@ static gboolean conn_flush(Conn *c)
 	return TRUE;
 }
 
-/* The connection holding the most unread input: the one to let go when all of them
- * together hold more than sip.tcp_max_buffered. */
-static Conn *conn_largest_input(SipTransports *tp)
+/* Keep every connection's buffers together, plus `need` octets more, within
+ * sip.tcp_max_buffered by closing those holding the most unread input (half messages are
+ * what a flood of connections holds), `keep` last. FALSE when that is not enough. */
+static gboolean budget_make_room(SipTransports *tp, gsize need, Conn *keep)
 {
-	GHashTableIter it;
-	Conn *c, *big = NULL;
+	while (tp->buffered + need > tp->cfg.max_buffered) {
+		GHashTableIter it;
+		Conn *c, *big = NULL;
 
-	g_hash_table_iter_init(&it, tp->conns);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&c))
-		if (!big || c->in->len > big->in->len)
-			big = c;
-	return big;
+		g_hash_table_iter_init(&it, tp->conns);
+		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&c))
+			if (c != keep && c->in->len && (!big || c->in->len > big->in->len))
+				big = c;
+		if (!big && keep && keep->in->len && !keep->closed)
+			big = keep;
+		if (!big)
+			return FALSE;
+		limit_warn(&tp->budget_warned, BUDGET_WARNING, tp->cfg.max_buffered / 1024);
+		conn_close(big, "over the buffer budget");
+	}
+	return TRUE;
 }
 
 static int conn_send(Conn *c, const char *buf, size_t len)
@@ -700,7 +709,7 @@ static int conn_send(Conn *c, const char *buf, size_t len)
 		conn_close(c, "send queue full");
 		return -ENOBUFS;
 	}
-	if (c->tp->buffered + len > c->tp->cfg.max_buffered) {
+	if (!budget_make_room(c->tp, len, c) || c->closed) {
 		limit_warn(&c->tp->budget_warned, BUDGET_WARNING, c->tp->cfg.max_buffered / 1024);
 		conn_close(c, "over the buffer budget");
 		return -ENOBUFS;
@@ -798,10 +807,7 @@ static void conn_read(Conn *c)
 		}
 		g_byte_array_append(c->in, buf, (guint)n);
 		conn_account(c);
-		while (tp->buffered > tp->cfg.max_buffered && !c->closed) {
-			limit_warn(&tp->budget_warned, BUDGET_WARNING, tp->cfg.max_buffered / 1024);
-			conn_close(conn_largest_input(tp), "over the buffer budget");
-		}
+		budget_make_room(tp, 0, NULL);
 		if (!c->closed && !conn_consume(c))
 			conn_close(c, "malformed stream");
 		if (!c->ssl && (size_t)n < sizeof(buf))
