@@ -11,12 +11,7 @@
 #include <string.h>
 
 typedef struct {
-	guint64 bits; /* IPv4 address, or the upper 64 bits of an IPv6 one */
-	guint8 family;
-} SourceKey;
-
-typedef struct {
-	SourceKey key;
+	XbSourceKey key;
 	guint failures;
 	gint64 window_start; /* ms on the core clock */
 	gint64 banned_until; /* ms on the core clock; 0: never banned */
@@ -28,15 +23,19 @@ static XbAuthLimitConfig config = {
     .window_s = XB_AUTHLIMIT_DEFAULT_WINDOW_S,
     .ban_s = XB_AUTHLIMIT_DEFAULT_BAN_S,
 };
-static GHashTable *sources; /* SourceKey * (inside the Source) -> Source (owned) */
+static GHashTable *sources; /* XbSourceKey * (inside the Source) -> Source (owned) */
 static GQueue order;        /* least recently failed first */
 static guint64 hash_seed;   /* so that no one can pick colliding sources */
 
 /* A 64-bit mix (splitmix64's finaliser): spreads every input bit over the hash. */
-static guint source_hash(gconstpointer p)
+guint xb_source_key_hash(gconstpointer p)
 {
-	const SourceKey *k = p;
-	guint64 x = k->bits ^ hash_seed ^ ((guint64)k->family << 56);
+	const XbSourceKey *k = p;
+	guint64 x;
+
+	if (!hash_seed) /* made once, and never changed: tables keep their hashes */
+		hash_seed = ((guint64)g_random_int() << 32 | g_random_int()) | 1;
+	x = k->bits ^ hash_seed ^ ((guint64)k->family << 56);
 
 	x ^= x >> 30;
 	x *= G_GUINT64_CONSTANT(0xbf58476d1ce4e5b9);
@@ -46,9 +45,9 @@ static guint source_hash(gconstpointer p)
 	return (guint)x;
 }
 
-static gboolean source_equal(gconstpointer a, gconstpointer b)
+gboolean xb_source_key_equal(gconstpointer a, gconstpointer b)
 {
-	const SourceKey *x = a, *y = b;
+	const XbSourceKey *x = a, *y = b;
 
 	return x->bits == y->bits && x->family == y->family;
 }
@@ -57,11 +56,10 @@ static void ensure_table(void)
 {
 	if (sources)
 		return;
-	hash_seed = (guint64)g_random_int() << 32 | g_random_int();
-	sources = g_hash_table_new_full(source_hash, source_equal, NULL, g_free);
+	sources = g_hash_table_new_full(xb_source_key_hash, xb_source_key_equal, NULL, g_free);
 }
 
-static gboolean key_of(const struct sockaddr *sa, SourceKey *k)
+gboolean xb_source_key(const struct sockaddr *sa, XbSourceKey *k)
 {
 	const guint8 *b;
 
@@ -89,7 +87,7 @@ static gboolean key_of(const struct sockaddr *sa, SourceKey *k)
 }
 
 /* "192.0.2.1" or "2001:db8:1:2::/64", for the log. */
-static void key_text(const SourceKey *k, char *out, size_t len)
+static void key_text(const XbSourceKey *k, char *out, size_t len)
 {
 	if (k->family == 4) {
 		struct in_addr a = {.s_addr = htonl((guint32)k->bits)};
@@ -116,9 +114,9 @@ void xb_authlimit_get_config(XbAuthLimitConfig *out)
 
 static Source *lookup(const struct sockaddr *sa)
 {
-	SourceKey k;
+	XbSourceKey k;
 
-	if (!sources || !key_of(sa, &k))
+	if (!sources || !xb_source_key(sa, &k))
 		return NULL;
 	return g_hash_table_lookup(sources, &k);
 }
@@ -141,10 +139,10 @@ static void evict_oldest(void)
 gboolean xb_authlimit_failure(const struct sockaddr *sa, const char *module)
 {
 	gint64 now = xb_clock_now();
-	SourceKey k;
+	XbSourceKey k;
 	Source *s;
 
-	if (config.failures == 0 || !key_of(sa, &k))
+	if (config.failures == 0 || !xb_source_key(sa, &k))
 		return FALSE;
 	ensure_table();
 	s = g_hash_table_lookup(sources, &k);

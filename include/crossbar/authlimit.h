@@ -38,6 +38,17 @@ typedef struct {
 	gint64 ban_s;    /* seconds a banned source is refused */
 } XbAuthLimitConfig;
 
+/* A source as every per-source limit counts it (bans, connections per source): an IPv4
+ * address, IPv4-mapped IPv6 as IPv4, or an IPv6 /64. xb_source_key is FALSE for a family
+ * other than AF_INET and AF_INET6. The hash is seeded per run, for GHashTable. */
+typedef struct {
+	guint64 bits; /* IPv4 address, or the upper 64 bits of an IPv6 one */
+	guint8 family;
+} XbSourceKey;
+gboolean xb_source_key(const struct sockaddr *sa, XbSourceKey *k);
+guint xb_source_key_hash(gconstpointer k);
+gboolean xb_source_key_equal(gconstpointer a, gconstpointer b);
+
 void xb_authlimit_configure(const XbAuthLimitConfig *cfg);
 void xb_authlimit_get_config(XbAuthLimitConfig *out);
 

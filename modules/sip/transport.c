@@ -43,10 +43,10 @@ typedef struct {
 	SipTransports *tp;
 } Listener;
 
-/* Connections from one source: an IPv4 address, or an IPv6 /64 (one subscriber's whole
- * prefix, as bans count it). */
+/* Connections from one source (xb_source_key: an IPv4 address or an IPv6 /64, one
+ * subscriber's whole prefix, as bans count it). */
 typedef struct {
-	guint8 key[9];
+	XbSourceKey key;
 	guint count;
 } SourceConns;
 
@@ -346,40 +346,15 @@ static void G_GNUC_PRINTF(2, 3) limit_warn(gint64 *last, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void source_key(const struct sockaddr_storage *ss, guint8 key[9])
-{
-	memset(key, 0, 9);
-	key[0] = (guint8)ss->ss_family;
-	if (ss->ss_family == AF_INET6)
-		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
-	else
-		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-}
-
-static guint source_hash(gconstpointer k)
-{
-	const guint8 *p = k;
-	guint h = 5381;
-
-	for (int i = 0; i < 9; i++)
-		h = h * 33 + p[i];
-	return h;
-}
-
-static gboolean source_equal(gconstpointer a, gconstpointer b)
-{
-	return memcmp(a, b, 9) == 0;
-}
-
 /* Count an accepted connection against its source; FALSE when the source has its
  * sip.tcp_max_per_source already. */
 static gboolean source_admit(SipTransports *tp, const struct sockaddr_storage *peer)
 {
-	guint8 key[9];
+	XbSourceKey key;
 	SourceConns *s;
 
-	source_key(peer, key);
-	s = g_hash_table_lookup(tp->sources, key);
+	xb_source_key((const struct sockaddr *)peer, &key);
+	s = g_hash_table_lookup(tp->sources, &key);
 	if (s && s->count >= tp->cfg.max_per_source) {
 		char host[INET6_ADDRSTRLEN];
 		guint16 port;
@@ -391,8 +366,8 @@ static gboolean source_admit(SipTransports *tp, const struct sockaddr_storage *p
 	}
 	if (!s) {
 		s = g_new0(SourceConns, 1);
-		memcpy(s->key, key, sizeof(key));
-		g_hash_table_insert(tp->sources, s->key, s);
+		s->key = key;
+		g_hash_table_insert(tp->sources, &s->key, s);
 	}
 	s->count++;
 	return TRUE;
@@ -400,24 +375,24 @@ static gboolean source_admit(SipTransports *tp, const struct sockaddr_storage *p
 
 static void source_release(SipTransports *tp, const struct sockaddr_storage *peer)
 {
-	guint8 key[9];
+	XbSourceKey key;
 	SourceConns *s;
 
-	source_key(peer, key);
-	s = g_hash_table_lookup(tp->sources, key);
+	xb_source_key((const struct sockaddr *)peer, &key);
+	s = g_hash_table_lookup(tp->sources, &key);
 	if (s && --s->count == 0)
-		g_hash_table_remove(tp->sources, key);
+		g_hash_table_remove(tp->sources, &key);
 }
 
 static guint sockaddr_hash(gconstpointer k)
 {
-	guint8 key[9];
+	XbSourceKey key;
 	const struct sockaddr_storage *ss = k;
 	guint16 port = ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
 	                                         : ((const struct sockaddr_in *)ss)->sin_port;
 
-	source_key(ss, key);
-	return source_hash(key) ^ port;
+	xb_source_key((const struct sockaddr *)ss, &key);
+	return xb_source_key_hash(&key) ^ port;
 }
 
 static gboolean sockaddr_equal(gconstpointer a, gconstpointer b)
@@ -1194,7 +1169,7 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 	tp->ctx = ctx;
 	tp->listeners = g_ptr_array_new_with_free_func(listener_free);
 	tp->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_table_unref);
-	tp->sources = g_hash_table_new_full(source_hash, source_equal, NULL, g_free);
+	tp->sources = g_hash_table_new_full(xb_source_key_hash, xb_source_key_equal, NULL, g_free);
 	tp->tls_names = g_hash_table_new_full(sockaddr_hash, sockaddr_equal, g_free, g_free);
 	tp->tls_client = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_min_proto_version(tp->tls_client, TLS1_2_VERSION);
