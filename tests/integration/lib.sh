@@ -68,13 +68,15 @@ done_testing() {
 	exit 0
 }
 
-# A free port on loopback for both UDP and TCP, below the kernel's ephemeral range (32768
-# and up) so that no outgoing socket can take it between the choice and the bind.
+# free_port [N]: a free port on loopback for both UDP and TCP (the first of N free in a
+# row: SIPp's -mp takes four, audio and video RTP and RTCP), below the kernel's ephemeral
+# range (32768 and up) so that no outgoing socket can take it between the choice and the
+# bind.
 free_port() {
-	local p
+	local p n=${1:-1}
 	for _ in $(seq 1 200); do
 		p=$((20000 + RANDOM % 12000))
-		if ! ss -Htuan "( sport = :$p )" 2>/dev/null | grep -q .; then
+		if ! ss -Htuan "( sport >= :$p and sport <= :$((p + n - 1)) )" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return 0
 		fi

@@ -64,7 +64,7 @@ uac() {
 	local name=$1 sf=$2 user=$3
 	shift 3
 	timeout 20 sipp -sf "$SIPP_DIR/$sf" -s "$user" -cid_str "$name-%u" -m 1 -l 1 \
-		-i "$LOCAL_IP" -p "$(free_port)" -mp "$(free_port)" -timeout 10 -timeout_error \
+		-i "$LOCAL_IP" -p "$(free_port)" -mp "$(free_port 4)" -timeout 10 -timeout_error \
 		-max_recv_loops 1000 -trace_msg -message_file "$TMP/$name.msgs" -trace_err \
 		-error_file "$TMP/$name.err" "$@" "$HOST:$PORT" >"$TMP/$name.out" 2>&1
 	local rc=$?
@@ -77,7 +77,7 @@ uas_start() {
 	local name=$1 sf=$2
 	shift 2
 	SPORT=$(free_port)
-	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -i "$LOCAL_IP" -p "$SPORT" -mp "$(free_port)" \
+	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -i "$LOCAL_IP" -p "$SPORT" -mp "$(free_port 4)" \
 		-timeout 10 -timeout_error -max_recv_loops 1000 -trace_msg \
 		-message_file "$TMP/$name.msgs" -trace_err -error_file "$TMP/$name.err" "$@" \
 		>"$TMP/$name.out" 2>&1 &
