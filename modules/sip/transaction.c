@@ -241,16 +241,29 @@ static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer 
 	sip_txs_new(txl, msg, from, key, from->transport == XB_TRANSPORT_UDP ? dgram : 0);
 }
 
-/* FNV-1a over 64 bits from a per-run seed. A collision costs little: a datagram taken for
- * a retransmission of another from the same source gets that one's last response again, and
- * its sender retransmits; the seed keeps anyone from aiming at one. */
+/* A 64-bit hash over 8 octets at a time (multiply, then fold the high half down), from a
+ * per-run seed. A collision costs little: a datagram taken for a retransmission of another
+ * from the same source gets that one's last response again, and its sender retransmits;
+ * the seed keeps anyone from aiming at one. */
+static guint64 dgram_mix(guint64 h, guint64 w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
 static guint64 dgram_hash(guint64 h, const void *data, size_t len)
 {
 	const guint8 *p = data;
+	guint64 w;
 
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = dgram_mix(h, w);
+	}
+	w = len; /* the tail, with its length, so that trailing zeros still count */
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+		w = w << 8 | p[i];
+	return dgram_mix(h, w);
 }
 
 gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *from)
