@@ -14,8 +14,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <linux/sock_diag.h> /* SK_MEMINFO_* for SO_MEMINFO */
-#include <linux/sockios.h>   /* SIOCGSTAMPNS */
-#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -28,7 +27,11 @@
 #define SIP_SNDBUF      (1 * 1024 * 1024)
 #define CONN_MAX_QUEUE  (1024 * 1024) /* unsent bytes before a connection is dropped */
 #define CONN_MAX_INPUT  (SIP_MAX_MSG_SIZE + 4096)
-#define ACCEPT_PAUSE_MS 250 /* between attempts to accept while out of descriptors */
+#define ACCEPT_PAUSE_MS 250  /* between attempts to accept while out of descriptors */
+#define UDP_BATCH       32   /* datagrams read by one recvmmsg */
+#define UDP_BATCHES     2    /* recvmmsg calls per wake-up, so one socket cannot starve the loop */
+#define UDP_HELD        64   /* responses held for one sendmmsg */
+#define UDP_HELD_MAX    4096 /* a longer response is sent at once */
 #define BUDGET_WARNING                                                                             \
 	"TCP/TLS buffers over sip.tcp_max_buffered (%" G_GSIZE_FORMAT                              \
 	" KiB): closing the connections that hold the most"
@@ -49,6 +52,14 @@ typedef struct {
 	XbSourceKey key;
 	guint count;
 } SourceConns;
+
+/* A UDP response held back while a batch of datagrams is processed. */
+typedef struct {
+	int fd;
+	struct sockaddr_storage to;
+	socklen_t to_len;
+	guint off, len; /* in held_bytes */
+} HeldSend;
 
 typedef struct {
 	int refs; /* the table's, and the reader's while it runs */
@@ -93,7 +104,11 @@ struct sip_transports {
 	SSL_CTX *tls_client;
 	int udp_behind;      /* 0, 1 or 2: see udp_check_lag */
 	guint64 udp_dropped; /* datagrams dropped unparsed at level 2 */
-	char rxbuf[65536];
+	char (*rx)[65536];   /* UDP_BATCH receive buffers */
+	gboolean holding;    /* in a UDP batch: responses wait for one sendmmsg */
+	HeldSend held[UDP_HELD];
+	guint n_held;
+	GByteArray *held_bytes;
 };
 
 static gboolean same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -238,41 +253,40 @@ static void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *fro
 
 /* ---- UDP ---- */
 
-/* How far behind the loop is on UDP, judged once per batch from the socket's receive queue:
- * how long the datagram just read waited there (its kernel time stamp, SIOCGSTAMPNS; the
- * first call only turns stamping on) and how full the queue is (SO_MEMINFO). Level 1, a
- * wait over 250 ms (T1/2 by default): new requests without credentials get 503
- * (sip_txl_set_shedding). Level 2, a wait over 400 ms or the queue three quarters full
- * (at high rates it fills before the wait grows long, and past full the kernel drops
- * what clients then retransmit): such requests are dropped before parsing
- * (sip_dgram_sheddable), since even a 503 costs a parse and a client retransmits at T1
- * (500 ms) what has waited that long anyway. A short stall of the loop (a WAL checkpoint,
- * a busy machine) stays under these and sheds nothing. While the queue stays non-empty,
- * level 2 ends below 250 ms and half full, level 1 below 100 ms; an empty queue ends both
- * (one level for all UDP sockets: any of them drained resets it). */
-static void udp_check_lag(SipTransports *tp, int fd)
+/* How far behind the loop is on UDP, judged afresh for each batch read from a socket: how
+ * long the oldest datagram of the batch waited in the receive queue (its kernel time stamp,
+ * SO_TIMESTAMPNS) and how full the queue still is (SO_MEMINFO). Level 1, a wait over 250 ms
+ * (T1/2 by default) or the queue over half full: new requests without credentials get a
+ * stateless 503 (sip_txl_set_shedding), which ends a well-behaved client's attempt at once
+ * instead of letting it retransmit. Level 2, a wait over 400 ms or the queue three quarters
+ * full: the loop cannot even keep up with 503s, and such requests are dropped before
+ * parsing (sip_dgram_sheddable) before the kernel starts dropping at random. At high rates
+ * the queue fills long before any datagram has waited 250 ms. A short stall of the loop
+ * (a WAL checkpoint, a busy machine) stays under these and sheds nothing; there is no
+ * memory from one batch to the next, so shedding stops as soon as the queue is short. */
+static void udp_check_lag(SipTransports *tp, int fd, struct msghdr *first)
 {
-	struct timespec stamp, now;
+	struct timespec now;
 	gint64 lag_ms = 0;
 	guint32 mi[SK_MEMINFO_VARS], q = 0, cap = 1;
 	socklen_t len = sizeof(mi);
-	int want;
 
-	if (ioctl(fd, SIOCGSTAMPNS, &stamp) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0)
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(first); c; c = CMSG_NXTHDR(first, c)) {
+		struct timespec stamp;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS ||
+		    clock_gettime(CLOCK_REALTIME, &now) != 0)
+			continue;
+		memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
 		lag_ms =
 		    (now.tv_sec - stamp.tv_sec) * 1000 + (now.tv_nsec - stamp.tv_nsec) / 1000000;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
 	    len >= sizeof(guint32) * (SK_MEMINFO_RCVBUF + 1) && mi[SK_MEMINFO_RCVBUF] > 0) {
 		q = mi[SK_MEMINFO_RMEM_ALLOC];
 		cap = mi[SK_MEMINFO_RCVBUF];
 	}
-	want = lag_ms > 400 || q > cap / 4 * 3 ? 2 : lag_ms > 250 ? 1 : 0;
-	if (want > tp->udp_behind)
-		tp->udp_behind = want;
-	else if (lag_ms < 100 && q < cap / 2)
-		tp->udp_behind = 0;
-	else if (tp->udp_behind == 2 && lag_ms < 250 && q < cap / 2)
-		tp->udp_behind = 1;
+	tp->udp_behind = lag_ms > 400 || q > cap / 4 * 3 ? 2 : lag_ms > 250 || q > cap / 2 ? 1 : 0;
 }
 
 gboolean sip_transport_behind(SipTransports *tp)
@@ -285,47 +299,122 @@ guint64 sip_transport_dropped_behind(SipTransports *tp)
 	return tp->udp_dropped;
 }
 
+/* Send the responses held during a batch, a sendmmsg per run of the same socket. A message
+ * the kernel refuses is skipped, as the sendto it stands for would have failed. */
+static void udp_flush_held(SipTransports *tp)
+{
+	struct mmsghdr mh[UDP_HELD];
+	struct iovec iov[UDP_HELD];
+	guint i = 0;
+
+	while (i < tp->n_held) {
+		int fd = tp->held[i].fd;
+		guint n = 0, sent = 0;
+
+		for (; i + n < tp->n_held && tp->held[i + n].fd == fd; n++) {
+			HeldSend *h = &tp->held[i + n];
+			iov[n] = (struct iovec){tp->held_bytes->data + h->off, h->len};
+			mh[n] = (struct mmsghdr){.msg_hdr = {.msg_name = &h->to,
+			                                     .msg_namelen = h->to_len,
+			                                     .msg_iov = &iov[n],
+			                                     .msg_iovlen = 1}};
+		}
+		while (sent < n) {
+			int r = sendmmsg(fd, mh + sent, n - sent, MSG_DONTWAIT);
+			sent += r > 0 ? (guint)r : 1;
+		}
+		i += n;
+	}
+	tp->n_held = 0;
+	g_byte_array_set_size(tp->held_bytes, 0);
+}
+
+/* Hold a UDP response for the batch's sendmmsg; FALSE when it must go out now. */
+static gboolean udp_hold(SipTransports *tp, int fd, const SipPeer *to, const char *buf, size_t len)
+{
+	HeldSend *h;
+
+	if (!tp->holding || len > UDP_HELD_MAX || len < 8 || memcmp(buf, "SIP/2.0 ", 8) != 0)
+		return FALSE;
+	if (tp->n_held == UDP_HELD)
+		udp_flush_held(tp);
+	h = &tp->held[tp->n_held++];
+	h->fd = fd;
+	memcpy(&h->to, &to->addr, to->addr_len);
+	h->to_len = to->addr_len;
+	h->off = tp->held_bytes->len;
+	h->len = len;
+	g_byte_array_append(tp->held_bytes, (const guint8 *)buf, len);
+	return TRUE;
+}
+
+static void udp_datagram(SipTransports *tp, const char *buf, size_t n, SipPeer *from)
+{
+	size_t msglen;
+	struct sip_err err;
+	int r = sip_frame_dgram(buf, n, &msglen, &err);
+
+	if (r == -ENODATA)
+		return; /* a CRLF keep-alive */
+	if (r < 0) {
+		/* Parse what there is only to answer it (413/513/400 ...). */
+		struct sip_msg *msg = NULL;
+		struct sip_err perr;
+		sip_msg_parse(&msg, buf, MIN(n, (size_t)SIP_MAX_MSG_SIZE), &perr);
+		if (msg)
+			answer_stateless(tp, msg, from, &err);
+		g_clear_pointer(&msg, sip_msg_free);
+		return;
+	}
+	if (tp->raw && tp->raw(tp->ctx, buf, msglen, from))
+		return; /* a retransmission, answered without parsing */
+	if (tp->udp_behind > 1 && sip_dgram_sheddable(buf, msglen)) {
+		tp->udp_dropped++;
+		return;
+	}
+	deliver(tp, buf, msglen, from);
+}
+
 static gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 {
 	Listener *l = user_data;
 	SipTransports *tp = l->tp;
+	struct mmsghdr mh[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	SipPeer from[UDP_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl[UDP_BATCH];
 
-	/* Drain a bounded batch per wake-up so that one busy socket cannot starve the loop. */
-	for (int i = 0; i < 64; i++) {
-		SipPeer from = {.transport = XB_TRANSPORT_UDP};
-		from.addr_len = sizeof(from.addr);
-		ssize_t n = recvfrom(fd, tp->rxbuf, sizeof(tp->rxbuf), MSG_DONTWAIT,
-		                     (struct sockaddr *)&from.addr, &from.addr_len);
-		size_t msglen;
-		struct sip_err err;
+	for (int b = 0; b < UDP_BATCHES; b++) {
+		int n;
 
-		if (n < 0) {
+		for (int i = 0; i < UDP_BATCH; i++) {
+			from[i] = (SipPeer){.transport = XB_TRANSPORT_UDP};
+			iov[i] = (struct iovec){tp->rx[i], sizeof(tp->rx[i])};
+			mh[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i].addr,
+			                                     .msg_namelen = sizeof(from[i].addr),
+			                                     .msg_iov = &iov[i],
+			                                     .msg_iovlen = 1,
+			                                     .msg_control = ctl[i].buf,
+			                                     .msg_controllen = sizeof(ctl[i].buf)}};
+		}
+		n = recvmmsg(fd, mh, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
 			tp->udp_behind = 0; /* drained: caught up */
 			break;
 		}
-		if (i == 0)
-			udp_check_lag(tp, fd);
-		int r = sip_frame_dgram(tp->rxbuf, n, &msglen, &err);
-		if (r == -ENODATA)
-			continue; /* a CRLF keep-alive */
-		if (r < 0) {
-			/* Parse what there is only to answer it (413/513/400 ...). */
-			struct sip_msg *msg = NULL;
-			struct sip_err perr;
-			sip_msg_parse(&msg, tp->rxbuf, MIN((size_t)n, (size_t)SIP_MAX_MSG_SIZE),
-			              &perr);
-			if (msg)
-				answer_stateless(tp, msg, &from, &err);
-			g_clear_pointer(&msg, sip_msg_free);
-			continue;
+		udp_check_lag(tp, fd, &mh[0].msg_hdr);
+		tp->holding = TRUE;
+		for (int i = 0; i < n; i++) {
+			from[i].addr_len = mh[i].msg_hdr.msg_namelen;
+			udp_datagram(tp, tp->rx[i], mh[i].msg_len, &from[i]);
 		}
-		if (tp->raw && tp->raw(tp->ctx, tp->rxbuf, msglen, &from))
-			continue; /* a retransmission, answered without parsing */
-		if (tp->udp_behind > 1 && sip_dgram_sheddable(tp->rxbuf, msglen)) {
-			tp->udp_dropped++;
-			continue;
-		}
-		deliver(tp, tp->rxbuf, msglen, &from);
+		tp->holding = FALSE;
+		udp_flush_held(tp);
+		if (n < UDP_BATCH)
+			break;
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -984,6 +1073,8 @@ int sip_transport_send(SipTransports *tp, const SipPeer *to, const char *buf, si
 		Listener *l = udp_listener_for(tp, to->addr.ss_family);
 		if (!l)
 			return -EAFNOSUPPORT;
+		if (udp_hold(tp, l->fd, to, buf, len))
+			return 0;
 		ssize_t n = sendto(l->fd, buf, len, MSG_DONTWAIT,
 		                   (const struct sockaddr *)&to->addr, to->addr_len);
 		return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EMSGSIZE);
@@ -1107,7 +1198,9 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	/* Large buffers absorb bursts (a REGISTER storm after a power cut) without loss. */
 	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(l->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (!udp)
+	if (udp) /* each datagram's arrival time, for udp_check_lag */
+		setsockopt(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	else
 		setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(l->fd, (struct sockaddr *)&where.addr, where.addr_len) < 0) {
 		what = "bind";
@@ -1167,6 +1260,8 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 	tp->server_header = g_strdup(cfg->server_header ? cfg->server_header : "");
 	tp->recv = recv;
 	tp->ctx = ctx;
+	tp->rx = g_malloc(UDP_BATCH * sizeof(*tp->rx));
+	tp->held_bytes = g_byte_array_sized_new(UDP_HELD * 512);
 	tp->listeners = g_ptr_array_new_with_free_func(listener_free);
 	tp->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_table_unref);
 	tp->sources = g_hash_table_new_full(xb_source_key_hash, xb_source_key_equal, NULL, g_free);
@@ -1204,5 +1299,7 @@ void sip_transports_free(SipTransports *tp)
 	g_free(tp->tls_key);
 	g_free(tp->tls_ca_file);
 	g_free(tp->server_header);
+	g_free(tp->rx);
+	g_byte_array_unref(tp->held_bytes);
 	g_free(tp);
 }
