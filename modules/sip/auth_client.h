@@ -5,7 +5,7 @@
 #ifndef XB_SIP_AUTH_CLIENT_H
 #define XB_SIP_AUTH_CLIENT_H
 
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 /* What a module gives to have its request's challenges answered. realm NULL (or "")
  * answers a challenge of any realm; otherwise only that realm's. */

@@ -1,11 +1,11 @@
 /* sip_api.h: what mod_sip offers other in-tree modules (mod_registrar, voicemail's MWI) as
  * an API table published under SIP_API_NAME: taking over a method (REGISTER, SUBSCRIBE),
  * answering those requests, and sending requests of their own (OPTIONS, NOTIFY, REGISTER
- * to a trunk) as a client transaction. Messages are the parsed struct sip_msg of msg.h; a
- * module using this table links modules/sip/libxbsipmsg.la for the accessors. */
+ * to a trunk) as a client transaction. Messages are the parsed struct sip_msg of
+ * crossbar/sipmsg.h, whose accessors are in libcrossbar. */
 #pragma once
 
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 #include "transaction.h"
 #include "auth_client.h" /* SipCredentials (added for send_request_auth) */
 

@@ -1,8 +1,8 @@
-/* modules/sip/via.c: one Via value (RFC 3261 §20.42, §18.2.1, RFC 3581 rport, RFC 5118 IPv6):
+/* lib/sip/via.c: one Via value (RFC 3261 §20.42, §18.2.1, RFC 3581 rport, RFC 5118 IPv6):
  * sent-protocol, sent-by and the parameters a transaction layer reads. Slices only; no
  * allocation; the branch's magic cookie is checked by the key code, not here. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* modules/sip/pl.c: pointer-length slices, header/URI parameter iteration and the character
+/* lib/sip/pl.c: pointer-length slices, header/URI parameter iteration and the character
  * table of the SIP grammar. Nothing here allocates except sip_pl_dup(); nothing reads past
  * the slice it is given. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

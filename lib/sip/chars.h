@@ -1,5 +1,5 @@
-/* modules/sip/chars.h: character classes of the RFC 3261 §25 grammar as one lookup table, for
- * the parsers of modules/sip/. Private to the folder; holds no state and allocates nothing. */
+/* lib/sip/chars.h: character classes of the RFC 3261 §25 grammar as one lookup table, for
+ * the parsers of lib/sip/. Private to the folder; holds no state and allocates nothing. */
 #ifndef XB_SIP_CHARS_H
 #define XB_SIP_CHARS_H
 

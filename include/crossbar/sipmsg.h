@@ -1,6 +1,8 @@
-/* modules/sip/msg.h: the SIP message layer of mod_sip (RFC 3261 §7, §19, §20, §25): types and
- * functions to parse, frame, check, compare and build SIP messages. Private to modules/sip/.
- * Pure code: GLib and libc only; nothing here may touch sockets, timers or the core's API. */
+/* sipmsg.h: the SIP message library (lib/sip/; RFC 3261 §7, §19, §20, §25): types and
+ * functions to parse, frame, check, compare and build SIP messages, and SipPeer, where a
+ * message came from or goes to. Linked into libcrossbar for mod_sip, the registrar and any
+ * module that reads SIP. Pure code: GLib and libc only; nothing here may touch sockets,
+ * timers or the core's API. */
 #ifndef XB_SIP_MSG_H
 #define XB_SIP_MSG_H
 
@@ -10,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include <crossbar/config.h>
 
 /* Limits. A message past any of them is refused with 513 (our limit, not the peer's error). */
 #define SIP_MAX_MSG_SIZE   65535 /* octets in one message, start line to end of body */
@@ -405,5 +410,30 @@ void sip_msg_stamp_via(struct sip_msg *msg, const char *host, uint16_t port);
 
 /* print.c */
 int sip_msg_print(struct sip_mb *mb, const struct sip_msg *msg);
+
+/* peer.c: where a message came from or goes to. For TCP/TLS, conn_id names the
+ * connection a message came on (responses go back on it, RFC 3261 §18.2.2); 0 lets the
+ * transport pick or open one. */
+typedef struct {
+	XbTransport transport;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	guint64 conn_id;
+} SipPeer;
+
+static inline gboolean sip_peer_reliable(const SipPeer *p)
+{
+	return p->transport != XB_TRANSPORT_UDP;
+}
+
+/* "udp", "tcp", "tls". */
+const char *sip_transport_name(XbTransport t);
+/* An address without brackets into host (INET6_ADDRSTRLEN), its port into *port. */
+void sip_sockaddr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port);
+/* "udp:127.0.0.1:5060", "tcp:[::1]:5060"; g_free it. */
+char *sip_peer_to_string(const SipPeer *peer);
+/* A peer from a literal IPv4 or IPv6 address (brackets allowed) and a port; FALSE for
+ * anything else (names need DNS, which is not done here). */
+gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *host, guint16 port);
 
 #endif

@@ -1,8 +1,8 @@
-/* modules/sip/addr.c: name-addr / addr-spec values with header parameters (RFC 3261 §20.10,
+/* lib/sip/addr.c: name-addr / addr-spec values with header parameters (RFC 3261 §20.10,
  * §20.20, §20.39, §25: From, To, Contact, Route, Record-Route, Path ...). Parses into slices of
  * the value it is given; validates the URI; never allocates. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

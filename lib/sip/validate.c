@@ -1,7 +1,7 @@
-/* modules/sip/validate.c: checks a parsed message before a transaction sees it (RFC 3261
+/* lib/sip/validate.c: checks a parsed message before a transaction sees it (RFC 3261
  * §8.1.1, §8.2.2, §16.3): mandatory headers, single-valued headers, CSeq against the method,
  * Max-Forwards. Answers with a status and a specific reason; never changes the message. */
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

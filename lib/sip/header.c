@@ -1,7 +1,7 @@
-/* modules/sip/header.c: header field names (RFC 3261 §20 and common extensions): long and
+/* lib/sip/header.c: header field names (RFC 3261 §20 and common extensions): long and
  * compact forms to an id, and which headers hold comma-separated lists. Names are compared
  * case-insensitively (§7.3.1); no allocation, no state but a table. */
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

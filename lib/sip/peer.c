@@ -1,6 +1,5 @@
-/* peer.c: SipPeer's text forms (peer.h). */
-#include "peer.h"
-#include "msg.h"
+/* lib/sip/peer.c: SipPeer's text forms (declared in crossbar/sipmsg.h). */
+#include <crossbar/sipmsg.h>
 
 #include <arpa/inet.h>
 #include <string.h>

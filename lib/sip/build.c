@@ -1,8 +1,8 @@
-/* modules/sip/build.c: writes SIP messages (RFC 3261 §7) into a GString or a caller's fixed
+/* lib/sip/build.c: writes SIP messages (RFC 3261 §7) into a GString or a caller's fixed
  * buffer, and the response to a request (§8.2.6). Refuses CR/LF inside a field so that nothing
  * given can inject a header; a full fixed buffer is an error, never a truncated message. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <stdarg.h>
 #include <stdio.h>

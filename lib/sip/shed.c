@@ -1,9 +1,9 @@
-/* modules/sip/shed.c: which received datagram a transport far behind may drop unparsed.
+/* lib/sip/shed.c: which received datagram a transport far behind may drop unparsed.
  * Only the start line and header names are looked at, with no allocation: the point is
  * to cost a fraction of a parse. It must never select a response, an INVITE, ACK or
  * CANCEL, a request within a dialog (To tag) or one with credentials. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* modules/sip/hval.c: small structured header values: CSeq (§20.16), Call-ID (§20.8),
+/* lib/sip/hval.c: small structured header values: CSeq (§20.16), Call-ID (§20.8),
  * Content-Type (§20.15), Event (RFC 6665 §8.2.1). Slices of the given value; no allocation. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
-/* modules/sip/auth.c: Digest challenges and credentials (RFC 3261 §20.7, §20.27, §20.28,
+/* lib/sip/auth.c: Digest challenges and credentials (RFC 3261 §20.7, §20.27, §20.28,
  * §20.44, §25.1; RFC 2617): the scheme and the comma-separated auth-params, as slices (quoted
  * values keep their quotes: unescape with sip_quoted_unescape()). No hashing, no allocation. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

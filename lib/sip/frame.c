@@ -1,8 +1,8 @@
-/* modules/sip/frame.c: where one SIP message ends in what a transport received (RFC 3261
+/* lib/sip/frame.c: where one SIP message ends in what a transport received (RFC 3261
  * §18.3): over a stream, the empty line and a mandatory Content-Length; in a datagram, the
  * datagram bounds it. Only scans; never copies, allocates or reads past len. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
-/* modules/sip/parse.c: SIP message parsing (RFC 3261 §7, §20, §25): start line, header lines
+/* lib/sip/parse.c: SIP message parsing (RFC 3261 §7, §20, §25): start line, header lines
  * (folding, compact names, comma-separated lists) indexed into a fixed array of slots, and the
  * few values every layer needs (top Via, From, To, Call-ID, CSeq, Content-Length,
  * Max-Forwards). One allocation per message, none per header; never reads past the input. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* modules/sip/method.c: SIP request methods (RFC 3261 §7.1 and extensions) as an enum. Method
+/* lib/sip/method.c: SIP request methods (RFC 3261 §7.1 and extensions) as an enum. Method
  * names are case-sensitive; an unknown method is kept as text by the caller, never refused here. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

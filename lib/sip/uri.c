@@ -1,8 +1,8 @@
-/* modules/sip/uri.c: SIP, SIPS (RFC 3261 §19.1, §25) and tel (RFC 3966) URI parsing, with IPv6
+/* lib/sip/uri.c: SIP, SIPS (RFC 3261 §19.1, §25) and tel (RFC 3966) URI parsing, with IPv6
  * references (RFC 5118). Slices point into the caller's text; %HH escapes are checked but left
  * escaped (unescaping is once, on demand, never recursive). Never allocates. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* modules/sip/uri_cmp.c: URI equivalence, RFC 3261 §19.1.4 for sip/sips and RFC 3966 §4 for
+/* lib/sip/uri_cmp.c: URI equivalence, RFC 3261 §19.1.4 for sip/sips and RFC 3966 §4 for
  * tel. %HH is unescaped once while comparing (an escaped reserved character stays distinct
  * from the literal one); nothing is allocated and nothing is resolved through DNS. */
 #include "chars.h"
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-/* modules/sip/print.c: serialises a parsed message back to the wire (for a proxy or a B2BUA
+/* lib/sip/print.c: serialises a parsed message back to the wire (for a proxy or a B2BUA
  * relaying it): long header names, one value per line, Content-Length recomputed from the body.
  * Writes through a builder; never modifies the message. */
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* modules/sip/key.c: which transaction a message belongs to (RFC 3261 §17.1.3, §17.2.3, the
+/* lib/sip/key.c: which transaction a message belongs to (RFC 3261 §17.1.3, §17.2.3, the
  * RFC 2543 fallback, §9.2 for CANCEL) and which dialog (§12). Builds keys as text to be used in
  * a hash table; it does not keep any table itself. */
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 
