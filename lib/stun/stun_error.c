@@ -1,7 +1,7 @@
 /* Error responses: the standard reason phrases of RFC 8489 §14.8, RFC 8656 §19, RFC 6156
  * and RFC 6062, and a builder that starts an error response to a decoded request. It decides
  * no policy: which code to send is the server's business. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 const char *stun_reason_phrase(int code)
 {

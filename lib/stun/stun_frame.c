@@ -1,7 +1,7 @@
 /* Telling STUN from ChannelData (RFC 8656 §12, RFC 7983) and cutting messages out of a
  * TCP/TLS byte stream. Pure functions over bytes: no buffering of its own, no sockets;
  * the caller keeps the stream buffer and asks again when more bytes arrive. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 static inline uint16_t rd16(const uint8_t *p)
 {

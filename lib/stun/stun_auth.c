@@ -1,7 +1,7 @@
 /* STUN integrity (RFC 8489 §9, §14.5, §14.6): long-term keys, USERHASH, and checking
  * MESSAGE-INTEGRITY(-SHA256) over a received message without copying it. Keys are the
  * caller's; nothing here remembers a credential, and every comparison is constant-time. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

@@ -1,6 +1,7 @@
-/* STUN/TURN message layer (RFC 8489, RFC 8656, RFC 6156; ICE attributes of RFC 8445):
- * decoding, encoding, integrity, framing, and the pure policy helpers a TURN server needs.
- * Must hold no server state and do no I/O, so that ICE on crossbar's own RTP can reuse it. */
+/* stun.h: the STUN/TURN message library (lib/stun/; RFC 8489, RFC 8656, RFC 6156; ICE
+ * attributes of RFC 8445): decoding, encoding, integrity, framing, and the pure policy helpers
+ * a TURN server needs. Linked into libcrossbar. Must hold no server state and do no I/O, so
+ * that ICE on crossbar's own RTP can reuse it. */
 #ifndef XB_STUN_H
 #define XB_STUN_H
 

@@ -1,7 +1,7 @@
 /* Credentials a TURN server can check without storing anything: coturn-compatible
  * time-limited ("TURN REST API") passwords and self-validating nonces. Pure functions of a
  * secret, the clock value passed in and the client address; nothing is kept between calls. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * before relaying (RFC 8656 §21.1 "abuse of relays"; coturn CVE-2020-26262 class of bug:
  * loopback reached through ::ffff:127.0.0.1 or 0.0.0.0). Pure: it classifies, the server
  * decides; it never resolves names. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

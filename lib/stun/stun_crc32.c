@@ -1,7 +1,7 @@
 /* CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) for the STUN FINGERPRINT attribute
  * (RFC 8489 §14.7). Written here so that zlib is not a dependency; the table is built once,
  * thread-safely, and nothing else lives in this file. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 static uint32_t crc_table[256];
 

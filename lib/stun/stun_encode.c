@@ -1,7 +1,7 @@
 /* STUN message encoding (RFC 8489 §5, §14; RFC 8656 §18) into caller memory: no allocation,
  * sticky errors, header length kept current after every attribute. It must not let an
  * attribute follow MESSAGE-INTEGRITY(-SHA256) or FINGERPRINT, nor write past cap. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

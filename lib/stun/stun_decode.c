@@ -1,7 +1,7 @@
 /* STUN message decoding (RFC 8489 §5, §14): header, attribute walk, ordering rules, and the
  * FINGERPRINT check. Zero-copy over the caller's buffer, no allocation, every read bounded
  * by the length checked first; it must never trust a length it has not compared. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

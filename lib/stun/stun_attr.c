@@ -1,7 +1,7 @@
 /* Typed access to decoded STUN/TURN/ICE attributes (RFC 8489 §14, RFC 8656 §18, RFC 6156,
  * RFC 8445 §16). Each getter checks the value's exact length and form before reading; none
  * allocates, and none decides policy (range checks that answer 400 belong to the caller). */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 
