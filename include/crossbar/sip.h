@@ -1,16 +1,24 @@
-/* sip_api.h: what mod_sip offers other in-tree modules (mod_registrar, voicemail's MWI) as
- * an API table published under SIP_API_NAME: taking over a method (REGISTER, SUBSCRIBE),
- * answering those requests, and sending requests of their own (OPTIONS, NOTIFY, REGISTER
- * to a trunk) as a client transaction. Messages are the parsed struct sip_msg of
- * crossbar/sipmsg.h, whose accessors are in libcrossbar. */
+/* sip.h: what mod_sip offers other modules (mod_registrar, voicemail's MWI) as an API table
+ * published under SIP_API_NAME and fetched with xb_api_get(): taking over a method
+ * (REGISTER, SUBSCRIBE), answering those requests, and sending requests of their own
+ * (OPTIONS, NOTIFY, REGISTER to a trunk) as a client transaction; and call legs, for the
+ * B2BUA. Messages are the parsed struct sip_msg of crossbar/sipmsg.h, whose accessors are in
+ * libcrossbar. */
 #pragma once
 
+#include <crossbar/module.h>
 #include <crossbar/sipmsg.h>
-#include "transaction.h"
-#include "auth_client.h" /* SipCredentials (added for send_request_auth) */
 
 #define SIP_API_NAME    "sip"
 #define SIP_API_VERSION 1
+
+/* What a module gives to have its request's challenges answered. realm NULL (or "")
+ * answers a challenge of any realm; otherwise only that realm's. */
+typedef struct {
+	const char *username; /* the digest user name (a trunk's auth user) */
+	const char *password;
+	const char *realm;
+} SipCredentials;
 
 typedef struct sip_server_req SipServerReq;
 /* An INVITE session (call.c): one call leg, as UAS (an INVITE we received) or as UAC (one
