@@ -9,7 +9,7 @@
 
 #include <crossbar/crossbar.h>
 
-#include "../sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 typedef struct auth Auth;
 

@@ -4,7 +4,7 @@
  * nothing here changes a gateway or its registration. */
 #pragma once
 
-#include "../sip/sip_api.h"
+#include <crossbar/sip.h>
 
 #define XB_GATEWAY_API         "gateways"
 #define XB_GATEWAY_API_VERSION 1

@@ -4,7 +4,7 @@
  * main loop). No SRV or NAPTR (RFC 3263): the port is the configured one or the default. */
 #pragma once
 
-#include "../sip/sip_api.h"
+#include <crossbar/sip.h>
 
 #include <gio/gio.h>
 

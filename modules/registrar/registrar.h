@@ -5,7 +5,7 @@
 
 #include <libxml/tree.h>
 
-#include "../sip/sip_api.h"
+#include <crossbar/sip.h>
 #include "auth.h"
 #include "location.h"
 

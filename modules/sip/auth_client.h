@@ -5,15 +5,8 @@
 #ifndef XB_SIP_AUTH_CLIENT_H
 #define XB_SIP_AUTH_CLIENT_H
 
-#include "msg.h"
-
-/* What a module gives to have its request's challenges answered. realm NULL (or "")
- * answers a challenge of any realm; otherwise only that realm's. */
-typedef struct {
-	const char *username; /* the digest user name (a trunk's auth user) */
-	const char *password;
-	const char *realm;
-} SipCredentials;
+#include <crossbar/sip.h> /* SipCredentials */
+#include <crossbar/sipmsg.h>
 
 typedef enum {
 	SIP_DIGEST_MD5 = 1,

@@ -25,7 +25,7 @@ gboolean sip_calls_request(SipCalls *calls, SipTx *tx, const struct sip_msg *req
  * transaction ended. TRUE when it belonged to a call. */
 gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipPeer *from);
 
-/* The SIP API table's call_* entries (sip_api.h). */
+/* The SIP API table's call_* entries (crossbar/sip.h). */
 SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc func, void *user_data,
                         int *error);
 SipCall *sip_call_ref(SipCall *call);

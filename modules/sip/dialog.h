@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 /* Reference counted. The destructor given at creation is called with user_data when the
  * last reference goes. */

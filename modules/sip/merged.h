@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 
 typedef struct sip_merged SipMerged;
 

@@ -8,8 +8,7 @@
 #include <crossbar/crossbar.h>
 #include <sys/socket.h>
 
-#include "msg.h"
-#include "peer.h" /* SipPeer: where a message came from or goes to */
+#include <crossbar/sipmsg.h>
 
 typedef struct sip_txl SipTxLayer;
 /* Reference counted. Owners: the layer holds one reference while the transaction lives

@@ -7,7 +7,7 @@
 
 #include <crossbar/crossbar.h>
 
-#include "msg.h"
+#include <crossbar/sipmsg.h>
 #include "transaction.h"
 
 typedef struct sip_transports SipTransports;

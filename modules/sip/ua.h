@@ -1,9 +1,12 @@
 /* ua.h: mod_sip's UA core, private to modules/sip/. It owns the transports and the
  * transaction layer, answers what the RFC makes the UA core answer, and serves the SIP API
- * table (sip_api.h) to other modules. */
+ * table (crossbar/sip.h) to other modules. */
 #pragma once
 
-#include "sip_api.h"
+#include <crossbar/sip.h>
+
+#include "auth_client.h"
+#include "transaction.h"
 #include "transport.h"
 
 typedef struct sip_ua SipUa;

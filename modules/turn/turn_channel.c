@@ -1,7 +1,7 @@
 /* turn_channel.c: ChannelData framing with the wider channel range of RFC 5766 §11
  * (0x4000-0x7FFF) when turn.rfc5766_channels is on (the default), because coturn's
  * turnutils_uclient and older WebRTC stacks still pick numbers up to 0x7FFF. RFC 8656 §12's range
- * (0x4000-0x4FFF) goes straight to libxbstun; only the legacy numbers are framed here. No state, no
+ * (0x4000-0x4FFF) goes straight to lib/stun/; only the legacy numbers are framed here. No state, no
  * I/O. */
 #include "turn_private.h"
 

@@ -7,7 +7,7 @@
 #include <gio/gio.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include <crossbar/stun.h>
 
 /* RFC 8656 §9: a permission lives 300 s; §12: a channel binding 600 s. */
 #define TURN_PERMISSION_MS (300 * 1000)

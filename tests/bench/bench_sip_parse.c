@@ -1,12 +1,12 @@
 /* tests/bench/bench_sip_parse.c: microseconds per parse of a typical INVITE, REGISTER and
- * 200 OK by mod_sip's parser, next to libosip2 parsing the same bytes in the same run. A figure
+ * 200 OK by lib/sip's parser, next to libosip2 parsing the same bytes in the same run. A figure
  * to compare, not a test: it never fails on speed.
  *
  * Run:  make bench-sip            (needs libosip2's headers at configure time)
  *  or:  tests/bench/bench_sip_parse [ITERATIONS [RUNS]]    (defaults 20000 and 9)
  * Each figure is the median over RUNS of the mean time per parse across ITERATIONS parses;
  * a parse includes freeing the message. */
-#include "modules/sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <osipparser2/osip_parser.h>
 #include <stdio.h>

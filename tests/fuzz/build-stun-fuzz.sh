@@ -12,7 +12,7 @@ mkdir -p "$out/corpus"
 # shellcheck disable=SC2046
 $CC -g -O1 -std=gnu11 -Wall -Wextra \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$top/modules/turn" $(pkg-config --cflags glib-2.0 openssl) \
-	"$top"/modules/turn/stun_*.c "$here/stun_fuzz.c" \
+	-I"$top/include" $(pkg-config --cflags glib-2.0 openssl) \
+	"$top"/lib/stun/stun_*.c "$here/stun_fuzz.c" \
 	$(pkg-config --libs glib-2.0 openssl) -o "$out/stun_fuzz"
 echo "built $out/stun_fuzz; seed corpus: $here/stun/corpus"

@@ -1,8 +1,8 @@
-/* tests/fuzz/sip_parse_fuzz.c: libFuzzer target for mod_sip's message layer: framing, parsing,
- * validation, every structured header parser, URI parsing and comparison, printing and the
+/* tests/fuzz/sip_parse_fuzz.c: libFuzzer target for the SIP message library (lib/sip/): framing,
+ * parsing, validation, every structured header parser, URI parsing and comparison, printing and the
  * reply builder. It must find only crashes, leaks and broken invariants: it asserts nothing
  * about which inputs are accepted. Build: tests/fuzz/build-sip-fuzz.sh OUTDIR. */
-#include "modules/sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target for the STUN/TURN message layer: decoding, every typed getter, integrity
  * checks (short- and long-term), error-response building, ChannelData parsing and stream
  * framing. It must only call pure library code: no sockets, no global state of its own. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* test_cli.c: command dispatch (longest prefix wins, unknown commands, duplicate names
  * refused) and the reply's shape (record, table, error). */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 #include <sys/stat.h>

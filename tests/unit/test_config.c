@@ -1,7 +1,7 @@
 /* test_config.c: the configuration: a valid file, every kind of invalid one (with the line
  * it must name), --set overrides and their errors, typed getters, and module sections. */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 #include <string.h>

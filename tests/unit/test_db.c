@@ -2,7 +2,7 @@
  * back whole when one fails; prepared statements are cached; a corrupt, foreign, newer or
  * unwritable database is refused with an error that names the file. */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 #include <errno.h>

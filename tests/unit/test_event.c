@@ -2,7 +2,7 @@
  * main loop (never inside publish), wildcard subscribers, refusal of a wrong payload, and
  * unsubscribing from inside a callback. */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 static GString *seen;

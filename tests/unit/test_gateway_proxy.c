@@ -3,7 +3,7 @@
  * and RFC 1123 §2.1 host syntax), garbage refused, the family chosen among the addresses
  * found, and a cancelled look-up never calling back (the module may be gone by then). */
 #define _GNU_SOURCE /* unshare(2) */
-#include "../../modules/registrar/gateway_proxy.h"
+#include "modules/registrar/gateway_proxy.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>

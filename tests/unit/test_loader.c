@@ -2,7 +2,7 @@
  * pulled in and ordered, and each refusal (wrong ABI, missing requirement, cycle, failed
  * load, not a module, no file) with its one-line reason; optional modules skipped. */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 #include <string.h>

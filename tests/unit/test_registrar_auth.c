@@ -5,7 +5,7 @@
  * to the same address), and a full nonce table that refuses new nonces as stale rather than
  * forget a count. No peer here speaks SHA-256 digest
  * (SIPp 3.6 and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
-#include "../../modules/registrar/auth.h"
+#include "modules/registrar/auth.h"
 #include "test_util.h"
 
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-/* tests/unit/test_sip_build.c: unit tests of what mod_sip's message layer derives from a parsed
+/* tests/unit/test_sip_build.c: unit tests of what the SIP message library derives from a parsed
  * message: transaction keys (RFC 3261 §17), dialog IDs (§12), responses (§8.2.6), the builder
  * and the printer. No network, no core: the message layer only. */
 #include "test_sip_util.h"

@@ -12,7 +12,7 @@
  * Known limit: the UA's port is found by binding and closing a probe socket (the listener
  * must be configured with its real port, which goes into Via and Contact). */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../modules/sip/ua.h"
+#include "modules/sip/ua.h"
 
 #define T1 500
 #define T2 4000

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../modules/sip/dialog.h"
+#include "modules/sip/dialog.h"
 
 /* "text\n" -> "text\r\n", parsed (it must parse). */
 static struct sip_msg *parse(const char *text)

@@ -1,6 +1,6 @@
 /* tests/unit/test_sip_frame.c: unit tests of message framing (RFC 3261 §18.3, §7.5): where one
  * message ends in a datagram or in a byte stream read in pieces. No sockets: buffers only. */
-#include "modules/sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "../../modules/sip/merged.h"
+#include "modules/sip/merged.h"
 
 #define AGE 32000
 

@@ -1,6 +1,6 @@
-/* tests/unit/test_sip_parse.c: unit tests of mod_sip's message parser (RFC 3261 §7, §20, §25):
- * valid and invalid messages written for these tests, each named for the rule it checks.
- * No network, no core: the message layer only. */
+/* tests/unit/test_sip_parse.c: unit tests of the SIP message parser (lib/sip/) (RFC 3261 §7, §20,
+ * §25): valid and invalid messages written for these tests, each named for the rule it checks. No
+ * network, no core: the message layer only. */
 #include "test_sip_util.h"
 
 /* §7.1, §20: a request's start line, the mandatory headers and the body. */

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "../../modules/sip/transaction.h"
+#include "modules/sip/transaction.h"
 
 typedef struct {
 	gint64 at;

@@ -1,7 +1,7 @@
 /* tests/unit/test_sip_uri.c: unit tests of SIP/SIPS/tel URI parsing (RFC 3261 §19.1, §25,
  * RFC 3966, RFC 5118) and URI equivalence (§19.1.4), with the RFC's own lists of equal and
  * unequal URIs plus our own. No network, no DNS. */
-#include "modules/sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

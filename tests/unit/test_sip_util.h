@@ -2,7 +2,7 @@
  * with the parser's reason, and a well-formed INVITE of RFC 3261 §24.2's shape. */
 #pragma once
 
-#include "modules/sip/msg.h"
+#include <crossbar/sipmsg.h>
 
 #include <string.h>
 

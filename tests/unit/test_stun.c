@@ -1,7 +1,7 @@
-/* Unit tests of the STUN/TURN message layer (modules/turn/libxbstun): the RFC 5769 vectors,
+/* Unit tests of the STUN/TURN message layer (lib/stun/): the RFC 5769 vectors,
  * every attribute's encode/decode, every decoder error path, integrity, framing and error
  * responses. Tests pure code only: no sockets, no server. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* Unit tests of the TURN server's pure policy helpers in modules/turn/libxbstun: the peer
+/* Unit tests of the TURN server's pure policy helpers in lib/stun/: the peer
  * address classifier (relay abuse, CVE-2020-26262 class), coturn-compatible time-limited
  * credentials and stateless nonces. No sockets, no server state. */
-#include "stun.h"
+#include <crossbar/stun.h>
 
 #include <string.h>
 

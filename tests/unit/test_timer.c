@@ -2,7 +2,7 @@
  * nothing early, cancel, timers started from a callback, module-owned timers dropped on
  * unload; and one real-clock timer through the main loop. */
 #include "config.h"
-#include "../../core/core_private.h"
+#include "core/core_private.h"
 #include "test_util.h"
 
 static GString *fired;

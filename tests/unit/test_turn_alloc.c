@@ -4,8 +4,8 @@
  * that every timer and allocation is freed, the peer policy (with
  * IPv4-mapped IPv6) and the long-term credential checks (RFC 8489 §9.2.4: 400/401/438). */
 #include "config.h"
-#include "../../core/core_private.h"
-#include "../../modules/turn/turn_private.h"
+#include "core/core_private.h"
+#include "modules/turn/turn_private.h"
 #include "test_util.h"
 
 #include <string.h>

@@ -5,8 +5,8 @@
  * Refresh (§8: 437, 441, 443, 0 deletes), CreatePermission (§9: 400, 403, 443),
  * ChannelBind (§12.2: 400), and data through Send/Data indications and ChannelData. */
 #include "config.h"
-#include "../../core/core_private.h"
-#include "../../modules/turn/turn_private.h"
+#include "core/core_private.h"
+#include "modules/turn/turn_private.h"
 #include "test_util.h"
 
 #include <errno.h>

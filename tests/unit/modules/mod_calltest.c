@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "../../../modules/sip/sip_api.h"
+#include <crossbar/sip.h>
 
 static const char sdp[] = "v=0\r\n"
                           "o=crossbar 1 1 IN IP4 127.0.0.1\r\n"
