@@ -347,6 +347,15 @@ int sip_auth_parse(struct sip_auth *auth, const struct sip_pl *val);
  * parsing it: not a response, not INVITE, ACK, CANCEL, BYE, PRACK or UPDATE, no To tag,
  * no Authorization or Proxy-Authorization. Looks at the start line and header lines only. */
 bool sip_dgram_sheddable(const char *buf, size_t len);
+/* shed.c: the stateless 503 Service Unavailable with Retry-After (§21.5.4) for a sheddable
+ * datagram, built from its raw header lines without parsing it, appended to out: the Via
+ * lines (the top one with received=src_host, and rport=src_port when asked for), From, To
+ * with `tag`, Call-ID and CSeq as they came. *dest_port is where it goes on src_host
+ * (§18.2.2: the source port for rport, else the Via's port, else 5060). 1: built; 0: not
+ * sheddable; -1: sheddable but not plain enough (folded lines, a header missing or twice,
+ * a top Via with maddr, received or a quoted string): out is unchanged, parse it. */
+int sip_dgram_reply_503(const char *buf, size_t len, const char *src_host, guint16 src_port,
+                        const char *tag, GString *out, guint16 *dest_port);
 
 /* frame.c: one message out of a stream or a datagram */
 int sip_frame_stream(const char *buf, size_t len, size_t *skip, size_t *msglen,

@@ -18,5 +18,6 @@ $CC -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	"$src"/lib/sip/key.c "$src"/lib/sip/method.c "$src"/lib/sip/parse.c \
 	"$src"/lib/sip/pl.c "$src"/lib/sip/print.c "$src"/lib/sip/uri.c \
 	"$src"/lib/sip/uri_cmp.c "$src"/lib/sip/validate.c "$src"/lib/sip/via.c \
+	"$src"/lib/sip/shed.c \
 	$(pkg-config --libs glib-2.0) -o "$out/sip_parse_fuzz"
 echo "built $out/sip_parse_fuzz"

@@ -209,6 +209,114 @@ static void test_dgram_sheddable(void)
 #undef REQ
 }
 
+/* reply_503 TEXT HOST PORT: the unparsed 503 for TEXT from HOST:PORT, parsed back; NULL when
+ * none was built. *rc gets the builder's answer, *dest where the 503 goes. */
+static struct sip_msg *reply_503(const char *text, const char *host, guint16 port, int *rc,
+                                 guint16 *dest, GString *out)
+{
+	struct sip_msg *msg = NULL;
+	struct sip_err err;
+
+	g_string_assign(out, "kept");
+	*dest = 0;
+	*rc = sip_dgram_reply_503(text, strlen(text), host, port, "f00d", out, dest);
+	if (*rc != 1) {
+		g_assert_cmpstr(out->str, ==, "kept"); /* nothing appended */
+		return NULL;
+	}
+	g_assert_true(g_str_has_prefix(out->str, "kept"));
+	g_assert_cmpint(sip_msg_parse(&msg, out->str + 4, out->len - 4, &err), ==, 0);
+	return msg;
+}
+
+/* The 503 a transport far behind sends without parsing (§21.5.4, §8.2.6.2): the Vias in
+ * order, the top one stamped with received and rport (§18.2.1, RFC 3581), From, To with a
+ * tag, Call-ID and CSeq as they came, Retry-After; sent where §18.2.2 says. Whatever is
+ * unusual is left to the parser. */
+static void test_dgram_reply_503(void)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	struct sip_msg *m;
+	guint16 dest;
+	int rc;
+
+	m = reply_503("REGISTER sip:pbx.test SIP/2.0\r\n"
+	              "Via: SIP/2.0/UDP 192.0.2.1:5070;rport;branch=z9hG4bK1\r\n"
+	              "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK0, SIP/2.0/UDP 192.0.2.8\r\n"
+	              "From: <sip:a@pbx.test>;tag=1\r\nTo: <sip:a@pbx.test>\r\n"
+	              "Call-ID: c1@x\r\nCSeq: 7 REGISTER\r\nContact: <sip:a@192.0.2.1>\r\n"
+	              "Content-Length: 0\r\n\r\n",
+	              "198.51.100.7", 40000, &rc, &dest, out);
+	g_assert_cmpint(rc, ==, 1);
+	g_assert_nonnull(m);
+	g_assert_true(!m->is_request && m->status == 503);
+	g_assert_cmpuint(m->nvia, ==, 3); /* values, as in the request */
+	g_assert_true(sip_pl_eq(&m->via.received, "198.51.100.7"));
+	g_assert_cmpint(m->via.rport, ==, 40000);
+	g_assert_true(sip_pl_eq(&m->via.branch, "z9hG4bK1"));
+	g_assert_true(m->to.has_tag && sip_pl_eq(&m->to.tag, "f00d"));
+	g_assert_true(m->from.has_tag && sip_pl_eq(&m->from.tag, "1"));
+	g_assert_true(sip_pl_eq(&m->call_id, "c1@x"));
+	g_assert_cmpuint(m->cseq.num, ==, 7);
+	g_assert_cmpuint(m->count[SIP_HDR_RETRY_AFTER], ==, 1);
+	g_assert_cmpuint(m->count[SIP_HDR_CONTACT], ==, 0);
+	g_assert_cmpuint(dest, ==, 40000); /* rport: back to the source port */
+	g_assert_nonnull(strstr(out->str, "z9hG4bK0, SIP/2.0/UDP 192.0.2.8\r\n"));
+	sip_msg_free(m);
+
+	/* compact forms, bare LF, no rport: the Via's port, else 5060 */
+	m = reply_503(
+	    "OPTIONS sip:pbx.test SIP/2.0\nv: SIP/2.0/UDP [2001:db8::1]:5080;branch=z9hG4bKx\n"
+	    "f: <sip:a@pbx.test>;tag=2\nt: sip:b@pbx.test\ni: c2\nCSeq: 1 OPTIONS\n\n",
+	    "2001:db8::1", 41000, &rc, &dest, out);
+	g_assert_nonnull(m);
+	g_assert_cmpint(m->via.rport, ==, -1);
+	g_assert_true(sip_pl_eq(&m->via.received, "2001:db8::1"));
+	g_assert_true(m->to.has_tag && sip_pl_eq(&m->to.tag, "f00d"));
+	g_assert_cmpuint(dest, ==, 5080);
+	sip_msg_free(m);
+	m = reply_503(
+	    "OPTIONS sip:pbx.test SIP/2.0\r\nVia: SIP/2.0/UDP host.example;branch=z9hG4bKy\r\n"
+	    "From: <sip:a@pbx.test>;tag=3\r\nTo: <sip:b@pbx.test>\r\nCall-ID: c3\r\n"
+	    "CSeq: 1 OPTIONS\r\n\r\n",
+	    "192.0.2.5", 42000, &rc, &dest, out);
+	g_assert_nonnull(m);
+	g_assert_cmpuint(dest, ==, 5060);
+	sip_msg_free(m);
+
+	/* not sheddable: served as usual */
+	g_assert_null(
+	    reply_503("INVITE sip:b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+	              "From: <sip:a>;tag=1\r\nTo: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
+	              "192.0.2.5", 1, &rc, &dest, out));
+	g_assert_cmpint(rc, ==, 0);
+	/* sheddable but unusual: left to the parser */
+	static const char *const unusual[] = {
+	    "Via: SIP/2.0/UDP h;maddr=192.0.2.99;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\n"
+	    "To: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	    "Via: SIP/2.0/UDP h;received=192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\n"
+	    "To: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\n"
+	    "CSeq: 1 OPTIONS\r\n", /* no Call-ID */
+	    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\nFrom: <sip:c>;tag=2\r\n"
+	    "To: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	    "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\n"
+	    "Call-ID: c\r\n d\r\nCSeq: 1 OPTIONS\r\n", /* folded */
+	    "Via: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\n"
+	    "Call-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	    "Via: SIP/2.0/UDP h;x=\"a;b\";branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\n"
+	    "To: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	    "Via: SIP/2.0/UDP h:99999;branch=z9hG4bK1\r\nFrom: <sip:a>;tag=1\r\n"
+	    "To: <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(unusual); i++) {
+		g_autofree char *req =
+		    g_strconcat("OPTIONS sip:b SIP/2.0\r\n", unusual[i], "\r\n", NULL);
+		g_assert_null(reply_503(req, "192.0.2.5", 1, &rc, &dest, out));
+		g_assert_cmpint(rc, ==, -1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -227,5 +335,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/frame/stream-resume-scans-once", test_stream_resume);
 	g_test_add_func("/sip/frame/stream-resume-bare-lf-513", test_stream_resume_bare_lf);
 	g_test_add_func("/sip/frame/dgram-sheddable-unparsed", test_dgram_sheddable);
+	g_test_add_func("/sip/frame/dgram-503-unparsed-rfc3261-21.5.4", test_dgram_reply_503);
 	return g_test_run();
 }
