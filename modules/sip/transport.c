@@ -104,8 +104,10 @@ struct sip_transports {
 	SSL_CTX *tls_client;
 	int udp_behind;      /* 0, 1 or 2: see udp_check_lag */
 	guint64 udp_dropped; /* datagrams dropped unparsed at level 2 */
-	char (*rx)[65536];   /* UDP_BATCH receive buffers */
-	gboolean holding;    /* in a UDP batch: responses wait for one sendmmsg */
+	guint64 udp_shed;    /* answered 503 unparsed at level 1 */
+	GString *shed_out;
+	char (*rx)[65536]; /* UDP_BATCH receive buffers */
+	gboolean holding;  /* in a UDP batch: responses wait for one sendmmsg */
 	HeldSend held[UDP_HELD];
 	guint n_held;
 	GByteArray *held_bytes;
@@ -299,6 +301,11 @@ guint64 sip_transport_dropped_behind(SipTransports *tp)
 	return tp->udp_dropped;
 }
 
+guint64 sip_transport_shed(SipTransports *tp)
+{
+	return tp->udp_shed;
+}
+
 /* Send the responses held during a batch, a sendmmsg per run of the same socket. A message
  * the kernel refuses is skipped, as the sendto it stands for would have failed. */
 static void udp_flush_held(SipTransports *tp)
@@ -348,6 +355,28 @@ static gboolean udp_hold(SipTransports *tp, int fd, const SipPeer *to, const cha
 	return TRUE;
 }
 
+/* Level 1: a new request without credentials gets its 503 with no parse (the parser still
+ * answers those too unusual to be answered from their raw lines). */
+static gboolean udp_shed(SipTransports *tp, const char *buf, size_t len, const SipPeer *from)
+{
+	char host[INET6_ADDRSTRLEN], tag[17];
+	guint16 port, dest;
+	SipPeer to = *from;
+
+	sip_sockaddr_text(&from->addr, host, sizeof(host), &port);
+	g_snprintf(tag, sizeof(tag), "%08x%08x", g_random_int(), g_random_int());
+	g_string_truncate(tp->shed_out, 0);
+	if (sip_dgram_reply_503(buf, len, host, port, tag, tp->shed_out, &dest) != 1)
+		return FALSE;
+	if (to.addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&to.addr)->sin6_port = htons(dest);
+	else
+		((struct sockaddr_in *)&to.addr)->sin_port = htons(dest);
+	tp->udp_shed++;
+	sip_transport_send(tp, &to, tp->shed_out->str, tp->shed_out->len);
+	return TRUE;
+}
+
 static void udp_datagram(SipTransports *tp, const char *buf, size_t n, SipPeer *from)
 {
 	size_t msglen;
@@ -372,6 +401,8 @@ static void udp_datagram(SipTransports *tp, const char *buf, size_t n, SipPeer *
 		tp->udp_dropped++;
 		return;
 	}
+	if (tp->udp_behind == 1 && udp_shed(tp, buf, msglen, from))
+		return;
 	deliver(tp, buf, msglen, from);
 }
 
@@ -1262,6 +1293,7 @@ SipTransports *sip_transports_new(XbModule *owner, const SipTransportConfig *cfg
 	tp->ctx = ctx;
 	tp->rx = g_malloc(UDP_BATCH * sizeof(*tp->rx));
 	tp->held_bytes = g_byte_array_sized_new(UDP_HELD * 512);
+	tp->shed_out = g_string_sized_new(1024);
 	tp->listeners = g_ptr_array_new_with_free_func(listener_free);
 	tp->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_table_unref);
 	tp->sources = g_hash_table_new_full(xb_source_key_hash, xb_source_key_equal, NULL, g_free);
@@ -1301,5 +1333,6 @@ void sip_transports_free(SipTransports *tp)
 	g_free(tp->server_header);
 	g_free(tp->rx);
 	g_byte_array_unref(tp->held_bytes);
+	g_string_free(tp->shed_out, TRUE);
 	g_free(tp);
 }

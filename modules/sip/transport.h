@@ -65,3 +65,5 @@ void sip_transport_tls_name(SipTransports *tp, const SipPeer *to, const char *na
 gboolean sip_transport_behind(SipTransports *tp);
 /* Datagrams dropped unparsed while far behind: new requests without credentials. */
 guint64 sip_transport_dropped_behind(SipTransports *tp);
+/* New requests answered 503 from their raw lines, unparsed, while behind. */
+guint64 sip_transport_shed(SipTransports *tp);

@@ -646,7 +646,8 @@ void sip_ua_stats(SipUa *ua, XbCliReply *r)
 	                   g_variant_new_int64((gint64)tx.max_server_bytes));
 	xb_cli_reply_field(r, "transactions_evicted", g_variant_new_int64((gint64)tx.evicted));
 	xb_cli_reply_field(r, "requests_rejected_503", g_variant_new_int64((gint64)tx.rejected));
-	xb_cli_reply_field(r, "requests_shed_503", g_variant_new_int64((gint64)tx.shed));
+	xb_cli_reply_field(r, "requests_shed_503",
+	                   g_variant_new_int64((gint64)(tx.shed + sip_transport_shed(ua->tp))));
 	xb_cli_reply_field(r, "retransmissions_absorbed",
 	                   g_variant_new_int64((gint64)sip_txl_absorbed(ua->txl)));
 	xb_cli_reply_field(r, "requests_dropped_behind",

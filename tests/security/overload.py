@@ -19,9 +19,21 @@ def burst(sock, port, count, prefix, host="127.0.0.1"):
                     (host, port))
 
 
+def well_formed_503(data):
+    """A stateless 503 as §8.2.6.2 and §18.2.1 want it: a To tag of ours, the top Via
+    stamped with received, and the request's Call-ID and CSeq."""
+    lines = data.decode(errors="replace").split("\r\n")
+    hdr = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        hdr.setdefault(name.strip().lower(), value.strip())
+    return (";tag=" in hdr.get("to", "") and "received=127.0.0.1" in hdr.get("via", "")
+            and hdr.get("call-id", "").endswith("@x") and hdr.get("cseq", "").endswith("OPTIONS"))
+
+
 def collect(sock, quiet_s=1.0, limit_s=10.0):
     """The answers until none came for quiet_s (at most limit_s): {status: count} and how
-    many 503s carried Retry-After."""
+    many 503s were well formed and carried Retry-After."""
     answers, retry_after = {}, 0
     end = time.monotonic() + limit_s
     sock.settimeout(quiet_s)
@@ -32,7 +44,7 @@ def collect(sock, quiet_s=1.0, limit_s=10.0):
             break
         code = data.split(b" ", 2)[1].decode(errors="replace")
         answers[code] = answers.get(code, 0) + 1
-        if code == "503" and b"\r\nRetry-After: " in data:
+        if code == "503" and b"\r\nRetry-After: " in data and well_formed_503(data):
             retry_after += 1
     return answers, retry_after
 

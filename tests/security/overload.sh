@@ -4,7 +4,7 @@
 # queue in its socket and resumes it, so the wait it judges is known without any timing
 # assertion: requests that waited over 400 ms are dropped unparsed (new ones without
 # credentials), those that waited 250-400 ms get a stateless 503 with Retry-After
-# (§21.5.4). Afterwards a REGISTER with digest succeeds and OPTIONS gets 200, and `sip
+# (§21.5.4), built from their raw lines with a To tag and the top Via stamped. Afterwards a REGISTER with digest succeeds and OPTIONS gets 200, and `sip
 # status` counts what was dropped and shed.
 . "$(dirname "$0")/../integration/lib.sh"
 export PYTHONPATH="$SRC/tests/security${PYTHONPATH:+:$PYTHONPATH}"
@@ -29,9 +29,9 @@ else
 	not_ok "requests that waited 700 ms are dropped unanswered (${far:-?} of 300 answered)"
 fi
 if [ "${retry_after:-0}" -gt 0 ]; then
-	ok "requests that waited 300 ms get 503 with Retry-After ($retry_after)"
+	ok "requests that waited 300 ms get a well-formed stateless 503 with Retry-After ($retry_after)"
 else
-	not_ok "requests that waited 300 ms get 503 with Retry-After (${n503:-0} 503s)"
+	not_ok "requests that waited 300 ms get a well-formed stateless 503 with Retry-After (${n503:-0} 503s)"
 fi
 
 "$CLI" --socket "$SOCK" --json sip status >"$TMP/status.json" 2>&1
