@@ -39,6 +39,14 @@
 # so falling behind counts against it as much as failing) and its ratio to the peak; the
 # median of the repetitions is printed for each server. A server that sheds excess early
 # keeps completing close to its peak; one that drowns in retransmissions falls far below.
+# On a small machine SIPp cannot offer twice a fast server's peak: at crossbar's peak it
+# already uses most of a core, and above it SIPp drops the server's answers in its own
+# socket buffer (the kernel's UDP RcvbufErrors), so the steps would measure SIPp. So the
+# server is held to CPU_CAP percent of one core (default 40) by a CPU cgroup quota (v2
+# cpu.max or v1 cfs_quota_us, 10 ms periods; needs root) for the overload part: a search
+# for its peak under the cap, then the steps at 1.5x and 2x that capped peak. CPU_CAP=""
+# (or no writable CPU cgroup) runs the steps uncapped above the uncapped peak, as SIPp
+# allows. The UDP receive-buffer drops of each step are printed beside it.
 #
 # Kamailio configurations, KAMAILIO="CHILDREN:DB_MODE ..." (default "2:2 1:1"):
 #   2:2  two UDP workers (crossbar runs one event-loop thread; two workers is Kamailio's
@@ -67,6 +75,7 @@ REFINE=${REFINE:-3}
 BUDGET_SECONDS=${BUDGET_SECONDS:-480}
 STRICT=${STRICT:-0}
 read -r -a OVERLOAD <<<"${OVERLOAD-15 20}"
+CPU_CAP=${CPU_CAP-40}
 read -r -a KAM_CONFIGS <<<"${KAMAILIO:-2:2 1:1}"
 TMP=$(mktemp -d /tmp/crossbar-bench-reg-XXXXXX)
 PIDS=()
@@ -80,6 +89,7 @@ cleanup() {
 		sleep 0.3
 	done
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -z "${CG:-}" ] || rmdir "$CG" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -291,20 +301,73 @@ search() {
 	BEST=$lo
 }
 
-# overload SERVER REP: the steps above the peak $BEST; sets OVER[SERVER,REP,FACTOR] (calls/s).
-overload() {
-	local srv=$1 rep=$2 f rate
-	for f in "${OVERLOAD[@]}"; do
-		rate=$((BEST * f / 10))
-		[ "$rate" -gt 0 ] || continue
-		step "$srv" "$rate" $((rate * STEP_SECONDS)) "rep$rep-$srv-over$f"
-		OVER[$srv,$rep,$f]=$((STEP_DONE * 1000 / STEP_MS))
-		echo "rep $rep  $STEP_LINE; overload x$(awk -v f="$f" 'BEGIN { print f / 10 }'): ${OVER[$srv,$rep,$f]} completed/s"
-		sleep 3 # let it drain
+# A CPU cgroup that holds what is put in it to CPU_CAP% of one core: CG is its folder and
+# CG_PROCS the file that puts a process back where it was (cgroup v2, else v1's cpu
+# controller). Empty CG: none could be made.
+CG='' CG_PROCS=''
+cg_make() {
+	local root=/sys/fs/cgroup quota=$((CPU_CAP * 100))
+	[ -n "$CPU_CAP" ] && [ "$CPU_CAP" -gt 0 ] || return 0
+	if [ -f "$root/cgroup.controllers" ]; then
+		grep -qw cpu "$root/cgroup.subtree_control" 2>/dev/null ||
+			echo +cpu >"$root/cgroup.subtree_control" 2>/dev/null
+		mkdir -p "$root/xb-bench-$$" 2>/dev/null &&
+			echo "$quota 10000" >"$root/xb-bench-$$/cpu.max" 2>/dev/null &&
+			CG=$root/xb-bench-$$ CG_PROCS=$root/cgroup.procs
+	else
+		for root in /sys/fs/cgroup/cpu /sys/fs/cgroup/cpu,cpuacct; do
+			[ -f "$root/cpu.cfs_quota_us" ] || continue
+			mkdir -p "$root/xb-bench-$$" 2>/dev/null &&
+				echo 10000 >"$root/xb-bench-$$/cpu.cfs_period_us" 2>/dev/null &&
+				echo "$quota" >"$root/xb-bench-$$/cpu.cfs_quota_us" 2>/dev/null &&
+				CG=$root/xb-bench-$$ CG_PROCS=$root/cgroup.procs && break
+		done
+	fi
+	[ -n "$CG" ] || echo "bench_register: no writable CPU cgroup (root is needed): the overload steps run uncapped"
+}
+# cg_move SERVER FILE: the server's processes (Kamailio's workers too) into a cgroup.procs.
+cg_move() {
+	local root=${PID[$1]} to=$2 stat line rest pid
+	for stat in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$stat" || continue
+		pid=${line%% *}
+		rest=${line##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		if [ "$pid" = "$root" ] || [ "$2" = "$root" ]; then echo "$pid" >"$to" 2>/dev/null; fi
 	done
 }
 
-declare -A RESULT CPU SIPP_CPU FIRST_FAIL OVER
+# overload SERVER REP: the steps above the peak; sets OVER[SERVER,REP,FACTOR] (calls/s) and
+# OVER_PEAK[SERVER,REP], the peak they are measured against (under the cap when there is one).
+overload() {
+	local srv=$1 rep=$2 f rate peak=$BEST saved_start=$START_RATE u0 u1
+	[ "${#OVERLOAD[@]}" -gt 0 ] || return 0
+	if [ -n "$CG" ]; then
+		cg_move "$srv" "$CG/cgroup.procs"
+		START_RATE=$(((BEST * CPU_CAP / 200 + 50) / 100 * 100))
+		[ "$START_RATE" -ge 100 ] || START_RATE=100
+		search "$srv" "$rep-cap"
+		START_RATE=$saved_start
+		peak=$BEST
+		echo "rep $rep  $srv held to ${CPU_CAP}% of one core: peak $peak/s"
+	fi
+	OVER_PEAK[$srv,$rep]=$peak
+	for f in "${OVERLOAD[@]}"; do
+		rate=$((peak * f / 10))
+		[ "$rate" -gt 0 ] || continue
+		u0=$(awk '/^Udp:/ {n++} /^Udp:/ && n == 2 {print $6}' /proc/net/snmp)
+		step "$srv" "$rate" $((rate * STEP_SECONDS)) "rep$rep-$srv-over$f"
+		u1=$(awk '/^Udp:/ {n++} /^Udp:/ && n == 2 {print $6}' /proc/net/snmp)
+		OVER[$srv,$rep,$f]=$((STEP_DONE * 1000 / STEP_MS))
+		echo "rep $rep  $STEP_LINE; overload x$(awk -v f="$f" 'BEGIN { print f / 10 }'): ${OVER[$srv,$rep,$f]} completed/s, $((u1 - u0)) datagrams dropped by full receive buffers"
+		sleep 3 # let it drain
+	done
+	[ -z "$CG" ] || cg_move "$srv" "$CG_PROCS"
+}
+
+declare -A RESULT CPU SIPP_CPU FIRST_FAIL OVER OVER_PEAK
+cg_make
 DONE_REPS=0
 for rep in $(seq 1 "$REPS"); do
 	if [ "$rep" -gt 1 ] && [ $((SECONDS - START)) -gt "$BUDGET_SECONDS" ]; then
@@ -347,17 +410,25 @@ for srv in "${SERVERS[@]}"; do
 done
 if [ "${#OVERLOAD[@]}" -gt 0 ]; then
 	echo
-	echo "Overload: registrations completed per second at a multiple of each repetition's peak (median; ratio to the median peak)"
+	if [ -n "$CG" ]; then
+		echo "Overload, each server held to ${CPU_CAP}% of one core: its peak under the cap, and the registrations completed per second at a multiple of it (median; ratio: median of the repetitions' ratios)"
+	else
+		echo "Overload: registrations completed per second at a multiple of each repetition's peak (median; ratio: median of the repetitions' ratios)"
+	fi
 	printf '%-52s %10s' server "peak/s"
 	for f in "${OVERLOAD[@]}"; do printf ' %28s' "at x$(awk -v f="$f" 'BEGIN { print f / 10 }'): done/s (ratio)"; done
 	echo
 	for srv in "${SERVERS[@]}"; do
-		printf '%-52s %10s' "${LABEL[$srv]}" "${MED[$srv]}"
+		peaks=()
+		for rep in $(seq 1 "$DONE_REPS"); do peaks+=("${OVER_PEAK[$srv,$rep]:-0}"); done
+		printf '%-52s %10s' "${LABEL[$srv]}" "$(median "${peaks[@]}")"
 		for f in "${OVERLOAD[@]}"; do
-			vals=()
-			for rep in $(seq 1 "$DONE_REPS"); do vals+=("${OVER[$srv,$rep,$f]:-0}"); done
-			m=$(median "${vals[@]}")
-			printf ' %28s' "$m ($(awk -v a="$m" -v b="${MED[$srv]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')) [${vals[*]}]"
+			vals=() ratios=()
+			for rep in $(seq 1 "$DONE_REPS"); do
+				vals+=("${OVER[$srv,$rep,$f]:-0}")
+				ratios+=("$(awk -v a="${OVER[$srv,$rep,$f]:-0}" -v b="${OVER_PEAK[$srv,$rep]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')")
+			done
+			printf ' %28s' "$(median "${vals[@]}") ($(median "${ratios[@]}")) [${vals[*]}]"
 		done
 		echo
 	done
