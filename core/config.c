@@ -13,7 +13,10 @@
 #include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
-G_DEFINE_QUARK(xb - config - error - quark, xb_config_error)
+GQuark xb_config_error_quark(void)
+{
+	return g_quark_from_static_string("xb-config-error-quark");
+}
 
 typedef struct {
 	char *name;

@@ -10,7 +10,10 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(xb - db - error - quark, xb_db_error)
+GQuark xb_db_error_quark(void)
+{
+	return g_quark_from_static_string("xb-db-error-quark");
+}
 
 struct xb_db {
 	sqlite3 *handle;

@@ -6,7 +6,10 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(xb - module - error - quark, xb_module_error)
+GQuark xb_module_error_quark(void)
+{
+	return g_quark_from_static_string("xb-module-error-quark");
+}
 #define XB_MODULE_ERROR (xb_module_error_quark())
 
 static GPtrArray *modules; /* XbModule *, in load order once ordered */
