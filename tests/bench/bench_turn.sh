@@ -17,7 +17,8 @@
 # is 50 packets/s each way; a packet crosses the relay twice (client to peer and back), so
 # the relayed packets of a level are those the clients sent plus those they received. CPU
 # is the server's user + system time over the level (coturn: all its threads).
-# Other settings (environment): SECONDS_PER_LEVEL=5.
+# Other settings (environment): SECONDS_PER_LEVEL=5, XB_BENCH_SUMMARY=FILE (append the rows
+# of `make bench`'s table: tests/bench/run-all.sh).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 if [ $# -gt 0 ] && [ -d "$1" ]; then
@@ -232,4 +233,17 @@ if [ "$both" -gt 0 ]; then
 fi
 echo "note: the load (turnutils_uclient, $CLIENTS_PER_PROC streams a process, $PEERS echo peers) runs on the same $(nproc) CPUs; coturn runs one relay thread per CPU, crossbar one main loop"
 
+if [ -n "${XB_BENCH_SUMMARY:-}" ]; then
+	{
+		if [ "$all" = 1 ]; then
+			printf '%s\t%s\tcoturn\t%s\n' "TURN streams <0.1% loss (higher)" "$top+" "$top+"
+			printf 'note\t%s\n' "TURN: both carried every level up to $top streams; CPU per relayed packet compared there."
+		else
+			printf '%s\t%s\tcoturn\t%s\n' "TURN streams <0.1% loss (higher)" "$best_xb" "$best_ct"
+		fi
+		if [ "$both" -gt 0 ]; then
+			printf '%s\t%s\tcoturn\t%s\n' "TURN CPU us/packet @$both (lower)" "$both_cpu_xb" "$both_cpu_ct"
+		fi
+	} >>"$XB_BENCH_SUMMARY"
+fi
 exit 0
