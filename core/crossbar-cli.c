@@ -209,7 +209,8 @@ int main(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_strict_posix(ctx, TRUE); /* options after the command are its own */
 	g_option_context_set_summary(ctx,
-	                             "Talks to a running crossbar; 'help' lists the commands.");
+	                             "Talks to a running crossbar; 'help' lists the commands,\n"
+	                             "'help COMMAND' shows one with its whole usage.");
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "crossbar-cli: %s\n", error->message);
 		return 2;
