@@ -94,18 +94,55 @@ static int cmd_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->name, y->name);
 }
 
+static void help_row(XbCliReply *r, const XbCliCommand *c)
+{
+	xb_cli_reply_row(r, "command", g_variant_new_string(c->name), "usage",
+	                 g_variant_new_string(c->usage ? c->usage : ""), "module",
+	                 g_variant_new_string(xb_cli_command_owner(c)), "help",
+	                 g_variant_new_string(c->help ? c->help : ""), NULL);
+}
+
+/* Whether the words of a command's name begin with the words of topic. */
+static gboolean name_has_words(const char *name, const char *topic)
+{
+	gsize n = strlen(topic);
+
+	return strncmp(name, topic, n) == 0 && (name[n] == '\0' || name[n] == ' ');
+}
+
+/* help: every command in a table. help WORDS: the command of that name as a record with
+ * its whole usage line, or the commands whose names begin with those words. */
 static gboolean cmd_help(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
 	g_autoptr(GPtrArray) cmds = xb_cli_commands();
+	g_autofree char *topic = argc > 0 ? g_strjoinv(" ", argv) : NULL;
+	guint shown = 0;
 
 	g_ptr_array_sort(cmds, cmd_cmp);
+	for (guint i = 0; topic && i < cmds->len; i++) {
+		const XbCliCommand *c = cmds->pdata[i];
+		if (strcmp(c->name, topic) != 0)
+			continue;
+		g_autofree char *synopsis = c->usage && *c->usage
+		                                ? g_strconcat(c->name, " ", c->usage, NULL)
+		                                : g_strdup(c->name);
+		xb_cli_reply_field(r, "command", g_variant_new_string(c->name));
+		xb_cli_reply_field(r, "usage", g_variant_new_string(synopsis));
+		xb_cli_reply_field(r, "module", g_variant_new_string(xb_cli_command_owner(c)));
+		xb_cli_reply_field(r, "help", g_variant_new_string(c->help ? c->help : ""));
+		return TRUE;
+	}
+	for (guint i = 0; i < cmds->len; i++)
+		shown += !topic || name_has_words(((XbCliCommand *)cmds->pdata[i])->name, topic);
+	if (shown == 0) {
+		xb_cli_reply_error(r, "no command '%s' (try 'help')", topic);
+		return FALSE;
+	}
 	xb_cli_reply_columns(r, "command", "usage", "module", "help", NULL);
 	for (guint i = 0; i < cmds->len; i++) {
 		const XbCliCommand *c = cmds->pdata[i];
-		xb_cli_reply_row(r, "command", g_variant_new_string(c->name), "usage",
-		                 g_variant_new_string(c->usage ? c->usage : ""), "module",
-		                 g_variant_new_string(xb_cli_command_owner(c)), "help",
-		                 g_variant_new_string(c->help ? c->help : ""), NULL);
+		if (!topic || name_has_words(c->name, topic))
+			help_row(r, c);
 	}
 	return TRUE;
 }
@@ -161,7 +198,7 @@ static const XbCliCommand builtin_commands[] = {
     {"reload", "", "re-read the configuration (the running one stays if the new one is bad)",
      cmd_reload},
     {"shutdown", "", "stop the daemon cleanly", cmd_shutdown},
-    {"help", "", "list the commands", cmd_help},
+    {"help", "[COMMAND]", "list the commands, or show one with its whole usage", cmd_help},
     {"apps", "", "list the dialplan applications", cmd_apps},
     {"app exec", "APPLICATION [DATA]", "run an application on a test channel", cmd_app_exec},
     XB_CLI_END,

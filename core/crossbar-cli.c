@@ -3,11 +3,14 @@
  * Exit codes: 0 done, 1 the daemon refused the command, 2 bad usage, 3 no daemon. */
 #include "config.h"
 
+#include "cli_text.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -111,19 +114,6 @@ static void json_value(GString *out, GVariant *v)
 	}
 }
 
-static char *text_of(GVariant *v)
-{
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE_VARIANT)) {
-		g_autoptr(GVariant) inner = g_variant_get_variant(v);
-		return text_of(inner);
-	}
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
-		return g_strdup(g_variant_get_string(v, NULL));
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
-		return g_strdup(g_variant_get_boolean(v) ? "yes" : "no");
-	return g_variant_print(v, FALSE);
-}
-
 static void print_json(GVariant *reply)
 {
 	GString *out = g_string_new("{");
@@ -180,67 +170,24 @@ static void print_json(GVariant *reply)
 	g_string_free(out, TRUE);
 }
 
+/* The width text is laid out to: COLUMNS when set, else the terminal's, else 80. */
+static gsize out_width(void)
+{
+	const char *env = g_getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && atoi(env) > 0)
+		return atoi(env);
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
 static void print_text(GVariant *reply)
 {
-	g_autoptr(GVariant) record = g_variant_lookup_value(reply, "record", NULL);
-	g_autoptr(GVariant) columns = g_variant_lookup_value(reply, "columns", NULL);
-	g_autoptr(GVariant) rows = g_variant_lookup_value(reply, "rows", NULL);
-	const char *s;
+	g_autofree char *text = xb_cli_text_format(reply, out_width());
 
-	if (g_variant_lookup(reply, "message", "&s", &s))
-		printf("%s\n", s);
-	if (record) {
-		gsize width = 0, n = g_variant_n_children(record);
-		for (gsize i = 0; i < n; i++) {
-			const char *k;
-			g_variant_get_child(record, i, "(&sv)", &k, NULL);
-			width = MAX(width, strlen(k));
-		}
-		for (gsize i = 0; i < n; i++) {
-			const char *k;
-			g_autoptr(GVariant) v = NULL;
-			g_variant_get_child(record, i, "(&sv)", &k, &v);
-			g_autofree char *t = text_of(v);
-			printf("%-*s  %s\n", (int)width, k, t);
-		}
-	}
-	if (columns && rows) {
-		g_autofree const char **cols = g_variant_get_strv(columns, NULL);
-		guint ncol = g_strv_length((char **)cols);
-		gsize nrow = g_variant_n_children(rows);
-		g_autofree gsize *width = g_new0(gsize, ncol);
-		g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
-
-		for (guint j = 0; j < ncol; j++)
-			width[j] = strlen(cols[j]);
-		for (gsize i = 0; i < nrow; i++) {
-			g_autoptr(GVariant) row = g_variant_get_child_value(rows, i);
-			for (guint j = 0; j < ncol; j++) {
-				g_autoptr(GVariant) v = g_variant_get_child_value(row, j);
-				char *t = text_of(v);
-				width[j] = MAX(width[j], (gsize)g_utf8_strlen(t, -1));
-				g_ptr_array_add(cells, t);
-			}
-		}
-		for (guint j = 0; j < ncol; j++) {
-			g_autofree char *up = g_ascii_strup(cols[j], -1);
-			if (j + 1 < ncol)
-				printf("%-*s  ", (int)width[j], up);
-			else
-				printf("%s\n", up);
-		}
-		for (gsize i = 0; i < nrow; i++)
-			for (guint j = 0; j < ncol; j++) {
-				const char *t = cells->pdata[i * ncol + j];
-				if (j + 1 < ncol)
-					printf("%s%*s  ", t, (int)(width[j] - g_utf8_strlen(t, -1)),
-					       "");
-				else
-					printf("%s\n", t);
-			}
-		if (nrow == 0)
-			printf("(none)\n");
-	}
+	fputs(text, stdout);
 }
 
 int main(int argc, char **argv)
@@ -262,7 +209,8 @@ int main(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_strict_posix(ctx, TRUE); /* options after the command are its own */
 	g_option_context_set_summary(ctx,
-	                             "Talks to a running crossbar; 'help' lists the commands.");
+	                             "Talks to a running crossbar; 'help' lists the commands,\n"
+	                             "'help COMMAND' shows one with its whole usage.");
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "crossbar-cli: %s\n", error->message);
 		return 2;

@@ -59,7 +59,8 @@
 # Other settings (environment): USERS=1000 STEP_SECONDS=5 REPS=3 START_RATE=1000
 #   MAX_RATE=32000 REFINE=3 BUDGET_SECONDS=480 (no repetition starts after this), STRICT=0,
 #   KEEP=1
-#   (keep the temporary folder: logs, SIPp statistics and errors of every step).
+#   (keep the temporary folder: logs, SIPp statistics and errors of every step),
+#   XB_BENCH_SUMMARY=FILE (append the rows of `make bench`'s table: tests/bench/run-all.sh).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-${XB_BUILDDIR:-$SRC}}" && pwd) || exit 1
@@ -436,4 +437,39 @@ fi
 for srv in "${SERVERS[@]}"; do
 	for rep in $(seq 1 "$DONE_REPS"); do echo "first unclean step, $srv, repetition $rep: ${FIRST_FAIL[$srv,$rep]}"; done
 done
+
+# The rows of `make bench`'s table: figure, crossbar's median, a Kamailio and its median.
+# Where both carried every rate up to MAX_RATE, the rate separates nothing: the server CPU
+# per call at that rate does (cpu% of one core x 10^4 / calls per second = us per call).
+summary() {
+	local srv=$1 f x k all=1 plus=
+	for rep in $(seq 1 "$DONE_REPS"); do
+		[ "${FIRST_FAIL[crossbar,$rep]}" = "MAX_RATE reached" ] && [ "${FIRST_FAIL[$srv,$rep]}" = "MAX_RATE reached" ] || all=0
+	done
+	[ "$all" = 1 ] && plus=+
+	printf '%s\t%s\t%s\t%s\n' "REGISTER calls/s (higher)" "${MED[crossbar]}$plus" "$2" "${MED[$srv]}$plus"
+	for f in "${OVERLOAD[@]}"; do
+		x=() k=()
+		for rep in $(seq 1 "$DONE_REPS"); do
+			x+=("${OVER[crossbar,$rep,$f]:-0}")
+			k+=("${OVER[$srv,$rep,$f]:-0}")
+		done
+		printf '%s\t%s\t%s\t%s\n' "REGISTER done/s at x$(awk -v f="$f" 'BEGIN { print f / 10 }') (higher)" \
+			"$(median "${x[@]}")" "$2" "$(median "${k[@]}")"
+	done
+	[ "$all" = 1 ] || return 0
+	x=() k=()
+	for rep in $(seq 1 "$DONE_REPS"); do
+		x+=("$(awk -v c="${CPU[crossbar,$rep]}" -v r="${RESULT[crossbar,$rep]}" 'BEGIN { printf "%.1f", (r > 0 ? c * 10000 / r : 0) }')")
+		k+=("$(awk -v c="${CPU[$srv,$rep]}" -v r="${RESULT[$srv,$rep]}" 'BEGIN { printf "%.1f", (r > 0 ? c * 10000 / r : 0) }')")
+	done
+	printf '%s\t%s\t%s\t%s\n' "CPU us/REGISTER call (lower)" "$(median "${x[@]}")" "$2" "$(median "${k[@]}")"
+	printf 'note\t%s\n' "REGISTER: both carried every rate up to MAX_RATE ($MAX_RATE calls/s); CPU per call compared at the highest."
+}
+if [ -n "${XB_BENCH_SUMMARY:-}" ] && [ "$DONE_REPS" -gt 0 ]; then
+	for srv in "${SERVERS[@]}"; do
+		[ "$srv" = crossbar ] && continue
+		summary "$srv" "kamailio $(echo "${srv#kam-}" | tr - :)"
+	done >>"$XB_BENCH_SUMMARY"
+fi
 exit 0

@@ -5,7 +5,8 @@
  * Run:  make bench-sip            (needs libosip2's headers at configure time)
  *  or:  tests/bench/bench_sip_parse [ITERATIONS [RUNS]]    (defaults 20000 and 9)
  * Each figure is the median over RUNS of the mean time per parse across ITERATIONS parses;
- * a parse includes freeing the message. */
+ * a parse includes freeing the message. With XB_BENCH_SUMMARY set to a file, one line per
+ * message is appended to it for `make bench`'s table (tests/bench/run-all.sh). */
 #include <crossbar/sipmsg.h>
 
 #include <osipparser2/osip_parser.h>
@@ -97,6 +98,13 @@ static double run_osip(const char *m, size_t len, int iters)
 	return (double)(g_get_monotonic_time() - t0) / iters;
 }
 
+/* A row of the `make bench` table: figure, crossbar's value, the peer, the peer's value. */
+static void summary_row(FILE *f, const char *figure, double ours, double theirs)
+{
+	if (f)
+		fprintf(f, "%s\t%.3f\tlibosip2\t%.3f\n", figure, ours, theirs);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -106,11 +114,14 @@ int main(int argc, char **argv)
 	int iters = argc > 1 ? atoi(argv[1]) : 20000;
 	int runs = argc > 2 ? atoi(argv[2]) : 9;
 	double *a, *b;
+	const char *summary = getenv("XB_BENCH_SUMMARY");
+	FILE *sf;
 
 	if (iters < 1 || runs < 1 || runs > 1000) {
 		fprintf(stderr, "usage: %s [ITERATIONS [RUNS]]\n", argv[0]);
 		return 2;
 	}
+	sf = summary && *summary ? fopen(summary, "a") : NULL;
 	a = g_new(double, runs);
 	b = g_new(double, runs);
 	parser_init();
@@ -127,7 +138,12 @@ int main(int argc, char **argv)
 		}
 		double ma = median(a, runs), mb = median(b, runs);
 		printf("%-10s %10.3f %10.3f %7.1fx\n", cases[c].name, ma, mb, mb / ma);
+		g_autofree char *figure =
+		    g_strdup_printf("parse %s, us (lower)", cases[c].name);
+		summary_row(sf, figure, ma, mb);
 	}
+	if (sf)
+		fclose(sf);
 	g_free(a);
 	g_free(b);
 	return 0;

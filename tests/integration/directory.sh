@@ -22,7 +22,7 @@ check "the daemon starts again on the same data" start_daemon second "${ARGS[@]}
 check "demo passwords are shown only once" bash -c "! grep -q 'demo user' '$TMP/second.log'"
 
 check "user add" bash -c "'$CLI' --socket '$SOCK' user add 2000 --password s3cret-pw --name 'Alice Smith' --pin 1234 --email alice@example.test | grep -q 'user 2000 added'"
-check "user list shows the new user with her name and PIN flag" bash -c "'$CLI' --socket '$SOCK' user list | grep -E '^2000 +Alice Smith +default +2000 +alice@example.test +3 +yes +no +cli'"
+check "user list shows the new user with her name and PIN flag" bash -c "COLUMNS=120 '$CLI' --socket '$SOCK' user list | grep -E '^2000 +Alice Smith +default +2000 +alice@example.test +3 +yes +no +cli'"
 check "user list --json" bash -c "'$CLI' --socket '$SOCK' --json user list | grep -q '{\"ext\":\"2000\",\"name\":\"Alice Smith\"'"
 expect_exit 1 "user 2000 already exists" "adding a taken extension is refused" cli user add 2000 --password another1
 expect_exit 1 "user add needs --password" "adding without a password is refused" cli user add 2001

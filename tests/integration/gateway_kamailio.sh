@@ -121,7 +121,7 @@ until_ok() {
 	"$@"
 }
 # gw_is NAME STATE [LAST-ERROR-REGEX]: `gateways NAME` shows that state (and error).
-gw_is() { cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
+gw_is() { COLUMNS=250 cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
 
 gateway() { # NAME USER PASSWORD TRANSPORT [extra params]
 	gateway_at "127.0.0.1:$KPORT" "$@"
@@ -224,7 +224,7 @@ XML
 		--set core.log_level=info
 	ncli() { "$CLI" --socket "$NDATA/crossbar.sock" "$@"; }
 	check "a name that cannot resolve (.invalid): failed with a DNS error" \
-		until_ok 3 bash -c "'$CLI' --socket '$NDATA/crossbar.sock' gateways nowhere | grep -E '^nowhere .* failed .*DNS: nowhere.invalid: '"
+		until_ok 3 bash -c "COLUMNS=250 '$CLI' --socket '$NDATA/crossbar.sock' gateways nowhere | grep -E '^nowhere .* failed .*DNS: nowhere.invalid: '"
 	dns_failed_quickly() { # the first failure within 3 s of the start: no long resolver wait
 		local first
 		first=$(grep -m1 'gateway nowhere: registration failed (DNS: nowhere.invalid' \

@@ -28,7 +28,7 @@ LOCAL_IP=127.0.0.1
 HOST=127.0.0.1
 
 # The calltest row of one call, blanks squeezed: "CALL_ID DIRECTION STATE EVENTS...".
-leg() { cli calltest | tr -s ' ' | grep -E "^$1 "; }
+leg() { COLUMNS=1000 cli calltest | tr -s ' ' | grep -E "^$1 "; }
 # leg_matches CALL_ID REGEX: the call's row matches the extended regular expression.
 leg_matches() {
 	local row
@@ -218,7 +218,7 @@ uac unans call_unanswered.xml ring &
 UNANS_PID=$!
 PIDS+=("$UNANS_PID")
 check "an unanswered incoming call shows as early" wait_leg unans-1 " in early ?$"
-check "... sip calls lists it: in, early, its peer, From and To" bash -c "'$CLI' --socket '$SOCK' sip calls | tr -s ' ' | grep -E '^unans-1 in early udp:127.0.0.1:[0-9]+ sip:[^ ]+ sip:ring@'"
+check "... sip calls lists it: in, early, its peer, From and To" bash -c "COLUMNS=1000 '$CLI' --socket '$SOCK' sip calls | tr -s ' ' | grep -E '^unans-1 in early udp:127.0.0.1:[0-9]+ sip:[^ ]+ sip:ring@'"
 check "... calltest hangup refuses it" cli calltest hangup unans-1
 wait_exit "$UNANS_PID" 20
 check "... SIPp got 480 and ACKed it (exit ${EXIT_STATUS:-none})" test "${EXIT_STATUS:-1}" -eq 0
@@ -351,8 +351,8 @@ timeout 20 baresip -f "$TMP/baresip" -t 4 -e "/dial sip:hangup@127.0.0.1:$TLSPOR
 check "baresip calls crossbar over TLS: the call is established" grep -q "Call established: sip:hangup@127.0.0.1:$TLSPORT" "$TMP/baresip.log"
 # (libre reports a BYE received as "Connection reset by peer")
 check "... and crossbar's BYE over the same TLS connection ends it" bash -c "grep -q 'session closed: Connection reset by peer' '$TMP/baresip.log'"
-check "... the module saw the ACK, its hangup, and the end" bash -c "'$CLI' --socket '$SOCK' calltest | tr -s ' ' | grep -E '^[^ ]+ in ended answered:ACK hangup\$'"
+check "... the module saw the ACK, its hangup, and the end" bash -c "COLUMNS=1000 '$CLI' --socket '$SOCK' calltest | tr -s ' ' | grep -E '^[^ ]+ in ended answered:ACK hangup\$'"
 
-check "every call has ended" bash -c "! '$CLI' --socket '$SOCK' calltest | awk 'NR > 1' | grep -v ' ended '"
+check "every call has ended" bash -c "! COLUMNS=1000 '$CLI' --socket '$SOCK' calltest | awk 'NR > 1' | grep -v ' ended '"
 check "the daemon is still alive" cli status
 done_testing

@@ -98,7 +98,7 @@ PIDS+=("$LONG")
 # Poll until bob's traffic shows (uclient sends only once every allocation is set up).
 BOB_ROW='^bob +udp +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:4[0-4][0-9]{3} +[0-9]+ +1 +[1-9] +[1-9][0-9]* +[1-9][0-9]*'
 for _ in $(seq 1 100); do
-	"$CLI" --socket "$SOCK" turn >"$TMP/turn.txt" 2>&1
+	COLUMNS=200 "$CLI" --socket "$SOCK" turn >"$TMP/turn.txt" 2>&1
 	grep -Eq "$BOB_ROW" "$TMP/turn.txt" && break
 	sleep 0.1
 done
