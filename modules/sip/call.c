@@ -1,15 +1,71 @@
 /* call.c: INVITE sessions (RFC 3261 §13-§15) on the dialog layer (dialog.c) and the
  * transaction layer: the channel driver side that the B2BUA uses. A call is one leg: as
  * UAS, an INVITE we received and answer; as UAC, one we place, with digest answers for
- * 401/407. This file owns what the RFC gives the UA core rather than the transactions:
- * the 2xx retransmitted until its ACK and the ACK of a 2xx (§13.3.1.4, §13.2.2.4), CANCEL
- * (§9.1), re-INVITE glare (§14: 491 and 500 with Retry-After), BYE (§15), and the requests
- * within a dialog that its user sends and receives (re-INVITE, UPDATE, INFO).
+ * 401/407. The call*.c files own what the RFC gives the UA core rather than the
+ * transactions: the 2xx retransmitted until its ACK and the ACK of a 2xx (§13.3.1.4,
+ * §13.2.2.4), CANCEL (§9.1), re-INVITE glare (§14: 491 and 500 with Retry-After), BYE (§15),
+ * and the requests within a dialog that its user sends and receives (re-INVITE, UPDATE,
+ * INFO). This one holds a call's life cycle, the table of calls and the look-up of the
+ * call a request belongs to.
  *
  * Requests within a dialog go to the flow of the call's initial INVITE (the address it came
  * from or went to, and its connection), not to a resolved remote target: crossbar only
  * talks to its neighbours (phones, often behind NAT, and trunks), there is no DNS yet, and
- * a phone's Contact behind NAT is not reachable (RFC 5626's flow, RFC 3581's spirit). */
+ * a phone's Contact behind NAT is not reachable (RFC 5626's flow, RFC 3581's spirit).
+ *
+ * A call's state (CallState, whose name sip_call_state() and `sip calls` show), with the
+ * sub-states of our CANCEL (c->cancel, CallCancel) and of our 2xx awaiting its ACK
+ * (c->ok_kind, CallOk; §13.3.1.4, §13.2.2.4, §9, §15):
+ *
+ *   state      event                            action                            next
+ *   ---------  -------------------------------  --------------------------------  ---------
+ *   UAS: call_uas.c, call_ack.c, call_cancel.c
+ *   (UA core)  INVITE outside any dialog        user's incoming handler, or 480   incoming
+ *   incoming   we respond 101-199               make the early dialog             early
+ *   incoming,  we respond 2xx                   confirm the dialog; 2xx again at  confirmed
+ *   early                                       T1..T2 until ACK (ok: initial)
+ *              we respond 300-699, or cannot    -                                 ended
+ *              CANCEL (§9.2)                    487; user <- CANCELLED            ended
+ *              hang-up                          its status (>= 300), else 480     ended
+ *   confirmed  ACK of our 2xx                   stop the 2xx; user <- ANSWERED    confirmed
+ *              ... with ok: initial-bye         ... and BYE                       ended
+ *              no ACK in 64*T1                  BYE; user <- ENDED (-ETIMEDOUT)   ended
+ *              hang-up before the ACK           ok: initial-bye                   confirmed
+ *
+ *   UAC: call_uac.c, call_ack.c, call_cancel.c
+ *   (user)     sip_call_place()                 send the INVITE                   calling
+ *   calling    101-199 with a To tag            make the early dialog             early
+ *   calling,   1xx                              user <- PROGRESS (but 100);       same
+ *   early                                       CANCEL if cancel: wanted
+ *              2xx (any fork)                   dialog; ACK, or hold the ACK for  confirmed
+ *                                               call_ack() when the 2xx carries
+ *                                               the offer; user <- ANSWERED
+ *              2xx, cancel: wanted or sent      ACK and BYE (§9.1)                ended
+ *              2xx that makes no dialog         user <- FAILED                    ended
+ *              401/407, credentials, no cancel  drop the early dialog; INVITE     same
+ *                                               again, CSeq + 1, with the answer
+ *              300-699, or no answer            user <- FAILED                    ended
+ *              hang-up                          cancel: wanted; CANCEL at once    same
+ *                                               after a 1xx (cancel: sent)
+ *              64*T1 after our CANCEL           end the INVITE transaction        ended
+ *   confirmed  2xx of another fork              ACK it, BYE to that fork          confirmed
+ *              2xx again                        the same ACK again                confirmed
+ *              hang-up                          the held ACK; 487 to their        ended
+ *                                               requests not answered; BYE
+ *
+ *   either side: call_request.c, call_bye.c
+ *   early,     UPDATE, INFO ..., re-INVITE      user <- REQUEST; glare 491, 500;  same
+ *   confirmed  (confirmed only)                 a re-INVITE while early 491
+ *   early,     BYE                              487 to what is not answered;      ended
+ *   confirmed                                   user <- ENDED; 200
+ *   confirmed  our request: 481, 408, no        BYE (not on 481); user <- ENDED   ended
+ *              answer
+ *   ended      a copy of a 2xx we ACKed         the same ACK again                ended
+ *   any        sip_calls_free() (unload)        nothing on the wire, no events    ended
+ *
+ * Besides the state, a call keeps: uas and secure (fixed when it is made), hung_up (its user
+ * wants no more events, whatever the state) and provisional (a 1xx came to the latest round
+ * of our INVITE, so a CANCEL may go). */
 #include "call_private.h"
 
 #include <errno.h>

@@ -20,7 +20,7 @@ void call_ok_arm(SipCall *c, GString *resp, const SipPeer *to, guint32 cseq, gbo
 	c->ok = resp;
 	c->ok_peer = *to;
 	c->ok_cseq = cseq;
-	c->ok_initial = initial;
+	c->ok_kind = initial ? CALL_OK_INITIAL : CALL_OK_REFRESH;
 	c->ok_interval = tm->t1;
 	c->ok_elapsed = 0;
 	xb_timer_clear(&c->ok_timer);
@@ -64,13 +64,13 @@ static void ok_timer_cb(XbTimer *t, gpointer user_data)
 /* The ACK of our 2xx: retransmission stops; the first one answers the call. */
 void call_ack_received(SipCall *c, const struct sip_msg *ack)
 {
-	gboolean initial = c->ok_initial;
+	CallOk kind = c->ok_kind;
 
 	if (!c->ok || ack->cseq.num != c->ok_cseq)
 		return; /* a copy of an ACK we had */
 	call_ok_done(c);
-	call_emit(c, initial ? SIP_CALL_ANSWERED : SIP_CALL_ACK, ack, NULL, 0);
-	if (c->bye_after_ack && c->state != CALL_ENDED) {
+	call_emit(c, kind != CALL_OK_REFRESH ? SIP_CALL_ANSWERED : SIP_CALL_ACK, ack, NULL, 0);
+	if (kind == CALL_OK_INITIAL_BYE && c->state != CALL_ENDED) {
 		call_bye_send(c);
 		call_end(c);
 	}

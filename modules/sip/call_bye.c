@@ -75,8 +75,8 @@ void sip_call_hangup(SipCall *c, unsigned status)
 		call_uas_respond(c, c->invite_req, status >= 300 ? status : 480, NULL, NULL, NULL,
 		                 NULL, 0);
 		call_end(c);
-	} else if (c->uas && c->ok && c->ok_initial) {
-		c->bye_after_ack = TRUE; /* §15: not before the ACK (or its timeout) */
+	} else if (c->uas && c->ok && c->ok_kind != CALL_OK_REFRESH) {
+		c->ok_kind = CALL_OK_INITIAL_BYE; /* §15: not before the ACK (or its timeout) */
 	} else if (c->state == CALL_CONFIRMED) {
 		if (c->ack_wait)
 			sip_call_ack(c, NULL, NULL, 0); /* the 2xx still gets its ACK */
@@ -84,7 +84,8 @@ void sip_call_hangup(SipCall *c, unsigned status)
 		call_bye_send(c);
 		call_end(c);
 	} else {
-		c->cancel_wanted = TRUE;
+		if (c->cancel == CALL_CANCEL_NONE)
+			c->cancel = CALL_CANCEL_WANTED;
 		if (c->provisional)
 			call_cancel_send(c); /* else at the first provisional response (§9.1) */
 	}

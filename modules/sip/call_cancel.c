@@ -41,9 +41,9 @@ void call_cancel_send(SipCall *c)
 	g_autoptr(GString) out = g_string_new(NULL);
 	struct sip_mb mb;
 
-	if (!inv || c->cancel_sent)
+	if (!inv || c->cancel == CALL_CANCEL_SENT)
 		return;
-	c->cancel_sent = TRUE;
+	c->cancel = CALL_CANCEL_SENT;
 	sip_mb_init_gstring(&mb, out);
 	sip_mb_request_line(&mb, "CANCEL", c->ruri);
 	sip_mb_header_pl(&mb, "Via", &sip_msg_hdr(inv, SIP_HDR_VIA)->val);

@@ -16,6 +16,20 @@ typedef enum {
 	CALL_ENDED,
 } CallState;
 
+/* Our CANCEL of the INVITE we placed (§9.1). */
+typedef enum {
+	CALL_CANCEL_NONE,
+	CALL_CANCEL_WANTED, /* hung up: CANCEL at the first provisional response */
+	CALL_CANCEL_SENT,   /* the INVITE's final response is awaited for 64*T1 */
+} CallCancel;
+
+/* Which of our 2xx c->ok holds, retransmitted until its ACK (§13.3.1.4). */
+typedef enum {
+	CALL_OK_REFRESH,     /* a re-INVITE's: its ACK stops it */
+	CALL_OK_INITIAL,     /* the initial INVITE's: its ACK answers the call */
+	CALL_OK_INITIAL_BYE, /* ... and its user hung up: BYE once it is ACKed (§15) */
+} CallOk;
+
 struct sip_calls {
 	SipUa *ua;
 	XbModule *owner;
@@ -64,10 +78,9 @@ struct sip_call {
 	GString *ok;                /* our 2xx to an INVITE, retransmitted until its ACK */
 	SipPeer ok_peer;
 	guint32 ok_cseq;
-	gboolean ok_initial;
+	CallOk ok_kind;
 	gint64 ok_interval, ok_elapsed;
 	XbTimer *ok_timer;
-	gboolean bye_after_ack; /* hung up before the ACK of our 2xx (§15) */
 
 	/* UAC */
 	Pending *invite; /* the latest round of the initial INVITE */
@@ -77,7 +90,8 @@ struct sip_call {
 	guint32 cseq;
 	SipCredentials cred; /* owned copies, for requests within the dialog */
 	SipAuthAnswers *auth;
-	gboolean provisional, cancel_wanted, cancel_sent;
+	gboolean provisional; /* a 1xx came to the latest round */
+	CallCancel cancel;
 	XbTimer *cancel_timer;
 	GString *ack; /* the ACK of the last 2xx, sent again for its retransmissions */
 	guint32 ack_cseq;

@@ -77,7 +77,7 @@ static void uac_2xx(SipCall *c, Pending *pd, const struct sip_msg *resp)
 		}
 	}
 	xb_timer_clear(&c->cancel_timer);
-	if (c->cancel_wanted) {
+	if (c->cancel != CALL_CANCEL_NONE) {
 		/* The 2xx crossed our CANCEL (§9.1): the call is up; end it. */
 		pd->acked = TRUE;
 		call_ack_send(c, c->dlg, resp->cseq.num, &c->ack, NULL, NULL, 0);
@@ -105,7 +105,7 @@ void call_uac_response(SipCall *c, Pending *pd, const struct sip_msg *resp, int 
 	}
 	if (resp->status < 200) {
 		c->provisional = TRUE;
-		if (c->cancel_wanted)
+		if (c->cancel != CALL_CANCEL_NONE)
 			call_cancel_send(c);
 		if (resp->status > 100 && resp->to.has_tag && !c->dlg &&
 		    sip_dialog_new_uac(&c->dlg, sip_tx_request(pd->tx), resp, NULL, c) == 0) {
@@ -120,7 +120,8 @@ void call_uac_response(SipCall *c, Pending *pd, const struct sip_msg *resp, int 
 		uac_2xx(c, pd, resp);
 		return;
 	}
-	if ((resp->status == 401 || resp->status == 407) && c->auth && !c->cancel_wanted &&
+	if ((resp->status == 401 || resp->status == 407) && c->auth &&
+	    c->cancel == CALL_CANCEL_NONE &&
 	    sip_auth_answers_update(c->auth, resp, "INVITE", c->ruri)) {
 		if (c->dlg) { /* an early dialog of the challenged round is over */
 			sip_dialog_table_remove(c->calls->dialogs, c->dlg);
