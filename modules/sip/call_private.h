@@ -8,6 +8,7 @@
 #include "dialog.h"
 #include "ua_auth.h"
 
+/* A call's state: the table at the top of call.c gives its transitions. */
 typedef enum {
 	CALL_INCOMING,
 	CALL_CALLING,
