@@ -1,0 +1,105 @@
+/* ua_request.c: requests of our own outside a call (the API table's send_request) and the
+ * request builder that call.c shares: Via with a fresh branch, Max-Forwards, User-Agent,
+ * and the move from UDP to TCP for a request near the path MTU (§18.1.1). */
+#include "ua_private.h"
+
+#include <errno.h>
+#include <string.h>
+
+typedef struct {
+	SipClientFunc func;
+	void *user_data;
+} ClientCall;
+
+static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *user_data)
+{
+	ClientCall *call = user_data;
+
+	call->func(resp, error, call->user_data);
+	if (!resp || resp->status >= 200) {
+		g_free(call);
+		sip_tx_unref(tx);
+	}
+}
+
+GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
+                              const char *branch, const char *headers, const char *ctype,
+                              const char *body, size_t body_len, int *error)
+{
+	GString *out = NULL;
+	struct sip_mb mb;
+	const char *sent_by;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const char *proto = dest->transport == XB_TRANSPORT_UDP   ? "UDP"
+		                    : dest->transport == XB_TRANSPORT_TCP ? "TCP"
+		                                                          : "TLS";
+		sent_by = sip_transport_sent_by(ua->tp, dest->transport, dest->addr.ss_family);
+		if (!sent_by)
+			sent_by =
+			    sip_transport_sent_by(ua->tp, XB_TRANSPORT_UDP, dest->addr.ss_family);
+		if (out)
+			g_string_free(out, TRUE);
+		if (!sent_by) {
+			*error = -EAFNOSUPPORT;
+			return NULL;
+		}
+		out = g_string_sized_new(512 + body_len);
+		sip_mb_init_gstring(&mb, out);
+		sip_mb_request_line(&mb, method, ruri);
+		sip_mb_headerf(&mb, "Via", "SIP/2.0/%s %s;branch=%s;rport", proto, sent_by, branch);
+		sip_mb_header(&mb, "Max-Forwards", "70");
+		g_string_append(out, headers ? headers : "");
+		if (*ua->user_agent)
+			sip_mb_header(&mb, "User-Agent", ua->user_agent);
+		if ((body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb)) < 0) {
+			g_string_free(out, TRUE);
+			*error = -ENOBUFS;
+			return NULL;
+		}
+		/* §18.1.1: a request near the path MTU goes over a congestion-controlled
+		 * transport instead. */
+		if (dest->transport == XB_TRANSPORT_UDP && out->len > 1300 &&
+		    sip_transport_sent_by(ua->tp, XB_TRANSPORT_TCP, dest->addr.ss_family)) {
+			dest->transport = XB_TRANSPORT_TCP;
+			dest->conn_id = 0;
+			continue;
+		}
+		break;
+	}
+	return out;
+}
+
+SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipPeer *to, SipTxResponseFunc func,
+                        void *user_data)
+{
+	return sip_tx_client_new(ua->txl, req->str, req->len, to, func, user_data);
+}
+
+int sip_ua_send_raw(SipUa *ua, const SipPeer *to, const GString *msg)
+{
+	return sip_transport_send(ua->tp, to, msg->str, msg->len);
+}
+
+int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
+                        const char *headers, const char *ctype, const char *body, size_t body_len,
+                        SipClientFunc func, void *user_data)
+{
+	SipPeer dest = *to;
+	g_autofree char *branch = sip_branch_new();
+	int rc = 0;
+	g_autoptr(GString) out = sip_ua_build_request(ua, method, ruri, &dest, branch, headers,
+	                                              ctype, body, body_len, &rc);
+
+	if (!out)
+		return rc;
+	ClientCall *call = g_new0(ClientCall, 1);
+	call->func = func;
+	call->user_data = user_data;
+	SipTx *tx = sip_ua_client_tx(ua, out, &dest, client_cb, call);
+	if (!tx) {
+		g_free(call);
+		return -ECONNREFUSED;
+	}
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* ua_server_req.c: the requests the UA core serves (SipServerReq, the API table's req_*
+ * functions): a reference to a server transaction with the To tag of our responses,
+ * and building and sending those responses. Within an INVITE session they go through
+ * call_uas.c, which adds Contact and retransmits a 2xx. */
+#include "ua_private.h"
+#include "call.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct sip_server_req {
+	gatomicrefcount refs;
+	SipUa *ua;
+	SipTx *tx;
+	SipCall *call; /* the call whose dialog the request is in (or that it made), or NULL */
+	gboolean final_sent;
+	char to_tag[20];
+};
+
+SipServerReq *sip_req_new(SipUa *ua, SipTx *tx)
+{
+	SipServerReq *r = g_new0(SipServerReq, 1);
+
+	g_atomic_ref_count_init(&r->refs);
+	r->ua = ua;
+	r->tx = sip_tx_ref(tx);
+	g_snprintf(r->to_tag, sizeof(r->to_tag), "%08x%08x", g_random_int(), g_random_int());
+	return r;
+}
+
+SipServerReq *sip_req_ref(SipServerReq *r)
+{
+	g_atomic_ref_count_inc(&r->refs);
+	return r;
+}
+
+void sip_req_unref(SipServerReq *r)
+{
+	if (!r || !g_atomic_ref_count_dec(&r->refs))
+		return;
+	sip_tx_unref(r->tx);
+	g_free(r);
+}
+
+SipTx *sip_req_tx(const SipServerReq *r)
+{
+	return r->tx;
+}
+
+const char *sip_req_to_tag(const SipServerReq *r)
+{
+	return r->to_tag;
+}
+
+SipCall *sip_req_call(const SipServerReq *r)
+{
+	return r->call;
+}
+
+void sip_req_set_call(SipServerReq *r, SipCall *call)
+{
+	r->call = call;
+}
+
+gboolean sip_req_held_by_others(const SipServerReq *r, int mine)
+{
+	return !g_atomic_ref_count_compare((gatomicrefcount *)&r->refs, mine);
+}
+
+gboolean sip_req_answered(const SipServerReq *r)
+{
+	return r->final_sent || sip_tx_is_terminated(r->tx);
+}
+
+const struct sip_msg *sip_req_msg(const SipServerReq *r)
+{
+	return sip_tx_request(r->tx);
+}
+
+const SipPeer *sip_req_peer(const SipServerReq *r)
+{
+	return sip_tx_peer(r->tx);
+}
+
+GString *sip_req_build_response(SipServerReq *r, unsigned status, const char *reason,
+                                const char *extra, const char *ctype, const char *body,
+                                size_t body_len, int *error)
+{
+	const struct sip_msg *req = sip_tx_request(r->tx);
+	GString *out;
+	struct sip_mb mb;
+	int rc;
+
+	if (!req) {
+		*error = -EINVAL; /* a final response was already sent */
+		return NULL;
+	}
+	out = g_string_sized_new(512 + body_len);
+	sip_mb_init_gstring(&mb, out);
+	rc = sip_msg_reply(&mb, req, status, reason ? reason : sip_reason_default(status),
+	                   status > 100 ? r->to_tag : NULL);
+	if (rc == 0 && *r->ua->user_agent)
+		rc = sip_mb_header(&mb, "Server", r->ua->user_agent);
+	if (rc == 0 && extra && *extra)
+		g_string_append(out, extra);
+	if (rc == 0)
+		rc = body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb);
+	if (rc < 0) {
+		g_string_free(out, TRUE);
+		*error = rc;
+		return NULL;
+	}
+	return out;
+}
+
+int sip_req_send(SipServerReq *r, unsigned status, const GString *resp)
+{
+	int rc = sip_tx_respond(r->tx, status, resp->str, resp->len);
+
+	r->ua->responses++;
+	if (rc == 0 && status >= 200)
+		r->final_sent = TRUE;
+	return rc;
+}
+
+int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const char *extra,
+                    const char *ctype, const char *body, size_t body_len)
+{
+	int rc = 0;
+
+	if (r->call) /* within an INVITE session: Contact, 2xx retransmission ... */
+		return sip_call_req_respond(r->call, r, status, reason, extra, ctype, body,
+		                            body_len);
+	g_autoptr(GString) out =
+	    sip_req_build_response(r, status, reason, extra, ctype, body, body_len, &rc);
+	if (!out)
+		return rc;
+	return sip_req_send(r, status, out);
+}
