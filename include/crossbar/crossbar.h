@@ -15,3 +15,4 @@
 #include <crossbar/directory.h>
 #include <crossbar/location.h>
 #include <crossbar/authlimit.h>
+#include <crossbar/random.h>

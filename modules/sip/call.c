@@ -182,11 +182,6 @@ void call_emit(SipCall *c, SipCallEventType type, const struct sip_msg *msg, Sip
 	c->func(c, &ev, c->user_data);
 }
 
-char *call_random_hex(void)
-{
-	return g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
-}
-
 /* Our Contact for the call's flow: sips when the Request-URI was sips (§12.1.1, §8.1.1.8),
  * else sip with the transport named (a sips Contact to a sip call breaks phones such as
  * baresip, which cannot send to it). */

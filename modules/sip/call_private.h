@@ -107,7 +107,6 @@ void call_answer_pending(SipCall *c);
 void call_emit(SipCall *c, SipCallEventType type, const struct sip_msg *msg, SipServerReq *req,
                int error);
 void call_server_req_release(gpointer data);
-char *call_random_hex(void);
 char *call_contact_value(SipCall *c);
 void call_append_contact(SipCall *c, GString *h);
 char *call_split_request_line(const GString *d, const char **headers);

@@ -172,9 +172,9 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	c->func = func;
 	c->user_data = user_data;
 	c->state = CALL_CALLING;
-	g_autofree char *id = call_random_hex();
+	g_autofree char *id = xb_random_hex_new(16);
 	c->call_id = g_strdup_printf("%s@%s", id, sip_ua_domain(calls->ua));
-	c->local_tag = call_random_hex();
+	c->local_tag = xb_random_hex_new(16);
 	c->ruri = g_strdup(p->ruri);
 	c->ctype = g_strdup(p->content_type);
 	c->body = p->body ? g_memdup2(p->body, p->body_len) : NULL;

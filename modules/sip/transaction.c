@@ -438,16 +438,9 @@ void sip_tx_detach(SipTx *tx)
 	tx->cancel_data = NULL;
 }
 
-/* 128 random bits as hex: unique enough for branches (§8.1.1.7) and tags (§19.3). */
-char *sip_tx_random_token(void)
-{
-	return g_strdup_printf("%08x%08x%08x%08x", g_random_int(), g_random_int(), g_random_int(),
-	                       g_random_int());
-}
-
 char *sip_branch_new(void)
 {
-	g_autofree char *token = sip_tx_random_token();
+	g_autofree char *token = xb_random_hex_new(32);
 
 	return g_strconcat(SIP_BRANCH_MAGIC, token, NULL);
 }

@@ -94,7 +94,6 @@ int sip_tx_send(SipTx *tx, const char *buf, size_t len);
 void sip_tx_wait_then_end(SipTx *tx, gint64 ms);
 /* Restart *slot with func after ms. */
 void sip_tx_timer(SipTx *tx, XbTimer **slot, gint64 ms, XbTimerFunc func);
-char *sip_tx_random_token(void);
 
 /* transaction_client.c */
 void sip_txc_receive(SipTx *tx, const struct sip_msg *resp);

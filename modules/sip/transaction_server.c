@@ -216,7 +216,7 @@ gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *fro
 	tx->req = msg;
 	sip_tx_account(tx);
 	/* the same To tag as the INVITE's responses, when one was sent (§9.2) */
-	tag = inv->to_tag ? g_strdup(inv->to_tag) : sip_tx_random_token();
+	tag = inv->to_tag ? g_strdup(inv->to_tag) : xb_random_hex_new(32);
 	ok = g_string_sized_new(512);
 	sip_mb_init_gstring(&mb, ok);
 	if (sip_msg_reply(&mb, msg, 200, NULL, tag) < 0 || sip_mb_end(&mb) < 0) {

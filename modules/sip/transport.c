@@ -77,7 +77,7 @@ void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipPee
 	    !sip_msg_hdr(req, SIP_HDR_TO) || !sip_msg_hdr(req, SIP_HDR_CALL_ID) ||
 	    !sip_msg_hdr(req, SIP_HDR_CSEQ))
 		return;
-	g_snprintf(tag, sizeof(tag), "%08x%08x", g_random_int(), g_random_int());
+	xb_random_hex(tag, sizeof(tag) - 1);
 	sip_mb_init_gstring(&mb, out);
 	if (sip_msg_reply(&mb, req, err->status, err->reason, tag) < 0)
 		return;

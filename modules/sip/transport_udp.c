@@ -122,7 +122,7 @@ static gboolean udp_shed(SipTransports *tp, const char *buf, size_t len, const S
 	SipPeer to = *from;
 
 	sip_sockaddr_text(&from->addr, host, sizeof(host), &port);
-	g_snprintf(tag, sizeof(tag), "%08x%08x", g_random_int(), g_random_int());
+	xb_random_hex(tag, sizeof(tag) - 1);
 	g_string_truncate(tp->shed_out, 0);
 	if (sip_dgram_reply_503(buf, len, host, port, tag, tp->shed_out, &dest) != 1)
 		return FALSE;

@@ -24,7 +24,7 @@ SipServerReq *sip_req_new(SipUa *ua, SipTx *tx)
 	g_atomic_ref_count_init(&r->refs);
 	r->ua = ua;
 	r->tx = sip_tx_ref(tx);
-	g_snprintf(r->to_tag, sizeof(r->to_tag), "%08x%08x", g_random_int(), g_random_int());
+	xb_random_hex(r->to_tag, sizeof(r->to_tag) - 1);
 	return r;
 }
 
