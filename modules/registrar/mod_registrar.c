@@ -2,7 +2,6 @@
  * (location.c). This file holds the module's life cycle and its settings, and publishes the
  * location service's API table. The users it authenticates are the core's directory
  * (crossbar/directory.h); it keeps none of its own. */
-#include "gateway.h"
 #include "register.h"
 #include "registrar.h"
 
@@ -25,10 +24,6 @@ static const XbSettingDef settings[] = {
      0, 0, "MD5,SHA-256|SHA-256,MD5|SHA-256|MD5"},
     XB_SETTINGS_END,
 };
-
-static const char *const elements[] = {"gateways", NULL};
-
-static Gateways *the_gateway_set; /* carrier trunks (gateway.c) */
 
 static Registrar *the_registrar; /* for the API table's plain functions */
 
@@ -123,16 +118,9 @@ static gboolean registrar_load(XbModule *self, GError **error)
 	}
 	location_set_write_interval(reg->location,
 	                            (guint)xb_config_get_int("registrar.write_interval_ms"));
-	/* Carrier trunks: register to them as a UAC (gateway.c). */
-	the_gateway_set = gateways_new(self, reg->sip, error);
-	if (!the_gateway_set) {
-		registrar_free(reg);
-		return FALSE;
-	}
 	if (!reg->sip->method_register(self, "REGISTER", registrar_register_cb, reg)) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
 		            "another module already handles REGISTER");
-		g_clear_pointer(&the_gateway_set, gateways_free);
 		registrar_free(reg);
 		return FALSE;
 	}
@@ -141,30 +129,17 @@ static gboolean registrar_load(XbModule *self, GError **error)
 	location_cli_register(reg);
 	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, reg);
 	xb_api_publish(self, XB_LOCATION_API, &location_api);
-	gateway_cli_register(self, the_gateway_set);
 	return TRUE;
 }
 
 static void registrar_unload(XbModule *self)
 {
-	/* Trunks first: their unregistrations go out while mod_sip is still there. */
-	g_clear_pointer(&the_gateway_set, gateways_free);
 	the_registrar = NULL;
 	registrar_free(xb_module_get_data(self));
 }
 
 static const char *const requires[] = {"sip", NULL};
 
-/* --check-config and start-up: the <gateways> section parses (file, line, gateway and
- * parameter in the error). */
-static gboolean registrar_validate(GError **error)
-{
-	g_autoptr(GPtrArray) defs = gateway_defs_from_config(error);
-
-	return defs != NULL;
-}
-
 XB_MODULE_DEFINE(.name = "registrar", .version = XB_VERSION_STRING,
                  .description = "registrar and location service", .requires = requires,
-                 .settings = settings, .elements = elements, .load = registrar_load,
-                 .unload = registrar_unload, .validate = registrar_validate);
+                 .settings = settings, .load = registrar_load, .unload = registrar_unload);
