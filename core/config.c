@@ -70,6 +70,27 @@ static const XbSettingDef media_defs[] = {
     XB_SETTINGS_END,
 };
 
+/* Other names of settings: a value given under `alias` sets `key`, and getters answer for
+ * either. The directory's settings are also accepted as registrar.*, as the README says. */
+static const struct {
+	const char *alias, *key;
+} aliases[] = {
+    {"registrar.realm", "directory.realm"},
+    {"registrar.demo_users", "directory.demo_users"},
+    {"registrar.default_max_contacts", "directory.default_max_contacts"},
+    {"registrar.ban_failures", "directory.ban_failures"},
+    {"registrar.ban_window", "directory.ban_window"},
+    {"registrar.ban_time", "directory.ban_time"},
+};
+
+static const char *canonical(const char *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(aliases); i++)
+		if (strcmp(key, aliases[i].alias) == 0)
+			return aliases[i].key;
+	return key;
+}
+
 static void section_free(gpointer data)
 {
 	Section *s = data;
@@ -149,6 +170,7 @@ void xb_config_init_core(void)
 	xb_config_declare_section("core", NULL, core_defs, NULL);
 	xb_config_declare_section("dialplan", NULL, dialplan_defs, NULL);
 	xb_config_declare_section("media", NULL, media_defs, NULL);
+	xb_directory_declare();
 }
 
 /* ---- values ---- */
@@ -344,7 +366,7 @@ static gboolean value_check(const XbSettingDef *def, const char *value, GError *
 
 static const XbSettingDef *def_find(const char *key, Section **section_out)
 {
-	const char *dot = strchr(key, '.');
+	const char *dot = strchr(key = canonical(key), '.');
 	g_autofree char *section = NULL;
 	Section *s;
 
@@ -465,6 +487,29 @@ static gboolean is_param_section(xmlNode *node)
 	return TRUE;
 }
 
+/* The <param> children of `sec` as entries of the section named like it. */
+static void collect_params(XbConfig *cfg, xmlNode *sec, gboolean empty_names_section)
+{
+	gboolean any = FALSE;
+
+	for (xmlNode *p = sec->children; p; p = p->next) {
+		if (p->type != XML_ELEMENT_NODE || xmlStrcmp(p->name, BAD_CAST "param") != 0)
+			continue;
+		g_autofree xmlChar *name = xmlGetProp(p, BAD_CAST "name");
+		g_autofree xmlChar *value = xmlGetProp(p, BAD_CAST "value");
+		entry_add(cfg, (const char *)sec->name, (const char *)name, (const char *)value,
+		          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(p)));
+		any = TRUE;
+	}
+	/* An empty section still names a section that must exist. */
+	if (!any && empty_names_section)
+		entry_add(cfg, (const char *)sec->name, "", "",
+		          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(sec)));
+}
+
+/* <directory> is both the core's directory section (its <param>s) and the users it seeds
+ * (its <user>s, read through xb_config_get_node); <gateways> and any element that holds
+ * more than <param>s are free-form. */
 static void collect_file(XbConfig *cfg)
 {
 	xmlNode *root = xmlDocGetRootElement(cfg->doc);
@@ -472,26 +517,15 @@ static void collect_file(XbConfig *cfg)
 	for (xmlNode *sec = root->children; sec; sec = sec->next) {
 		if (sec->type != XML_ELEMENT_NODE)
 			continue;
-		if (!is_param_section(sec) || xmlStrcmp(sec->name, BAD_CAST "directory") == 0 ||
+		gboolean directory = xmlStrcmp(sec->name, BAD_CAST "directory") == 0;
+		if (!is_param_section(sec) || directory ||
 		    xmlStrcmp(sec->name, BAD_CAST "gateways") == 0) {
 			g_ptr_array_add(cfg->elements, sec);
+			if (directory)
+				collect_params(cfg, sec, FALSE);
 			continue;
 		}
-		gboolean any = FALSE;
-		for (xmlNode *p = sec->children; p; p = p->next) {
-			if (p->type != XML_ELEMENT_NODE)
-				continue;
-			g_autofree xmlChar *name = xmlGetProp(p, BAD_CAST "name");
-			g_autofree xmlChar *value = xmlGetProp(p, BAD_CAST "value");
-			entry_add(cfg, (const char *)sec->name, (const char *)name,
-			          (const char *)value,
-			          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(p)));
-			any = TRUE;
-		}
-		/* An empty section still names a section that must exist. */
-		if (!any)
-			entry_add(cfg, (const char *)sec->name, "", "",
-			          g_strdup_printf("%s:%ld", cfg->file, xmlGetLineNo(sec)));
+		collect_params(cfg, sec, TRUE);
 	}
 }
 
@@ -548,7 +582,9 @@ static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean
                             GError **error)
 {
 	g_autofree char *key = g_strconcat(e->section, ".", e->name, NULL);
-	Section *s = sections ? g_hash_table_lookup(sections, e->section) : NULL;
+	const char *ckey = canonical(key);
+	g_autofree char *csection = g_strndup(ckey, strchr(ckey, '.') - ckey);
+	Section *s = sections ? g_hash_table_lookup(sections, csection) : NULL;
 	const XbSettingDef *def;
 	g_autoptr(GError) verr = NULL;
 
@@ -584,7 +620,7 @@ static gboolean entry_check(XbConfig *cfg, Entry *e, char **configured, gboolean
 		            key, verr->message);
 		return FALSE;
 	}
-	g_hash_table_replace(cfg->values, g_steal_pointer(&key), g_strdup(e->value));
+	g_hash_table_replace(cfg->values, g_strdup(ckey), g_strdup(e->value));
 	return TRUE;
 }
 
@@ -621,7 +657,7 @@ gboolean xb_config_validate(XbConfig *cfg, char **configured, gboolean core_only
 
 const char *xb_config_lookup(XbConfig *cfg, const char *key)
 {
-	const char *v = cfg ? g_hash_table_lookup(cfg->values, key) : NULL;
+	const char *v = cfg ? g_hash_table_lookup(cfg->values, canonical(key)) : NULL;
 	const XbSettingDef *def;
 
 	if (v)

@@ -111,6 +111,8 @@ gboolean xb_core_start(GError **error)
 	if (!db)
 		return FALSE;
 	xb_core_set_db(db);
+	if (!xb_directory_start(db, error))
+		return FALSE;
 
 	sock = xb_config_control_socket_path();
 	if (!xb_control_start(sock, error))
@@ -160,6 +162,7 @@ gboolean xb_core_reload(GError **error)
 	if (!xb_config_validate(cfg, configured, FALSE, error))
 		return FALSE;
 	xb_config_install(g_steal_pointer(&cfg));
+	xb_directory_reload();
 	xb_event_publish(XB_EVENT_CONFIG_RELOADED,
 	                 g_variant_new("(s)", config_file ? config_file : ""));
 	g_message("configuration reloaded%s%s", config_file ? " from " : "",
@@ -175,6 +178,7 @@ void xb_core_stop(void)
 	xb_control_stop();
 	xb_cli_reset();
 	xb_app_reset();
+	xb_directory_stop();
 	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 		if (signal_ids[i])
 			g_source_remove(signal_ids[i]);

@@ -118,6 +118,17 @@ gboolean xb_core_running_uninstalled(void);
 /* ---- storage ---- */
 void xb_core_set_db(XbDb *db);
 
+/* ---- the directory of users (core/directory/) ---- */
+/* Declares the "directory" settings section and the <directory> element. */
+void xb_directory_declare(void);
+/* Opens the store on `db`, applies the limiter's settings, seeds <directory> and the demo
+ * users, and registers the `user` commands; before any module loads. */
+gboolean xb_directory_start(XbDb *db, GError **error);
+/* After a new configuration is installed, before modules hear of it. */
+void xb_directory_reload(void);
+/* After the modules have unloaded, before the database closes. */
+void xb_directory_stop(void);
+
 /* ---- applications ---- */
 void xb_app_reset(void);
 GPtrArray *xb_app_list(void); /* const XbApp * each, sorted by name; caller unrefs */

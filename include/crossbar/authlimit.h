@@ -16,10 +16,10 @@
  * (or someone on its path) guessing. A response to a made-up, foreign or expired nonce is
  * answered with a new challenge and never counted: over UDP anyone can forge it.
  *
- * Settings: the limiter keeps the names registrar.ban_failures, registrar.ban_window and
- * registrar.ban_time (the directory of users lives in mod_registrar's section); mod_registrar
- * applies them with xb_authlimit_configure() at load and on reload. Without mod_registrar the
- * built-in defaults below apply. Main loop only, no locks; each call is O(1). */
+ * Settings: directory.ban_failures, directory.ban_window and directory.ban_time (also
+ * accepted as registrar.ban_*), in the core directory's section; the core applies them with
+ * xb_authlimit_configure() at start and on reload, whichever modules are loaded. The defaults
+ * below are theirs. Main loop only, no locks; each call is O(1). */
 #pragma once
 
 #include <glib.h>

@@ -1,16 +1,14 @@
-/* directory.h: the directory of users, as other modules see it. mod_registrar owns the
- * directory and publishes this API table under the name "directory"; a module that needs
- * users (TURN credentials, voicemail PINs, the B2BUA's caller ID) lists "registrar" in its
- * requires and fetches the table with xb_api_get(XB_DIRECTORY_API). No password is stored
- * anywhere: only digest HA1 values for the realm. */
+/* directory.h: the directory of users, a core service. Every part that needs users (the
+ * registrar's digest, TURN's long-term keys, voicemail PINs and e-mail, the dialplan's
+ * user/EXT, forwarding and caller ID) calls these functions; no module owns the users. The
+ * users live behind a storage interface inside the core (SQLite on the core's database);
+ * `crossbar-cli user ...` manages them and <directory> in the file seeds them. No password
+ * is stored anywhere: only digest HA1 values for the realm. Main loop only. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
-
-#define XB_DIRECTORY_API         "directory"
-#define XB_DIRECTORY_API_VERSION 1
 
 typedef struct {
 	char *ext;        /* the extension, also the SIP user name */
@@ -29,15 +27,16 @@ typedef struct {
 	int max_contacts; /* registered contacts allowed at once */
 } XbDirUser;
 
-typedef struct {
-	int version; /* XB_DIRECTORY_API_VERSION */
-	/* The user with this extension, or NULL; free with free_user. */
-	XbDirUser *(*lookup)(const char *ext);
-	void (*free_user)(XbDirUser *user);
-	/* The realm of the directory's digests. */
-	const char *(*realm)(void);
-	/* Does `pin` match the user's voicemail PIN (constant time)? */
-	gboolean (*check_pin)(const XbDirUser *user, const char *pin);
-} XbDirectoryApi;
+void xb_dir_user_free(XbDirUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbDirUser, xb_dir_user_free)
+
+/* The user with this extension (a copy the caller frees), or NULL when there is none or the
+ * store failed. */
+XbDirUser *xb_directory_lookup(const char *ext);
+/* The realm of the directory's digests (directory.realm, else sip.domain, else the host
+ * name); "" before the core has started. */
+const char *xb_directory_realm(void);
+/* Does `pin` match the user's voicemail PIN? Constant time; FALSE when the user has none. */
+gboolean xb_directory_check_pin(const XbDirUser *user, const char *pin);
 
 G_END_DECLS

@@ -47,7 +47,7 @@ static int respond(Registrar *reg, SipServerReq *req, unsigned status, const cha
 
 static void challenge(Registrar *reg, SipServerReq *req, const char *ip, gboolean stale)
 {
-	g_autofree char *h = auth_challenge(reg->auth, reg->realm, ip, stale);
+	g_autofree char *h = auth_challenge(reg->auth, xb_directory_realm(), ip, stale);
 	respond(reg, req, 401, "Unauthorized", h);
 }
 
@@ -57,9 +57,9 @@ static char *ha1_of(const char *username, const char *algorithm, void *user_data
 {
 	Registrar *reg = user_data;
 
-	g_clear_pointer(&reg->current_user, dir_user_free);
-	reg->current_user = reg->store->get(reg->store, username, NULL);
-	if (!reg->current_user || strcmp(reg->current_user->realm, reg->realm) != 0)
+	g_clear_pointer(&reg->current_user, xb_dir_user_free);
+	reg->current_user = xb_directory_lookup(username);
+	if (!reg->current_user || strcmp(reg->current_user->realm, xb_directory_realm()) != 0)
 		return NULL;
 	return g_strdup(strcmp(algorithm, "SHA-256") == 0 ? reg->current_user->ha1_sha256
 	                                                  : reg->current_user->ha1_md5);
@@ -305,9 +305,10 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}
-	AuthResult result = auth_check(reg->auth, msg, reg->realm, ip, ha1_of, reg, &user);
+	AuthResult result =
+	    auth_check(reg->auth, msg, xb_directory_realm(), ip, ha1_of, reg, &user);
 	if (result != AUTH_OK)
-		g_clear_pointer(&reg->current_user, dir_user_free);
+		g_clear_pointer(&reg->current_user, xb_dir_user_free);
 	switch (result) {
 	case AUTH_OK:
 		return handle_authorized(reg, req, user);

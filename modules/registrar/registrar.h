@@ -1,10 +1,7 @@
 /* registrar.h: mod_registrar's shared state, private to modules/registrar/. */
 #pragma once
 
-#include "directory.h"
-
-#include <libxml/tree.h>
-
+#include <crossbar/crossbar.h>
 #include <crossbar/sip.h>
 #include "auth.h"
 #include "location.h"
@@ -15,8 +12,6 @@ typedef struct {
 
 typedef struct {
 	XbModule *module;
-	DirStore *store;
-	char *realm; /* digest realm of the directory */
 	const SipApi *sip;
 	Auth *auth;
 	Location *location;
@@ -24,8 +19,4 @@ typedef struct {
 	XbDirUser *current_user; /* the user of the REGISTER being handled (register.c) */
 } Registrar;
 
-const char *registrar_realm(Registrar *reg);
-/* The realm for TURN long-term keys: turn.realm when mod_turn is loaded. */
-const char *registrar_turn_realm(void);
-void directory_cli_register(Registrar *reg);
 void location_cli_register(Registrar *reg);

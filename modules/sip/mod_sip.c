@@ -1,6 +1,8 @@
 /* mod_sip.c: the SIP channel driver's module descriptor, its settings and its life cycle:
  * it builds the UA core (which opens the sockets of sip.listen, so a port in use stops the
- * daemon with a clear line) and registers the `sip status` and `sip calls` commands. */
+ * daemon with a clear line), starts the carrier trunks of <gateways> (gateway.c) on it, and
+ * registers the `sip status` and `sip calls` commands. */
+#include "gateway.h"
 #include "ua.h"
 
 #include <sys/resource.h>
@@ -55,6 +57,10 @@ static const XbCliCommand commands[] = {
     XB_CLI_END,
 };
 
+static const char *const elements[] = {"gateways", NULL};
+
+static Gateways *the_gateway_set; /* carrier trunks (gateway.c) */
+
 /* Descriptors held besides the connections: listeners, the database, the control socket,
  * other modules' sockets. */
 #define FD_RESERVE 64
@@ -106,16 +112,36 @@ static gboolean sip_load(XbModule *self, GError **error)
 	ua = sip_ua_new(self, &cfg, error);
 	if (!ua)
 		return FALSE;
+	/* Trunks use the UA core through the API table it has just published. */
+	the_gateway_set = gateways_new(self, xb_api_get(SIP_API_NAME), error);
+	if (!the_gateway_set) {
+		sip_ua_free(ua);
+		return FALSE;
+	}
 	xb_module_set_data(self, ua);
 	xb_cli_register(self, commands, ua);
+	gateway_cli_register(self, the_gateway_set);
 	return TRUE;
 }
 
 static void sip_unload(XbModule *self)
 {
+	/* Trunks first: their unregistrations go out while the UA core is still there. */
+	g_clear_pointer(&the_gateway_set, gateways_free);
 	sip_ua_free(xb_module_get_data(self));
 }
 
+/* --check-config and start-up: the <gateways> section parses (file, line, gateway and
+ * parameter in the error). */
+static gboolean sip_validate(GError **error)
+{
+	g_autoptr(GPtrArray) defs = gateway_defs_from_config(error);
+
+	return defs != NULL;
+}
+
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
-                 .description = "SIP channel driver: transports, transactions, UA core, calls",
-                 .settings = settings, .load = sip_load, .unload = sip_unload);
+                 .description = "SIP channel driver: transports, transactions, UA core, calls, "
+                                "carrier trunks",
+                 .settings = settings, .elements = elements, .load = sip_load, .unload = sip_unload,
+                 .validate = sip_validate);

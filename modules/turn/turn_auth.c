@@ -1,26 +1,22 @@
 /* turn_auth.c: the long-term credential mechanism for TURN requests (RFC 8489 §9.2.4,
  * RFC 8656 §5): stateless nonces that expire with 438, passwords from turn.users, keys from
- * mod_registrar's directory, or coturn's use-auth-secret scheme. It keeps no state
+ * the core's directory of users, or coturn's use-auth-secret scheme. It keeps no state
  * per client, so a flood of unauthenticated requests costs no memory. Known limits: keys
  * are MD5 (PASSWORD-ALGORITHM SHA-256 and USERHASH, RFC 8489 §9.2.1, are not offered). */
 #include "turn_private.h"
 
 #include <string.h>
 
-/* The long-term key of a directory user (mod_registrar's API table, looked up when needed
- * so that the two modules load in any order). The directory keeps no password, only
- * H(user:realm:password): with MD5 that is exactly the TURN long-term key (RFC 8489
- * §9.2.2) when the realms agree. A separate TURN password (user set --turn-password) wins;
- * else the SIP digest serves when turn.realm equals the directory's realm. */
+/* The long-term key of a directory user (crossbar/directory.h). The directory keeps no
+ * password, only H(user:realm:password): with MD5 that is exactly the TURN long-term key
+ * (RFC 8489 §9.2.2) when the realms agree. A separate TURN password (user set --turn-password)
+ * wins; else the SIP digest serves when turn.realm equals the directory's realm. */
 static gboolean directory_key(const TurnConfig *cfg, const char *username, uint8_t key[16])
 {
-	const XbDirectoryApi *dir = xb_api_get(XB_DIRECTORY_API);
+	g_autoptr(XbDirUser) u = xb_directory_lookup(username);
 	const char *hex = NULL;
 	gboolean ok = FALSE;
 
-	if (!dir || dir->version != XB_DIRECTORY_API_VERSION)
-		return FALSE;
-	XbDirUser *u = dir->lookup(username);
 	if (!u)
 		return FALSE;
 	if (*u->turn_key && strcmp(u->turn_realm, turn_realm(cfg)) == 0)
@@ -36,7 +32,6 @@ static gboolean directory_key(const TurnConfig *cfg, const char *username, uint8
 			key[i] = (uint8_t)(hi << 4 | lo);
 		}
 	}
-	dir->free_user(u);
 	return ok;
 }
 

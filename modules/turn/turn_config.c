@@ -84,17 +84,14 @@ TurnConfig *turn_config_read(GError **error)
 	return g_steal_pointer(&cfg);
 }
 
-/* An empty turn.realm follows the directory's (looked up when needed: the registrar may
- * load after mod_turn, and its realm may change on reload), so that a directory user's
- * SIP digest is its TURN key without any setting; without a directory, "crossbar". */
+/* An empty turn.realm follows the core directory's (read when needed: it may change on
+ * reload), so that a directory user's SIP digest is its TURN key without any setting;
+ * "crossbar" when the directory has none. */
 const char *turn_realm(const TurnConfig *cfg)
 {
-	const XbDirectoryApi *dir;
-
 	if (*cfg->realm)
 		return cfg->realm;
-	dir = xb_api_get(XB_DIRECTORY_API);
-	if (dir && dir->version == XB_DIRECTORY_API_VERSION && dir->realm && *dir->realm())
-		return dir->realm();
+	if (*xb_directory_realm())
+		return xb_directory_realm();
 	return "crossbar";
 }

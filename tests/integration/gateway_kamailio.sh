@@ -300,7 +300,7 @@ check "... and the SHA-256 registrar dropped its binding" bash -c "! '$CLI' --so
 # Configuration errors stop the start with file and line, as a bad configuration (exit 2),
 # and --check-config finds them without starting anything.
 printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="bad host!"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
-expect_exit 2 "module 'registrar': .*bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name, an IPv4 address or an \\[IPv6\\] address" \
+expect_exit 2 "module 'sip': .*bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name, an IPv4 address or an \\[IPv6\\] address" \
 	"a proxy that is no host name is refused at start-up" \
 	"$CROSSBAR" --config "$TMP/bad.xml" --set core.modules=sip,registrar \
 	--set core.data_dir="$TMP/bad" --set sip.listen=udp:127.0.0.1:$(free_port)

@@ -1,9 +1,9 @@
-/* test_gateway_proxy.c: a gateway's proxy parameter (modules/registrar/gateway_proxy.c):
+/* test_gateway_proxy.c: a gateway's proxy parameter (modules/sip/gateway_proxy.c):
  * the forms accepted (host, host:port, IPv4, [IPv6] with an optional port; RFC 3986 §3.2.2
  * and RFC 1123 §2.1 host syntax), garbage refused, the family chosen among the addresses
  * found, and a cancelled look-up never calling back (the module may be gone by then). */
 #define _GNU_SOURCE /* unshare(2) */
-#include "modules/registrar/gateway_proxy.h"
+#include "modules/sip/gateway_proxy.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* modules/registrar/gateway_proxy.c: a gateway's proxy as written ("sip.carrier.example",
+/* modules/sip/gateway_proxy.c: a gateway's proxy as written ("sip.carrier.example",
  * "192.0.2.10:5080", "[2001:db8::1]") and the A/AAAA look-up of a host name. The look-up
  * runs getaddrinfo on a GLib worker thread (GResolver) and reports on the main context: the
  * main loop never waits for DNS. No SRV/NAPTR (RFC 3263 §4.2): an operator writes the port

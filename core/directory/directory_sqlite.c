@@ -1,6 +1,6 @@
 /* directory_sqlite.c: the directory's SQLite store, on the core's database. Its schema is
  * the "directory" component's migrations; every query is a cached prepared statement. */
-#include "directory.h"
+#include "directory_private.h"
 
 typedef struct {
 	DirStore base;
@@ -147,7 +147,7 @@ static GPtrArray *sq_list(DirStore *base, GError **error)
 
 	if (!st)
 		return NULL;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)dir_user_free);
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)xb_dir_user_free);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		g_ptr_array_add(out, row_user(st));
 	sqlite3_reset(st);

@@ -1,4 +1,4 @@
-/* modules/registrar/gateway_cli.c: `crossbar-cli gateways [NAME]`: each carrier trunk with
+/* modules/sip/gateway_cli.c: `crossbar-cli gateways [NAME]`: each carrier trunk with
  * its proxy, registration state, ping state, seconds left, next retry and last error. It
  * only reads; it never starts or stops a registration. */
 #include "gateway.h"

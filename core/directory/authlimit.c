@@ -3,7 +3,7 @@
  * the order they last failed, so that lookup, counting and eviction of the oldest entry are
  * each O(1) on the REGISTER and TURN hot paths. It must not log per packet: only the failure
  * that starts a ban is logged. */
-#include "core_private.h"
+#include "../core_private.h"
 
 #include <crossbar/authlimit.h>
 #include <netinet/in.h>

@@ -1,7 +1,7 @@
 /* directory_cli.c: `crossbar-cli user add|set|del|list|show`. Options are checked before
  * anything is written; an unknown user, a taken extension or a bad value is an error that
  * says which. Passwords pass through to their digests and are not kept or echoed. */
-#include "registrar.h"
+#include "directory_private.h"
 
 #include <string.h>
 
@@ -38,7 +38,7 @@ static gboolean digits(const char *s)
 }
 
 /* Apply the options to `u`; FALSE with the reply's error set on a bad value. */
-static gboolean options_apply(Registrar *reg, XbCliReply *r, DirUser *u, int argc, char **argv)
+static gboolean options_apply(XbCliReply *r, DirUser *u, int argc, char **argv)
 {
 	const char *v;
 
@@ -47,7 +47,7 @@ static gboolean options_apply(Registrar *reg, XbCliReply *r, DirUser *u, int arg
 			xb_cli_reply_error(r, "the password must have at least 4 characters");
 			return FALSE;
 		}
-		dir_user_set_password(u, reg->realm, v);
+		dir_user_set_password(u, xb_directory_realm(), v);
 	}
 	if ((v = xb_cli_option(argc, argv, "--pin"))) {
 		if (!digits(v) || strlen(v) > 16) {
@@ -66,7 +66,7 @@ static gboolean options_apply(Registrar *reg, XbCliReply *r, DirUser *u, int arg
 		u->max_contacts = (int)n;
 	}
 	if ((v = xb_cli_option(argc, argv, "--turn-password")))
-		dir_user_set_turn_password(u, registrar_turn_realm(), v);
+		dir_user_set_turn_password(u, dir_turn_realm(), v);
 #define SET_TEXT(option, field)                                                                    \
 	if ((v = xb_cli_option(argc, argv, option))) {                                             \
 		g_free(u->field);                                                                  \
@@ -89,7 +89,7 @@ static gboolean store_failed(XbCliReply *r, GError *error)
 
 static gboolean cmd_user_add(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
-	Registrar *reg = user_data;
+	DirStore *store = dir_store();
 	GError *error = NULL;
 
 	if (argc < 1 || argv[0][0] == '-') {
@@ -108,7 +108,7 @@ static gboolean cmd_user_add(XbCliReply *r, int argc, char **argv, gpointer user
 		xb_cli_reply_error(r, "user add needs --password");
 		return FALSE;
 	}
-	g_autoptr(XbDirUser) old = reg->store->get(reg->store, argv[0], &error);
+	g_autoptr(XbDirUser) old = store->get(store, argv[0], &error);
 	if (error)
 		return store_failed(r, error);
 	if (old) {
@@ -116,19 +116,12 @@ static gboolean cmd_user_add(XbCliReply *r, int argc, char **argv, gpointer user
 		                   argv[0]);
 		return FALSE;
 	}
-	g_autoptr(XbDirUser) u = g_new0(DirUser, 1);
-	u->ext = g_strdup(argv[0]);
-	u->name = g_strdup("");
-	u->context = g_strdup("default");
+	g_autoptr(XbDirUser) u = dir_user_new(argv[0], "cli");
+	g_free(u->caller_id);
 	u->caller_id = g_strdup(argv[0]);
-	u->email = g_strdup("");
-	u->source = g_strdup("cli");
-	u->max_contacts = (int)xb_config_get_int("registrar.default_max_contacts");
-	dir_user_set_pin(u, NULL);
-	dir_user_set_turn_password(u, "", NULL);
-	if (!options_apply(reg, r, u, argc - 1, argv + 1))
+	if (!options_apply(r, u, argc - 1, argv + 1))
 		return FALSE;
-	if (!reg->store->put(reg->store, u, &error))
+	if (!store->put(store, u, &error))
 		return store_failed(r, error);
 	g_message("directory: user %s added", u->ext);
 	xb_cli_reply_message(r, "user %s added", u->ext);
@@ -137,7 +130,7 @@ static gboolean cmd_user_add(XbCliReply *r, int argc, char **argv, gpointer user
 
 static gboolean cmd_user_set(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
-	Registrar *reg = user_data;
+	DirStore *store = dir_store();
 	GError *error = NULL;
 
 	if (argc < 2) {
@@ -147,16 +140,16 @@ static gboolean cmd_user_set(XbCliReply *r, int argc, char **argv, gpointer user
 	}
 	if (!options_check(r, argc, argv, 1))
 		return FALSE;
-	g_autoptr(XbDirUser) u = reg->store->get(reg->store, argv[0], &error);
+	g_autoptr(XbDirUser) u = store->get(store, argv[0], &error);
 	if (error)
 		return store_failed(r, error);
 	if (!u) {
 		xb_cli_reply_error(r, "no user %s", argv[0]);
 		return FALSE;
 	}
-	if (!options_apply(reg, r, u, argc - 1, argv + 1))
+	if (!options_apply(r, u, argc - 1, argv + 1))
 		return FALSE;
-	if (!reg->store->put(reg->store, u, &error))
+	if (!store->put(store, u, &error))
 		return store_failed(r, error);
 	xb_cli_reply_message(r, "user %s changed", u->ext);
 	return TRUE;
@@ -164,7 +157,7 @@ static gboolean cmd_user_set(XbCliReply *r, int argc, char **argv, gpointer user
 
 static gboolean cmd_user_del(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
-	Registrar *reg = user_data;
+	DirStore *store = dir_store();
 	GError *error = NULL;
 	gboolean existed = FALSE;
 
@@ -172,7 +165,7 @@ static gboolean cmd_user_del(XbCliReply *r, int argc, char **argv, gpointer user
 		xb_cli_reply_error(r, "usage: user del EXT");
 		return FALSE;
 	}
-	if (!reg->store->del(reg->store, argv[0], &existed, &error))
+	if (!store->del(store, argv[0], &existed, &error))
 		return store_failed(r, error);
 	if (!existed) {
 		xb_cli_reply_error(r, "no user %s", argv[0]);
@@ -197,9 +190,9 @@ static void user_row(XbCliReply *r, const DirUser *u)
 
 static gboolean cmd_user_list(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
-	Registrar *reg = user_data;
+	DirStore *store = dir_store();
 	GError *error = NULL;
-	g_autoptr(GPtrArray) all = reg->store->list(reg->store, &error);
+	g_autoptr(GPtrArray) all = store->list(store, &error);
 
 	if (!all)
 		return store_failed(r, error);
@@ -221,7 +214,7 @@ static const XbCliCommand commands[] = {
     XB_CLI_END,
 };
 
-void directory_cli_register(Registrar *reg)
+void dir_cli_register(void)
 {
-	xb_cli_register(reg->module, commands, reg);
+	xb_cli_register(NULL, commands, NULL);
 }

@@ -1,12 +1,13 @@
-/* modules/registrar/gateway.h: carrier trunks ("gateways") of mod_registrar, private to
- * modules/registrar/: their definitions from <gateways> (gateway_config.c), the UAC
- * registration and OPTIONS ping of each (gateway.c), and the `gateways` command
- * (gateway_cli.c). Nothing here places calls; the B2BUA uses gateway_api.h for that. */
+/* modules/sip/gateway.h: carrier trunks ("gateways") of mod_sip, private to modules/sip/:
+ * their definitions from <gateways> (gateway_config.c), the UAC registration and OPTIONS
+ * ping of each (gateway.c), and the `gateways` command (gateway_cli.c). Nothing here places
+ * calls; calls go through a gateway by its name, address and credentials (gateways_lookup,
+ * or the "gateways" API table of crossbar/gateway.h for other modules). */
 #pragma once
 
 #include <crossbar/crossbar.h>
+#include <crossbar/gateway.h>
 
-#include "gateway_api.h"
 #include "gateway_proxy.h"
 
 /* One <gateway>, validated. */

@@ -1,4 +1,4 @@
-/* modules/registrar/gateway.c: crossbar as a UAC towards carrier trunks: REGISTER (RFC 3261
+/* modules/sip/gateway.c: crossbar as a UAC towards carrier trunks: REGISTER (RFC 3261
  * §10.2) with digest answered by mod_sip (send_request_auth), refresh before expiry,
  * retries with back-off, OPTIONS pings, and unregistration when a gateway goes away or the
  * module unloads. It must not block the main loop, except for the bounded wait for the

@@ -1,4 +1,4 @@
-/* modules/registrar/gateway_config.c: reading <gateways><gateway name><param name value/>
+/* modules/sip/gateway_config.c: reading <gateways><gateway name><param name value/>
  * into checked GatewayDefs, with errors naming file, line, gateway and parameter. A proxy
  * that is a host name is only checked for syntax here: it is resolved (gateway_proxy.c)
  * before each registration attempt and ping, never at load. Nothing here starts a

@@ -1,7 +1,7 @@
-/* modules/registrar/gateway_api.h: the "gateways" API table mod_registrar publishes for
- * in-tree modules (the B2BUA): a carrier trunk's address and credentials by name, to place
- * calls through it and answer its 401/407 (with mod_sip's send_request_auth). Read-only:
- * nothing here changes a gateway or its registration. */
+/* gateway.h: the "gateways" API table mod_sip publishes for other modules (the B2BUA): a
+ * carrier trunk's address and credentials by name, to place calls through it and answer
+ * its 401/407 (with mod_sip's send_request_auth). A module that uses it lists "sip" in its
+ * requires. Read-only: nothing here changes a gateway or its registration. */
 #pragma once
 
 #include <crossbar/sip.h>

@@ -1,7 +1,7 @@
-/* modules/registrar/gateway_proxy.h: a gateway's `proxy` parameter, private to
- * modules/registrar/: parsing "host", "host:port", an IPv4 address or "[IPv6]" with an
- * optional port, and finding where a host name points (A/AAAA through GResolver, off the
- * main loop). No SRV or NAPTR (RFC 3263): the port is the configured one or the default. */
+/* modules/sip/gateway_proxy.h: a gateway's `proxy` parameter, private to modules/sip/:
+ * parsing "host", "host:port", an IPv4 address or "[IPv6]" with an optional port, and
+ * finding where a host name points (A/AAAA through GResolver, off the main loop). No SRV
+ * or NAPTR (RFC 3263): the port is the configured one or the default. */
 #pragma once
 
 #include <crossbar/sip.h>

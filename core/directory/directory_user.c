@@ -1,14 +1,14 @@
-/* directory.c: users and their secrets. Digest HA1 values are computed here, once, when a
- * password is set; the password itself is dropped. Nothing here talks SIP: the REGISTER
- * handler asks for a user and compares digests. */
-#include "directory.h"
+/* directory_user.c: users and their secrets. Digest HA1 values are computed here, once,
+ * when a password is set; the password itself is dropped. Nothing here talks SIP: the
+ * REGISTER handler asks for a user and compares digests. */
+#include "directory_private.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
 
-void dir_user_free(DirUser *u)
+void xb_dir_user_free(DirUser *u)
 {
 	if (!u)
 		return;
@@ -26,6 +26,22 @@ void dir_user_free(DirUser *u)
 	g_free(u->turn_realm);
 	g_free(u->source);
 	g_free(u);
+}
+
+DirUser *dir_user_new(const char *ext, const char *source)
+{
+	DirUser *u = g_new0(DirUser, 1);
+
+	u->ext = g_strdup(ext);
+	u->name = g_strdup("");
+	u->context = g_strdup("default");
+	u->caller_id = g_strdup("");
+	u->email = g_strdup("");
+	u->source = g_strdup(source);
+	u->max_contacts = (int)xb_config_get_int("directory.default_max_contacts");
+	dir_user_set_pin(u, NULL);
+	dir_user_set_turn_password(u, "", NULL);
+	return u;
 }
 
 char *dir_hash_hex(const char *algorithm, const char *text)
@@ -75,9 +91,9 @@ void dir_user_set_pin(DirUser *u, const char *pin)
 	u->pin_hash = dir_hash_hex("SHA256", salted);
 }
 
-gboolean dir_user_check_pin(const DirUser *u, const char *pin)
+gboolean xb_directory_check_pin(const DirUser *u, const char *pin)
 {
-	if (!u->pin_hash || !*u->pin_hash || !pin)
+	if (!u || !u->pin_hash || !*u->pin_hash || !pin)
 		return FALSE;
 	g_autofree char *salted = g_strconcat(u->pin_salt, pin, NULL);
 	g_autofree char *hash = dir_hash_hex("SHA256", salted);
