@@ -1,7 +1,7 @@
 /* test_cli_text.c: crossbar-cli's text layout. Every line fits the width, nothing is cut,
  * a table that fits keeps one line per row, and one that does not moves its widest
  * column under the row and wraps its last column at spaces. */
-#include "../../core/cli_text.h"
+#include "core/cli_text.h"
 
 #include <string.h>
 
