@@ -5,7 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <crossbar/random.h>
 #include <string.h>
 
 void xb_dir_user_free(DirUser *u)
@@ -83,7 +83,7 @@ void dir_user_set_pin(DirUser *u, const char *pin)
 		g_string_free(hex, TRUE);
 		return;
 	}
-	RAND_bytes(salt, sizeof(salt));
+	xb_random_bytes(salt, sizeof(salt));
 	for (guint i = 0; i < sizeof(salt); i++)
 		g_string_append_printf(hex, "%02x", salt[i]);
 	u->pin_salt = g_string_free(hex, FALSE);
@@ -133,7 +133,7 @@ char *dir_password_random(guint len)
 	unsigned char r;
 
 	for (guint i = 0; i < len;) {
-		RAND_bytes(&r, 1);
+		xb_random_bytes(&r, 1);
 		if (r >= 256 - 256 % (sizeof(alphabet) - 1))
 			continue; /* no modulo bias */
 		out[i++] = alphabet[r % (sizeof(alphabet) - 1)];

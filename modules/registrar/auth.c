@@ -126,7 +126,7 @@ static char *nonce_new(Auth *a, const char *source)
 	guint64 seq = a->next_seq++;
 
 	a->nc[seq & (a->slots - 1)] = 0;
-	RAND_bytes(rnd, sizeof(rnd));
+	xb_random_bytes(rnd, sizeof(rnd));
 	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x.", now_s(), seq);
 	b64url(n, rnd, sizeof(rnd));
 	nonce_mac(a, n->str, n->len, source, mac);

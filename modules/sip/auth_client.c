@@ -5,7 +5,7 @@
 #include "auth_client.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <crossbar/random.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -197,7 +197,7 @@ char *sip_digest_authorization(const SipChallenge *ch, const SipCredentials *cre
 
 	if (!cnonce && (ch->qop_auth || sess)) {
 		guint8 rnd[12];
-		RAND_bytes(rnd, sizeof(rnd));
+		xb_random_bytes(rnd, sizeof(rnd));
 		own_cnonce = g_malloc(sizeof(rnd) * 2 + 1);
 		for (size_t i = 0; i < sizeof(rnd); i++)
 			g_snprintf(own_cnonce + i * 2, 3, "%02x", rnd[i]);

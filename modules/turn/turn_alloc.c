@@ -333,10 +333,7 @@ TurnReservation *turn_reservation_add(TurnTable *t, GSocket *socket, uint16_t po
 	uint8_t rnd[STUN_TID_LEN];
 
 	do {
-		if (stun_tid_random(rnd) !=
-		    0) /* OpenSSL's RAND_bytes: tokens must not be guessed */
-			for (size_t i = 0; i < sizeof(rnd); i++)
-				rnd[i] = (uint8_t)g_random_int_range(0, 256);
+		xb_random_bytes(rnd, sizeof(rnd)); /* tokens must not be guessed */
 		memcpy(r->token, rnd, sizeof(r->token));
 	} while (g_hash_table_contains(t->reservations, r->token));
 	r->socket = socket;
