@@ -2,8 +2,8 @@
 # test.sh: installs what is missing, builds, and runs the whole suite: `make check` (unit
 # and integration tests), the same tests built with ASan+UBSan, and a short run of every
 # fuzz target. Ends with one line "N passed, N failed" and exits non-zero on any failure.
-# Here a skipped test is a failure, as are a non-zero `make check` and a test without a
-# fresh result.
+# Here a skipped test is a failure, as are a non-zero `make check`, a test without a fresh
+# result, a file clang-format would change and an include across a module's boundary.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/deps.sh" test || exit 1
@@ -55,6 +55,17 @@ run_check() {
 		failed "$dir: make check exited $rc with no failed test to explain it"
 	fi
 }
+
+section "habits: clang-format and includes"
+if find core modules include lib tests contrib -name '*.[ch]' 2>/dev/null |
+	xargs clang-format --dry-run -Werror; then
+	pass=$((pass + 1))
+else
+	failed "clang-format would change the files above"
+fi
+if "$top/contrib/check-includes.sh"; then pass=$((pass + 1)); else
+	failed "an include crosses a module's boundary (contrib/check-includes.sh)"
+fi
 
 section "build"
 "$top/contrib/build.sh" "$top/build" || { echo "$pass passed, $((fail + 1)) failed"; exit 1; }
