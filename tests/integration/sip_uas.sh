@@ -6,11 +6,10 @@
 # answered over TCP (RFC 5626 §3.5.1); the daemon alive after all of it.
 . "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
+crossbar_names uas
+PORT=$uas_PORT
 SIPP_DIR=$SRC/tests/integration/sipp
-check "the daemon starts" start_daemon uas --set core.data_dir="$DATA" \
+check "the daemon starts" start_crossbar uas sip \
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,udp:[::1]:$PORT \
 	--set sip.tcp_idle_timeout=5
 

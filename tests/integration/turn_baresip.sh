@@ -5,15 +5,13 @@
 # addresses from turn.relay_ports, as crossbar's counters show.
 . "$(dirname "$0")/lib.sh"
 
-TPORT=$(free_port)
-SPORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
-check "the daemon starts with the registrar and mod_turn" start_daemon main \
-	--set core.modules=sip,registrar,turn --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
-	--set registrar.demo_users=no --set turn.realm=pbx.test \
-	--set turn.listen=udp:127.0.0.1:$TPORT --set turn.allow_loopback_peers=true \
+require_tools baresip
+
+check "the daemon starts with the registrar and mod_turn" start_crossbar main sip,registrar,turn \
+	--set registrar.realm=pbx.test --set registrar.demo_users=no --set turn.realm=pbx.test \
+	--set turn.allow_loopback_peers=true \
 	--set turn.relay_ports=46000-46999
+TPORT=$main_TURN
 "$CLI" --socket "$SOCK" user add 2000 --password pw-2000 >/dev/null
 "$CLI" --socket "$SOCK" user add 2001 --password pw-2001 >/dev/null
 

@@ -7,20 +7,16 @@
 # and the counters seen on the event bus.
 . "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-SPORT=$(free_port)
+require_tools turnutils_uclient turnutils_peer # Debian package coturn
+
 PEER=$(free_port)
-SOCK=$TMP/data/crossbar.sock
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
 PIDS+=("$!")
-check "the daemon starts with the registrar and mod_turn" start_daemon main \
-	--set core.modules=sip,registrar,turn,evtap --set core.data_dir="$TMP/data" \
-	--set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules" --set turn.stats_interval=1 \
-	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
-	--set registrar.demo_users=no \
-	--set turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT \
-	--set turn.allow_loopback_peers=true --set turn.rfc5766_channels=true \
+check "the daemon starts with the registrar and mod_turn" start_crossbar main \
+	sip,registrar,turn,evtap --set turn.stats_interval=1 --set registrar.realm=pbx.test \
+	--set registrar.demo_users=no --set turn.allow_loopback_peers=true --set turn.rfc5766_channels=true \
 	--set turn.relay_ports=45000-45999
+PORT=$main_TURN
 "$CLI" --socket "$SOCK" user add 2000 --password sip-pass-2000 >/dev/null
 "$CLI" --socket "$SOCK" user add 2001 --password sip-pass-2001 --turn-password turn-pass-2001 >/dev/null
 

@@ -6,14 +6,13 @@
 # second; a trunk given as 127.0.0.1 is checked against the certificate's IP address.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
+crossbar_names xb
+PORT=$xb_PORT
 TLSPORT=$(free_port)
 GOOD=$(free_port)
 GOOD_IP=$(free_port)
 WRONG=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
-cli() { "$CLI" --socket "$SOCK" "$@"; }
+cli() { "$CLI" --socket "$xb_SOCK" "$@"; }
 
 # A CA and two server certificates it signs.
 mkcert() { # NAME SAN
@@ -59,8 +58,7 @@ XML
 	echo '</crossbar>'
 } >"$TMP/crossbar.xml"
 
-check "the daemon starts with four TLS trunks" start_daemon xb --config "$TMP/crossbar.xml" \
-	--set core.modules=sip,registrar --set core.data_dir="$DATA" \
+check "the daemon starts with four TLS trunks" start_crossbar xb sip,registrar --config "$TMP/crossbar.xml" \
 	--set registrar.demo_users=no \
 	--set sip.listen=udp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT \
 	--set sip.tls_certificate="$TMP/self.pem" --set sip.tls_key="$TMP/self.key" \
