@@ -42,6 +42,21 @@ check() {
 	fi
 }
 
+# lacks PATTERN COMMAND...: the command succeeds and no line of its output matches the
+# extended regular expression PATTERN. (`! COMMAND | grep` would pass when COMMAND fails.)
+lacks() {
+	local pattern=$1 out
+	shift
+	out=$("$@") || {
+		echo "failed: $*"
+		return 1
+	}
+	if grep -Eq -- "$pattern" <<<"$out"; then
+		grep -E -- "$pattern" <<<"$out"
+		return 1
+	fi
+}
+
 # expect_exit CODE PATTERN DESCRIPTION COMMAND...: the command exits with CODE and its
 # stderr+stdout match the extended regular expression PATTERN.
 expect_exit() {
