@@ -51,8 +51,16 @@ check "SIPp counts nonce uses: a second REGISTER on the same nonce with nc=2 is 
 # transaction: the nonce count did not grow, so it is refused.
 awk 'BEGIN{RS="-----------------------------------------------"} /UDP message sent/ && /nc=00000001/ {blk=$0} END{printf "%s", blk}' "$TMP/replay.msgs" |
 	sed -n '/^REGISTER/,$p' | sed '/^\r$/q' | sed 's/branch=z9hG4bK[^;]*/branch=z9hG4bKreplay1/; s/^CSeq: [0-9]*/CSeq: 9/' >"$TMP/replay.sip"
-replay_status=$(exec 3<>/dev/udp/127.0.0.1/$PORT; cat "$TMP/replay.sip" >&3; timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | head -1 | tr -d '\r')
-if [[ "$replay_status" =~ ^SIP/2.0\ 401 ]]; then ok "a replayed nonce count gets 401 ($replay_status)"; else not_ok "a replayed nonce count gets 401 (got '$replay_status')"; fi
+# The nonce is still fresh: a 401 with stale=true would say "old nonce", not "replay".
+replay_answer=$(exec 3<>/dev/udp/127.0.0.1/$PORT; cat "$TMP/replay.sip" >&3; timeout 2 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+replay_status=$(echo "$replay_answer" | head -1)
+if [[ "$replay_status" =~ ^SIP/2.0\ 401 ]] && echo "$replay_answer" | grep -q '^WWW-Authenticate: Digest' &&
+	! echo "$replay_answer" | grep -qi 'stale=true'; then
+	ok "a replayed nonce count gets 401 with a new challenge, not stale ($replay_status)"
+else
+	not_ok "a replayed nonce count gets 401 with a new challenge, not stale (got '$replay_status')"
+	echo "$replay_answer" | sed 's/^/# /'
+fi
 check "too brief an interval gets 423 with Min-Expires" reg reg_brief 2000 pw-2000-secret "$A" 1 ""
 check "registering another user's address gets 403" reg reg_other_aor 2000 pw-2000-secret "$A" 600 2001
 check "several contacts in one REGISTER" reg reg_ok 2000 pw-2000-secret "<sip:2000@127.0.0.1:6002>, <sip:2000@127.0.0.1:6003>" 600 ""
