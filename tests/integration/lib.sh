@@ -81,6 +81,18 @@ require_tools() {
 	done
 }
 
+# turn_allocate_answer PORT USER PASSWORD [SOURCE-IP]: prints the TURN server's answer to an
+# Allocate with these credentials, sent after its 401 challenge: 0 when allocated, else the
+# error code (401 for credentials refused), -1 when there was no challenge or no answer.
+turn_allocate_answer() {
+	PYTHONPATH=$SRC/tests/security python3 -c '
+import sys, turn_attack
+port, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+src = sys.argv[4] if len(sys.argv) > 4 else None
+print(turn_attack.TurnClient(port, user, password, src=src).allocate_answer())
+' "$@"
+}
+
 done_testing() {
 	local name
 	for name in "${RUNNING[@]}"; do stop_crossbar "$name"; done
