@@ -5,6 +5,8 @@
 # <directory> and removed again when the file drops them.
 . "$(dirname "$0")/lib.sh"
 
+require_tools sqlite3
+
 cli() { "$CLI" --socket "$SOCK" "$@"; }
 
 check "the daemon starts with the registrar" start_crossbar dir sip,registrar --set registrar.realm=pbx.test

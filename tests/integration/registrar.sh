@@ -6,6 +6,8 @@
 # after repeated failures; baresip registering over UDP, TCP and TLS.
 . "$(dirname "$0")/lib.sh"
 
+require_tools sipp baresip sqlite3 openssl # Debian packages sip-tester, baresip
+
 crossbar_names reg
 PORT=$reg_PORT
 DATA=$reg_DATA

@@ -10,6 +10,8 @@
 # CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
 . "$(dirname "$0")/lib.sh"
 
+require_tools sipp baresip openssl # Debian packages sip-tester, baresip
+
 crossbar_names call
 PORT=$call_PORT
 TLSPORT=$(free_port)

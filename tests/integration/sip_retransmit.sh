@@ -6,6 +6,8 @@
 # asks for rport, so answers go back through the relay as they would through a NAT.
 . "$(dirname "$0")/lib.sh"
 
+require_tools sipp # Debian package sip-tester
+
 RELAY=$BUILD/tests/integration/lossy_relay
 check "the daemon starts" start_crossbar rt sip
 PORT=$rt_PORT

@@ -6,6 +6,8 @@
 # answered over TCP (RFC 5626 §3.5.1); the daemon alive after all of it.
 . "$(dirname "$0")/lib.sh"
 
+require_tools sipp python3 # Debian package sip-tester
+
 crossbar_names uas
 PORT=$uas_PORT
 SIPP_DIR=$SRC/tests/integration/sipp

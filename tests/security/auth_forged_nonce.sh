@@ -6,6 +6,8 @@
 # address registers afterwards. Real guesses on genuine nonces do ban, logged once.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 export PYTHONPATH="$SRC/tests/security"
 crossbar_names main
 check "the daemon starts with the registrar" start_crossbar main sip,registrar \

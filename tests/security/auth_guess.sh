@@ -5,6 +5,8 @@
 # nonces (438) count nothing. Failures through REGISTER and TURN from one source add up.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 export PYTHONPATH="$SRC/tests/security"
 crossbar_names main
 check "the daemon starts with the registrar and mod_turn" start_crossbar main sip,registrar,turn \

@@ -6,6 +6,8 @@
 # descriptors are free.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 crossbar_names fd
 PORT=$fd_PORT
 # A hard limit of 64 for the daemon alone (it raises its soft limit to the hard one).

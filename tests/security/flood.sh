@@ -12,6 +12,8 @@
 # twice as large. Afterwards the daemon answers OPTIONS and `sip status` shows the caps.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 COUNT=5000
 SIZE=8000
 LIMIT_MB=96

@@ -7,6 +7,8 @@
 # (§21.5.4). Afterwards a REGISTER with digest succeeds and OPTIONS gets 200, and `sip
 # status` counts what was dropped and shed.
 . "$(dirname "$0")/../integration/lib.sh"
+
+require_tools sipp python3 # Debian package sip-tester
 export PYTHONPATH="$SRC/tests/security${PYTHONPATH:+:$PYTHONPATH}"
 
 crossbar_names over

@@ -6,6 +6,8 @@
 # None may be answered 400; a repeated parameter with two values still is; the daemon
 # answers a plain OPTIONS afterwards.
 . "$(dirname "$0")/../integration/lib.sh"
+
+require_tools python3
 export PYTHONPATH="$SRC/tests/security"
 
 crossbar_names main

@@ -5,6 +5,8 @@
 # answers afterwards.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 crossbar_names slow
 PORT=$slow_PORT
 check "the daemon starts" start_crossbar slow sip,registrar

@@ -7,6 +7,8 @@
 # (sip.tcp_max_buffered); others still get in.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools openssl python3
+
 crossbar_names lim
 PORT=$lim_PORT
 TLSPORT=$(free_port)

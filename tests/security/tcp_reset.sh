@@ -4,6 +4,8 @@
 # TLS: a connection is never freed under the code reading it, so the daemon keeps answering.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools openssl python3
+
 crossbar_names reset
 PORT=$reset_PORT
 TLSPORT=$(free_port)

@@ -6,6 +6,8 @@
 # second; a trunk given as 127.0.0.1 is checked against the certificate's IP address.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools openssl python3
+
 crossbar_names xb
 PORT=$xb_PORT
 TLSPORT=$(free_port)

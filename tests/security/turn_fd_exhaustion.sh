@@ -7,10 +7,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 export PYTHONPATH="$SRC/tests/security"
 
-if ! command -v prlimit >/dev/null; then
-	echo "1..0 # SKIP prlimit is not installed (util-linux)"
-	exit 0
-fi
+require_tools prlimit python3 # prlimit: Debian package util-linux
 
 crossbar_names main
 PORT=$main_TURN
