@@ -53,7 +53,13 @@ check "both phones gathered relayed candidates from crossbar" grep -q "media-nat
 check "the call was established" grep -q "Call established: sip:2001@127.0.0.1:$BPORT" "$TMP/caller.log"
 check "the caller receives RTP from a relayed address (46000-46999)" grep -Eq "receiving from 127.0.0.1:46[0-9]{3}" "$TMP/caller.log"
 check "the callee receives RTP from a relayed address (46000-46999)" bash -c "sleep 1; grep -Eq 'receiving from 127.0.0.1:46[0-9]{3}' '$TMP/callee.log'"
-check "audio flowed both ways (64 kbit/s)" bash -c "grep -q 'audio=64000/64000' '$TMP/caller.log'"
+# audio_64k: baresip's status line showed G.711's 64 kbit/s both ways at some point, within
+# the few per cent that its one-second sampling of a loaded machine varies.
+audio_64k() {
+	grep -o 'audio=[0-9]*/[0-9]*' "$TMP/caller.log" | tr '=/' '  ' |
+		awk '$2 >= 62000 && $2 <= 66000 && $3 >= 62000 && $3 <= 66000 {found = 1} END {exit !found}'
+}
+check "audio flowed both ways (64 kbit/s)" audio_64k
 check "crossbar relayed media to the peers" test "$(stat bytes_to_peer)" -gt 20000
 check "... and back to the clients" test "$(stat bytes_to_client)" -gt 20000
 check "the phones authenticated with their directory credentials" test "$(stat auth_failures)" -eq 0
