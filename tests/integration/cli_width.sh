@@ -35,9 +35,9 @@ XML
 
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
 PIDS+=("$!")
-check "the daemon starts with sip, registrar and turn" start_daemon main \
-	--config "$TMP/crossbar.xml" --set core.data_dir="$DATA" \
-	--set core.modules=sip,registrar,turn --set core.log_level=info \
+main_DATA=$DATA main_PORT=$PORT main_TURN=$TURN_PORT
+check "the daemon starts with sip, registrar and turn" start_crossbar main sip,registrar,turn \
+	--config "$TMP/crossbar.xml" --set core.log_level=info \
 	--set sip.listen=udp:127.0.0.1:$PORT --set registrar.realm=pbx.test \
 	--set "turn.listen=udp:127.0.0.1:$TURN_PORT" --set turn.allow_loopback_peers=true \
 	--set turn.users=alice-with-a-long-turn-name:wonderland

@@ -4,9 +4,10 @@
 # second daemon on the same data folder or SIP port, shut down by command and by SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
+crossbar_names main
+PORT=$main_PORT
+DATA=$main_DATA
+SOCK=$main_SOCK
 CONF=$TMP/crossbar.xml
 cat >"$CONF" <<XML
 <?xml version="1.0"?>
@@ -22,7 +23,7 @@ cat >"$CONF" <<XML
 XML
 
 check "crossbar --check-config accepts the file" "$CROSSBAR" --config "$CONF" --check-config
-check "the daemon starts and its control socket answers" start_daemon main --config "$CONF"
+check "the daemon starts and its control socket answers" start_crossbar main - --config "$CONF"
 check "status answers" bash -c "'$CLI' --socket '$SOCK' status | grep -E '^version +0\\.1\\.0'"
 check "status --json is JSON with ok:true" bash -c "'$CLI' --socket '$SOCK' --json status | grep -q '^{\"ok\":true,\"record\":{\"version\"'"
 check "the control socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
@@ -56,7 +57,7 @@ expect_exit 1 "sip.listen: cannot listen on udp:127.0.0.1:$PORT" "a SIP port in 
 	"$CROSSBAR" --set core.data_dir="$TMP/data2" --set sip.listen=udp:127.0.0.1:$PORT
 
 check "shutdown answers" bash -c "'$CLI' --socket '$SOCK' shutdown | grep -q 'shutting down'"
-if wait_exit "$main_PID" 10 && [ "$EXIT_STATUS" -eq 0 ]; then ok "the daemon exits 0 after shutdown"; else not_ok "the daemon exits 0 after shutdown"; fi
+stop_crossbar main
 check "the control socket is removed on exit" test ! -e "$SOCK"
 check "modules were unloaded on the way out" grep -q "module sip unloaded" "$TMP/main.log"
 expect_exit 3 "is the daemon running" "crossbar-cli says so when no daemon runs" "$CLI" --socket "$SOCK" status
@@ -64,11 +65,10 @@ expect_exit 3 "is the daemon running" "crossbar-cli says so when no daemon runs"
 # SIGTERM stops it cleanly too; with no data_dir it uses ./var under the working folder.
 mkdir -p "$TMP/cwd"
 cd "$TMP/cwd" || exit 1
-SOCK=$TMP/cwd/var/crossbar.sock
-check "the daemon starts on built-in defaults with ./var" start_daemon term --set sip.listen=udp:127.0.0.1:$PORT
+term_DATA=$TMP/cwd/var
+CROSSBAR_DEFAULT_DATA=1 check "the daemon starts on built-in defaults with ./var" start_crossbar term sip
 check "./var holds the database" test -f "$TMP/cwd/var/crossbar.db"
 check "crossbar-cli finds ./var/crossbar.sock by default" "$CLI" status
-kill -TERM "$term_PID"
-if wait_exit "$term_PID" 10 && [ "$EXIT_STATUS" -eq 0 ]; then ok "SIGTERM stops the daemon with exit 0"; else not_ok "SIGTERM stops the daemon with exit 0"; fi
+stop_crossbar term TERM
 check "SIGTERM is logged" grep -q "received SIGTERM, shutting down" "$TMP/term.log"
 done_testing

@@ -30,18 +30,16 @@ check "mod_example.so is in the moduledir" test -f "$MODDIR/mod_example.so"
 
 BIN=$(dirname "$PC")/../../bin
 LIBDIR=$(dirname "$PC")/..
-PORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
 export LD_LIBRARY_PATH=$LIBDIR
 CROSSBAR=$BIN/crossbar
 CLI=$BIN/crossbar-cli
-check "the installed daemon starts with the example module" start_daemon ex \
-	--set core.modules_dir="$MODDIR" --set core.modules=sip,example --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$PORT --set example.greeting=Howdy
+check "the installed daemon starts with the example module" start_crossbar ex sip,example \
+	--set core.modules_dir="$MODDIR" --set example.greeting=Howdy
 check "modules lists example as loaded" bash -c "$CLI --socket '$SOCK' modules | grep -E '^example +1\\.0\\.0 +loaded'"
 check "the module's command answers with its setting" bash -c "$CLI --socket '$SOCK' example hello Alice | grep -E '^greeting +Howdy, Alice!'"
 check "the module's application is registered" bash -c "$CLI --socket '$SOCK' apps | grep -E '^example_greet +example'"
 check "the module's application runs" bash -c "$CLI --socket '$SOCK' app exec example_greet Bob | grep -E '^var.greeting +Howdy, Bob'"
 check "the module hears configuration reloads" bash -c "$CLI --socket '$SOCK' reload && sleep 0.2 && $CLI --socket '$SOCK' example hello | grep -E '^reloads_seen +1'"
-check "shutdown unloads it" bash -c "$CLI --socket '$SOCK' shutdown && sleep 1 && grep -q 'module example unloaded' '$TMP/ex.log'"
+stop_crossbar ex
+check "shutdown unloaded it" grep -q 'module example unloaded' "$TMP/ex.log"
 done_testing

@@ -24,8 +24,8 @@ until_ok() { # until_ok SECONDS COMMAND...: retries every 0.2 s
 }
 
 SOCK=$CDATA/crossbar.sock
-check "the carrier (crossbar with its registrar) starts" start_daemon carrier \
-	--set core.modules=sip,registrar --set core.data_dir="$CDATA" \
+carrier_DATA=$CDATA carrier_PORT=$CPORT
+check "the carrier (crossbar with its registrar) starts" start_crossbar carrier sip,registrar \
 	--set sip.listen=udp:127.0.0.1:$CPORT --set directory.realm=carrier.test \
 	--set directory.demo_users=no
 "$CLI" --socket "$CDATA/crossbar.sock" user add 4000 --password trunk-pw-4000 >/dev/null
@@ -46,20 +46,18 @@ cat >"$TMP/crossbar.xml" <<XML
 </crossbar>
 XML
 SOCK=$DATA/crossbar.sock
-check "a daemon with mod_sip alone starts with a gateway" start_daemon pbx --config "$TMP/crossbar.xml" \
-	--set core.modules=sip --set core.data_dir="$DATA" --set sip.listen=udp:127.0.0.1:$PORT
-check "mod_registrar is not loaded" bash -c "! '$CLI' --socket '$SOCK' modules | grep -q registrar"
+pbx_DATA=$DATA pbx_PORT=$PORT
+check "a daemon with mod_sip alone starts with a gateway" start_crossbar pbx sip \
+	--config "$TMP/crossbar.xml" --set sip.listen=udp:127.0.0.1:$PORT
+check "mod_registrar is not loaded" lacks registrar "$CLI" --socket "$SOCK" modules
 check "the gateway registers" until_ok 5 bash -c \
 	"'$CLI' --socket '$SOCK' gateways carrier | grep -E '^carrier .* registered'"
 check "... and the carrier holds its contact" until_ok 3 bash -c \
 	"'$CLI' --socket '$CDATA/crossbar.sock' registrations 4000 | grep -q 'sip:4000@127.0.0.1:$PORT'"
 
-"$CLI" --socket "$SOCK" shutdown >/dev/null
-if wait_exit "$pbx_PID" 10 && [ "$EXIT_STATUS" -eq 0 ]; then ok "the daemon stops cleanly"; else
-	not_ok "the daemon stops cleanly"
-fi
-check "the unregistration reached the carrier" until_ok 3 bash -c \
-	"! '$CLI' --socket '$CDATA/crossbar.sock' registrations 4000 | grep -q 'sip:4000@'"
+stop_crossbar pbx
+check "the unregistration reached the carrier" until_ok 3 \
+	lacks 'sip:4000@' "$CLI" --socket "$CDATA/crossbar.sock" registrations 4000
 
 printf '<?xml version="1.0"?>\n<crossbar>\n<gateways>\n<gateway name="x">\n<param name="proxy" value="bad host!"/>\n</gateway>\n</gateways>\n</crossbar>\n' >"$TMP/bad.xml"
 expect_exit 2 "module 'sip': .*bad.xml:4: gateway 'x': proxy 'bad host!' is not a host name" \

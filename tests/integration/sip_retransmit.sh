@@ -6,11 +6,11 @@
 # asks for rport, so answers go back through the relay as they would through a NAT.
 . "$(dirname "$0")/lib.sh"
 
-PORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
+require_tools sipp # Debian package sip-tester
+
 RELAY=$BUILD/tests/integration/lossy_relay
-check "the daemon starts" start_daemon rt --set core.modules=sip --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$PORT
+check "the daemon starts" start_crossbar rt sip
+PORT=$rt_PORT
 
 through_relay() { # through_relay NAME DROP_SPEC: one SIPp OPTIONS through a lossy relay
 	local rport

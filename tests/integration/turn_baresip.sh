@@ -5,15 +5,13 @@
 # addresses from turn.relay_ports, as crossbar's counters show.
 . "$(dirname "$0")/lib.sh"
 
-TPORT=$(free_port)
-SPORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
-check "the daemon starts with the registrar and mod_turn" start_daemon main \
-	--set core.modules=sip,registrar,turn --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
-	--set registrar.demo_users=no --set turn.realm=pbx.test \
-	--set turn.listen=udp:127.0.0.1:$TPORT --set turn.allow_loopback_peers=true \
+require_tools baresip
+
+check "the daemon starts with the registrar and mod_turn" start_crossbar main sip,registrar,turn \
+	--set registrar.realm=pbx.test --set registrar.demo_users=no --set turn.realm=pbx.test \
+	--set turn.allow_loopback_peers=true \
 	--set turn.relay_ports=46000-46999
+TPORT=$main_TURN
 "$CLI" --socket "$SOCK" user add 2000 --password pw-2000 >/dev/null
 "$CLI" --socket "$SOCK" user add 2001 --password pw-2001 >/dev/null
 
@@ -55,7 +53,13 @@ check "both phones gathered relayed candidates from crossbar" grep -q "media-nat
 check "the call was established" grep -q "Call established: sip:2001@127.0.0.1:$BPORT" "$TMP/caller.log"
 check "the caller receives RTP from a relayed address (46000-46999)" grep -Eq "receiving from 127.0.0.1:46[0-9]{3}" "$TMP/caller.log"
 check "the callee receives RTP from a relayed address (46000-46999)" bash -c "sleep 1; grep -Eq 'receiving from 127.0.0.1:46[0-9]{3}' '$TMP/callee.log'"
-check "audio flowed both ways (64 kbit/s)" bash -c "grep -q 'audio=64000/64000' '$TMP/caller.log'"
+# audio_64k: baresip's status line showed G.711's 64 kbit/s both ways at some point, within
+# the few per cent that its one-second sampling of a loaded machine varies.
+audio_64k() {
+	grep -o 'audio=[0-9]*/[0-9]*' "$TMP/caller.log" | tr '=/' '  ' |
+		awk '$2 >= 62000 && $2 <= 66000 && $3 >= 62000 && $3 <= 66000 {found = 1} END {exit !found}'
+}
+check "audio flowed both ways (64 kbit/s)" audio_64k
 check "crossbar relayed media to the peers" test "$(stat bytes_to_peer)" -gt 20000
 check "... and back to the clients" test "$(stat bytes_to_client)" -gt 20000
 check "the phones authenticated with their directory credentials" test "$(stat auth_failures)" -eq 0

@@ -8,16 +8,14 @@ export PYTHONPATH="$SRC/tests/security"
 
 require_tools turnutils_uclient turnutils_peer # Debian package coturn
 
-PORT=$(free_port)
+crossbar_names dflt
+PORT=$dflt_TURN
+strict_TURN=$PORT
 PEER=$(free_port)
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
 PIDS+=("$!")
 
-DATA=$TMP/default
-SOCK=$DATA/crossbar.sock
-check "the daemon starts with mod_turn and no channel setting" start_daemon dflt \
-	--set core.data_dir="$DATA" --set core.modules=turn \
-	--set "turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT" \
+check "the daemon starts with mod_turn and no channel setting" start_crossbar dflt turn \
 	--set turn.allow_loopback_peers=true --set turn.users=alice:wonderland \
 	--set turn.relay_ports=45000-45999
 
@@ -55,13 +53,9 @@ sys.exit(0 if r == $2 else 1)
 check "by default a ChannelBind of 0x5000 succeeds" bind 0x5000 0
 check "by default a ChannelBind of 0x7fff succeeds" bind 0x7fff 0
 
-"$CLI" --socket "$SOCK" shutdown >/dev/null 2>&1
-wait_exit "$dflt_PID" 10
+stop_crossbar dflt
 
-DATA=$TMP/strict
-SOCK=$DATA/crossbar.sock
-check "the daemon starts with turn.rfc5766_channels=false" start_daemon strict \
-	--set core.data_dir="$DATA" --set core.modules=turn \
+check "the daemon starts with turn.rfc5766_channels=false" start_crossbar strict turn \
 	--set "turn.listen=udp:127.0.0.1:$PORT" --set turn.rfc5766_channels=false \
 	--set turn.allow_loopback_peers=true --set turn.users=alice:wonderland \
 	--set turn.relay_ports=45000-45999

@@ -6,14 +6,15 @@
 # address registers afterwards. Real guesses on genuine nonces do ban, logged once.
 . "$(dirname "$0")/../integration/lib.sh"
 
-SPORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
+require_tools python3
+
 export PYTHONPATH="$SRC/tests/security"
-check "the daemon starts with the registrar" start_daemon main \
-	--set core.modules=sip,registrar --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
+crossbar_names main
+check "the daemon starts with the registrar" start_crossbar main sip,registrar \
+	--set sip.listen=udp:127.0.0.1:$main_PORT --set registrar.realm=pbx.test \
 	--set registrar.demo_users=no --set registrar.nonce_ttl=2 \
 	--set registrar.ban_failures=10 --set registrar.ban_window=60 --set registrar.ban_time=600
+SPORT=$main_PORT
 "$CLI" --socket "$SOCK" user add 2000 --password right-2000 >/dev/null
 
 # py SCRIPT: runs Python with the helpers imported; exit 0 when the script's checks hold.

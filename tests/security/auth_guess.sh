@@ -5,16 +5,17 @@
 # nonces (438) count nothing. Failures through REGISTER and TURN from one source add up.
 . "$(dirname "$0")/../integration/lib.sh"
 
-SPORT=$(free_port)
-TPORT=$(free_port)
-SOCK=$TMP/data/crossbar.sock
+require_tools python3
+
 export PYTHONPATH="$SRC/tests/security"
-check "the daemon starts with the registrar and mod_turn" start_daemon main \
-	--set core.modules=sip,registrar,turn --set core.data_dir="$TMP/data" \
-	--set sip.listen=udp:127.0.0.1:$SPORT --set registrar.realm=pbx.test \
+crossbar_names main
+check "the daemon starts with the registrar and mod_turn" start_crossbar main sip,registrar,turn \
+	--set sip.listen=udp:127.0.0.1:$main_PORT --set registrar.realm=pbx.test \
 	--set registrar.demo_users=no --set registrar.ban_failures=10 \
 	--set registrar.ban_window=60 --set registrar.ban_time=600 \
-	--set turn.listen=udp:127.0.0.1:$TPORT --set turn.relay_ports=46000-46999
+	--set turn.listen=udp:127.0.0.1:$main_TURN --set turn.relay_ports=46000-46999
+SPORT=$main_PORT
+TPORT=$main_TURN
 "$CLI" --socket "$SOCK" user add 1001 --password right-1001 >/dev/null
 
 py() { timeout 60 python3 -c "from attack import *

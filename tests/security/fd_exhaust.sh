@@ -6,9 +6,10 @@
 # descriptors are free.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
+require_tools python3
+
+crossbar_names fd
+PORT=$fd_PORT
 # A hard limit of 64 for the daemon alone (it raises its soft limit to the hard one).
 cat >"$TMP/crossbar-limited" <<SH
 #!/bin/sh
@@ -17,8 +18,7 @@ exec "$BUILD/core/crossbar" "\$@"
 SH
 chmod +x "$TMP/crossbar-limited"
 CROSSBAR=$TMP/crossbar-limited
-check "the daemon starts with 64 descriptors" start_daemon fd --set core.data_dir="$DATA" \
-	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT --set sip.tcp_idle_timeout=30 \
+check "the daemon starts with 64 descriptors" start_crossbar fd sip,registrar --set sip.tcp_idle_timeout=30 \
 	--set sip.tcp_first_message_timeout=30
 check "it says at start that the connection cap cannot be met" \
 	grep -q "sip.tcp_max_connections=4096 cannot be met: the open-file limit is 64" "$TMP/fd.log"

@@ -12,6 +12,8 @@
 # twice as large. Afterwards the daemon answers OPTIONS and `sip status` shows the caps.
 . "$(dirname "$0")/../integration/lib.sh"
 
+require_tools python3
+
 COUNT=5000
 SIZE=8000
 LIMIT_MB=96
@@ -21,11 +23,10 @@ if grep -q -- '-fsanitize=address' "$BUILD/Makefile" 2>/dev/null; then
 fi
 export PYTHONPATH="$SRC/tests/security${PYTHONPATH:+:$PYTHONPATH}"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
-check "the daemon starts" start_daemon flood --set core.data_dir="$DATA" \
-	--set core.modules=sip --set sip.listen=udp:127.0.0.1:$PORT --set core.log_level=warning
+crossbar_names flood
+PORT=$flood_PORT
+check "the daemon starts" start_crossbar flood sip --set sip.listen=udp:127.0.0.1:$PORT \
+	--set core.log_level=warning
 
 python3 - "$PORT" <<'PY' >"$TMP/warm.out" 2>&1 # a few small requests first: allocator warm
 import sys

@@ -7,13 +7,13 @@
 # (§21.5.4), built from their raw lines with a To tag and the top Via stamped. Afterwards a REGISTER with digest succeeds and OPTIONS gets 200, and `sip
 # status` counts what was dropped and shed.
 . "$(dirname "$0")/../integration/lib.sh"
+
+require_tools sipp python3 # Debian package sip-tester
 export PYTHONPATH="$SRC/tests/security${PYTHONPATH:+:$PYTHONPATH}"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
-check "the daemon starts" start_daemon over --set core.data_dir="$DATA" \
-	--set core.modules=sip,registrar --set sip.listen=udp:127.0.0.1:$PORT \
+crossbar_names over
+PORT=$over_PORT
+check "the daemon starts" start_crossbar over sip,registrar --set sip.listen=udp:127.0.0.1:$PORT \
 	--set registrar.realm=pbx.test --set registrar.demo_users=no \
 	--set registrar.digest_algorithms=MD5,SHA-256 --set core.log_level=warning
 "$CLI" --socket "$SOCK" user add 3000 --password pw-3000-overload >/dev/null

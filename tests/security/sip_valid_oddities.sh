@@ -6,13 +6,14 @@
 # None may be answered 400; a repeated parameter with two values still is; the daemon
 # answers a plain OPTIONS afterwards.
 . "$(dirname "$0")/../integration/lib.sh"
+
+require_tools python3
 export PYTHONPATH="$SRC/tests/security"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
+crossbar_names main
+PORT=$main_PORT
 
-check "the daemon starts" start_daemon main --set core.data_dir="$DATA" \
+check "the daemon starts" start_crossbar main sip,registrar \
 	--set sip.listen=udp:127.0.0.1:$PORT
 
 # status PYTHON-EXPR: the status line answering the message the expression builds.

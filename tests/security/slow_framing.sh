@@ -5,11 +5,11 @@
 # answers afterwards.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
-check "the daemon starts" start_daemon slow --set core.data_dir="$DATA" \
-	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT
+require_tools python3
+
+crossbar_names slow
+PORT=$slow_PORT
+check "the daemon starts" start_crossbar slow sip,registrar
 
 PYTHONPATH=$SRC/tests/security timeout 120 python3 - "$PORT" "$slow_PID" >"$TMP/slow.out" 2>&1 <<'PY'
 import os, socket, sys, time

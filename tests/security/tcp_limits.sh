@@ -7,14 +7,14 @@
 # (sip.tcp_max_buffered); others still get in.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
+require_tools openssl python3
+
+crossbar_names lim
+PORT=$lim_PORT
 TLSPORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
 	-subj /CN=localhost >/dev/null 2>&1
-check "the daemon starts with tight connection limits" start_daemon lim \
-	--set core.data_dir="$DATA" \
+check "the daemon starts with tight connection limits" start_crossbar lim sip,registrar \
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT \
 	--set sip.tls_certificate="$TMP/cert.pem" --set sip.tls_key="$TMP/key.pem" \
 	--set sip.tcp_max_per_source=20 --set sip.tcp_first_message_timeout=2 \

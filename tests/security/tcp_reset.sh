@@ -4,14 +4,15 @@
 # TLS: a connection is never freed under the code reading it, so the daemon keeps answering.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
+require_tools openssl python3
+
+crossbar_names reset
+PORT=$reset_PORT
 TLSPORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
 COUNT=${RESET_COUNT:-1000}
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
 	-subj /CN=localhost >/dev/null 2>&1
-check "the daemon starts with TCP and TLS listeners" start_daemon reset --set core.data_dir="$DATA" \
+check "the daemon starts with TCP and TLS listeners" start_crossbar reset sip,registrar \
 	--set sip.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT \
 	--set sip.tls_certificate="$TMP/cert.pem" --set sip.tls_key="$TMP/key.pem"
 PYTHONPATH=$SRC/tests/security timeout 300 python3 "$SRC/tests/security/tcp_reset.py" \

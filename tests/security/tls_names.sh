@@ -6,14 +6,15 @@
 # second; a trunk given as 127.0.0.1 is checked against the certificate's IP address.
 . "$(dirname "$0")/../integration/lib.sh"
 
-PORT=$(free_port)
+require_tools openssl python3
+
+crossbar_names xb
+PORT=$xb_PORT
 TLSPORT=$(free_port)
 GOOD=$(free_port)
 GOOD_IP=$(free_port)
 WRONG=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
-cli() { "$CLI" --socket "$SOCK" "$@"; }
+cli() { "$CLI" --socket "$xb_SOCK" "$@"; }
 
 # A CA and two server certificates it signs.
 mkcert() { # NAME SAN
@@ -59,8 +60,7 @@ XML
 	echo '</crossbar>'
 } >"$TMP/crossbar.xml"
 
-check "the daemon starts with four TLS trunks" start_daemon xb --config "$TMP/crossbar.xml" \
-	--set core.modules=sip,registrar --set core.data_dir="$DATA" \
+check "the daemon starts with four TLS trunks" start_crossbar xb sip,registrar --config "$TMP/crossbar.xml" \
 	--set registrar.demo_users=no \
 	--set sip.listen=udp:127.0.0.1:$PORT,tls:127.0.0.1:$TLSPORT \
 	--set sip.tls_certificate="$TMP/self.pem" --set sip.tls_key="$TMP/self.key" \
@@ -75,8 +75,8 @@ check "a trunk given as 127.0.0.1 registers to a certificate for IP 127.0.0.1" \
 	wait_for gw_is by_ip registered
 check "... and sent no SNI (RFC 6066 §3: no literal addresses)" grep -q "^$GOOD_IP - REGISTER " "$TMP/server.log"
 sleep 2
-check "a certificate for other.test does not pass for localhost" bash -c "! '$CLI' --socket '$SOCK' gateways wrong_name | grep -q registered"
-check "a certificate for other.test does not pass for 127.0.0.1" bash -c "! '$CLI' --socket '$SOCK' gateways wrong_ip | grep -q registered"
+check "a certificate for other.test does not pass for localhost" lacks registered cli gateways wrong_name
+check "a certificate for other.test does not pass for 127.0.0.1" lacks registered cli gateways wrong_ip
 check "no request reached the server with the wrong certificate" bash -c "! grep -q '^$WRONG .* REGISTER ' '$TMP/server.log'"
 check "the log says why: the name did not match" grep -Eq "TLS to localhost \(127.0.0.1:$WRONG\) failed: .*(mismatch|host)" "$TMP/xb.log"
 done_testing

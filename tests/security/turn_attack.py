@@ -103,6 +103,22 @@ class TurnClient:
             self.realm, self.nonce = ans[3][A_REALM][0], ans[3][A_NONCE][0]
         return False
 
+    def allocate_answer(self):
+        """The answer to an Allocate with credentials, after the server's challenge: 0 when
+        allocated, else its error code; -1 when there was no 401 challenge first or no answer."""
+        transport = [(A_TRANSPORT, bytes([17, 0, 0, 0]))]
+        try:
+            ans = self.request(ALLOCATE, transport)
+            if not ans or ans[0] == 2 or stun_error_code(ans[3]) != 401:
+                return -1
+            self.realm, self.nonce = ans[3][A_REALM][0], ans[3][A_NONCE][0]
+            ans = self.request(ALLOCATE, transport)
+        except socket.timeout:
+            return -1
+        if not ans:
+            return -1
+        return 0 if ans[0] == 2 else stun_error_code(ans[3])
+
     def channel_bind(self, number, peer_ip, peer_port):
         """ChannelBind: 0 on success, else the error code."""
         ans = self.request(CHANNEL_BIND, [(A_CHANNEL, struct.pack("!HH", number, 0)),

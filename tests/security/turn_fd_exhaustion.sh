@@ -7,17 +7,12 @@
 . "$(dirname "$0")/../integration/lib.sh"
 export PYTHONPATH="$SRC/tests/security"
 
-if ! command -v prlimit >/dev/null; then
-	echo "1..0 # SKIP prlimit is not installed (util-linux)"
-	exit 0
-fi
+require_tools prlimit python3 # prlimit: Debian package util-linux
 
-PORT=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
+crossbar_names main
+PORT=$main_TURN
 
-check "the daemon starts with mod_turn on TCP" start_daemon main --set core.data_dir="$DATA" \
-	--set core.modules=turn --set "turn.listen=udp:127.0.0.1:$PORT,tcp:127.0.0.1:$PORT"
+check "the daemon starts with mod_turn on TCP" start_crossbar main turn
 check "a STUN Binding over TCP is answered" \
 	python3 -c "import turn_attack, sys; sys.exit(0 if turn_attack.stun_binding_tcp($PORT) else 1)"
 

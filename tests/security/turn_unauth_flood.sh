@@ -10,15 +10,13 @@ export PYTHONPATH="$SRC/tests/security"
 
 require_tools turnutils_uclient turnutils_peer # Debian package coturn
 
-PORT=$(free_port)
+crossbar_names main
+PORT=$main_TURN
 PEER=$(free_port)
-DATA=$TMP/data
-SOCK=$DATA/crossbar.sock
 turnutils_peer -L 127.0.0.1 -p "$PEER" >"$TMP/peer.log" 2>&1 &
 PIDS+=("$!")
 
-check "the daemon starts with mod_turn" start_daemon main --set core.data_dir="$DATA" \
-	--set core.modules=turn --set "turn.listen=udp:127.0.0.1:$PORT" \
+check "the daemon starts with mod_turn" start_crossbar main turn --set "turn.listen=udp:127.0.0.1:$PORT" \
 	--set turn.allow_loopback_peers=true --set turn.users=alice:wonderland \
 	--set turn.relay_ports=46000-46999
 

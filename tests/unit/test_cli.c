@@ -44,7 +44,12 @@ static void test_dispatch(void)
 	gboolean ok;
 
 	g_assert_true(xb_cli_register(NULL, table, NULL));
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "command 'user' is already registered; core's copy ignored");
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "command 'user add' is already registered; core's copy ignored");
 	g_assert_false(xb_cli_register(NULL, table, NULL)); /* names are taken */
+	g_test_assert_expected_messages();
 
 	g_autoptr(GVariant) r1 = run("user add 1000 --password secret");
 	g_assert_true(g_variant_lookup(r1, "ok", "b", &ok) && ok);

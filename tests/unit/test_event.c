@@ -29,8 +29,13 @@ static void test_typed_delivery_in_order(void)
 	/* Nothing is delivered inside publish. */
 	g_assert_cmpstr(seen->str, ==, "");
 	/* Wrong payload and unknown type are refused. */
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "event 'registration' expects another payload: payload (s) refused");
 	g_assert_false(xb_event_publish("registration", g_variant_new("(s)", "1000")));
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "event 'nosuch' is not a registered type: payload (s) refused");
 	g_assert_false(xb_event_publish("nosuch", g_variant_new("(s)", "x")));
+	g_test_assert_expected_messages();
 
 	/* The main loop delivers, in order. */
 	while (g_main_context_iteration(NULL, FALSE))

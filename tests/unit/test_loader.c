@@ -139,7 +139,14 @@ static void test_missing_requirement(void)
 static void test_missing_requirement_optional(void)
 {
 	setup();
+	g_test_expect_message(
+	    "crossbar", G_LOG_LEVEL_WARNING,
+	    "module 'missing': mod_missing.so not found in * (optional, skipped)");
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "module 'needs_missing': requires module 'missing', which could not "
+	                      "be loaded (optional, skipped)");
 	g_autoptr(GError) error = open_modules("good,needs_missing", "needs_missing,missing");
+	g_test_assert_expected_messages();
 	g_assert_no_error(error);
 	g_assert_nonnull(xb_module_find("good"));
 	g_assert_null(xb_module_find("needs_missing"));
@@ -173,7 +180,12 @@ static void test_load_failure_optional(void)
 	setup();
 	error = open_modules("good,failload", "failload");
 	g_assert_no_error(error);
+	g_test_expect_message("crossbar", G_LOG_LEVEL_MESSAGE, "module good 1.0 loaded");
+	g_test_expect_message(
+	    "crossbar", G_LOG_LEVEL_WARNING,
+	    "module 'failload': device /dev/nothing not found (optional, skipped)");
 	g_assert_true(xb_modules_load(&error));
+	g_test_assert_expected_messages();
 	g_assert_no_error(error);
 	g_assert_cmpint(xb_module_find("failload")->state, ==, XB_MODULE_FAILED);
 	g_assert_cmpint(xb_module_find("good")->state, ==, XB_MODULE_LOADED);

@@ -264,6 +264,9 @@ static void test_nonce_ring_rfc7616_3_4_5(void)
 	g_autofree char *first = NULL;
 
 	g_assert_cmpuint(auth_nonce_slots(a), ==, 1024);
+	Auth *dflt = auth_new(&cfg); /* no nonce_slots given: the fixed default */
+	g_assert_cmpuint(auth_nonce_slots(dflt), ==, AUTH_NONCE_SLOTS);
+	auth_free(dflt);
 	for (guint i = 0; i < 5000; i++) {
 		g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 		g_autofree char *n = nonce_of(ch, "MD5");

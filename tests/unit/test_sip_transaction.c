@@ -376,10 +376,20 @@ static void test_client_refused(Fx *fx, gconstpointer data)
 {
 	SipTx *tx = client_start(fx, "INVITE", &fx->udp, "z9hG4bKr1");
 
+	g_test_expect_message("crossbar-sip", G_LOG_LEVEL_WARNING,
+	                      "client transaction: branch z9hG4bKr1 already in use");
 	g_assert_null(client_start(fx, "INVITE", &fx->udp, "z9hG4bKr1"));
+	g_test_assert_expected_messages();
+	for (int i = 0; i < 2; i++)
+		g_test_expect_message("crossbar-sip", G_LOG_LEVEL_WARNING,
+		                      "client transaction: not a request with a z9hG4bK branch, "
+		                      "Call-ID and CSeq, or an ACK");
+	g_test_expect_message("crossbar-sip", G_LOG_LEVEL_WARNING,
+	                      "client transaction: the TU's request does not parse: 400 *");
 	g_assert_null(client_start(fx, "ACK", &fx->udp, "z9hG4bKr2"));
 	g_assert_null(client_start(fx, "OPTIONS", &fx->udp, "rfc2543branch"));
 	g_assert_null(sip_tx_client_new(fx->txl, "garbage", 7, &fx->udp, client_cb, fx));
+	g_test_assert_expected_messages();
 	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 1);
 	g_assert_cmpuint(fx->sent->len, ==, 1);
 	sip_tx_unref(tx);

@@ -708,6 +708,68 @@ static void test_integrity_sha256(void)
 	g_assert_cmpint(stun_msg_check_integrity(&m, key, 16), ==, STUN_E_NO_INTEGRITY);
 }
 
+/* RFC 8489 §14.6 against a message made outside crossbar: an Allocate with USERNAME,
+ * REALM, NONCE, PASSWORD-ALGORITHM SHA-256 and MESSAGE-INTEGRITY-SHA256, zero padding. The
+ * HMAC-SHA256 was computed with Python's hmac and hashlib over the bytes before the
+ * attribute (the length field counting it), keyed with SHA-256("alice:example.org:s3cret")
+ * (§9.2.2). */
+/* clang-format off */
+static const uint8_t mi256_vector[] = {
+    0x00, 0x03, 0x00, 0x6c, 0x21, 0x12, 0xa4, 0x42,
+    0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x00, 0x06, 0x00, 0x05,
+    0x61, 0x6c, 0x69, 0x63, 0x65, 0x00, 0x00, 0x00,
+    0x00, 0x14, 0x00, 0x0b, 0x65, 0x78, 0x61, 0x6d,
+    0x70, 0x6c, 0x65, 0x2e, 0x6f, 0x72, 0x67, 0x00,
+    0x00, 0x15, 0x00, 0x20, 0x6f, 0x62, 0x4d, 0x61,
+    0x74, 0x4a, 0x6f, 0x73, 0x32, 0x41, 0x41, 0x41,
+    0x43, 0x66, 0x2f, 0x2f, 0x34, 0x39, 0x39, 0x6b,
+    0x39, 0x35, 0x34, 0x64, 0x36, 0x4f, 0x4c, 0x33,
+    0x34, 0x6f, 0x4c, 0x39, 0x00, 0x1d, 0x00, 0x04,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x20,
+    0x0d, 0x6c, 0xd0, 0xa7, 0x44, 0xb7, 0x9f, 0xac,
+    0xaa, 0xf5, 0x93, 0x6b, 0x6a, 0x3e, 0xbc, 0x4a,
+    0xbe, 0xc2, 0xd4, 0x2d, 0xad, 0xb0, 0x17, 0x08,
+    0xc2, 0xdd, 0xef, 0xc8, 0xab, 0x1b, 0xa6, 0x13,
+};
+/* clang-format on */
+
+/* The independent vector is accepted, refused once any byte it covers changes, and the
+ * encoder makes the same bytes. */
+static void test_integrity_sha256_vector(void)
+{
+	uint8_t buf[256], key[STUN_KEY_MAX], altered[sizeof(mi256_vector)];
+	struct stun_encoder e;
+	struct stun_msg m;
+	size_t len = 0;
+	int klen;
+
+	klen = stun_key_long_term(STUN_PWALG_SHA256, "alice", "example.org", "s3cret", key);
+	g_assert_cmpint(klen, ==, 32);
+	decode_ok(&m, mi256_vector, sizeof(mi256_vector));
+	g_assert_cmpint(m.mi, ==, -1);
+	g_assert_cmpint(m.mi256, ==, 4);
+	g_assert_cmpint(stun_msg_check_integrity(&m, key, (size_t)klen), ==, 0);
+
+	memcpy(altered, mi256_vector, sizeof(altered));
+	altered[60] ^= 0x01; /* a NONCE byte */
+	decode_ok(&m, altered, sizeof(altered));
+	g_assert_cmpint(stun_msg_check_integrity(&m, key, (size_t)klen), ==, STUN_E_INTEGRITY);
+	memcpy(altered, mi256_vector, sizeof(altered));
+	altered[sizeof(altered) - 1] ^= 0x80; /* the HMAC's last byte */
+	decode_ok(&m, altered, sizeof(altered));
+	g_assert_cmpint(stun_msg_check_integrity(&m, key, (size_t)klen), ==, STUN_E_INTEGRITY);
+
+	stun_encode_init(&e, buf, sizeof(buf), STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST, tid_a);
+	stun_encode_string(&e, STUN_ATTR_USERNAME, "alice");
+	stun_encode_string(&e, STUN_ATTR_REALM, "example.org");
+	stun_encode_string(&e, STUN_ATTR_NONCE, "obMatJos2AAACf//499k954d6OL34oL9");
+	stun_encode_password_algorithm(&e, STUN_PWALG_SHA256);
+	stun_encode_integrity_sha256(&e, key, (size_t)klen);
+	g_assert_cmpint(stun_encode_finish(&e, &len), ==, 0);
+	g_assert_cmpmem(buf, len, mi256_vector, sizeof(mi256_vector));
+}
+
 /* The encoder refuses to add attributes after integrity/fingerprint and to overflow. */
 static void test_encode_errors(void)
 {
@@ -917,6 +979,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/stun/decode/mark-unknown-dont-fragment", test_mark_unknown);
 	g_test_add_func("/stun/decode/too-many-attributes", test_too_many_attrs);
 	g_test_add_func("/stun/integrity/sha256", test_integrity_sha256);
+	g_test_add_func("/stun/integrity/sha256-independent-vector-rfc8489-14.6",
+	                test_integrity_sha256_vector);
 	g_test_add_func("/stun/encode/errors", test_encode_errors);
 	g_test_add_func("/stun/error-response/codes", test_error_responses);
 	g_test_add_func("/stun/frame/channel-data", test_channel_data);
