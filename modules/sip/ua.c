@@ -59,6 +59,7 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	ua->domain = g_strdup(cfg->domain && *cfg->domain ? cfg->domain : g_get_host_name());
 	ua->user_agent = g_strdup(cfg->user_agent ? cfg->user_agent : "");
 	ua->methods = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ua->client_calls = g_hash_table_new(NULL, NULL);
 	ua->txl = sip_txl_new(owner, &ops, ua);
 	sip_txl_set_timers(ua->txl, &cfg->timers);
 	sip_txl_set_max_server(ua->txl, cfg->max_server_transactions);
@@ -90,9 +91,12 @@ void sip_ua_free(SipUa *ua)
 	ua_api_withdraw(ua);
 	xb_timer_clear(&ua->recent_prune);
 	sip_calls_free(ua->calls);
+	if (ua->client_calls)
+		ua_client_calls_drop(ua);
 	sip_txl_free(ua->txl);
 	sip_transports_free(ua->tp);
 	g_hash_table_unref(ua->methods);
+	g_clear_pointer(&ua->client_calls, g_hash_table_unref);
 	sip_merged_free(ua->recent);
 	g_free(ua->domain);
 	g_free(ua->user_agent);

@@ -26,6 +26,7 @@ struct sip_ua {
 	char *user_agent;
 	char *allow; /* the Allow value, NULL until asked for (sip_ua_allow) */
 	guint64 requests, responses;
+	GHashTable *client_calls; /* ClientCall * of send_request still waiting for a final */
 };
 
 /* ua_dispatch.c: the transaction layer's and the transports' callbacks */
@@ -35,6 +36,9 @@ void ua_stray_cb(void *ctx, const struct sip_msg *msg, const SipPeer *from);
 gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipPeer *from);
 void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from);
 void ua_recent_prune_cb(XbTimer *t, gpointer user_data);
+
+/* ua_request.c: forgets the requests still waiting, without calling back (unload) */
+void ua_client_calls_drop(SipUa *ua);
 
 /* ua_api.c: the SIP API table, published once the UA core is up */
 void ua_api_publish(SipUa *ua);

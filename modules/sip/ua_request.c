@@ -7,6 +7,8 @@
 #include <string.h>
 
 typedef struct {
+	SipUa *ua;
+	SipTx *tx;
 	SipClientFunc func;
 	void *user_data;
 } ClientCall;
@@ -17,8 +19,23 @@ static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *us
 
 	call->func(resp, error, call->user_data);
 	if (!resp || resp->status >= 200) {
+		g_hash_table_remove(call->ua->client_calls, call);
 		g_free(call);
 		sip_tx_unref(tx);
+	}
+}
+
+void ua_client_calls_drop(SipUa *ua)
+{
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, ua->client_calls);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		ClientCall *call = key;
+		sip_tx_unref(call->tx);
+		g_free(call);
+		g_hash_table_iter_remove(&it);
 	}
 }
 
@@ -94,12 +111,14 @@ int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const S
 	if (!out)
 		return rc;
 	ClientCall *call = g_new0(ClientCall, 1);
+	call->ua = ua;
 	call->func = func;
 	call->user_data = user_data;
-	SipTx *tx = sip_ua_client_tx(ua, out, &dest, client_cb, call);
-	if (!tx) {
+	call->tx = sip_ua_client_tx(ua, out, &dest, client_cb, call);
+	if (!call->tx) {
 		g_free(call);
 		return -ECONNREFUSED;
 	}
+	g_hash_table_add(ua->client_calls, call);
 	return 0;
 }
