@@ -79,8 +79,8 @@ typedef struct {
 typedef gboolean (*SipMethodFunc)(SipServerReq *req, void *user_data);
 
 /* The outcome of a request sent with send_request: each provisional response, then the
- * final one, or resp == NULL with error (-ETIMEDOUT after Timer B/F, or a transport
- * error). */
+ * final one, or resp == NULL with error (-ETIMEDOUT after Timer B/F, a transport error, or
+ * -ECANCELED when mod_sip stops with the request still waiting). */
 typedef void (*SipClientFunc)(const struct sip_msg *resp, int error, void *user_data);
 
 /* Added with send_request_auth (UAC digest): a request to send, as send_request's

@@ -37,7 +37,9 @@ gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipPeer *from);
 void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from);
 void ua_recent_prune_cb(XbTimer *t, gpointer user_data);
 
-/* ua_request.c: forgets the requests still waiting, without calling back (unload) */
+/* ua_request.c: ends the requests still waiting when the UA stops: each caller hears
+ * -ECANCELED. (Every caller today is inside mod_sip; a module that sends requests is
+ * unloaded before mod_sip, whose table it requires, and must not leave any waiting.) */
 void ua_client_calls_drop(SipUa *ua);
 
 /* ua_api.c: the SIP API table, published once the UA core is up */

@@ -27,16 +27,16 @@ static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *us
 
 void ua_client_calls_drop(SipUa *ua)
 {
-	GHashTableIter it;
-	gpointer key;
+	GList *calls = g_hash_table_get_keys(ua->client_calls);
 
-	g_hash_table_iter_init(&it, ua->client_calls);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		ClientCall *call = key;
+	g_hash_table_remove_all(ua->client_calls);
+	for (GList *l = calls; l; l = l->next) {
+		ClientCall *call = l->data;
+		call->func(NULL, -ECANCELED, call->user_data);
 		sip_tx_unref(call->tx);
 		g_free(call);
-		g_hash_table_iter_remove(&it);
 	}
+	g_list_free(calls);
 }
 
 GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
