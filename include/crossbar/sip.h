@@ -83,8 +83,8 @@ typedef gboolean (*SipMethodFunc)(SipServerReq *req, void *user_data);
  * -ECANCELED when mod_sip stops with the request still waiting). */
 typedef void (*SipClientFunc)(const struct sip_msg *resp, int error, void *user_data);
 
-/* Added with send_request_auth (UAC digest): a request to send, as send_request's
- * arguments plus the credentials that answer a 401/407. headers must hold a CSeq line. */
+/* A request for send_request_auth (UAC digest): send_request's arguments plus the
+ * credentials that answer a 401/407. headers must hold a CSeq line. */
 typedef struct {
 	const char *method;
 	const char *ruri;
@@ -121,16 +121,15 @@ typedef struct {
 	 * Contact for a transport and family ("127.0.0.1:5060"), or NULL. */
 	const char *(*domain)(void);
 	const char *(*sent_by)(XbTransport transport, int family);
-	/* Added for UAC digest (ua_auth.c); appended so that the table's version stays 1.
-	 * Like send_request, but a 401/407 is answered by mod_sip when a challenge (the first
-	 * in header order of MD5, SHA-256 or their -sess forms, qop=auth or none) suits
-	 * req->credentials: the request goes again with the same Call-ID, CSeq + 1, a new
-	 * branch and Authorization/Proxy-Authorization. A second challenge for a realm already
+	/* UAC digest (ua_auth.c). Like send_request, but a 401/407 is answered by mod_sip when a
+	 * challenge (the first in header order of MD5, SHA-256 or their -sess forms, qop=auth or
+	 * none) suits req->credentials: the request goes again with the same Call-ID, CSeq + 1, a
+	 * new branch and Authorization/Proxy-Authorization. A second challenge for a realm already
 	 * answered (unless stale=true) is given to func as the final response; so is one that
 	 * no challenge suits. The credentials are copied; func sees the final CSeq in resp. */
 	int (*send_request_auth)(const SipRequest *req, SipClientFunc func, void *user_data);
 
-	/* ---- INVITE sessions (call.c), appended: the channel driver side of the B2BUA ---- */
+	/* ---- INVITE sessions (call.c): the channel driver side of the B2BUA ---- */
 	/* Take incoming calls; one module (the B2BUA). */
 	gboolean (*call_handler_register)(XbModule *owner, SipCallIncomingFunc func,
 	                                  void *user_data);
@@ -174,7 +173,7 @@ typedef struct {
 	 * re-INVITE's SIP_CALL_RESPONSE) until this gives the answer. -EINVAL when no ACK
 	 * waits. Hanging up sends it without a body. */
 	int (*call_ack)(SipCall *call, const char *content_type, const char *body, size_t body_len);
-	/* ---- TLS server names, appended ---- */
+	/* ---- TLS server names ---- */
 	/* A TLS connection opened to `to` from now on must meet a certificate that names
 	 * `host` (a DNS name looked up to reach `to`; also sent as SNI). Without a name, the
 	 * certificate must carry the IP address itself. Give it before sending to a server
