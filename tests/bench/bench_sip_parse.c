@@ -138,8 +138,7 @@ int main(int argc, char **argv)
 		}
 		double ma = median(a, runs), mb = median(b, runs);
 		printf("%-10s %10.3f %10.3f %7.1fx\n", cases[c].name, ma, mb, mb / ma);
-		g_autofree char *figure =
-		    g_strdup_printf("parse %s, us (lower)", cases[c].name);
+		g_autofree char *figure = g_strdup_printf("parse %s, us (lower)", cases[c].name);
 		summary_row(sf, figure, ma, mb);
 	}
 	if (sf)
