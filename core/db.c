@@ -339,7 +339,7 @@ gboolean xb_db_migrate(XbDb *db, const char *component, const XbMigration *migra
 		if (!xb_db_begin(db, error))
 			return FALSE;
 		version = g_strdup_printf("%d", m->version);
-		now = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+		now = g_strdup_printf("%" G_GINT64_FORMAT, xb_clock_wall_s());
 		if (!exec_script(db, m->sql, error) ||
 		    !xb_db_run(db, error,
 		               "INSERT INTO schema_version(component, version, updated_at) "

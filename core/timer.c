@@ -24,6 +24,11 @@ gint64 xb_clock_now(void)
 	return manual ? manual_now : g_get_monotonic_time() / 1000;
 }
 
+gint64 xb_clock_wall_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
 static int timer_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
 {
 	const XbTimer *x = a, *y = b;

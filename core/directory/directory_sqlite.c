@@ -109,7 +109,7 @@ static gboolean sq_put(DirStore *base, const DirUser *u, GError **error)
 	for (guint i = 0; i < G_N_ELEMENTS(vals); i++)
 		sqlite3_bind_text(st, (int)i + 1, vals[i] ? vals[i] : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 14, u->max_contacts);
-	sqlite3_bind_int64(st, 15, g_get_real_time() / G_USEC_PER_SEC);
+	sqlite3_bind_int64(st, 15, xb_clock_wall_s());
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

@@ -15,6 +15,9 @@ typedef void (*XbTimerFunc)(XbTimer *timer, gpointer user_data);
 
 /* Milliseconds on the core's clock (monotonic; manual in tests). */
 gint64 xb_clock_now(void);
+/* Wall-clock seconds since the Unix epoch: for what outlives the process or is shown to a
+ * person (binding expiry times, nonce stamps, credentials' expiry). */
+gint64 xb_clock_wall_s(void);
 /* Switch to the manual clock, starting at `start` ms. Only for tests. */
 void xb_clock_set_manual(gint64 start);
 /* Manual clock: move forward by `ms` and fire what falls due. Returns timers fired. */

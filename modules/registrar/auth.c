@@ -29,11 +29,6 @@ struct auth {
 	EVP_MD *md5, *sha256;
 };
 
-static gint64 now_s(void)
-{
-	return g_get_real_time() / G_USEC_PER_SEC;
-}
-
 static EVP_MAC_CTX *hmac_sha256_new(const guint8 *key, gsize key_len)
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -127,7 +122,8 @@ static char *nonce_new(Auth *a, const char *source)
 
 	a->nc[seq & (a->slots - 1)] = 0;
 	xb_random_bytes(rnd, sizeof(rnd));
-	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x.", now_s(), seq);
+	g_string_append_printf(n, "%" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x.",
+	                       xb_clock_wall_s(), seq);
 	b64url(n, rnd, sizeof(rnd));
 	nonce_mac(a, n->str, n->len, source, mac);
 	g_string_append_c(n, '.');
@@ -270,7 +266,8 @@ AuthResult auth_check(Auth *a, const struct sip_msg *req, const char *realm, con
 	/* Only a wrong answer to a nonce that we sent to this address and that is still fresh
 	 * may count towards a ban: anything else a forged source can send. */
 	gboolean ours = nonce_valid(a, nonce, source, &issued, &seq);
-	gboolean fresh = ours && now_s() - issued <= a->cfg.nonce_ttl_s && issued <= now_s() + 5;
+	gboolean fresh = ours && xb_clock_wall_s() - issued <= a->cfg.nonce_ttl_s &&
+	                 issued <= xb_clock_wall_s() + 5;
 	AuthResult failed = fresh ? AUTH_FAILED : AUTH_UNTRUSTED;
 
 	if (g_ascii_strcasecmp(alg, "SHA-256") == 0 && a->cfg.offer_sha256) {

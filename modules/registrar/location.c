@@ -50,11 +50,6 @@ void binding_free(Binding *b)
 	g_free(b);
 }
 
-static gint64 now_s(void)
-{
-	return g_get_real_time() / G_USEC_PER_SEC;
-}
-
 static char *text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -86,7 +81,7 @@ static GPtrArray *query(Location *loc, const char *sql, const char *ext, GError 
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, now_s());
+	sqlite3_bind_int64(st, 1, xb_clock_wall_s());
 	if (ext)
 		sqlite3_bind_text(st, 2, ext, -1, SQLITE_STATIC);
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)binding_free);
@@ -125,7 +120,7 @@ guint location_count(Location *loc)
 
 	if (!st)
 		return 0;
-	sqlite3_bind_int64(st, 1, now_s());
+	sqlite3_bind_int64(st, 1, xb_clock_wall_s());
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = (guint)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -224,7 +219,7 @@ static void announce(Location *loc, const char *ext, GPtrArray *put, GPtrArray *
 		publish(ext, removed->pdata[i], "", 0);
 	for (guint i = 0; put && i < put->len; i++) {
 		Binding *b = put->pdata[i];
-		publish(ext, b->contact, b->source, b->expires_at - now_s());
+		publish(ext, b->contact, b->source, b->expires_at - xb_clock_wall_s());
 		if (!soonest || b->expires_at < soonest)
 			soonest = b->expires_at;
 	}
@@ -269,8 +264,8 @@ static void arm(Location *loc)
 	sqlite3_reset(st);
 	loc->next_expiry = next;
 	if (next)
-		loc->timer =
-		    xb_timer_start(loc->owner, MAX(next - now_s(), 0) * 1000 + 10, expire_cb, loc);
+		loc->timer = xb_timer_start(
+		    loc->owner, MAX(next - xb_clock_wall_s(), 0) * 1000 + 10, expire_cb, loc);
 }
 
 void location_expire(Location *loc)
@@ -279,7 +274,7 @@ void location_expire(Location *loc)
 	sqlite3_stmt *st = xb_db_prepare(
 	    loc->db, "SELECT " COLUMNS " FROM location WHERE expires_at <= ?1", &error);
 	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func((GDestroyNotify)binding_free);
-	gint64 now = now_s();
+	gint64 now = xb_clock_wall_s();
 
 	if (!st) {
 		g_warning("location: %s", error->message);

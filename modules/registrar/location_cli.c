@@ -7,7 +7,7 @@ static gboolean cmd_registrations(XbCliReply *r, int argc, char **argv, gpointer
 	Registrar *reg = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) all = location_all(reg->location, &error);
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 now = xb_clock_wall_s();
 
 	if (!all) {
 		xb_cli_reply_error(r, "location: %s", error->message);

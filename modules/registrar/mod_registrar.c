@@ -67,7 +67,7 @@ static GPtrArray *api_locate(const char *ext)
 	GPtrArray *out = g_ptr_array_new_with_free_func(contact_free);
 	g_autoptr(GPtrArray) all =
 	    the_registrar ? location_bindings(the_registrar->location, ext, NULL) : NULL;
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 now = xb_clock_wall_s();
 
 	for (guint i = 0; all && i < all->len; i++) {
 		Binding *b = all->pdata[i];

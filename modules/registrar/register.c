@@ -13,16 +13,11 @@ static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sa
 static const char *const month[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-static gint64 now_s(void)
-{
-	return g_get_real_time() / G_USEC_PER_SEC;
-}
-
 /* RFC 3261 §20.17: RFC 1123 date, always GMT, always English (so not strftime, which
  * follows the locale). gmtime_r rather than a GDateTime: no allocation per 200. */
 static void date_header(GString *out)
 {
-	time_t now = (time_t)now_s();
+	time_t now = (time_t)xb_clock_wall_s();
 	struct tm t;
 
 	gmtime_r(&now, &t);
@@ -90,7 +85,7 @@ static gboolean uri_same(const char *a, const struct sip_uri *b)
  * and those it put; listed without reading the table again. */
 static void list_bindings(GPtrArray *current, GPtrArray *removed, GPtrArray *put, GString *out)
 {
-	gint64 now = now_s();
+	gint64 now = xb_clock_wall_s();
 	g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
 	GPtrArray *lists[] = {current, put};
 
@@ -265,7 +260,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		b->contact = g_strdup(c->uri);
 		b->call_id = g_strdup(call_id);
 		b->cseq = msg->cseq.num;
-		b->expires_at = now_s() + c->expires;
+		b->expires_at = xb_clock_wall_s() + c->expires;
 		b->q = c->q;
 		b->path = g_strdup(path);
 		b->source = g_strdup(source);

@@ -106,8 +106,7 @@ int turn_auth_check(const TurnConfig *cfg, const uint8_t *nonce_key, size_t nonc
 	/* The realm the key is made of is ours; a client that sent another one fails. */
 	if (realm_len != strlen(turn_realm(cfg)) || memcmp(realm, turn_realm(cfg), realm_len) != 0)
 		return 401;
-	password =
-	    turn_auth_password(cfg, auth->username, g_get_real_time() / G_USEC_PER_SEC, &expired);
+	password = turn_auth_password(cfg, auth->username, xb_clock_wall_s(), &expired);
 	if (!password && directory_key(cfg, auth->username, auth->key)) {
 		auth->key_len = 16;
 		auth->sha256 = msg->mi256 >= 0;
