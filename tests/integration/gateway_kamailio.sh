@@ -114,16 +114,6 @@ ul_dump() { kamcmd -s "$CTL" ul.dump 2>/dev/null; }
 kam_has() { ul_dump | grep -E "Address: $1" >/dev/null; }
 
 cli() { "$CLI" --socket "$xb_SOCK" "$@"; }
-# until SECONDS COMMAND...: retries the command every 0.2 s for at most SECONDS.
-until_ok() {
-	local limit=$(($1 * 5))
-	shift
-	for _ in $(seq 1 "$limit"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@"
-}
 # gw_is NAME STATE [LAST-ERROR-REGEX]: `gateways NAME` shows that state (and error).
 gw_is() { COLUMNS=250 cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
 

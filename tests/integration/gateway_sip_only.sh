@@ -13,16 +13,6 @@ while [ "$CPORT" = "$PORT" ]; do CPORT=$(free_port); done
 CDATA=$TMP/carrier
 DATA=$TMP/data
 
-until_ok() { # until_ok SECONDS COMMAND...: retries every 0.2 s
-	local limit=$(($1 * 5))
-	shift
-	for _ in $(seq 1 "$limit"); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@"
-}
-
 SOCK=$CDATA/crossbar.sock
 carrier_DATA=$CDATA carrier_PORT=$CPORT
 check "the carrier (crossbar with its registrar) starts" start_crossbar carrier sip,registrar \

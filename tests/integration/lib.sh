@@ -63,6 +63,18 @@ lacks() {
 	fi
 }
 
+# until_ok SECONDS COMMAND...: runs the command every 0.2 s until it succeeds, for at most
+# SECONDS; the last try's output and status are the answer.
+until_ok() {
+	local limit=$(($1 * 5))
+	shift
+	for _ in $(seq 1 "$limit"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+
 # expect_exit CODE PATTERN DESCRIPTION COMMAND...: the command exits with CODE and its
 # stderr+stdout match the extended regular expression PATTERN.
 expect_exit() {
