@@ -400,6 +400,10 @@ struct sip_mb {
 	bool overflow;
 };
 void sip_mb_init_gstring(struct sip_mb *mb, GString *gs);
+/* "Via: " and the top Via value val (parsed into via) without its own received and rport,
+ * then stamp (";received=...;rport=...", §18.2.1, RFC 3581) and CRLF. */
+int sip_mb_stamped_via(struct sip_mb *mb, const struct sip_pl *val, const struct sip_via *via,
+                       const char *stamp);
 void sip_mb_init_buf(struct sip_mb *mb, char *buf, size_t size);
 int sip_mb_request_line(struct sip_mb *mb, const char *method, const char *uri);
 int sip_mb_status_line(struct sip_mb *mb, unsigned status, const char *reason);

@@ -246,18 +246,17 @@ void sip_msg_stamp_via(struct sip_msg *msg, const char *host, uint16_t port)
 		snprintf(msg->via_stamp, sizeof(msg->via_stamp), ";received=%s", host);
 }
 
-/* The top Via with the transport's stamp: its own received and rport dropped, the stamp's
- * appended. */
-static int put_stamped_via(struct sip_mb *mb, const struct sip_msg *req, const struct sip_hdr *h)
+int sip_mb_stamped_via(struct sip_mb *mb, const struct sip_pl *val, const struct sip_via *via,
+                       const char *stamp)
 {
-	struct sip_pl rest = req->via.params;
+	struct sip_pl rest = via->params;
 	struct sip_param prm;
-	const char *params = req->via.params.p ? req->via.params.p : h->val.p + h->val.l;
-	size_t head = (size_t)(params - h->val.p);
+	const char *params = via->params.p ? via->params.p : val->p + val->l;
+	size_t head = (size_t)(params - val->p);
 
-	if (req->via.params.p && head && h->val.p[head - 1] == ';')
+	if (via->params.p && head && val->p[head - 1] == ';')
 		head--;
-	if (puts_(mb, "Via: ") || put(mb, h->val.p, head))
+	if (puts_(mb, "Via: ") || put(mb, val->p, head))
 		return -ENOBUFS;
 	while (sip_param_next(&rest, &prm) > 0) {
 		if (sip_pl_caseeq(&prm.name, "rport") || sip_pl_caseeq(&prm.name, "received"))
@@ -267,7 +266,7 @@ static int put_stamped_via(struct sip_mb *mb, const struct sip_msg *req, const s
 		if (prm.has_val && (put(mb, "=", 1) || put(mb, prm.val.p, prm.val.l)))
 			return -ENOBUFS;
 	}
-	if (puts_(mb, req->via_stamp) || put(mb, "\r\n", 2))
+	if (puts_(mb, stamp) || put(mb, "\r\n", 2))
 		return -ENOBUFS;
 	return 0;
 }
@@ -277,7 +276,7 @@ static int copy_vias(struct sip_mb *mb, const struct sip_msg *req)
 	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA);
 
 	if (h && req->via_stamp[0]) {
-		if (put_stamped_via(mb, req, h) < 0)
+		if (sip_mb_stamped_via(mb, &h->val, &req->via, req->via_stamp) < 0)
 			return -ENOBUFS;
 		h = sip_msg_hdr_next(req, h);
 	}

@@ -78,109 +78,47 @@ static void put_line(GString *out, const char *p, const char *e)
 	g_string_append(out, "\r\n");
 }
 
-/* The top Via value [v, e): its sent-by port (0 when absent) and whether it asks for rport
- * (RFC 3581). FALSE when it is not plain enough to answer without the parser: a quoted
- * string, maddr or received already there, no SIP/2.0/UDP, a host that does not end. */
-static bool top_via_scan(const char *v, const char *e, guint16 *port, bool *rport,
-                         const char **params)
+/* The top Via, from the value on the line [val, eol): "Via: " with received and, when asked
+ * for, rport stamped (§18.2.1, RFC 3581), then the line's other values as a Via of their
+ * own. FALSE when it is not plain enough to answer without the parser: a quoted string,
+ * not UDP, or maddr, received or an rport value already there. */
+static bool put_top_via(GString *out, const char *val, const char *eol, const char *host,
+                        guint16 host_port, guint16 *via_port, bool *rport)
 {
-	const char *p = v;
-	unsigned long n = 0;
+	const char *comma = memchr(val, ',', eol - val);
+	struct sip_pl top = {val, (size_t)((comma ? comma : eol) - val)};
+	struct sip_via via;
+	struct sip_mb mb;
+	char stamp[80];
 
-	*port = 0;
-	*rport = false;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if (e - p < 11 || !sip_casen_eq(p, "SIP", 3))
+	if (memchr(val, '"', eol - val) || sip_via_parse(&via, &top) < 0 ||
+	    !sip_pl_caseeq(&via.transport, "UDP") || via.maddr.l || via.received.l || via.rport > 0)
 		return false;
-	p = memchr(p, '/', e - p);
-	p = p ? memchr(p + 1, '/', e - p - 1) : NULL;
-	if (!p)
-		return false;
-	p++;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if (e - p < 3 || !sip_casen_eq(p, "UDP", 3))
-		return false;
-	p += 3;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p < e && *p == '[') {
-		p = memchr(p, ']', e - p);
-		if (!p)
-			return false;
-		p++;
-	} else {
-		while (p < e && *p != ':' && *p != ';' && *p != ' ' && *p != '\t')
-			p++;
-	}
-	if (p < e && *p == ':') {
-		for (p++; p < e && *p >= '0' && *p <= '9' && n <= 65535; p++)
-			n = n * 10 + (*p - '0');
-		if (n == 0 || n > 65535)
-			return false;
-		*port = (guint16)n;
-	}
-	*params = p;
-	for (; p < e; p++) {
-		const char *q = p + 1;
-
-		if (*p == '"')
-			return false;
-		if (*p != ';')
-			continue;
-		while (q < e && (*q == ' ' || *q == '\t'))
-			q++;
-		if (e - q >= 5 && sip_casen_eq(q, "rport", 5)) {
-			const char *r = q + 5;
-			while (r < e && (*r == ' ' || *r == '\t'))
-				r++;
-			if (r < e && *r == '=')
-				return false; /* a value already: not a request's own Via */
-			*rport = true;
-		} else if ((e - q >= 5 && sip_casen_eq(q, "maddr", 5)) ||
-		           (e - q >= 8 && sip_casen_eq(q, "received", 8))) {
-			return false;
-		}
+	*via_port = via.port;
+	*rport = via.rport == 0;
+	if (*rport)
+		g_snprintf(stamp, sizeof(stamp), ";received=%s;rport=%u", host, host_port);
+	else
+		g_snprintf(stamp, sizeof(stamp), ";received=%s", host);
+	sip_mb_init_gstring(&mb, out);
+	sip_mb_stamped_via(&mb, &top, &via, stamp);
+	if (comma) {
+		g_string_append(out, "Via:");
+		put_line(out, comma + 1, eol);
 	}
 	return true;
-}
-
-/* The top Via with received and rport filled in (§18.2.1, RFC 3581): the value [v, e) is
- * copied without a bare rport, then ;received=HOST and, when asked for, ;rport=PORT. */
-static void put_top_via(GString *out, const char *v, const char *e, const char *params,
-                        const char *host, guint16 port, bool rport)
-{
-	const char *p = params;
-
-	g_string_append_len(out, v, params - v);
-	while (p < e) {
-		const char *q = memchr(p + 1, ';', e - p - 1);
-		const char *end = q ? q : e, *n = p + 1;
-
-		while (n < end && (*n == ' ' || *n == '\t'))
-			n++;
-		if (!(end - n >= 5 && sip_casen_eq(n, "rport", 5)))
-			g_string_append_len(out, p, end - p);
-		p = end;
-	}
-	g_string_append_printf(out, ";received=%s", host);
-	if (rport)
-		g_string_append_printf(out, ";rport=%u", port);
 }
 
 int sip_dgram_reply_503(const char *buf, size_t len, const char *src_host, guint16 src_port,
                         const char *tag, GString *out, guint16 *dest_port)
 {
 	const char *p = buf, *e = buf + len, *lf, *val;
-	const char *via_first = NULL, *via_first_end = NULL;
 	const char *line_start[4] = {0}, *line_end[4] = {0};
 	static const char *const names[4][2] = {
 	    {"from", "f"}, {"to", "t"}, {"call-id", "i"}, {"cseq", NULL}};
-	guint seen[4] = {0};
+	guint seen[4] = {0}, seen_via = 0;
 	bool rport = false;
 	guint16 via_port = 0;
-	const char *params;
 	gsize mark = out->len;
 
 	if (!sip_dgram_sheddable(buf, len))
@@ -197,19 +135,10 @@ int sip_dgram_reply_503(const char *buf, size_t len, const char *src_host, guint
 		if (eol > p && eol[-1] == '\r')
 			eol--;
 		if (header_is(p, eol, "via", &val) || header_is(p, eol, "v", &val)) {
-			if (via_first) {
+			if (seen_via++)
 				put_line(out, p, eol);
-				continue;
-			}
-			const char *comma = memchr(val, ',', eol - val);
-			via_first = val;
-			via_first_end = comma ? comma : eol;
-			if (!top_via_scan(via_first, via_first_end, &via_port, &rport, &params))
+			else if (!put_top_via(out, val, eol, src_host, src_port, &via_port, &rport))
 				goto fail;
-			g_string_append_len(out, p, val - p);
-			put_top_via(out, via_first, via_first_end, params, src_host, src_port,
-			            rport);
-			put_line(out, via_first_end, eol); /* the line's other values, if any */
 			continue;
 		}
 		for (guint i = 0; i < 4; i++)
@@ -220,7 +149,7 @@ int sip_dgram_reply_503(const char *buf, size_t len, const char *src_host, guint
 				line_end[i] = eol;
 			}
 	}
-	if (!via_first || seen[0] != 1 || seen[1] != 1 || seen[2] != 1 || seen[3] != 1)
+	if (!seen_via || seen[0] != 1 || seen[1] != 1 || seen[2] != 1 || seen[3] != 1)
 		goto fail;
 	put_line(out, line_start[0], line_end[0]);
 	while (line_end[1] > line_start[1] && (line_end[1][-1] == ' ' || line_end[1][-1] == '\t'))
