@@ -52,7 +52,7 @@ Auth *auth_new(const AuthConfig *cfg)
 	RAND_bytes(a->secret, sizeof(a->secret));
 	a->slots = AUTH_NONCE_SLOTS;
 	if (cfg->nonce_slots)
-		a->slots = 1u << g_bit_storage(cfg->nonce_slots - 1); /* a power of two */
+		a->slots = 1u << g_bit_storage(MIN(cfg->nonce_slots, AUTH_NONCE_SLOTS_MAX) - 1);
 	a->nc = g_new0(guint32, a->slots);
 	a->nonce_mac = hmac_sha256_new(a->secret, sizeof(a->secret));
 	a->md5 = EVP_MD_fetch(NULL, "MD5", NULL);

@@ -15,11 +15,13 @@ typedef struct auth Auth;
 
 /* Nonce counts remembered: the last this many nonces issued (4 MiB); an older one is
  * stale, whatever its age. */
-#define AUTH_NONCE_SLOTS (1u << 20)
+#define AUTH_NONCE_SLOTS     (1u << 20)
+#define AUTH_NONCE_SLOTS_MAX (1u << 24) /* 64 MiB of counts */
 
 typedef struct {
 	gint64 nonce_ttl_s;    /* a nonce older than this is stale */
-	guint nonce_slots;     /* 0: AUTH_NONCE_SLOTS; else rounded up to a power of two */
+	guint nonce_slots;     /* 0: AUTH_NONCE_SLOTS; else rounded up to a power of two, at most
+	                        * AUTH_NONCE_SLOTS_MAX */
 	gboolean md5_first;    /* challenge order: MD5 before SHA-256 for clients that read
 	                        * only the first challenge */
 	gboolean offer_md5;    /* FALSE: SHA-256 only */

@@ -42,7 +42,7 @@ static void read_config(Registrar *reg, AuthConfig *acfg)
 static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 {
 	Registrar *reg = user_data;
-	AuthConfig acfg;
+	AuthConfig acfg = {0};
 
 	read_config(reg, &acfg);
 	auth_configure(reg->auth, &acfg);
@@ -99,7 +99,7 @@ static void registrar_free(Registrar *reg)
 static gboolean registrar_load(XbModule *self, GError **error)
 {
 	Registrar *reg = g_new0(Registrar, 1);
-	AuthConfig acfg;
+	AuthConfig acfg = {0};
 
 	reg->module = self;
 	reg->sip = xb_api_get(SIP_API_NAME);

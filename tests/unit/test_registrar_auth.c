@@ -267,6 +267,11 @@ static void test_nonce_ring_rfc7616_3_4_5(void)
 	Auth *dflt = auth_new(&cfg); /* no nonce_slots given: the fixed default */
 	g_assert_cmpuint(auth_nonce_slots(dflt), ==, AUTH_NONCE_SLOTS);
 	auth_free(dflt);
+	AuthConfig huge = cfg; /* a count beyond the cap (2^31 would overflow the shift) */
+	huge.nonce_slots = 0x80000001u;
+	Auth *capped = auth_new(&huge);
+	g_assert_cmpuint(auth_nonce_slots(capped), ==, AUTH_NONCE_SLOTS_MAX);
+	auth_free(capped);
 	for (guint i = 0; i < 5000; i++) {
 		g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
 		g_autofree char *n = nonce_of(ch, "MD5");
