@@ -202,9 +202,10 @@ for kc in "${KAM_CONFIGS[@]}"; do
 	kill -0 "${PID[$name]}" 2>/dev/null || { echo "bench_register: kamailio ($kc) did not start"; cat "$TMP/$name.log"; exit 1; }
 done
 
-# cpu_ticks PID: CPU ticks (user + system) of a process and its children (Kamailio's workers).
-cpu_ticks() {
-	local root=$1 total=0 pid stat line rest
+# server_stats PID: "PID TICKS" for a process and each of its children (Kamailio's
+# workers), TICKS its CPU time so far (user + system).
+server_stats() {
+	local root=$1 pid stat line rest
 	for stat in /proc/[0-9]*/stat; do
 		read -r line 2>/dev/null <"$stat" || continue
 		pid=${line%% *}
@@ -212,10 +213,11 @@ cpu_ticks() {
 		# shellcheck disable=SC2086
 		set -- $rest
 		# from the state field on: 2 ppid, 12 utime, 13 stime
-		if [ "$pid" = "$root" ] || [ "$2" = "$root" ]; then total=$((total + ${12} + ${13})); fi
+		if [ "$pid" = "$root" ] || [ "$2" = "$root" ]; then echo "$pid $((${12} + ${13}))"; fi
 	done
-	echo "$total"
 }
+# cpu_ticks PID: CPU ticks (user + system) of a process and its children (Kamailio's workers).
+cpu_ticks() { server_stats "$1" | awk '{ t += $2 } END { print t + 0 }'; }
 
 # children_cs FILE: CPU time (centiseconds, user + system) of this shell's finished children
 # (SIPp) from the output of `times`, which runs in this shell, not in a subshell.
@@ -328,15 +330,8 @@ cg_make() {
 }
 # cg_move SERVER FILE: the server's processes (Kamailio's workers too) into a cgroup.procs.
 cg_move() {
-	local root=${PID[$1]} to=$2 stat line rest pid
-	for stat in /proc/[0-9]*/stat; do
-		read -r line 2>/dev/null <"$stat" || continue
-		pid=${line%% *}
-		rest=${line##*) }
-		# shellcheck disable=SC2086
-		set -- $rest
-		if [ "$pid" = "$root" ] || [ "$2" = "$root" ]; then echo "$pid" >"$to" 2>/dev/null; fi
-	done
+	local pid _
+	server_stats "${PID[$1]}" | while read -r pid _; do echo "$pid" >"$2" 2>/dev/null; done
 }
 
 # overload SERVER REP: the steps above the peak; sets OVER[SERVER,REP,FACTOR] (calls/s) and
