@@ -47,6 +47,11 @@ time.sleep(2.0)
 used = (cpu_ticks(pid) - c0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0)
 print(f"cpu {used * 100:.0f}")
 print("udp", "yes" if options_ok(port, "udp") else "no")
+# Counted while still out of descriptors: once they are freed, the closed connections still in
+# the backlog are accepted in a burst that may run short again, a new episode of its own.
+text = open(log).read()
+print("pauses", text.count("cannot accept tcp connections"))
+print("control_pauses", text.count("control: cannot accept"))
 for s in conns:
     s.close()
 ok = False
@@ -61,8 +66,8 @@ sed 's/^/# /' "$TMP/fd.out"
 cpu=$(awk '/^cpu/ {print $2}' "$TMP/fd.out")
 if [ -n "$cpu" ] && [ "$cpu" -lt 30 ]; then ok "out of descriptors, the daemon does not spin (${cpu}% of a core)"
 else not_ok "out of descriptors, the daemon does not spin (${cpu:-?}% of a core)"; fi
-check "it logged the pause once" test "$(grep -c 'cannot accept tcp connections' "$TMP/fd.log")" -eq 1
-check "the control socket paused too, logged once" test "$(grep -c 'control: cannot accept' "$TMP/fd.log")" -eq 1
+check "it logged the pause once" grep -qx "pauses 1" "$TMP/fd.out"
+check "the control socket paused too, logged once" grep -qx "control_pauses 1" "$TMP/fd.out"
 check "UDP is answered meanwhile" grep -q "^udp yes" "$TMP/fd.out"
 check "once descriptors are free it accepts again and answers over TCP" grep -q "^tcp yes" "$TMP/fd.out"
 check "... and says so" grep -q "accepting tcp connections on 127.0.0.1:$PORT again" "$TMP/fd.log"
