@@ -2,24 +2,21 @@
  * published under SIP_API_NAME and fetched with xb_api_get(): taking over a method
  * (REGISTER, SUBSCRIBE), answering those requests, and sending requests of their own
  * (OPTIONS, NOTIFY, REGISTER to a trunk) as a client transaction; and call legs, for the
- * B2BUA. Messages are the parsed struct sip_msg of crossbar/sipmsg.h, whose accessors are in
- * libcrossbar. */
+ * B2BUA. A module that uses it lists "sip" in its requires. Messages are the parsed struct sip_msg
+ * of crossbar/sipmsg.h, whose accessors are in libcrossbar. */
 #pragma once
 
 #include <crossbar/module.h>
 #include <crossbar/sipmsg.h>
 
-#define SIP_API_NAME    "sip"
-#define SIP_API_VERSION 1
+#define SIP_API_NAME "sip"
+/* The table's layout and meaning. A module checks `version == SIP_API_VERSION` and refuses
+ * to load otherwise; any change to the table bumps it. */
+#define SIP_API_VERSION 2
 
-/* What a module gives to have its request's challenges answered. realm NULL (or "")
- * answers a challenge of any realm; otherwise only that realm's. */
-typedef struct {
-	const char *username; /* the digest user name (a trunk's auth user) */
-	const char *password;
-	const char *realm;
-} SipCredentials;
-
+/* Opaque, owned by mod_sip: a request of a method a module took over (method_register),
+ * valid during its handler and, with req_ref, until req_unref. Peers (SipPeer) and
+ * credentials (SipCredentials) are the opaque types of crossbar/sipmsg.h. */
 typedef struct sip_server_req SipServerReq;
 /* An INVITE session (call.c): one call leg, as UAS (an INVITE we received) or as UAC (one
  * we placed), with its dialog. Reference counted; see the call_* entries of SipApi. */
@@ -59,42 +56,53 @@ typedef void (*SipCallFunc)(SipCall *call, const SipCallEvent *ev, void *user_da
  * handler, INVITEs are answered 480 (nothing to route calls). */
 typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
 
-/* What call_place needs. from_uri, to_uri (default: ruri) and ruri are URIs without angle
- * brackets; headers are extra lines ("Name: value\r\n" each); the body is the SDP offer. */
+/* Every request a module sends: out of any dialog (request_send), an INVITE that places a call
+ * (call_place), or a request within a call's dialog (call_request). URIs are written without
+ * angle brackets; headers are extra lines ("Name: value\r\n" each). Strings are copied.
+ *                 request_send        call_place             call_request
+ *   method        required            NULL ("INVITE")        required
+ *   ruri, to      required            required               ignored (the dialog's)
+ *   from_uri      ignored: in headers required (From, tag)   ignored
+ *   from_display  ignored             optional               ignored
+ *   to_uri        ignored: in headers optional (ruri)        ignored
+ *   headers       From, To, Call-ID,  optional               optional
+ *                 CSeq, Contact ...
+ *   credentials   optional: answer 401/407 with them (NULL: do not)       ignored */
 typedef struct {
+	const char *method;
 	const char *ruri;
-	const SipPeer *to; /* where the INVITE goes (the trunk, the phone's flow) */
+	const SipPeer *to; /* where it goes (a trunk, a phone's flow) */
 	const char *from_uri;
-	const char *from_display; /* NULL: none */
-	const char *to_uri;       /* NULL: ruri */
-	const char *headers;      /* NULL: none */
+	const char *from_display;
+	const char *to_uri;
+	const char *headers;
 	const char *content_type; /* NULL without a body */
 	const char *body;
 	size_t body_len;
-	const SipCredentials *credentials; /* answer 401/407 with these; NULL: do not */
-} SipCallParams;
+	const SipCredentials *credentials;
+} SipRequest;
+
+/* Every response a module sends, to a request it took over (req_respond) or to an INVITE
+ * (call_respond). reason NULL gives the standard phrase; headers are extra lines. mod_sip
+ * adds the To tag, Server, Contact where due, Content-Length. */
+typedef struct {
+	unsigned status;
+	const char *reason;
+	const char *headers;
+	const char *content_type; /* NULL without a body */
+	const char *body;
+	size_t body_len;
+} SipResponse;
 
 /* A request of a method the module took over. Return TRUE when it answered (or keeps req
  * with ref to answer later); FALSE lets mod_sip answer 500. */
 typedef gboolean (*SipMethodFunc)(SipServerReq *req, void *user_data);
 
-/* The outcome of a request sent with send_request: each provisional response, then the
+/* The outcome of a request sent with request_send: each provisional response, then the
  * final one, or resp == NULL with error (-ETIMEDOUT after Timer B/F, a transport error, or
- * -ECANCELED when mod_sip stops with the request still waiting). */
+ * -ECANCELED when mod_sip stops with the request still waiting). Not called once the
+ * module that sent the request has unloaded. */
 typedef void (*SipClientFunc)(const struct sip_msg *resp, int error, void *user_data);
-
-/* A request for send_request_auth (UAC digest): send_request's arguments plus the
- * credentials that answer a 401/407. headers must hold a CSeq line. */
-typedef struct {
-	const char *method;
-	const char *ruri;
-	const SipPeer *to;
-	const char *headers;
-	const char *content_type; /* NULL without a body */
-	const char *body;
-	size_t body_len;
-	const SipCredentials *credentials; /* NULL: like send_request */
-} SipRequest;
 
 typedef struct {
 	int version; /* SIP_API_VERSION */
@@ -102,41 +110,36 @@ typedef struct {
 	gboolean (*method_register)(XbModule *owner, const char *method, SipMethodFunc func,
 	                            void *user_data);
 	const struct sip_msg *(*req_msg)(const SipServerReq *req);
-	const SipPeer *(*req_peer)(const SipServerReq *req);
+	const SipPeer *(*req_peer)(SipServerReq *req);
 	SipServerReq *(*req_ref)(SipServerReq *req);
 	void (*req_unref)(SipServerReq *req);
-	/* Answer: status and reason (NULL for the standard phrase), extra header lines
-	 * ("Name: value\r\n" each, or NULL), a body with its type (or NULL). The UA core adds
-	 * the To tag, Server, Content-Length. 0 or a negative errno. */
-	int (*req_respond)(SipServerReq *req, unsigned status, const char *reason,
-	                   const char *extra_headers, const char *content_type, const char *body,
-	                   size_t body_len);
-	/* Send an out-of-dialog request to `to`. The UA core builds Via (with a new branch),
-	 * Max-Forwards, Content-Length; the caller gives the rest: the request line's URI, From
-	 * (with tag), To, Call-ID, CSeq, Contact and any others, as header lines. */
-	int (*send_request)(const char *method, const char *ruri, const SipPeer *to,
-	                    const char *headers, const char *content_type, const char *body,
-	                    size_t body_len, SipClientFunc func, void *user_data);
+	/* Answer (see SipResponse). 0 or a negative errno. The peer stays the request's. */
+	int (*req_respond)(SipServerReq *req, const SipResponse *resp);
+	/* Send an out-of-dialog request (see SipRequest) as a client transaction. The UA core
+	 * builds Via (with a new branch), Max-Forwards, Content-Length; the caller gives the
+	 * request line's URI and From (with tag), To, Call-ID, CSeq, Contact and any others as
+	 * header lines. With req->credentials, a 401/407 is answered by mod_sip when a challenge
+	 * (the first in header order of MD5, SHA-256 or their -sess forms, qop=auth or none)
+	 * suits them: the request goes again with the same Call-ID, CSeq + 1, a new branch and
+	 * Authorization/Proxy-Authorization. A second challenge for a realm already answered
+	 * (unless stale=true) is given to func as the final response; so is one that no
+	 * challenge suits; func sees the final CSeq in resp. The owner's requests still waiting
+	 * when it unloads are dropped without a call to func. 0 or a negative errno. */
+	int (*request_send)(XbModule *owner, const SipRequest *req, SipClientFunc func,
+	                    void *user_data);
 	/* The SIP domain (sip.domain, else the host name) and a listen address to put in
 	 * Contact for a transport and family ("127.0.0.1:5060"), or NULL. */
 	const char *(*domain)(void);
 	const char *(*sent_by)(XbTransport transport, int family);
-	/* UAC digest (ua_auth.c). Like send_request, but a 401/407 is answered by mod_sip when a
-	 * challenge (the first in header order of MD5, SHA-256 or their -sess forms, qop=auth or
-	 * none) suits req->credentials: the request goes again with the same Call-ID, CSeq + 1, a
-	 * new branch and Authorization/Proxy-Authorization. A second challenge for a realm already
-	 * answered (unless stale=true) is given to func as the final response; so is one that
-	 * no challenge suits. The credentials are copied; func sees the final CSeq in resp. */
-	int (*send_request_auth)(const SipRequest *req, SipClientFunc func, void *user_data);
 
 	/* ---- INVITE sessions (call.c): the channel driver side of the B2BUA ---- */
 	/* Take incoming calls; one module (the B2BUA). */
 	gboolean (*call_handler_register)(XbModule *owner, SipCallIncomingFunc func,
 	                                  void *user_data);
-	/* Place a call: an INVITE with a new Call-ID, From tag and Contact, sent as a client
-	 * transaction; 401/407 answered with p->credentials (a new CSeq each round). The
-	 * returned call holds one reference for the caller; events go to func. */
-	SipCall *(*call_place)(const SipCallParams *p, SipCallFunc func, void *user_data,
+	/* Place a call (see SipRequest): an INVITE with a new Call-ID, From tag and Contact,
+	 * sent as a client transaction; 401/407 answered with req->credentials (a new CSeq each
+	 * round). The returned call holds one reference for the caller; events go to func. */
+	SipCall *(*call_place)(const SipRequest *req, SipCallFunc func, void *user_data,
 	                       int *error);
 	SipCall *(*call_ref)(SipCall *call);
 	void (*call_unref)(SipCall *call);
@@ -148,21 +151,18 @@ typedef struct {
 	 * offer), 200 (UPDATE without one, INFO) or 501; one still unanswered when the call ends
 	 * gets 487. */
 	const struct sip_msg *(*call_invite)(const SipCall *call);
-	const SipPeer *(*call_peer)(const SipCall *call);
+	const SipPeer *(*call_peer)(SipCall *call);
 	const char *(*call_id)(const SipCall *call);
 	const char *(*call_state)(const SipCall *call);
 	/* UAS: answer the INVITE. A 101-199 makes an early dialog; a 2xx confirms it (mod_sip
 	 * adds Contact and retransmits the 2xx until the ACK, §13.3.1.4); 300-699 ends the
 	 * call. 0, -EINVAL after the final response, -ESHUTDOWN if the call is over. */
-	int (*call_respond)(SipCall *call, unsigned status, const char *reason,
-	                    const char *extra_headers, const char *content_type, const char *body,
-	                    size_t body_len);
-	/* A request within the confirmed dialog: "INVITE" (re-INVITE), "UPDATE" or "INFO"
-	 * (or another method); its final response comes as SIP_CALL_RESPONSE (a 2xx to a
-	 * re-INVITE is ACKed by mod_sip). -EBUSY while an INVITE transaction of the dialog is
-	 * in progress (§14.1), -ENOTCONN before the dialog is confirmed. */
-	int (*call_request)(SipCall *call, const char *method, const char *extra_headers,
-	                    const char *content_type, const char *body, size_t body_len);
+	int (*call_respond)(SipCall *call, const SipResponse *resp);
+	/* A request within the confirmed dialog (see SipRequest): "INVITE" (re-INVITE),
+	 * "UPDATE" or "INFO" (or another method); its final response comes as SIP_CALL_RESPONSE (a
+	 * 2xx to a re-INVITE is ACKed by mod_sip). -EBUSY while an INVITE transaction of the dialog
+	 * is in progress (§14.1), -ENOTCONN before the dialog is confirmed. */
+	int (*call_request)(SipCall *call, const SipRequest *req);
 	/* End the call, whatever its state: UAS before the final response: answer status
 	 * (0 means 480); UAC before a final response: CANCEL (§9.1, once a provisional
 	 * came; a 2xx that crosses it is ACKed and sent a BYE); confirmed: BYE. The handler is

@@ -424,29 +424,50 @@ void sip_msg_stamp_via(struct sip_msg *msg, const char *host, uint16_t port);
 /* print.c */
 int sip_msg_print(struct sip_mb *mb, const struct sip_msg *msg);
 
-/* peer.c: where a message came from or goes to. For TCP/TLS, conn_id names the
- * connection a message came on (responses go back on it, RFC 3261 §18.2.2); 0 lets the
- * transport pick or open one. */
-typedef struct {
-	XbTransport transport;
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	guint64 conn_id;
-} SipPeer;
-
-static inline gboolean sip_peer_reliable(const SipPeer *p)
-{
-	return p->transport != XB_TRANSPORT_UDP;
-}
+/* peer.c: SipPeer, where a message came from or goes to: a transport, a remote address and,
+ * for TCP/TLS, the connection a message came on (responses go back on it, RFC 3261 §18.2.2;
+ * 0 lets the transport pick or open one). Opaque; made with sip_peer_new* and freed with
+ * sip_peer_free. */
+typedef struct sip_peer SipPeer;
 
 /* "udp", "tcp", "tls". */
 const char *sip_transport_name(XbTransport t);
 /* An address without brackets into host (INET6_ADDRSTRLEN), its port into *port. */
 void sip_sockaddr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port);
+/* A literal IPv4 or IPv6 address (brackets allowed) and a port into *ss; FALSE for anything
+ * else (names need DNS, RFC 3263, which is not done here). */
+gboolean sip_sockaddr_from_host(struct sockaddr_storage *ss, socklen_t *len, const char *host,
+                                guint16 port);
+/* "udp:127.0.0.1:5060", "tcp:[::1]:5060"; g_free it. */
+char *sip_addr_to_string(XbTransport transport, const struct sockaddr *sa);
+
+SipPeer *sip_peer_new(XbTransport transport, const struct sockaddr *sa, socklen_t len,
+                      guint64 conn_id);
+/* NULL unless host is a literal address (see sip_sockaddr_from_host). */
+SipPeer *sip_peer_new_from_host(XbTransport transport, const char *host, guint16 port);
+SipPeer *sip_peer_dup(const SipPeer *peer);
+void sip_peer_free(SipPeer *peer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipPeer, sip_peer_free)
+XbTransport sip_peer_transport(const SipPeer *peer);
+const struct sockaddr *sip_peer_sockaddr(const SipPeer *peer, socklen_t *len);
+guint64 sip_peer_conn_id(const SipPeer *peer);
+/* The address without brackets into host (INET6_ADDRSTRLEN), the port into *port. */
+void sip_peer_host(const SipPeer *peer, char *host, size_t hlen, guint16 *port);
 /* "udp:127.0.0.1:5060", "tcp:[::1]:5060"; g_free it. */
 char *sip_peer_to_string(const SipPeer *peer);
-/* A peer from a literal IPv4 or IPv6 address (brackets allowed) and a port; FALSE for
- * anything else (names need DNS, which is not done here). */
-gboolean sip_peer_from_host(SipPeer *peer, XbTransport transport, const char *host, guint16 port);
+
+/* credentials.c: what answers a digest challenge (RFC 3261 §22.2). realm NULL or "" answers a
+ * challenge of any realm; otherwise only that realm's. Opaque: the strings are copies, and
+ * the password is wiped when the credentials are freed. */
+typedef struct sip_credentials SipCredentials;
+
+SipCredentials *sip_credentials_new(const char *username, const char *password, const char *realm);
+SipCredentials *sip_credentials_dup(const SipCredentials *c);
+void sip_credentials_free(SipCredentials *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipCredentials, sip_credentials_free)
+const char *sip_credentials_username(const SipCredentials *c);
+const char *sip_credentials_password(const SipCredentials *c);
+/* "" when any realm will do. */
+const char *sip_credentials_realm(const SipCredentials *c);
 
 #endif

@@ -31,13 +31,22 @@ static void source_ip(const SipPeer *peer, char *out, size_t len)
 {
 	guint16 port;
 
-	sip_sockaddr_text(&peer->addr, out, len, &port);
+	sip_peer_host(peer, out, len, &port);
+}
+
+static const struct sockaddr *peer_sockaddr(const SipPeer *peer)
+{
+	socklen_t len;
+
+	return sip_peer_sockaddr(peer, &len);
 }
 
 static int respond(Registrar *reg, SipServerReq *req, unsigned status, const char *reason,
                    const char *extra)
 {
-	return reg->sip->req_respond(req, status, reason, extra, NULL, NULL, 0);
+	SipResponse resp = {.status = status, .reason = reason, .headers = extra};
+
+	return reg->sip->req_respond(req, &resp);
 }
 
 static void challenge(Registrar *reg, SipServerReq *req, const char *ip, gboolean stale)
@@ -265,7 +274,7 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 		b->path = g_strdup(path);
 		b->source = g_strdup(source);
 		b->user_agent = g_strdup(ua);
-		b->conn_id = peer->conn_id;
+		b->conn_id = sip_peer_conn_id(peer);
 		g_ptr_array_add(put, b);
 	}
 	if (remaining + put->len > (guint)user->max_contacts) {
@@ -296,7 +305,7 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 
 	source_ip(peer, ip, sizeof(ip));
 	/* A banned source is refused before any password is looked at. */
-	if (xb_authlimit_is_banned((const struct sockaddr *)&peer->addr)) {
+	if (xb_authlimit_is_banned(peer_sockaddr(peer))) {
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}
@@ -319,7 +328,7 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 		break;
 	}
 	/* The limiter logs the failure that starts a ban, once. */
-	if (xb_authlimit_failure((const struct sockaddr *)&peer->addr, "registrar")) {
+	if (xb_authlimit_failure(peer_sockaddr(peer), "registrar")) {
 		respond(reg, req, 403, "Forbidden", NULL);
 		return TRUE;
 	}

@@ -110,7 +110,8 @@ int sip_challenge_pick(const struct sip_msg *resp, const SipCredentials *cred, S
 	for (const struct sip_hdr *h = sip_msg_hdr(resp, id); h; h = sip_msg_hdr_next(resp, h)) {
 		if (sip_challenge_parse(ch, &h->val, proxy) < 0)
 			continue;
-		if (!cred->realm || !*cred->realm || strcmp(cred->realm, ch->realm) == 0)
+		if (!*sip_credentials_realm(cred) ||
+		    strcmp(sip_credentials_realm(cred), ch->realm) == 0)
 			return 0;
 		sip_challenge_clear(ch);
 	}
@@ -204,13 +205,13 @@ char *sip_digest_authorization(const SipChallenge *ch, const SipCredentials *cre
 		cnonce = own_cnonce;
 	}
 	g_snprintf(nc_text, sizeof(nc_text), "%08x", nc);
-	g_autofree char *response =
-	    sip_digest_response(ch->alg, cred->username, ch->realm, cred->password, method, uri,
-	                        ch->nonce, ch->qop_auth ? "auth" : NULL, nc_text, cnonce);
+	g_autofree char *response = sip_digest_response(
+	    ch->alg, sip_credentials_username(cred), ch->realm, sip_credentials_password(cred),
+	    method, uri, ch->nonce, ch->qop_auth ? "auth" : NULL, nc_text, cnonce);
 
 	GString *s = g_string_new("Digest ");
 	/* append_quoted starts with ", ": write the first one by hand. */
-	append_quoted(s, "username", cred->username);
+	append_quoted(s, "username", sip_credentials_username(cred));
 	g_string_erase(s, 7, 2);
 	append_quoted(s, "realm", ch->realm);
 	append_quoted(s, "nonce", ch->nonce);

@@ -5,7 +5,6 @@
 #ifndef XB_SIP_AUTH_CLIENT_H
 #define XB_SIP_AUTH_CLIENT_H
 
-#include <crossbar/sip.h> /* SipCredentials */
 #include <crossbar/sipmsg.h>
 
 typedef enum {

@@ -101,14 +101,6 @@ SipCall *sip_call_ref(SipCall *c)
 	return c;
 }
 
-static void secret_free(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		g_free(s);
-	}
-}
-
 void sip_call_unref(SipCall *c)
 {
 	if (!c || !g_ref_count_dec(&c->refs))
@@ -128,9 +120,8 @@ void sip_call_unref(SipCall *c)
 	if (c->invite_headers)
 		g_string_free(c->invite_headers, TRUE);
 	sip_auth_answers_free(c->auth);
-	g_free((char *)c->cred.username);
-	secret_free((char *)c->cred.password);
-	g_free((char *)c->cred.realm);
+	sip_credentials_free(c->cred);
+	sip_peer_free(c->public_peer);
 	g_free(c->call_id);
 	g_free(c->local_tag);
 	g_free(c->ruri);
@@ -145,7 +136,7 @@ void call_answer_pending(SipCall *c)
 	for (guint i = 0; i < c->server_reqs->len; i++) {
 		SipServerReq *r = c->server_reqs->pdata[i];
 		if (!sip_req_answered(r))
-			call_uas_respond(c, r, 487, NULL, NULL, NULL, NULL, 0);
+			call_uas_respond(c, r, &(SipResponse){.status = 487});
 	}
 }
 
@@ -231,7 +222,7 @@ static SipCall *dialog_call(SipDialog *dlg)
 }
 
 gboolean sip_calls_request(SipCalls *calls, SipTx *tx, const struct sip_msg *req,
-                           const SipPeer *from)
+                           const SipFlow *from)
 {
 	SipDialog *dlg;
 
@@ -249,7 +240,7 @@ gboolean sip_calls_request(SipCalls *calls, SipTx *tx, const struct sip_msg *req
 	return TRUE;
 }
 
-gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipPeer *from)
+gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipFlow *from)
 {
 	SipDialog *dlg;
 
@@ -282,9 +273,16 @@ const struct sip_msg *sip_call_invite(const SipCall *c)
 	return c->invite ? sip_tx_request(c->invite->tx) : NULL;
 }
 
-const SipPeer *sip_call_peer(const SipCall *c)
+const SipFlow *sip_call_flow(const SipCall *c)
 {
 	return &c->peer;
+}
+
+const SipPeer *sip_call_peer(SipCall *c)
+{
+	if (!c->public_peer)
+		c->public_peer = sip_flow_to_peer(&c->peer);
+	return c->public_peer;
 }
 
 const char *sip_call_id(const SipCall *c)
@@ -364,7 +362,7 @@ static void list_row(gpointer key, gpointer value, gpointer user_data)
 	SipCall *c = key;
 	XbCliReply *r = user_data;
 	const struct sip_msg *inv = sip_call_invite(c);
-	g_autofree char *peer = sip_peer_to_string(&c->peer);
+	g_autofree char *peer = sip_flow_to_string(&c->peer);
 	g_autofree char *from = inv ? sip_pl_dup(&inv->from.uri) : g_strdup("");
 	g_autofree char *to = inv ? sip_pl_dup(&inv->to.uri) : g_strdup("");
 

@@ -20,27 +20,26 @@ void sip_calls_module_unloaded(SipCalls *calls, const char *module);
 /* From the UA core, after its §8.2 checks: TRUE when call.c took the request (a new INVITE,
  * or any request within a call's dialog) and answers it. */
 gboolean sip_calls_request(SipCalls *calls, SipTx *tx, const struct sip_msg *req,
-                           const SipPeer *from);
+                           const SipFlow *from);
 /* A message no transaction took: the ACK of a 2xx, or a 2xx retransmitted after its client
  * transaction ended. TRUE when it belonged to a call. */
-gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipPeer *from);
+gboolean sip_calls_stray(SipCalls *calls, const struct sip_msg *msg, const SipFlow *from);
 
 /* The SIP API table's call_* entries (crossbar/sip.h). */
-SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc func, void *user_data,
+SipCall *sip_call_place(SipCalls *calls, const SipRequest *p, SipCallFunc func, void *user_data,
                         int *error);
 SipCall *sip_call_ref(SipCall *call);
 void sip_call_unref(SipCall *call);
 void sip_call_set_handler(SipCall *call, SipCallFunc func, void *user_data);
 const struct sip_msg *sip_call_invite(const SipCall *call);
-const SipPeer *sip_call_peer(const SipCall *call);
+const SipFlow *sip_call_flow(const SipCall *call);
+/* The public form, kept by the call. */
+const SipPeer *sip_call_peer(SipCall *call);
 const char *sip_call_id(const SipCall *call);
 const char *sip_call_state(const SipCall *call);
-int sip_call_respond(SipCall *call, unsigned status, const char *reason, const char *extra,
-                     const char *ctype, const char *body, size_t body_len);
-int sip_call_request(SipCall *call, const char *method, const char *extra, const char *ctype,
-                     const char *body, size_t body_len);
+int sip_call_respond(SipCall *call, const SipResponse *resp);
+int sip_call_request(SipCall *call, const SipRequest *req);
 void sip_call_hangup(SipCall *call, unsigned status);
 int sip_call_ack(SipCall *call, const char *ctype, const char *body, size_t body_len);
 /* req_respond on a request within a call (sip_req_call(req) == call). */
-int sip_call_req_respond(SipCall *call, SipServerReq *req, unsigned status, const char *reason,
-                         const char *extra, const char *ctype, const char *body, size_t body_len);
+int sip_call_req_respond(SipCall *call, SipServerReq *req, const SipResponse *resp);

@@ -11,7 +11,7 @@ static void ok_timer_cb(XbTimer *t, gpointer user_data);
 
 /* §13.3.1.4: the 2xx goes again at T1, 2*T1 ... up to T2 until the ACK; over a reliable
  * transport once is enough, but the ACK is still awaited for 64*T1. */
-void call_ok_arm(SipCall *c, GString *resp, const SipPeer *to, guint32 cseq, gboolean initial)
+void call_ok_arm(SipCall *c, GString *resp, const SipFlow *to, guint32 cseq, gboolean initial)
 {
 	const SipTimers *tm = sip_ua_timers(c->calls->ua);
 
@@ -54,7 +54,7 @@ static void ok_timer_cb(XbTimer *t, gpointer user_data)
 		sip_call_unref(c);
 		return;
 	}
-	if (!sip_peer_reliable(&c->ok_peer))
+	if (!sip_flow_reliable(&c->ok_peer))
 		sip_ua_send_raw(c->calls->ua, &c->ok_peer, c->ok);
 	c->ok_interval = MIN(c->ok_interval * 2, tm->t2);
 	c->ok_timer = xb_timer_start(
@@ -85,7 +85,7 @@ int call_ack_send(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep, cons
 	g_autoptr(GString) d = g_string_new(NULL);
 	g_autofree char *branch = sip_branch_new();
 	const char *rest;
-	SipPeer dest = c->peer;
+	SipFlow dest = c->peer;
 	int rc = sip_dialog_request(dlg, "ACK", d);
 
 	if (rc < 0)

@@ -20,7 +20,7 @@ int call_bye_send(SipCall *c)
 void call_bye_with_credentials(SipCall *c, Pending *pd, const struct sip_msg *resp)
 {
 	const struct sip_msg *sent = sip_tx_request(pd->tx);
-	SipAuthAnswers *aa = pd->auth ? pd->auth : sip_auth_answers_new(&c->cred);
+	SipAuthAnswers *aa = pd->auth ? pd->auth : sip_auth_answers_new(c->cred);
 	g_autofree char *ruri = sent ? sip_pl_dup(&sent->ruri_pl) : NULL;
 	g_autoptr(GString) h = g_string_new(NULL);
 
@@ -56,13 +56,13 @@ void call_bye_with_credentials(SipCall *c, Pending *pd, const struct sip_msg *re
 void call_bye_received(SipCall *c, SipServerReq *r, const struct sip_msg *req)
 {
 	if (c->uas && !sip_req_answered(c->invite_req))
-		call_uas_respond(c, c->invite_req, 487, NULL, NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->invite_req, &(SipResponse){.status = 487});
 	if (c->reinvite_req && !sip_req_answered(c->reinvite_req))
-		call_uas_respond(c, c->reinvite_req, 487, NULL, NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->reinvite_req, &(SipResponse){.status = 487});
 	call_end(c);
 	/* Told before the 200: sending it frees the BYE (transaction_server.c). */
 	call_emit(c, SIP_CALL_ENDED, req, NULL, 0);
-	sip_req_respond(r, 200, NULL, NULL, NULL, NULL, 0);
+	sip_req_respond(r, &(SipResponse){.status = 200});
 }
 
 void sip_call_hangup(SipCall *c, unsigned status)
@@ -72,8 +72,8 @@ void sip_call_hangup(SipCall *c, unsigned status)
 	if (c->state == CALL_ENDED) {
 		/* nothing to say on the wire */
 	} else if (c->uas && !sip_req_answered(c->invite_req)) {
-		call_uas_respond(c, c->invite_req, status >= 300 ? status : 480, NULL, NULL, NULL,
-		                 NULL, 0);
+		call_uas_respond(c, c->invite_req,
+		                 &(SipResponse){.status = status >= 300 ? status : 480});
 		call_end(c);
 	} else if (c->uas && c->ok && c->ok_kind != CALL_OK_REFRESH) {
 		c->ok_kind = CALL_OK_INITIAL_BYE; /* §15: not before the ACK (or its timeout) */

@@ -13,7 +13,7 @@ void call_cancel_received_cb(SipTx *tx, void *user_data)
 
 	sip_call_ref(c);
 	if (c->state != CALL_ENDED) {
-		call_uas_respond(c, c->invite_req, 487, NULL, NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->invite_req, &(SipResponse){.status = 487});
 		call_emit(c, SIP_CALL_CANCELLED, NULL, NULL, 0);
 		call_end(c);
 	}
@@ -26,7 +26,7 @@ void call_reinvite_cancel_cb(SipTx *tx, void *user_data)
 	SipCall *c = user_data;
 
 	if (c->reinvite_req && sip_req_tx(c->reinvite_req) == tx)
-		call_uas_respond(c, c->reinvite_req, 487, NULL, NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->reinvite_req, &(SipResponse){.status = 487});
 }
 
 static void cancel_timeout_cb(XbTimer *t, gpointer user_data);

@@ -65,7 +65,7 @@ struct sip_call {
 	SipCallFunc func;
 	void *user_data;
 	gboolean hung_up; /* by its user: no more events */
-	SipPeer peer;     /* the flow of the initial INVITE */
+	SipFlow peer;     /* the flow of the initial INVITE */
 	gboolean secure;  /* its Request-URI was sips */
 	char *call_id;
 	char *local_tag;
@@ -77,7 +77,7 @@ struct sip_call {
 	SipServerReq *invite_req;   /* the initial INVITE */
 	SipServerReq *reinvite_req; /* their last re-INVITE (borrowed from server_reqs) */
 	GString *ok;                /* our 2xx to an INVITE, retransmitted until its ACK */
-	SipPeer ok_peer;
+	SipFlow ok_peer;
 	guint32 ok_cseq;
 	CallOk ok_kind;
 	gint64 ok_interval, ok_elapsed;
@@ -89,7 +89,8 @@ struct sip_call {
 	size_t body_len;
 	GString *invite_headers; /* From, To, Call-ID, Contact, Allow and the caller's */
 	guint32 cseq;
-	SipCredentials cred; /* owned copies, for requests within the dialog */
+	SipPeer *public_peer; /* peer's public form, made by call_peer */
+	SipCredentials *cred; /* a copy, for requests within the dialog; NULL: none */
 	SipAuthAnswers *auth;
 	gboolean provisional; /* a 1xx came to the latest round */
 	CallCancel cancel;
@@ -113,8 +114,7 @@ char *call_split_request_line(const GString *d, const char **headers);
 
 /* call_uas.c: the INVITE we received, and our answers to the requests of the call */
 void call_incoming(SipCalls *calls, SipTx *tx, const struct sip_msg *req);
-int call_uas_respond(SipCall *c, SipServerReq *r, unsigned status, const char *reason,
-                     const char *extra, const char *ctype, const char *body, size_t len);
+int call_uas_respond(SipCall *c, SipServerReq *r, const SipResponse *resp);
 
 /* call_uac.c: the INVITE we placed, its rounds and forks */
 void call_uac_response(SipCall *c, Pending *pd, const struct sip_msg *resp, int error);
@@ -125,7 +125,7 @@ void call_cancel_received_cb(SipTx *tx, void *user_data);
 void call_reinvite_cancel_cb(SipTx *tx, void *user_data);
 
 /* call_ack.c: the 2xx of an INVITE and its ACK, either side, and the late offer */
-void call_ok_arm(SipCall *c, GString *resp, const SipPeer *to, guint32 cseq, gboolean initial);
+void call_ok_arm(SipCall *c, GString *resp, const SipFlow *to, guint32 cseq, gboolean initial);
 void call_ok_done(SipCall *c);
 void call_ack_received(SipCall *c, const struct sip_msg *ack);
 int call_ack_send(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep, const char *ctype,

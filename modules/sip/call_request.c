@@ -55,7 +55,7 @@ int call_pending_send(SipCall *c, Pending *pd, const char *ruri, const char *hea
                       const char *ctype, const char *body, size_t len)
 {
 	g_autofree char *branch = sip_branch_new();
-	SipPeer dest = c->peer;
+	SipFlow dest = c->peer;
 	int rc = 0;
 	g_autoptr(GString) out = sip_ua_build_request(c->calls->ua, pd->method, ruri, &dest, branch,
 	                                              headers, ctype, body, len, &rc);
@@ -147,15 +147,15 @@ static void dialog_response(SipCall *c, Pending *pd, const struct sip_msg *resp,
 			call_ack_or_hold(c, pd, resp);
 		}
 	}
-	if (bye && (resp->status == 401 || resp->status == 407) && c->cred.username) {
+	if (bye && (resp->status == 401 || resp->status == 407) && c->cred) {
 		call_bye_with_credentials(c, pd, resp);
 		return;
 	}
 	if (bye || c->state == CALL_ENDED)
 		return;
-	if ((resp->status == 401 || resp->status == 407) && c->cred.username) {
+	if ((resp->status == 401 || resp->status == 407) && c->cred) {
 		/* The same credentials answer a challenge within the dialog (a trunk's). */
-		SipAuthAnswers *aa = pd->auth ? pd->auth : sip_auth_answers_new(&c->cred);
+		SipAuthAnswers *aa = pd->auth ? pd->auth : sip_auth_answers_new(c->cred);
 		const struct sip_msg *sent = sip_tx_request(pd->tx);
 		g_autofree char *ruri = sent ? sip_pl_dup(&sent->ruri_pl) : NULL;
 
@@ -240,7 +240,7 @@ static void retry_later(SipServerReq *r)
 {
 	g_autofree char *ra = g_strdup_printf("Retry-After: %d\r\n", g_random_int_range(0, 11));
 
-	sip_req_respond(r, 500, NULL, ra, NULL, NULL, 0);
+	sip_req_respond(r, &(SipResponse){.status = 500, .headers = ra});
 }
 
 /* Keep a request of the call until it is answered (call_end answers it 487 otherwise);
@@ -265,7 +265,7 @@ void call_in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 	int rc = sip_dialog_uas_request(c->dlg, req);
 
 	if (rc < 0) {
-		sip_req_respond(r, sip_dialog_err_status(rc), NULL, NULL, NULL, NULL, 0);
+		sip_req_respond(r, &(SipResponse){.status = sip_dialog_err_status(rc)});
 		sip_req_unref(r);
 		return;
 	}
@@ -279,7 +279,7 @@ void call_in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 	case SIP_METHOD_INVITE: {
 		if (our_invite_pending(c) || our_offer_pending(c) || c->state != CALL_CONFIRMED) {
 			/* §14.2, RFC 3311 §5.2: our own re-INVITE or offer is in progress. */
-			sip_req_respond(r, 491, NULL, NULL, NULL, NULL, 0);
+			sip_req_respond(r, &(SipResponse){.status = 491});
 			break;
 		}
 		if (c->ok || (c->reinvite_req && !sip_req_answered(c->reinvite_req)) ||
@@ -295,7 +295,7 @@ void call_in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 	case SIP_METHOD_UPDATE:
 		/* RFC 3311 §5.2: an offer while another is unanswered. */
 		if (req->body.l && our_offer_pending(c)) {
-			sip_req_respond(r, 491, NULL, NULL, NULL, NULL, 0);
+			sip_req_respond(r, &(SipResponse){.status = 491});
 			break;
 		}
 		if (req->body.l && their_offer_pending(c)) {
@@ -318,7 +318,7 @@ void call_in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 			                  : method == SIP_METHOD_UPDATE || method == SIP_METHOD_INFO
 			                      ? 200
 			                      : 501;
-			sip_req_respond(r, status, NULL, NULL, NULL, NULL, 0);
+			sip_req_respond(r, &(SipResponse){.status = status});
 		}
 		break;
 	}
@@ -326,10 +326,11 @@ void call_in_dialog(SipCall *c, SipTx *tx, const struct sip_msg *req)
 	sip_req_unref(r);
 }
 
-int sip_call_request(SipCall *c, const char *method, const char *extra, const char *ctype,
-                     const char *body, size_t len)
+int sip_call_request(SipCall *c, const SipRequest *req)
 {
-	g_autofree char *m = g_ascii_strup(method, -1);
+	if (!req->method)
+		return -EINVAL;
+	g_autofree char *m = g_ascii_strup(req->method, -1);
 
 	if (c->state == CALL_ENDED)
 		return -ESHUTDOWN;
@@ -342,9 +343,10 @@ int sip_call_request(SipCall *c, const char *method, const char *extra, const ch
 		    our_invite_pending(c) || our_offer_pending(c) || their_offer_pending(c))
 			return -EBUSY;
 	}
-	if (!strcmp(m, "UPDATE") && body && (our_offer_pending(c) || their_offer_pending(c)))
+	if (!strcmp(m, "UPDATE") && req->body && (our_offer_pending(c) || their_offer_pending(c)))
 		return -EBUSY; /* RFC 3311 §5.2 */
 	if (!c->dlg)
 		return -ENOTCONN;
-	return call_dialog_send(c, c->dlg, m, extra, ctype, body, len, NULL, NULL);
+	return call_dialog_send(c, c->dlg, m, req->headers, req->content_type, req->body,
+	                        req->body_len, NULL, NULL);
 }

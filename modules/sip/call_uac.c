@@ -156,7 +156,7 @@ static char *quoted_display(const char *name)
 	return g_string_free(q, FALSE);
 }
 
-SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc func, void *user_data,
+SipCall *sip_call_place(SipCalls *calls, const SipRequest *p, SipCallFunc func, void *user_data,
                         int *error)
 {
 	if (!p->ruri || !p->to || !p->from_uri) {
@@ -167,7 +167,7 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	g_autofree char *contact = NULL;
 	const char *allow = sip_ua_allow(calls->ua);
 
-	c->peer = *p->to;
+	sip_flow_from_peer(&c->peer, p->to);
 	c->secure = g_str_has_prefix(p->ruri, "sips:");
 	c->func = func;
 	c->user_data = user_data;
@@ -180,11 +180,9 @@ SipCall *sip_call_place(SipCalls *calls, const SipCallParams *p, SipCallFunc fun
 	c->body = p->body ? g_memdup2(p->body, p->body_len) : NULL;
 	c->body_len = p->body_len;
 	c->cseq = (guint32)g_random_int_range(1, 1 << 30); /* §8.1.1.5 */
-	if (p->credentials && p->credentials->username && p->credentials->password) {
-		c->cred.username = g_strdup(p->credentials->username);
-		c->cred.password = g_strdup(p->credentials->password);
-		c->cred.realm = g_strdup(p->credentials->realm);
-		c->auth = sip_auth_answers_new(&c->cred);
+	if (p->credentials && *sip_credentials_username(p->credentials)) {
+		c->cred = sip_credentials_dup(p->credentials);
+		c->auth = sip_auth_answers_new(c->cred);
 	}
 	contact = call_contact_value(c);
 	c->invite_headers = g_string_new(NULL);

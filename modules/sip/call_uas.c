@@ -28,9 +28,10 @@ static int uas_dialog(SipCall *c, const struct sip_msg *req)
 }
 
 /* Answer a request of the call: the initial INVITE, a re-INVITE, UPDATE, INFO, BYE ... */
-int call_uas_respond(SipCall *c, SipServerReq *r, unsigned status, const char *reason,
-                     const char *extra, const char *ctype, const char *body, size_t len)
+int call_uas_respond(SipCall *c, SipServerReq *r, const SipResponse *resp)
 {
+	SipResponse out_resp = *resp;
+	unsigned status = resp->status;
 	const struct sip_msg *req = sip_tx_request(sip_req_tx(r));
 	gboolean initial = r == c->invite_req;
 	gboolean invite, refresh, success = status >= 200 && status < 300;
@@ -46,9 +47,7 @@ int call_uas_respond(SipCall *c, SipServerReq *r, unsigned status, const char *r
 		if (rc < 0) {
 			xb_info("call %s: cannot make the dialog: %s", c->call_id, g_strerror(-rc));
 			status = sip_dialog_err_status(rc);
-			reason = NULL;
-			ctype = body = NULL;
-			extra = NULL;
+			out_resp = (SipResponse){.status = status};
 		} else {
 			append_record_route(req, h);
 			if (c->state == CALL_INCOMING)
@@ -57,10 +56,11 @@ int call_uas_respond(SipCall *c, SipServerReq *r, unsigned status, const char *r
 	}
 	if (status > 100 && status < 300 && refresh && rc == 0)
 		call_append_contact(c, h);
-	if (extra)
-		g_string_append(h, extra);
+	if (out_resp.headers)
+		g_string_append(h, out_resp.headers);
+	out_resp.headers = h->str;
 
-	GString *out = sip_req_build_response(r, status, reason, h->str, ctype, body, len, &rc);
+	GString *out = sip_req_build_response(r, &out_resp, &rc);
 	if (!out)
 		return rc;
 	rc = sip_req_send(r, status, out);
@@ -86,25 +86,23 @@ int call_uas_respond(SipCall *c, SipServerReq *r, unsigned status, const char *r
 	return 0;
 }
 
-int sip_call_req_respond(SipCall *c, SipServerReq *r, unsigned status, const char *reason,
-                         const char *extra, const char *ctype, const char *body, size_t len)
+int sip_call_req_respond(SipCall *c, SipServerReq *r, const SipResponse *resp)
 {
 	int rc;
 
 	sip_call_ref(c);
-	rc = call_uas_respond(c, r, status, reason, extra, ctype, body, len);
+	rc = call_uas_respond(c, r, resp);
 	sip_call_unref(c);
 	return rc;
 }
 
-int sip_call_respond(SipCall *c, unsigned status, const char *reason, const char *extra,
-                     const char *ctype, const char *body, size_t len)
+int sip_call_respond(SipCall *c, const SipResponse *resp)
 {
 	if (!c->uas || !c->invite_req)
 		return -EINVAL;
 	if (c->state == CALL_ENDED)
 		return -ESHUTDOWN;
-	return sip_call_req_respond(c, c->invite_req, status, reason, extra, ctype, body, len);
+	return sip_call_req_respond(c, c->invite_req, resp);
 }
 
 void call_incoming(SipCalls *calls, SipTx *tx, const struct sip_msg *req)
@@ -120,8 +118,9 @@ void call_incoming(SipCalls *calls, SipTx *tx, const struct sip_msg *req)
 	c->state = CALL_INCOMING;
 	sip_tx_set_cancel_cb(tx, call_cancel_received_cb, c);
 	if (!calls->incoming)
-		call_uas_respond(c, c->invite_req, 480, "No Call Handler", NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->invite_req,
+		                 &(SipResponse){.status = 480, .reason = "No Call Handler"});
 	else if (!calls->incoming(c, calls->incoming_data) && !sip_req_answered(c->invite_req))
-		call_uas_respond(c, c->invite_req, 500, NULL, NULL, NULL, NULL, 0);
+		call_uas_respond(c, c->invite_req, &(SipResponse){.status = 500});
 	sip_call_unref(c);
 }

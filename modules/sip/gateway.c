@@ -79,7 +79,7 @@ struct gateway {
 	XbTimer *ping_timer;
 	GwRequest *reg_req, *ping_req;
 	GatewayLookup *reg_lookup, *ping_lookup; /* a host name's look-up in flight */
-	SipPeer peer;       /* where requests go: the literal address or the last look-up's
+	SipFlow peer;       /* where requests go: the literal address or the last look-up's
 	                     * answer (addr_len 0 before the first answer) */
 	int contact_family; /* the family `contact` was made for */
 	PingState ping;
@@ -145,14 +145,11 @@ static void gw_set_error(Gateway *gw, char *text)
 }
 
 /* Credentials for mod_sip, or NULL when the gateway has no password. */
-static const SipCredentials *gw_credentials(Gateway *gw, SipCredentials *c)
+static SipCredentials *gw_credentials(const Gateway *gw)
 {
 	if (!*gw->def->password)
 		return NULL;
-	c->username = gw->def->auth_username;
-	c->password = gw->def->password;
-	c->realm = gw->def->realm;
-	return c;
+	return sip_credentials_new(gw->def->auth_username, gw->def->password, gw->def->realm);
 }
 
 static const char *transport_name(XbTransport t)
@@ -379,7 +376,8 @@ static void reg_cb(const struct sip_msg *resp, int error, void *user_data)
 static void gw_send_register(Gateway *gw, guint32 expires)
 {
 	const GatewayDef *d = gw->def;
-	SipCredentials cred;
+	g_autoptr(SipCredentials) cred = gw_credentials(gw);
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->peer);
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
 	g_autofree char *headers = NULL;
 	int rc;
@@ -401,9 +399,9 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 	SipRequest req = {
 	    .method = "REGISTER",
 	    .ruri = ruri,
-	    .to = &gw->peer,
+	    .to = to,
 	    .headers = headers,
-	    .credentials = gw_credentials(gw, &cred),
+	    .credentials = cred,
 	};
 	GwRequest *r = g_new0(GwRequest, 1);
 	r->gw = gw;
@@ -412,7 +410,7 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 	/* A refresh keeps showing "registered": the binding at the carrier holds meanwhile. */
 	if (!(expires && gw->state == GW_REGISTERED))
 		gw->state = expires ? GW_REGISTERING : GW_UNREGISTERING;
-	rc = gw->gws->sip->send_request_auth(&req, reg_cb, r);
+	rc = gw->gws->sip->request_send(gw->gws->module, &req, reg_cb, r);
 	if (rc == 0) {
 		gw->reg_req = r;
 		return;
@@ -428,7 +426,7 @@ out:
 /* ---- looking the proxy up ---- */
 
 /* Follow the carrier to the address found; say so when it moved. */
-static void gw_set_peer(Gateway *gw, const SipPeer *peer)
+static void gw_set_peer(Gateway *gw, const SipFlow *peer)
 {
 	if (gw->peer.addr_len && (gw->peer.addr_len != peer->addr_len ||
 	                          memcmp(&gw->peer.addr, &peer->addr, peer->addr_len) != 0)) {
@@ -439,11 +437,13 @@ static void gw_set_peer(Gateway *gw, const SipPeer *peer)
 	}
 	gw->peer = *peer;
 	/* A carrier known by name must prove that name over TLS, not just any certificate. */
-	if (peer->transport == XB_TRANSPORT_TLS)
-		gw->gws->sip->tls_name(peer, gw->def->dest.host);
+	if (peer->transport == XB_TRANSPORT_TLS) {
+		g_autoptr(SipPeer) to = sip_flow_to_peer(peer);
+		gw->gws->sip->tls_name(to, gw->def->dest.host);
+	}
 }
 
-static void reg_resolved_cb(const SipPeer *peer, const char *error, void *user_data)
+static void reg_resolved_cb(const SipFlow *peer, const char *error, void *user_data)
 {
 	Gateway *gw = user_data;
 
@@ -513,7 +513,8 @@ static void ping_cb(const struct sip_msg *resp, int error, void *user_data)
 static void ping_send(Gateway *gw)
 {
 	const GatewayDef *d = gw->def;
-	SipCredentials cred;
+	g_autoptr(SipCredentials) cred = gw_credentials(gw);
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->peer);
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
 	g_autofree char *tag = random_hex(8);
 	g_autofree char *call_id = random_hex(16);
@@ -524,14 +525,14 @@ static void ping_send(Gateway *gw)
 	SipRequest req = {
 	    .method = "OPTIONS",
 	    .ruri = ruri,
-	    .to = &gw->peer,
+	    .to = to,
 	    .headers = headers,
-	    .credentials = gw_credentials(gw, &cred),
+	    .credentials = cred,
 	};
 	GwRequest *r = g_new0(GwRequest, 1);
 
 	r->gw = gw;
-	int rc = gw->gws->sip->send_request_auth(&req, ping_cb, r);
+	int rc = gw->gws->sip->request_send(gw->gws->module, &req, ping_cb, r);
 	if (rc < 0) {
 		g_free(r);
 		ping_result(gw, FALSE, g_strerror(-rc));
@@ -541,7 +542,7 @@ static void ping_send(Gateway *gw)
 	gw->ping_req = r;
 }
 
-static void ping_resolved_cb(const SipPeer *peer, const char *error, void *user_data)
+static void ping_resolved_cb(const SipFlow *peer, const char *error, void *user_data)
 {
 	Gateway *gw = user_data;
 
@@ -692,11 +693,11 @@ XbGateway *gateways_lookup(Gateways *gws, const char *name)
 	XbGateway *x = g_new0(XbGateway, 1);
 	x->name = g_strdup(d->name);
 	x->proxy = g_strdup(d->proxy);
-	x->peer = gw->peer;
+	x->peer = gw->peer.addr_len ? sip_flow_to_peer(&gw->peer) : NULL;
 	x->username = g_strdup(d->username);
 	x->auth_username = g_strdup(d->auth_username);
-	x->password = g_strdup(d->password);
 	x->realm = g_strdup(d->realm);
+	x->credentials = gw_credentials(gw);
 	x->from_user = g_strdup(d->from_user);
 	x->from_domain = g_strdup(d->from_domain);
 	x->registered = gw->state == GW_REGISTERED;
@@ -712,8 +713,9 @@ void xb_gateway_free(XbGateway *x)
 	g_free(x->proxy);
 	g_free(x->username);
 	g_free(x->auth_username);
-	g_free(x->password);
 	g_free(x->realm);
+	sip_peer_free(x->peer);
+	sip_credentials_free(x->credentials);
 	g_free(x->from_user);
 	g_free(x->from_domain);
 	g_free(x);

@@ -86,7 +86,7 @@ gboolean gateway_proxy_parse(const char *text, XbTransport tp, GatewayProxy *out
 		return FALSE;
 	out->peer.transport = tp;
 	out->port = (guint16)port;
-	if (!sip_peer_from_host(&out->peer, tp, host, out->port)) {
+	if (!sip_flow_from_host(&out->peer, tp, host, out->port)) {
 		/* Brackets are for IPv6 addresses only (RFC 3986 §3.2.2). */
 		if (bracketed || !gateway_host_name_valid(host))
 			return FALSE;
@@ -103,7 +103,7 @@ void gateway_proxy_clear(GatewayProxy *p)
 	g_clear_pointer(&p->host, g_free);
 }
 
-char *gateway_peer_text(const SipPeer *peer)
+char *gateway_peer_text(const SipFlow *peer)
 {
 	g_autoptr(GSocketAddress) sa =
 	    g_socket_address_new_from_native((gpointer)&peer->addr, peer->addr_len);
@@ -132,8 +132,8 @@ static void lookup_free(GatewayLookup *l)
 	g_free(l);
 }
 
-/* The SipPeer of what was found, or error text. */
-static char *lookup_result(GatewayLookup *l, GList *addresses, SipPeer *peer)
+/* The SipFlow of what was found, or error text. */
+static char *lookup_result(GatewayLookup *l, GList *addresses, SipFlow *peer)
 {
 	GInetAddress *a = gateway_address_pick(addresses, l->ipv4, l->ipv6);
 
@@ -167,7 +167,7 @@ static void lookup_done_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 	g_autoptr(GError) error = NULL;
 	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &error);
 	g_autofree char *why = NULL;
-	SipPeer peer;
+	SipFlow peer;
 
 	pending--;
 	if (l->func) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <crossbar/sip.h>
+#include "flow.h"
 
 #include <gio/gio.h>
 
@@ -14,7 +15,7 @@ typedef struct {
 	char *host; /* the host name or the address, without brackets or port */
 	guint16 port;
 	gboolean is_name;
-	SipPeer peer;
+	SipFlow peer;
 } GatewayProxy;
 
 /* FALSE when text is not one of the forms above (a host name is checked against RFC 1123's
@@ -24,7 +25,7 @@ void gateway_proxy_clear(GatewayProxy *p);
 gboolean gateway_host_name_valid(const char *host);
 
 /* "192.0.2.10:5060", "[2001:db8::1]:5060" (g_free). */
-char *gateway_peer_text(const SipPeer *peer);
+char *gateway_peer_text(const SipFlow *peer);
 
 /* The first address (in the resolver's order) of a family we may use, or NULL. */
 GInetAddress *gateway_address_pick(GList *addresses, gboolean ipv4, gboolean ipv6);
@@ -33,7 +34,7 @@ typedef struct gateway_lookup GatewayLookup;
 
 /* peer (on success: the proxy's transport and port at the address found) or error text
  * ("DNS: HOST: why", owned by the callee). */
-typedef void (*GatewayLookupFunc)(const SipPeer *peer, const char *error, void *user_data);
+typedef void (*GatewayLookupFunc)(const SipFlow *peer, const char *error, void *user_data);
 
 /* Resolve proxy->host, preferring the families mod_sip listens on (for the proxy's
  * transport, else UDP, as the Contact is chosen), and call func on the main context. */

@@ -82,7 +82,7 @@ guint sip_txl_count(const SipTxLayer *txl)
 /* §17.1.3: a response goes to the client transaction with its branch and CSeq method. A 2xx
  * to an INVITE whose transaction has ended (Timer M) still belongs to the TU: a forked
  * INVITE's late answers each make a dialog the UAC must ACK and BYE (§13.2.2.4). */
-static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const SipPeer *from)
+static void receive_response(SipTxLayer *txl, const struct sip_msg *msg, const SipFlow *from)
 {
 	SipTx *tx = NULL;
 
@@ -149,7 +149,7 @@ static gboolean shed(const SipTxLayer *txl, const struct sip_msg *req)
 }
 
 /* The stateless 503 with Retry-After of §21.5.4. */
-static void answer_503(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
+static void answer_503(SipTxLayer *txl, const struct sip_msg *req, const SipFlow *from)
 {
 	g_autoptr(GString) out = g_string_sized_new(512);
 	struct sip_mb mb;
@@ -161,7 +161,7 @@ static void answer_503(SipTxLayer *txl, const struct sip_msg *req, const SipPeer
 	txl->ops.send(txl->ctx, from, out->str, out->len);
 }
 
-static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipPeer *from)
+static void overloaded(SipTxLayer *txl, const struct sip_msg *req, const SipFlow *from)
 {
 	static gint64 last_warning;
 
@@ -197,7 +197,7 @@ static gboolean make_room(SipTxLayer *txl, gsize need)
 
 /* §17.2.3: a request is a retransmission of a live server transaction, an ACK for one, a
  * CANCEL for an INVITE (§9.2), or the start of a new one. */
-static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
+static void receive_request(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *from)
 {
 	g_autofree char *key = NULL;
 	SipTx *tx;
@@ -266,7 +266,7 @@ static guint64 dgram_hash(guint64 h, const void *data, size_t len)
 	return dgram_mix(h, w);
 }
 
-gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *from)
+gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipFlow *from)
 {
 	guint64 h;
 	SipTx *tx;
@@ -292,7 +292,7 @@ guint64 sip_txl_absorbed(const SipTxLayer *txl)
 	return txl->absorbed;
 }
 
-void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from)
+void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *from)
 {
 	g_return_if_fail(txl != NULL && msg != NULL && from != NULL);
 	if (msg->is_request) {
@@ -319,7 +319,7 @@ static void tx_clear(gpointer data)
 	g_free(tx->to_tag);
 }
 
-SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer)
+SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer)
 {
 	SipTx *tx = g_rc_box_new0(SipTx);
 
@@ -327,7 +327,7 @@ SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const Sip
 	tx->server = server;
 	tx->key = g_strdup(key);
 	tx->peer = *peer;
-	tx->reliable = sip_peer_reliable(peer);
+	tx->reliable = sip_flow_reliable(peer);
 	tx->created = xb_clock_now();
 	g_hash_table_insert(server ? txl->server : txl->client, tx->key, tx);
 	return tx;
@@ -425,7 +425,7 @@ const struct sip_msg *sip_tx_request(const SipTx *tx)
 	return tx->req;
 }
 
-const SipPeer *sip_tx_peer(const SipTx *tx)
+const SipFlow *sip_tx_peer(const SipTx *tx)
 {
 	return &tx->peer;
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <crossbar/sipmsg.h>
+#include "flow.h"
 
 typedef struct sip_txl SipTxLayer;
 /* Reference counted. Owners: the layer holds one reference while the transaction lives
@@ -21,15 +22,15 @@ typedef struct sip_tx SipTx;
  * request are required; stray may be NULL (such messages are then dropped). */
 typedef struct {
 	/* Send one complete message; 0 or a negative errno (a transport error, §17.1.4). */
-	int (*send)(void *ctx, const SipPeer *to, const char *buf, size_t len);
+	int (*send)(void *ctx, const SipFlow *to, const char *buf, size_t len);
 	/* A request that starts a new server transaction (INVITE, non-INVITE, CANCEL that
 	 * matched no INVITE). The TU must respond with sip_tx_respond() sooner or later; it may
 	 * keep tx with sip_tx_ref(). */
-	void (*request)(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from);
+	void (*request)(void *ctx, SipTx *tx, const struct sip_msg *req, const SipFlow *from);
 	/* A message no transaction takes: an ACK for a 2xx (§17.2.1: it goes to the TU; also
 	 * an ACK matching an INVITE server transaction in Accepted, RFC 6026 §7.1), or a 2xx
 	 * to an INVITE whose client transaction already ended. */
-	void (*stray)(void *ctx, const struct sip_msg *msg, const SipPeer *from);
+	void (*stray)(void *ctx, const struct sip_msg *msg, const SipFlow *from);
 } SipTxLayerOps;
 
 typedef struct {
@@ -41,7 +42,7 @@ void sip_txl_set_timers(SipTxLayer *txl, const SipTimers *timers);
 /* Ends every transaction without telling anyone (module unload). */
 void sip_txl_free(SipTxLayer *txl);
 /* A parsed, validated message from the transport. The layer takes ownership of msg. */
-void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from);
+void sip_txl_receive(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *from);
 /* At most max live server transactions (default 200000) holding at most max_bytes (keys,
  * requests and last responses; default 64 MB), so that a flood, of many requests or of
  * large ones, cannot grow memory without bound: at either limit the oldest non-INVITE
@@ -76,7 +77,7 @@ guint sip_txl_count(const SipTxLayer *txl);
  * costs a hash instead of a parse when a flood of retransmissions comes. TRUE when absorbed;
  * else the datagram's hash is remembered for the transaction that its delivery, next, may
  * create. */
-gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *from);
+gboolean sip_txl_absorb_datagram(SipTxLayer *txl, const char *buf, size_t len, const SipFlow *from);
 /* Retransmissions absorbed so, for `sip status`. */
 guint64 sip_txl_absorbed(const SipTxLayer *txl);
 
@@ -97,7 +98,7 @@ void sip_tx_terminate(SipTx *tx);
 /* The request that created the transaction (server: received; client: sent). A non-INVITE
  * server transaction drops it once its final response is sent: NULL from then on. */
 const struct sip_msg *sip_tx_request(const SipTx *tx);
-const SipPeer *sip_tx_peer(const SipTx *tx);
+const SipFlow *sip_tx_peer(const SipTx *tx);
 
 /* ---- server transactions (§17.2) ---- */
 
@@ -133,7 +134,7 @@ typedef void (*SipTxResponseFunc)(SipTx *tx, const struct sip_msg *resp, int err
  * UDP (Timer A/E) and, for a non-2xx final response to INVITE, builds and sends the ACK
  * (§17.1.1.3). Returns a reference the caller owns, or NULL if the first send failed, buf
  * does not parse, is an ACK (never a transaction), or its branch is in use. */
-SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *to,
+SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipFlow *to,
                          SipTxResponseFunc func, void *user_data);
 /* A fresh branch parameter: "z9hG4bK" + random. g_free it. */
 char *sip_branch_new(void);

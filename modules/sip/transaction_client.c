@@ -260,7 +260,7 @@ static struct sip_msg *parse_request(const char *buf, size_t len)
 	return req;
 }
 
-SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipPeer *to,
+SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const SipFlow *to,
                          SipTxResponseFunc func, void *user_data)
 {
 	const SipTimers *tm;

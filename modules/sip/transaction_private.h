@@ -53,7 +53,7 @@ struct sip_tx {
 	SipTxState state;
 	char *key;
 	struct sip_msg *req;   /* server: as received; client: parsed from what we send */
-	SipPeer peer;          /* server: where the request came from; client: where it goes */
+	SipFlow peer;          /* server: where the request came from; client: where it goes */
 	gint64 created;        /* on the core's clock */
 	GList *completed_link; /* in txl->completed while waiting out Timer J */
 	gsize bytes;           /* server: what it holds, counted in txl->server_bytes */
@@ -80,7 +80,7 @@ struct sip_tx {
 };
 
 /* transaction.c */
-SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer);
+SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer);
 /* sip_tx_terminate (transaction.h) enters Terminated: cancels every timer, leaves the table,
  * drops the layer's reference. Inside the layer, the caller must hold its own reference if
  * it touches tx afterwards. */
@@ -100,10 +100,10 @@ void sip_txc_receive(SipTx *tx, const struct sip_msg *resp);
 
 /* transaction_server.c */
 /* dgram: the request datagram's hash (sip_txl_absorb_datagram), 0 for none. */
-void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key,
+void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipFlow *from, const char *key,
                  guint64 dgram);
 void sip_txs_retransmission(SipTx *tx);
-void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from);
+void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipFlow *from);
 /* §9.2: TRUE when the CANCEL matched an INVITE server transaction and was answered (msg is
  * then owned by the new CANCEL transaction). */
-gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from, const char *key);
+gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *from, const char *key);

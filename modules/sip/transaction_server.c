@@ -123,7 +123,7 @@ static void trying_cb(XbTimer *t, gpointer data)
 
 /* ---- from the network ---- */
 
-void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipPeer *from, const char *key,
+void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipFlow *from, const char *key,
                  guint64 dgram)
 {
 	SipTx *tx = sip_tx_alloc(txl, TRUE, key, from);
@@ -168,7 +168,7 @@ void sip_txs_retransmission(SipTx *tx)
 	sip_tx_unref(tx);
 }
 
-void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from)
+void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipFlow *from)
 {
 	SipTxLayer *txl = tx->txl;
 
@@ -197,7 +197,7 @@ void sip_txs_ack(SipTx *tx, const struct sip_msg *ack, const SipPeer *from)
 
 /* §9.2: the CANCEL gets its own non-INVITE server transaction and our 200; the INVITE's TU
  * is told (once, and only while it can still answer 487). */
-gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipPeer *from, const char *key)
+gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *from, const char *key)
 {
 	g_autoptr(GString) ok = NULL;
 	g_autofree char *tag = NULL;

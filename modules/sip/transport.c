@@ -51,7 +51,7 @@ static void stamp_via(struct sip_msg *msg, const struct sockaddr_storage *src)
 
 /* Where the responses to this request go (§18.2.2): its connection for a stream; for UDP the
  * source address when rport was asked for, else the source IP with the Via's port. */
-static void response_peer(const struct sip_msg *msg, SipPeer *peer)
+static void response_peer(const struct sip_msg *msg, SipFlow *peer)
 {
 	if (peer->transport != XB_TRANSPORT_UDP || msg->via.rport >= 0)
 		return;
@@ -64,12 +64,12 @@ static void response_peer(const struct sip_msg *msg, SipPeer *peer)
 
 /* A request too broken for a transaction gets its error here, when its Via, From, To,
  * Call-ID and CSeq are there to answer with (§8.1.3.3 needs them). */
-void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipPeer *from,
+void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipFlow *from,
                       const struct sip_err *err)
 {
 	g_autoptr(GString) out = g_string_sized_new(512);
 	struct sip_mb mb;
-	SipPeer to = *from;
+	SipFlow to = *from;
 	char tag[17];
 
 	if (!req || !req->is_request || req->method == SIP_METHOD_ACK ||
@@ -96,7 +96,7 @@ void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipPee
 /* A request so broken that the parser gave nothing back (a header line without a colon,
  * say) still gets its 400 when the five headers a response copies can be found by name,
  * line by line, and are copied as they are. */
-static void answer_unparsed(SipTransports *tp, const char *buf, size_t len, const SipPeer *from,
+static void answer_unparsed(SipTransports *tp, const char *buf, size_t len, const SipFlow *from,
                             const struct sip_err *err)
 {
 	static const char *const wanted[][2] = {
@@ -131,14 +131,14 @@ static void answer_unparsed(SipTransports *tp, const char *buf, size_t len, cons
 	sip_transport_send(tp, from, out->str, out->len);
 }
 
-void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *from)
+void deliver(SipTransports *tp, const char *buf, size_t len, SipFlow *from)
 {
 	struct sip_msg *msg = NULL;
 	struct sip_err err = {0, NULL};
 	g_autofree char *who = NULL;
 
 	if (sip_msg_parse(&msg, buf, len, &err) < 0) {
-		who = sip_peer_to_string(from);
+		who = sip_flow_to_string(from);
 		g_info("%s: malformed message: %u %s", who, err.status,
 		       err.reason ? err.reason : "");
 		if (msg)
@@ -175,7 +175,7 @@ static Listener *udp_listener_for(SipTransports *tp, int family)
 	return NULL;
 }
 
-int sip_transport_send(SipTransports *tp, const SipPeer *to, const char *buf, size_t len)
+int sip_transport_send(SipTransports *tp, const SipFlow *to, const char *buf, size_t len)
 {
 	if (to->transport == XB_TRANSPORT_UDP) {
 		Listener *l = udp_listener_for(tp, to->addr.ss_family);
@@ -221,11 +221,11 @@ gsize sip_transport_buffered(SipTransports *tp)
 	return tp->buffered;
 }
 
-void sip_transport_tls_name(SipTransports *tp, const SipPeer *to, const char *name)
+void sip_transport_tls_name(SipTransports *tp, const SipFlow *to, const char *name)
 {
 	struct sockaddr_storage *key;
 
-	if (!name || !*name || sip_peer_from_host(&(SipPeer){0}, to->transport, name, 1)) {
+	if (!name || !*name || sip_flow_from_host(&(SipFlow){0}, to->transport, name, 1)) {
 		g_hash_table_remove(tp->tls_names, &to->addr);
 		return;
 	}
@@ -269,12 +269,12 @@ static gboolean tls_setup(SipTransports *tp, GError **error)
 static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **error)
 {
 	gboolean udp = a->transport == XB_TRANSPORT_UDP;
-	SipPeer where;
+	SipFlow where;
 	int one = 1, rcvbuf = SIP_RCVBUF, sndbuf = SIP_SNDBUF;
 	const char *what = NULL;
 	Listener *l;
 
-	if (!sip_peer_from_host(&where, a->transport, a->address, a->port)) {
+	if (!sip_flow_from_host(&where, a->transport, a->address, a->port)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "sip.listen: %s:%s:%u: the address must be a literal IP address",
 		            sip_transport_name(a->transport), a->address, a->port);

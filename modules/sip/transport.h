@@ -14,10 +14,10 @@ typedef struct sip_transports SipTransports;
 
 /* A parsed message for the layer above; it takes ownership of msg. For a request, `from`
  * is where its responses go (§18.2.2 with rport); for a response, where it came from. */
-typedef void (*SipRecvFunc)(void *ctx, struct sip_msg *msg, const SipPeer *from);
+typedef void (*SipRecvFunc)(void *ctx, struct sip_msg *msg, const SipFlow *from);
 /* A whole UDP datagram before it is parsed; TRUE when the layer above took it as it is (a
  * retransmission), so it is not parsed. */
-typedef gboolean (*SipRawFunc)(void *ctx, const char *buf, size_t len, const SipPeer *from);
+typedef gboolean (*SipRawFunc)(void *ctx, const char *buf, size_t len, const SipFlow *from);
 
 typedef struct {
 	gint64 tcp_idle_timeout_ms;      /* close a connection no message crossed for this long */
@@ -44,7 +44,7 @@ void sip_transports_set_raw(SipTransports *tp, SipRawFunc raw);
 /* Send one complete message. 0, or a negative errno. For TCP/TLS the message goes on the
  * connection to->conn_id when it is still open, else on an open connection to the same
  * address, else on a new one (its bytes wait until it is connected). */
-int sip_transport_send(SipTransports *tp, const SipPeer *to, const char *buf, size_t len);
+int sip_transport_send(SipTransports *tp, const SipFlow *to, const char *buf, size_t len);
 
 /* A listen address of the given transport and family to put in Via and Contact
  * ("127.0.0.1:5060", "[::1]:5060"); NULL when there is none. */
@@ -57,7 +57,7 @@ gsize sip_transport_buffered(SipTransports *tp);
 /* The host name that a TLS server at to->addr must prove in its certificate (RFC 5922 §7),
  * also sent as SNI, for connections opened from now on; a name that is an IP address, or
  * NULL, forgets it (the address itself is then checked). */
-void sip_transport_tls_name(SipTransports *tp, const SipPeer *to, const char *name);
+void sip_transport_tls_name(SipTransports *tp, const SipFlow *to, const char *name);
 
 /* TRUE while a UDP socket's receive queue is filling faster than the loop drains it (the
  * requests waiting there already cost their senders time): the transaction layer then sheds

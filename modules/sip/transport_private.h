@@ -100,13 +100,13 @@ struct sip_transports {
 };
 
 /* transport.c: received messages */
-void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipPeer *from,
+void answer_stateless(SipTransports *tp, const struct sip_msg *req, const SipFlow *from,
                       const struct sip_err *err);
-void deliver(SipTransports *tp, const char *buf, size_t len, SipPeer *from);
+void deliver(SipTransports *tp, const char *buf, size_t len, SipFlow *from);
 gboolean same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* transport_udp.c: UDP sockets */
-gboolean udp_hold(SipTransports *tp, int fd, const SipPeer *to, const char *buf, size_t len);
+gboolean udp_hold(SipTransports *tp, int fd, const SipFlow *to, const char *buf, size_t len);
 gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data);
 
 /* transport_limits.c: limits per source */
@@ -117,8 +117,8 @@ gboolean source_admit(SipTransports *tp, const struct sockaddr_storage *peer);
 void source_release(SipTransports *tp, const struct sockaddr_storage *peer);
 
 /* transport_stream.c: TCP and TLS connections */
-Conn *conn_connect(SipTransports *tp, const SipPeer *to, int *error);
-Conn *conn_find(SipTransports *tp, const SipPeer *to);
+Conn *conn_connect(SipTransports *tp, const SipFlow *to, int *error);
+Conn *conn_find(SipTransports *tp, const SipFlow *to);
 int conn_send(Conn *c, const char *buf, size_t len);
 void conn_table_unref(gpointer data);
 gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data);

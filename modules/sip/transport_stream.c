@@ -316,9 +316,9 @@ int conn_send(Conn *c, const char *buf, size_t len)
 	return conn_flush(c) ? 0 : -ECONNRESET;
 }
 
-static void conn_from(const Conn *c, SipPeer *from)
+static void conn_from(const Conn *c, SipFlow *from)
 {
-	*from = (SipPeer){.transport = c->transport, .conn_id = c->id};
+	*from = (SipFlow){.transport = c->transport, .conn_id = c->id};
 	memcpy(&from->addr, &c->peer, c->peer_len);
 	from->addr_len = c->peer_len;
 }
@@ -336,7 +336,7 @@ static void conn_drop_input(Conn *c, size_t n)
 static gboolean conn_consume(Conn *c)
 {
 	SipTransports *tp = c->tp;
-	SipPeer from;
+	SipFlow from;
 
 	while (c->in->len && !c->closed) {
 		size_t skip = 0, msglen = 0;
@@ -505,7 +505,7 @@ gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-Conn *conn_find(SipTransports *tp, const SipPeer *to)
+Conn *conn_find(SipTransports *tp, const SipFlow *to)
 {
 	GHashTableIter it;
 	const char *name = NULL;
@@ -557,7 +557,7 @@ static gboolean tls_client_setup(SipTransports *tp, Conn *c)
 	return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) == 1;
 }
 
-Conn *conn_connect(SipTransports *tp, const SipPeer *to, int *error)
+Conn *conn_connect(SipTransports *tp, const SipFlow *to, int *error)
 {
 	int fd = socket(to->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;

@@ -95,7 +95,7 @@ static void udp_flush_held(SipTransports *tp)
 }
 
 /* Hold a UDP response for the batch's sendmmsg; FALSE when it must go out now. */
-gboolean udp_hold(SipTransports *tp, int fd, const SipPeer *to, const char *buf, size_t len)
+gboolean udp_hold(SipTransports *tp, int fd, const SipFlow *to, const char *buf, size_t len)
 {
 	HeldSend *h;
 
@@ -115,11 +115,11 @@ gboolean udp_hold(SipTransports *tp, int fd, const SipPeer *to, const char *buf,
 
 /* Level 1: a new request without credentials gets its 503 with no parse (the parser still
  * answers those too unusual to be answered from their raw lines). */
-static gboolean udp_shed(SipTransports *tp, const char *buf, size_t len, const SipPeer *from)
+static gboolean udp_shed(SipTransports *tp, const char *buf, size_t len, const SipFlow *from)
 {
 	char host[INET6_ADDRSTRLEN], tag[17];
 	guint16 port, dest;
-	SipPeer to = *from;
+	SipFlow to = *from;
 
 	sip_sockaddr_text(&from->addr, host, sizeof(host), &port);
 	xb_random_hex(tag, sizeof(tag) - 1);
@@ -135,7 +135,7 @@ static gboolean udp_shed(SipTransports *tp, const char *buf, size_t len, const S
 	return TRUE;
 }
 
-static void udp_datagram(SipTransports *tp, const char *buf, size_t n, SipPeer *from)
+static void udp_datagram(SipTransports *tp, const char *buf, size_t n, SipFlow *from)
 {
 	size_t msglen;
 	struct sip_err err;
@@ -170,7 +170,7 @@ gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 	SipTransports *tp = l->tp;
 	struct mmsghdr mh[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
-	SipPeer from[UDP_BATCH];
+	SipFlow from[UDP_BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
@@ -180,7 +180,7 @@ gboolean udp_read_cb(gint fd, GIOCondition cond, gpointer user_data)
 		int n;
 
 		for (int i = 0; i < UDP_BATCH; i++) {
-			from[i] = (SipPeer){.transport = XB_TRANSPORT_UDP};
+			from[i] = (SipFlow){.transport = XB_TRANSPORT_UDP};
 			iov[i] = (struct iovec){tp->rx[i], sizeof(tp->rx[i])};
 			mh[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i].addr,
 			                                     .msg_namelen = sizeof(from[i].addr),

@@ -25,19 +25,19 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error);
 void sip_ua_free(SipUa *ua);
 void sip_ua_stats(SipUa *ua, XbCliReply *reply);
 void sip_ua_calls(SipUa *ua, XbCliReply *reply);
-int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
+int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipFlow *to,
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data);
 
 /* For call.c: a request built with Via (branch given; UDP switches dest to TCP past 1300
  * octets, §18.1.1), Max-Forwards, the given header lines, User-Agent and the body; sent as
  * a client transaction, or as it is (an ACK for a 2xx, a 2xx retransmission). */
-GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
+GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipFlow *dest,
                               const char *branch, const char *headers, const char *ctype,
                               const char *body, size_t body_len, int *error);
-SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipPeer *to, SipTxResponseFunc func,
+SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipFlow *to, SipTxResponseFunc func,
                         void *user_data);
-int sip_ua_send_raw(SipUa *ua, const SipPeer *to, const GString *msg);
+int sip_ua_send_raw(SipUa *ua, const SipFlow *to, const GString *msg);
 const char *sip_ua_domain(SipUa *ua);
 const char *sip_ua_user_agent(SipUa *ua);
 const SipTimers *sip_ua_timers(SipUa *ua);
@@ -57,13 +57,12 @@ gboolean sip_req_held_by_others(const SipServerReq *req, int mine);
 /* TRUE once a final response went (or the transaction ended). */
 gboolean sip_req_answered(const SipServerReq *req);
 /* The response to req, built but not sent (NULL and *error on failure), and sending it. */
-GString *sip_req_build_response(SipServerReq *req, unsigned status, const char *reason,
-                                const char *extra, const char *ctype, const char *body,
-                                size_t body_len, int *error);
+GString *sip_req_build_response(SipServerReq *req, const SipResponse *resp, int *error);
 int sip_req_send(SipServerReq *req, unsigned status, const GString *resp);
 SipServerReq *sip_req_ref(SipServerReq *req);
 void sip_req_unref(SipServerReq *req);
 const struct sip_msg *sip_req_msg(const SipServerReq *req);
-const SipPeer *sip_req_peer(const SipServerReq *req);
-int sip_req_respond(SipServerReq *req, unsigned status, const char *reason, const char *extra,
-                    const char *ctype, const char *body, size_t body_len);
+const SipFlow *sip_req_flow(const SipServerReq *req);
+/* The public form, kept by the request. */
+const SipPeer *sip_req_peer(SipServerReq *req);
+int sip_req_respond(SipServerReq *req, const SipResponse *resp);

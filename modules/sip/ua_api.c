@@ -26,22 +26,58 @@ static gboolean api_method_register(XbModule *owner, const char *method, SipMeth
 	return TRUE;
 }
 
-static int api_send_request(const char *method, const char *ruri, const SipPeer *to,
-                            const char *headers, const char *ctype, const char *body,
-                            size_t body_len, SipClientFunc func, void *user_data)
+/* A request a module sent: its outcome goes to the module unless the module unloaded first
+ * (owner NULL then), in which case it is dropped when the transaction ends. */
+typedef struct {
+	XbModule *owner;
+	SipClientFunc func;
+	void *user_data;
+} ApiRequest;
+
+static GHashTable *api_requests; /* ApiRequest * still waiting for a final response */
+
+static void api_request_cb(const struct sip_msg *resp, int error, void *user_data)
 {
-	if (!the_ua)
-		return -ESHUTDOWN;
-	return sip_ua_send_request(the_ua, method, ruri, to, headers, ctype, body, body_len, func,
-	                           user_data);
+	ApiRequest *r = user_data;
+	gboolean last = !resp || resp->status >= 200;
+
+	if (r->owner)
+		r->func(resp, error, r->user_data);
+	if (last) {
+		if (api_requests)
+			g_hash_table_remove(api_requests, r);
+		g_free(r);
+	}
 }
 
-/* UAC digest (ua_auth.c): send_request that answers 401/407 with the caller's credentials. */
-static int api_send_request_auth(const SipRequest *req, SipClientFunc func, void *user_data)
+/* UAC digest (ua_auth.c) answers 401/407 with the caller's credentials, if any. */
+static int api_request_send(XbModule *owner, const SipRequest *req, SipClientFunc func,
+                            void *user_data)
 {
 	if (!the_ua)
 		return -ESHUTDOWN;
-	return sip_ua_send_request_auth(the_ua, req, func, user_data);
+	if (!owner || !req || !req->method || !req->ruri || !req->to || !func)
+		return -EINVAL;
+	ApiRequest *r = g_new0(ApiRequest, 1);
+	r->owner = owner;
+	r->func = func;
+	r->user_data = user_data;
+	int rc = sip_ua_send_request_auth(the_ua, req, api_request_cb, r);
+	if (rc < 0) {
+		g_free(r);
+		return rc;
+	}
+	if (!api_requests)
+		api_requests = g_hash_table_new(NULL, NULL);
+	g_hash_table_add(api_requests, r);
+	return 0;
+}
+
+static int api_req_respond(SipServerReq *req, const SipResponse *resp)
+{
+	if (!req || !resp || resp->status < 100 || resp->status > 699)
+		return -EINVAL;
+	return sip_req_respond(req, resp);
 }
 
 static const char *api_domain(void)
@@ -60,8 +96,7 @@ static gboolean api_call_handler_register(XbModule *owner, SipCallIncomingFunc f
 	return the_ua && sip_calls_set_handler(the_ua->calls, owner, func, user_data);
 }
 
-static SipCall *api_call_place(const SipCallParams *p, SipCallFunc func, void *user_data,
-                               int *error)
+static SipCall *api_call_place(const SipRequest *p, SipCallFunc func, void *user_data, int *error)
 {
 	if (!the_ua) {
 		*error = -ESHUTDOWN;
@@ -72,8 +107,12 @@ static SipCall *api_call_place(const SipCallParams *p, SipCallFunc func, void *u
 
 static void api_tls_name(const SipPeer *to, const char *host)
 {
-	if (the_ua)
-		sip_transport_tls_name(the_ua->tp, to, host);
+	SipFlow flow;
+
+	if (!the_ua || !to)
+		return;
+	sip_flow_from_peer(&flow, to);
+	sip_transport_tls_name(the_ua->tp, &flow, host);
 }
 
 static const SipApi sip_api = {
@@ -83,11 +122,10 @@ static const SipApi sip_api = {
     .req_peer = sip_req_peer,
     .req_ref = sip_req_ref,
     .req_unref = sip_req_unref,
-    .req_respond = sip_req_respond,
-    .send_request = api_send_request,
+    .req_respond = api_req_respond,
+    .request_send = api_request_send,
     .domain = api_domain,
     .sent_by = api_sent_by,
-    .send_request_auth = api_send_request_auth, /* UAC digest */
     .call_handler_register = api_call_handler_register,
     .call_place = api_call_place,
     .call_ref = sip_call_ref,
@@ -113,6 +151,14 @@ static void module_unloaded_cb(const char *type, GVariant *payload, gpointer use
 	MethodHandler *h;
 
 	g_variant_get(payload, "(&s)", &name);
+	if (api_requests) {
+		GHashTableIter ri;
+		ApiRequest *r;
+		g_hash_table_iter_init(&ri, api_requests);
+		while (g_hash_table_iter_next(&ri, (gpointer *)&r, NULL))
+			if (g_strcmp0(xb_module_name(r->owner), name) == 0)
+				r->owner = NULL;
+	}
 	g_hash_table_iter_init(&it, ua->methods);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&h))
 		if (g_strcmp0(xb_module_name(h->owner), name) == 0) {
@@ -133,4 +179,5 @@ void ua_api_withdraw(SipUa *ua)
 {
 	if (the_ua == ua)
 		the_ua = NULL;
+	g_clear_pointer(&api_requests, g_hash_table_unref);
 }

@@ -17,7 +17,7 @@ typedef struct {
 } Answer;
 
 struct sip_auth_answers {
-	char *username, *password, *realm;
+	SipCredentials *cred;
 	GPtrArray *answers; /* Answer */
 	guint rounds;
 };
@@ -35,9 +35,7 @@ SipAuthAnswers *sip_auth_answers_new(const SipCredentials *cred)
 {
 	SipAuthAnswers *aa = g_new0(SipAuthAnswers, 1);
 
-	aa->username = g_strdup(cred->username);
-	aa->password = g_strdup(cred->password);
-	aa->realm = cred->realm && *cred->realm ? g_strdup(cred->realm) : NULL;
+	aa->cred = sip_credentials_dup(cred);
 	aa->answers = g_ptr_array_new_with_free_func(answer_free);
 	return aa;
 }
@@ -46,12 +44,7 @@ void sip_auth_answers_free(SipAuthAnswers *aa)
 {
 	if (!aa)
 		return;
-	g_free(aa->username);
-	if (aa->password) {
-		OPENSSL_cleanse(aa->password, strlen(aa->password));
-		g_free(aa->password);
-	}
-	g_free(aa->realm);
+	sip_credentials_free(aa->cred);
 	g_ptr_array_unref(aa->answers);
 	g_free(aa);
 }
@@ -59,11 +52,10 @@ void sip_auth_answers_free(SipAuthAnswers *aa)
 gboolean sip_auth_answers_update(SipAuthAnswers *aa, const struct sip_msg *resp, const char *method,
                                  const char *ruri)
 {
-	SipCredentials cred = {aa->username, aa->password, aa->realm};
 	SipChallenge ch;
 	Answer *old = NULL;
 
-	if (aa->rounds >= MAX_ROUNDS || sip_challenge_pick(resp, &cred, &ch) < 0)
+	if (aa->rounds >= MAX_ROUNDS || sip_challenge_pick(resp, aa->cred, &ch) < 0)
 		return FALSE;
 	for (guint i = 0; i < aa->answers->len; i++) {
 		Answer *a = aa->answers->pdata[i];
@@ -74,7 +66,7 @@ gboolean sip_auth_answers_update(SipAuthAnswers *aa, const struct sip_msg *resp,
 		sip_challenge_clear(&ch);
 		return FALSE;
 	}
-	g_autofree char *value = sip_digest_authorization(&ch, &cred, method, ruri, NULL, 1);
+	g_autofree char *value = sip_digest_authorization(&ch, aa->cred, method, ruri, NULL, 1);
 	char *line = g_strdup_printf("%s: %s\r\n",
 	                             ch.proxy ? "Proxy-Authorization" : "Authorization", value);
 	if (old) {
@@ -102,7 +94,7 @@ typedef struct {
 	SipUa *ua;
 	char *method, *ruri, *ctype, *body;
 	size_t body_len;
-	SipPeer to;
+	SipFlow to;
 	char *headers; /* the caller's, without the CSeq line */
 	guint32 cseq;
 	SipAuthAnswers *auth;
@@ -180,8 +172,11 @@ int sip_ua_send_request_auth(SipUa *ua, const SipRequest *req, SipClientFunc fun
 	bool found;
 	int rc;
 
-	if (!cred || !cred->username || !cred->password)
-		return sip_ua_send_request(ua, req->method, req->ruri, req->to, req->headers,
+	SipFlow to;
+
+	sip_flow_from_peer(&to, req->to);
+	if (!cred || !*sip_credentials_username(cred))
+		return sip_ua_send_request(ua, req->method, req->ruri, &to, req->headers,
 		                           req->content_type, req->body, req->body_len, func,
 		                           user_data);
 	c = g_new0(AuthCall, 1);
@@ -194,7 +189,7 @@ int sip_ua_send_request_auth(SipUa *ua, const SipRequest *req, SipClientFunc fun
 	c->ua = ua;
 	c->method = g_strdup(req->method);
 	c->ruri = g_strdup(req->ruri);
-	c->to = *req->to;
+	c->to = to;
 	c->ctype = g_strdup(req->content_type);
 	c->body = req->body ? g_memdup2(req->body, req->body_len) : NULL;
 	c->body_len = req->body_len;

@@ -17,7 +17,7 @@ static void respond(SipUa *ua, SipTx *tx, unsigned status, const char *reason, c
 {
 	SipServerReq *r = sip_req_new(ua, tx);
 
-	sip_req_respond(r, status, reason, extra, NULL, NULL, 0);
+	sip_req_respond(r, &(SipResponse){.status = status, .reason = reason, .headers = extra});
 	sip_req_unref(r);
 }
 
@@ -64,7 +64,7 @@ void sip_ua_answer_options(SipUa *ua, SipTx *tx)
 	respond(ua, tx, 200, NULL, extra);
 }
 
-void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from)
+void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipFlow *from)
 {
 	SipUa *ua = ctx;
 	struct sip_err err;
@@ -109,7 +109,8 @@ void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPee
 	if (h) {
 		SipServerReq *r = sip_req_new(ua, tx);
 		if (!h->func(r, h->user_data))
-			sip_req_respond(r, 500, "Server Internal Error", NULL, NULL, NULL, 0);
+			sip_req_respond(
+			    r, &(SipResponse){.status = 500, .reason = "Server Internal Error"});
 		sip_req_unref(r);
 		return;
 	}
@@ -123,32 +124,32 @@ void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPee
 	respond(ua, tx, 405, NULL, extra);
 }
 
-void ua_stray_cb(void *ctx, const struct sip_msg *msg, const SipPeer *from)
+void ua_stray_cb(void *ctx, const struct sip_msg *msg, const SipFlow *from)
 {
 	SipUa *ua = ctx;
 
 	if (sip_calls_stray(ua->calls, msg, from))
 		return; /* an ACK for a 2xx, or a 2xx retransmitted after Timer M */
-	g_autofree char *who = sip_peer_to_string(from);
+	g_autofree char *who = sip_flow_to_string(from);
 
 	g_debug("%s: %s with no transaction or dialog dropped", who,
 	        msg->is_request ? "request" : "response");
 }
 
-int ua_send_cb(void *ctx, const SipPeer *to, const char *buf, size_t len)
+int ua_send_cb(void *ctx, const SipFlow *to, const char *buf, size_t len)
 {
 	SipUa *ua = ctx;
 	return sip_transport_send(ua->tp, to, buf, len);
 }
 
-gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipPeer *from)
+gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipFlow *from)
 {
 	SipUa *ua = ctx;
 
 	return sip_txl_absorb_datagram(ua->txl, buf, len, from);
 }
 
-void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from)
+void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipFlow *from)
 {
 	SipUa *ua = ctx;
 

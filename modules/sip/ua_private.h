@@ -30,11 +30,11 @@ struct sip_ua {
 };
 
 /* ua_dispatch.c: the transaction layer's and the transports' callbacks */
-int ua_send_cb(void *ctx, const SipPeer *to, const char *buf, size_t len);
-void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipPeer *from);
-void ua_stray_cb(void *ctx, const struct sip_msg *msg, const SipPeer *from);
-gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipPeer *from);
-void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipPeer *from);
+int ua_send_cb(void *ctx, const SipFlow *to, const char *buf, size_t len);
+void ua_request_cb(void *ctx, SipTx *tx, const struct sip_msg *req, const SipFlow *from);
+void ua_stray_cb(void *ctx, const struct sip_msg *msg, const SipFlow *from);
+gboolean ua_raw_cb(void *ctx, const char *buf, size_t len, const SipFlow *from);
+void ua_recv_cb(void *ctx, struct sip_msg *msg, const SipFlow *from);
 void ua_recent_prune_cb(XbTimer *t, gpointer user_data);
 
 /* ua_request.c: ends the requests still waiting when the UA stops: each caller hears

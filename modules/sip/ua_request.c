@@ -39,7 +39,7 @@ void ua_client_calls_drop(SipUa *ua)
 	g_list_free(calls);
 }
 
-GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipPeer *dest,
+GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipFlow *dest,
                               const char *branch, const char *headers, const char *ctype,
                               const char *body, size_t body_len, int *error)
 {
@@ -87,22 +87,22 @@ GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, S
 	return out;
 }
 
-SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipPeer *to, SipTxResponseFunc func,
+SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipFlow *to, SipTxResponseFunc func,
                         void *user_data)
 {
 	return sip_tx_client_new(ua->txl, req->str, req->len, to, func, user_data);
 }
 
-int sip_ua_send_raw(SipUa *ua, const SipPeer *to, const GString *msg)
+int sip_ua_send_raw(SipUa *ua, const SipFlow *to, const GString *msg)
 {
 	return sip_transport_send(ua->tp, to, msg->str, msg->len);
 }
 
-int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipPeer *to,
+int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipFlow *to,
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data)
 {
-	SipPeer dest = *to;
+	SipFlow dest = *to;
 	g_autofree char *branch = sip_branch_new();
 	int rc = 0;
 	g_autoptr(GString) out = sip_ua_build_request(ua, method, ruri, &dest, branch, headers,

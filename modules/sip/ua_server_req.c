@@ -13,6 +13,7 @@ struct sip_server_req {
 	SipUa *ua;
 	SipTx *tx;
 	SipCall *call; /* the call whose dialog the request is in (or that it made), or NULL */
+	SipPeer *public_peer; /* the peer's public form, made by sip_req_peer */
 	gboolean final_sent;
 	char to_tag[20];
 };
@@ -39,6 +40,7 @@ void sip_req_unref(SipServerReq *r)
 	if (!r || !g_atomic_ref_count_dec(&r->refs))
 		return;
 	sip_tx_unref(r->tx);
+	sip_peer_free(r->public_peer);
 	g_free(r);
 }
 
@@ -77,15 +79,21 @@ const struct sip_msg *sip_req_msg(const SipServerReq *r)
 	return sip_tx_request(r->tx);
 }
 
-const SipPeer *sip_req_peer(const SipServerReq *r)
+const SipFlow *sip_req_flow(const SipServerReq *r)
 {
 	return sip_tx_peer(r->tx);
 }
 
-GString *sip_req_build_response(SipServerReq *r, unsigned status, const char *reason,
-                                const char *extra, const char *ctype, const char *body,
-                                size_t body_len, int *error)
+const SipPeer *sip_req_peer(SipServerReq *r)
 {
+	if (!r->public_peer)
+		r->public_peer = sip_flow_to_peer(sip_tx_peer(r->tx));
+	return r->public_peer;
+}
+
+GString *sip_req_build_response(SipServerReq *r, const SipResponse *resp, int *error)
+{
+	unsigned status = resp->status;
 	const struct sip_msg *req = sip_tx_request(r->tx);
 	GString *out;
 	struct sip_mb mb;
@@ -95,16 +103,18 @@ GString *sip_req_build_response(SipServerReq *r, unsigned status, const char *re
 		*error = -EINVAL; /* a final response was already sent */
 		return NULL;
 	}
-	out = g_string_sized_new(512 + body_len);
+	out = g_string_sized_new(512 + resp->body_len);
 	sip_mb_init_gstring(&mb, out);
-	rc = sip_msg_reply(&mb, req, status, reason ? reason : sip_reason_default(status),
+	rc = sip_msg_reply(&mb, req, status,
+	                   resp->reason ? resp->reason : sip_reason_default(status),
 	                   status > 100 ? r->to_tag : NULL);
 	if (rc == 0 && *r->ua->user_agent)
 		rc = sip_mb_header(&mb, "Server", r->ua->user_agent);
-	if (rc == 0 && extra && *extra)
-		g_string_append(out, extra);
+	if (rc == 0 && resp->headers && *resp->headers)
+		g_string_append(out, resp->headers);
 	if (rc == 0)
-		rc = body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb);
+		rc = resp->body ? sip_mb_body(&mb, resp->content_type, resp->body, resp->body_len)
+		                : sip_mb_end(&mb);
 	if (rc < 0) {
 		g_string_free(out, TRUE);
 		*error = rc;
@@ -123,17 +133,14 @@ int sip_req_send(SipServerReq *r, unsigned status, const GString *resp)
 	return rc;
 }
 
-int sip_req_respond(SipServerReq *r, unsigned status, const char *reason, const char *extra,
-                    const char *ctype, const char *body, size_t body_len)
+int sip_req_respond(SipServerReq *r, const SipResponse *resp)
 {
 	int rc = 0;
 
 	if (r->call) /* within an INVITE session: Contact, 2xx retransmission ... */
-		return sip_call_req_respond(r->call, r, status, reason, extra, ctype, body,
-		                            body_len);
-	g_autoptr(GString) out =
-	    sip_req_build_response(r, status, reason, extra, ctype, body, body_len, &rc);
+		return sip_call_req_respond(r->call, r, resp);
+	g_autoptr(GString) out = sip_req_build_response(r, resp, &rc);
 	if (!out)
 		return rc;
-	return sip_req_send(r, status, out);
+	return sip_req_send(r, resp->status, out);
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static guint16 port_of(const SipPeer *p)
+static guint16 port_of(const SipFlow *p)
 {
 	if (p->addr.ss_family == AF_INET)
 		return ntohs(((const struct sockaddr_in *)&p->addr)->sin_port);
@@ -135,11 +135,11 @@ static const char *sent_by_v4(XbTransport tp, int family)
 
 typedef struct {
 	int calls;
-	SipPeer peer;
+	SipFlow peer;
 	char *error;
 } Outcome;
 
-static void outcome_cb(const SipPeer *peer, const char *error, void *user_data)
+static void outcome_cb(const SipFlow *peer, const char *error, void *user_data)
 {
 	Outcome *o = user_data;
 

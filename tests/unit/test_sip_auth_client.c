@@ -80,14 +80,14 @@ static void test_authorization_value(void)
 	                   "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
 	struct sip_pl val = sip_pl_str(text);
 	SipChallenge ch;
-	SipCredentials cred = {"Mufasa", "Circle Of Life", NULL};
+	g_autoptr(SipCredentials) cred = sip_credentials_new("Mufasa", "Circle Of Life", NULL);
 
 	g_assert_cmpint(sip_challenge_parse(&ch, &val, false), ==, 0);
 	g_assert_true(ch.qop_auth);
 	g_assert_false(ch.has_algorithm);
 	g_assert_cmpint(ch.alg, ==, SIP_DIGEST_MD5);
 	g_autofree char *v =
-	    sip_digest_authorization(&ch, &cred, "GET", "/dir/index.html", "0a4f113b", 1);
+	    sip_digest_authorization(&ch, cred, "GET", "/dir/index.html", "0a4f113b", 1);
 	g_assert_cmpstr(v, ==,
 	                "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
 	                "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", "
@@ -95,8 +95,8 @@ static void test_authorization_value(void)
 	                "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", qop=auth, nc=00000001");
 
 	/* A random cnonce when none is given; quotes in a user name are escaped. */
-	SipCredentials odd = {"a\"b", "pw", NULL};
-	g_autofree char *v2 = sip_digest_authorization(&ch, &odd, "REGISTER", "sip:x", NULL, 2);
+	g_autoptr(SipCredentials) odd = sip_credentials_new("a\"b", "pw", NULL);
+	g_autofree char *v2 = sip_digest_authorization(&ch, odd, "REGISTER", "sip:x", NULL, 2);
 	g_assert_nonnull(strstr(v2, "username=\"a\\\"b\""));
 	g_assert_nonnull(strstr(v2, "cnonce=\""));
 	g_assert_nonnull(strstr(v2, "nc=00000002"));
@@ -120,26 +120,27 @@ static void test_authorization_value(void)
 static void test_pick(void)
 {
 	struct sip_msg *msg = parse_ok(CHALLENGES);
-	SipCredentials any = {"bob", "pw", NULL}, mine = {"bob", "pw", "pbx.test"},
-	               none = {"bob", "pw", "elsewhere"};
+	g_autoptr(SipCredentials) any = sip_credentials_new("bob", "pw", NULL);
+	g_autoptr(SipCredentials) mine = sip_credentials_new("bob", "pw", "pbx.test");
+	g_autoptr(SipCredentials) none = sip_credentials_new("bob", "pw", "elsewhere");
 	SipChallenge ch;
 
-	g_assert_cmpint(sip_challenge_pick(msg, &any, &ch), ==, 0);
+	g_assert_cmpint(sip_challenge_pick(msg, any, &ch), ==, 0);
 	g_assert_cmpstr(ch.nonce, ==, "n2");
 	g_assert_cmpint(ch.alg, ==, SIP_DIGEST_SHA256);
 	g_assert_true(ch.qop_auth);
 	g_assert_false(ch.proxy);
 	sip_challenge_clear(&ch);
 
-	g_assert_cmpint(sip_challenge_pick(msg, &mine, &ch), ==, 0);
+	g_assert_cmpint(sip_challenge_pick(msg, mine, &ch), ==, 0);
 	g_assert_cmpstr(ch.nonce, ==, "n3");
 	g_assert_cmpint(ch.alg, ==, SIP_DIGEST_MD5);
 	g_autofree char *v =
-	    sip_digest_authorization(&ch, &mine, "REGISTER", "sip:pbx.test", "c", 1);
+	    sip_digest_authorization(&ch, mine, "REGISTER", "sip:pbx.test", "c", 1);
 	g_assert_nonnull(strstr(v, "algorithm=MD5"));
 	sip_challenge_clear(&ch);
 
-	g_assert_cmpint(sip_challenge_pick(msg, &none, &ch), ==, -ENOENT);
+	g_assert_cmpint(sip_challenge_pick(msg, none, &ch), ==, -ENOENT);
 	sip_msg_free(msg);
 }
 
@@ -153,15 +154,15 @@ static void test_pick_proxy(void)
 	             "CSeq: 1 INVITE" CRLF "WWW-Authenticate: Digest realm=\"w\", nonce=\"nw\"" CRLF
 	             "Proxy-Authenticate: Digest realm=\"p\", nonce=\"np\", algorithm=SHA-256" CRLF
 	             "Content-Length: 0" CRLF CRLF);
-	SipCredentials any = {"a", "pw", NULL};
+	g_autoptr(SipCredentials) any = sip_credentials_new("a", "pw", NULL);
 	SipChallenge ch;
 
-	g_assert_cmpint(sip_challenge_pick(msg, &any, &ch), ==, 0);
+	g_assert_cmpint(sip_challenge_pick(msg, any, &ch), ==, 0);
 	g_assert_true(ch.proxy);
 	g_assert_cmpstr(ch.realm, ==, "p");
 	g_assert_false(ch.qop_auth);
 	/* No qop: no cnonce, no nc in the answer; the named algorithm is echoed. */
-	g_autofree char *v = sip_digest_authorization(&ch, &any, "INVITE", "sip:x@b", NULL, 1);
+	g_autofree char *v = sip_digest_authorization(&ch, any, "INVITE", "sip:x@b", NULL, 1);
 	g_assert_null(strstr(v, "cnonce"));
 	g_assert_null(strstr(v, "nc="));
 	g_assert_nonnull(strstr(v, "algorithm=SHA-256"));

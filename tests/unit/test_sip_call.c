@@ -35,7 +35,7 @@ typedef struct {
 	int fd;          /* the peer's socket */
 	guint16 ua_port; /* where the UA listens */
 	guint16 port;    /* the peer's port */
-	SipPeer peer;    /* the peer, for call_place */
+	SipFlow peer;    /* the peer, for call_place */
 	GQueue inbox;    /* struct sip_msg *: what the peer received and the test did not read */
 	GPtrArray *read; /* struct sip_msg *: what the test read (valid until the teardown) */
 	GString *events; /* what the call's handler was told, "progress/180 answered/200 " */
@@ -326,7 +326,7 @@ static void setup(Fx *fx, gconstpointer data)
 	fx->api = xb_api_get(SIP_API_NAME);
 	g_assert_nonnull(fx->api);
 	g_assert_true(fx->api->call_handler_register(NULL, on_incoming, fx));
-	g_assert_true(sip_peer_from_host(&fx->peer, XB_TRANSPORT_UDP, "127.0.0.1", fx->port));
+	g_assert_true(sip_flow_from_host(&fx->peer, XB_TRANSPORT_UDP, "127.0.0.1", fx->port));
 	g_queue_init(&fx->inbox);
 	fx->read = g_ptr_array_new_with_free_func((GDestroyNotify)sip_msg_free);
 	fx->events = g_string_new(NULL);
@@ -375,7 +375,7 @@ static const struct sip_msg *uas_expect_answer(Fx *fx, unsigned status)
 static void uas_confirmed(Fx *fx)
 {
 	uas_invite(fx);
-	g_assert_cmpint(fx->api->call_respond(fx->call, 200, NULL, NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_respond(fx->call, &(SipResponse){.status = 200}), ==, 0);
 	uas_expect_answer(fx, 200);
 	peer_request(fx, "ACK", "ack1", 1, fx->ua_tag, NULL);
 	assert_events(fx, "answered ");
@@ -401,7 +401,7 @@ static void test_uas_2xx_retransmitted_until_ack(Fx *fx, gconstpointer data)
 
 	uas_invite(fx);
 	t0 = xb_clock_now();
-	g_assert_cmpint(fx->api->call_respond(fx->call, 200, NULL, NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_respond(fx->call, &(SipResponse){.status = 200}), ==, 0);
 	ok = uas_expect_answer(fx, 200);
 	contact = header(ok, "Contact");
 	g_assert_nonnull(contact);
@@ -434,7 +434,7 @@ static void test_uas_no_ack_bye_after_64t1(Fx *fx, gconstpointer data)
 	g_autofree char *contact = g_strdup_printf("sip:alice@127.0.0.1:%u", fx->port);
 
 	uas_invite(fx);
-	g_assert_cmpint(fx->api->call_respond(fx->call, 200, NULL, NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_respond(fx->call, &(SipResponse){.status = 200}), ==, 0);
 	uas_expect_answer(fx, 200);
 	advance(64 * T1 - 1);
 	/* T1 3T1 7T1 11T1 ... 63T1: ten copies, nothing else */
@@ -467,7 +467,7 @@ static void test_uas_cancel_while_ringing(Fx *fx, gconstpointer data)
 	g_autofree char *tag180 = NULL, *tag487 = NULL;
 
 	uas_invite(fx);
-	g_assert_cmpint(fx->api->call_respond(fx->call, 180, NULL, NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_respond(fx->call, &(SipResponse){.status = 180}), ==, 0);
 	ringing = uas_expect_answer(fx, 180);
 	tag180 = pl(&ringing->to.tag);
 	g_assert_cmpstr(fx->api->call_state(fx->call), ==, "early");
@@ -478,7 +478,7 @@ static void test_uas_cancel_while_ringing(Fx *fx, gconstpointer data)
 	g_assert_cmpstr(tag487, ==, tag180);
 	assert_events(fx, "cancelled ");
 	g_assert_cmpstr(fx->api->call_state(fx->call), ==, "ended");
-	g_assert_cmpint(fx->api->call_respond(fx->call, 200, NULL, NULL, NULL, NULL, 0), ==,
+	g_assert_cmpint(fx->api->call_respond(fx->call, &(SipResponse){.status = 200}), ==,
 	                -ESHUTDOWN);
 	/* the peer ACKs the 487 (same branch): no retransmission of it after that */
 	peer_request(fx, "ACK", "inv1", 1, fx->ua_tag, NULL);
@@ -499,11 +499,12 @@ static void test_uas_reinvite_glare(Fx *fx, gconstpointer data)
 	uas_confirmed(fx);
 
 	/* our re-INVITE is in progress */
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==, 0);
 	ours = expect_request(fx, "INVITE");
 	g_assert_true(ours->to.has_tag);
 	ours_cseq = ours->cseq.num;
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==,
+	                -EBUSY);
 	peer_request(fx, "INVITE", "reinv2", 2, fx->ua_tag, NULL);
 	expect_response(fx, 491, "INVITE");
 	peer_request(fx, "ACK", "reinv2", 2, fx->ua_tag, NULL);
@@ -528,19 +529,21 @@ static void test_uas_reinvite_glare(Fx *fx, gconstpointer data)
 	g_assert_cmpint(atoi(retry), <=, 10);
 	peer_request(fx, "ACK", "reinv4", 4, fx->ua_tag, NULL);
 	assert_events(fx, "");
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==,
+	                -EBUSY);
 
 	/* the user answers theirs: a 2xx with Contact, retransmitted until its ACK */
-	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->req_respond(fx->held, &(SipResponse){.status = 200}), ==, 0);
 	ok = expect_response(fx, 200, "INVITE");
 	g_assert_cmpuint(ok->cseq.num, ==, 3);
 	contact = header(ok, "Contact");
 	g_assert_nonnull(contact);
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==,
+	                -EBUSY);
 	peer_request(fx, "ACK", "ack3", 3, fx->ua_tag, NULL);
 	assert_events(fx, "ack "); /* the ACK of their re-INVITE: told as such, not as an answer */
 	/* nothing is in progress any more */
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==, 0);
 	expect_request(fx, "INVITE");
 	expect_nothing(fx);
 }
@@ -550,9 +553,10 @@ static void test_uas_reinvite_glare(Fx *fx, gconstpointer data)
 static SipCall *place(Fx *fx, const SipCredentials *cred)
 {
 	g_autofree char *ruri = g_strdup_printf("sip:bob@127.0.0.1:%u", fx->port);
-	SipCallParams p = {
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&fx->peer);
+	SipRequest p = {
 	    .ruri = ruri,
-	    .to = &fx->peer,
+	    .to = to,
 	    .from_uri = "sip:pbx@crossbar.test",
 	    .from_display = "PBX",
 	    .credentials = cred,
@@ -766,11 +770,11 @@ static void test_uac_late_offer_ack_waits(Fx *fx, gconstpointer data)
  * call's credentials; the dialog being over does not stop it. */
 static void test_uac_bye_challenged(Fx *fx, gconstpointer data)
 {
-	static const SipCredentials cred = {.username = "alice", .password = "secret"};
+	g_autoptr(SipCredentials) cred = sip_credentials_new("alice", "secret", NULL);
 	const struct sip_msg *invite, *bye, *bye2;
 	g_autofree char *tag1 = NULL, *tag2 = NULL, *id1 = NULL, *id2 = NULL;
 
-	place(fx, &cred);
+	place(fx, cred);
 	invite = expect_request(fx, "INVITE");
 	peer_reply(fx, invite, 200, NULL);
 	expect_request(fx, "ACK");
@@ -818,7 +822,7 @@ static void test_uas_unanswered_requests(Fx *fx, gconstpointer data)
 	expect_response(fx, 487, "INVITE");
 	bye = expect_request(fx, "BYE");
 	g_assert_cmpuint(bye->cseq.num, >, 0);
-	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, NULL, NULL, 0), <, 0);
+	g_assert_cmpint(fx->api->req_respond(fx->held, &(SipResponse){.status = 200}), <, 0);
 }
 
 /* §13.2.2.4: the 2xx to our re-INVITE that crosses our BYE is still ACKed. */
@@ -827,7 +831,7 @@ static void test_reinvite_2xx_after_bye_acked(Fx *fx, gconstpointer data)
 	const struct sip_msg *reinvite, *ack;
 
 	uas_confirmed(fx);
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "INVITE"}), ==, 0);
 	reinvite = expect_request(fx, "INVITE");
 	fx->api->call_hangup(fx->call, 0);
 	expect_request(fx, "BYE");
@@ -844,17 +848,23 @@ static void test_reinvite_2xx_after_bye_acked(Fx *fx, gconstpointer data)
 static void test_update_offer_glare(Fx *fx, gconstpointer data)
 {
 	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n";
+#define SDP_REQUEST(m)                                                                             \
+	(&(SipRequest){.method = (m),                                                              \
+	               .content_type = "application/sdp",                                          \
+	               .body = sdp,                                                                \
+	               .body_len = sizeof(sdp) - 1})
+#define SDP_RESPONSE(s)                                                                            \
+	(&(SipResponse){.status = (s),                                                             \
+	                .content_type = "application/sdp",                                         \
+	                .body = sdp,                                                               \
+	                .body_len = sizeof(sdp) - 1})
 	const struct sip_msg *ours, *busy;
 	g_autofree char *retry = NULL;
 
 	uas_confirmed(fx);
-	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
-	                                      sizeof(sdp) - 1),
-	                ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, SDP_REQUEST("UPDATE")), ==, 0);
 	ours = expect_request(fx, "UPDATE");
-	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
-	                                      sizeof(sdp) - 1),
-	                ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, SDP_REQUEST("UPDATE")), ==, -EBUSY);
 	peer_request_body(fx, "UPDATE", "up2", 2, fx->ua_tag, NULL, sdp);
 	expect_response(fx, 491, "UPDATE");
 	peer_request_body(fx, "INVITE", "inv3", 3, fx->ua_tag, NULL, sdp);
@@ -873,19 +883,11 @@ static void test_update_offer_glare(Fx *fx, gconstpointer data)
 	busy = expect_response(fx, 500, "UPDATE");
 	retry = header(busy, "Retry-After");
 	g_assert_nonnull(retry);
-	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
-	                                      sizeof(sdp) - 1),
-	                ==, -EBUSY);
-	g_assert_cmpint(fx->api->call_request(fx->call, "INVITE", NULL, "application/sdp", sdp,
-	                                      sizeof(sdp) - 1),
-	                ==, -EBUSY);
-	g_assert_cmpint(fx->api->req_respond(fx->held, 200, NULL, NULL, "application/sdp", sdp,
-	                                     sizeof(sdp) - 1),
-	                ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, SDP_REQUEST("UPDATE")), ==, -EBUSY);
+	g_assert_cmpint(fx->api->call_request(fx->call, SDP_REQUEST("INVITE")), ==, -EBUSY);
+	g_assert_cmpint(fx->api->req_respond(fx->held, SDP_RESPONSE(200)), ==, 0);
 	expect_response(fx, 200, "UPDATE");
-	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, "application/sdp", sdp,
-	                                      sizeof(sdp) - 1),
-	                ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, SDP_REQUEST("UPDATE")), ==, 0);
 	expect_request(fx, "UPDATE");
 }
 
@@ -898,7 +900,7 @@ static char *md5_hex(const char *s)
  * tag, a new branch, Authorization); a second 401 for the same realm (not stale) fails. */
 static void test_uac_401_answered_once(Fx *fx, gconstpointer data)
 {
-	static const SipCredentials cred = {.username = "alice", .password = "secret"};
+	g_autoptr(SipCredentials) cred = sip_credentials_new("alice", "secret", NULL);
 	const char *challenge = "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"n1\", "
 	                        "algorithm=MD5\n";
 	const char *again = "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"n2\", "
@@ -911,7 +913,7 @@ static void test_uac_401_answered_once(Fx *fx, gconstpointer data)
 	g_autofree char *uri = NULL, *response = NULL, *ruri = NULL;
 	g_autofree char *ha1 = NULL, *ha2 = NULL, *kd = NULL, *digest = NULL, *expect = NULL;
 
-	place(fx, &cred);
+	place(fx, cred);
 	inv1 = expect_request(fx, "INVITE");
 	g_assert_null(sip_msg_hdr(inv1, SIP_HDR_AUTHORIZATION));
 	peer_reply(fx, inv1, 401, challenge);
@@ -1003,7 +1005,7 @@ static void test_uac_dialog_request_timeout_sends_bye(Fx *fx, gconstpointer data
 	peer_reply(fx, invite, 200, NULL);
 	expect_request(fx, "ACK");
 	assert_events(fx, "answered/200 ");
-	g_assert_cmpint(fx->api->call_request(fx->call, "UPDATE", NULL, NULL, NULL, 0), ==, 0);
+	g_assert_cmpint(fx->api->call_request(fx->call, &(SipRequest){.method = "UPDATE"}), ==, 0);
 	update = expect_request(fx, "UPDATE");
 	g_assert_cmpuint(update->cseq.num, >, invite->cseq.num);
 	/* Timer E: T1 3T1 7T1 then every T2 up to 63T1: ten copies, nothing else */

@@ -14,9 +14,9 @@ static void client_cb(SipTx *tx, const struct sip_msg *resp, int error, void *us
 }
 
 /* A request as a UAC's TU hands it over: two Vias (ours on top), two Routes in one line. */
-static SipTx *client_start(Fx *fx, const char *method, const SipPeer *to, const char *branch)
+static SipTx *client_start(Fx *fx, const char *method, const SipFlow *to, const char *branch)
 {
-	const char *transport = sip_peer_reliable(to) ? "TCP" : "UDP";
+	const char *transport = sip_flow_reliable(to) ? "TCP" : "UDP";
 	g_autofree char *text =
 	    g_strdup_printf("%s sip:bob@example.com SIP/2.0\r\n"
 	                    "Via: SIP/2.0/%s 10.0.0.1:5060;branch=%s\r\n"

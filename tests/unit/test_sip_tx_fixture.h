@@ -15,7 +15,7 @@
 
 typedef struct {
 	gint64 at;
-	SipPeer to;
+	SipFlow to;
 	char *text;
 } Sent;
 
@@ -26,7 +26,7 @@ typedef struct {
 	guint send_ok_left;  /* ... after this many more successes */
 	GPtrArray *requests; /* server transactions the TU was given (a reference each) */
 	GString *events;     /* client callbacks, strays and cancels, as words */
-	SipPeer udp, tcp;
+	SipFlow udp, tcp;
 	/* the TU answers new INVITEs at once with this status (0: it does not) */
 	unsigned auto_status;
 } Fx;
@@ -39,7 +39,7 @@ static inline void sent_free(gpointer p)
 	g_free(s);
 }
 
-static inline int fake_send(void *ctx, const SipPeer *to, const char *buf, size_t len)
+static inline int fake_send(void *ctx, const SipFlow *to, const char *buf, size_t len)
 {
 	Fx *fx = ctx;
 	Sent *s;
@@ -81,7 +81,7 @@ static inline int fx_respond(SipTx *tx, unsigned status)
 }
 
 static inline void fake_request(void *ctx, SipTx *tx, const struct sip_msg *req,
-                                const SipPeer *from)
+                                const SipFlow *from)
 {
 	Fx *fx = ctx;
 
@@ -91,7 +91,7 @@ static inline void fake_request(void *ctx, SipTx *tx, const struct sip_msg *req,
 		g_assert_cmpint(fx_respond(tx, fx->auto_status), ==, 0);
 }
 
-static inline void fake_stray(void *ctx, const struct sip_msg *msg, const SipPeer *from)
+static inline void fake_stray(void *ctx, const struct sip_msg *msg, const SipFlow *from)
 {
 	Fx *fx = ctx;
 
@@ -107,7 +107,7 @@ static const SipTxLayerOps fx_ops = {
     .stray = fake_stray,
 };
 
-static inline void fx_peer(SipPeer *p, XbTransport transport)
+static inline void fx_peer(SipFlow *p, XbTransport transport)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&p->addr;
 

@@ -282,7 +282,7 @@ static void test_absorb_datagram(Fx *fx, gconstpointer data)
 	g_assert_cmpuint(fx->sent->len, ==, 2);
 	g_assert_cmpstr(fx_sent(fx, 1)->text, ==, fx_sent(fx, 0)->text);
 	g_assert_cmpuint(sip_txl_absorbed(fx->txl), ==, 1);
-	SipPeer other = fx->udp;
+	SipFlow other = fx->udp;
 	((struct sockaddr_in *)&other.addr)->sin_port ^= 1;
 	g_assert_false(sip_txl_absorb_datagram(fx->txl, wire, len, &other));
 	g_assert_false(sip_txl_absorb_datagram(fx->txl, ack, strlen(ack), &fx->udp));

@@ -94,8 +94,10 @@ static void answer_cb(XbTimer *t, gpointer user_data)
 	Leg *leg = user_data;
 
 	leg->timer = NULL;
-	leg->ct->sip->call_respond(leg->call, 200, NULL, NULL, "application/sdp", sdp,
-	                           sizeof(sdp) - 1);
+	leg->ct->sip->call_respond(leg->call, &(SipResponse){.status = 200,
+	                                                     .content_type = "application/sdp",
+	                                                     .body = sdp,
+	                                                     .body_len = sizeof(sdp) - 1});
 }
 
 static void leg_event(SipCall *call, const SipCallEvent *ev, void *user_data)
@@ -132,10 +134,12 @@ static void leg_event(SipCall *call, const SipCallEvent *ev, void *user_data)
 		g_autofree char *m = g_strndup(ev->msg->method_name.p, ev->msg->method_name.l);
 		note(leg, "request:%s", m);
 		if (ev->msg->method == SIP_METHOD_INVITE || ev->msg->method == SIP_METHOD_UPDATE)
-			sip->req_respond(ev->req, 200, NULL, NULL, "application/sdp", sdp,
-			                 sizeof(sdp) - 1);
+			sip->req_respond(ev->req, &(SipResponse){.status = 200,
+			                                         .content_type = "application/sdp",
+			                                         .body = sdp,
+			                                         .body_len = sizeof(sdp) - 1});
 		else
-			sip->req_respond(ev->req, 200, NULL, NULL, NULL, NULL, 0);
+			sip->req_respond(ev->req, &(SipResponse){.status = 200});
 		break;
 	}
 	case SIP_CALL_RESPONSE:
@@ -177,17 +181,17 @@ static gboolean incoming(SipCall *call, void *user_data)
 	leg->behaviour = g_strndup(inv->ruri.user.p, inv->ruri.user.l);
 	sip->call_set_handler(call, leg_event, leg);
 	if (!strcmp(leg->behaviour, "busy")) {
-		sip->call_respond(call, 486, NULL, NULL, NULL, NULL, 0);
+		sip->call_respond(call, &(SipResponse){.status = 486});
 		note(leg, "rejected:486");
 		return TRUE;
 	}
 	if (strcmp(leg->behaviour, "answer") && strcmp(leg->behaviour, "ring") &&
 	    strcmp(leg->behaviour, "race") && strcmp(leg->behaviour, "hangup")) {
-		sip->call_respond(call, 404, NULL, NULL, NULL, NULL, 0);
+		sip->call_respond(call, &(SipResponse){.status = 404});
 		note(leg, "rejected:404");
 		return TRUE;
 	}
-	sip->call_respond(call, 180, NULL, NULL, NULL, NULL, 0);
+	sip->call_respond(call, &(SipResponse){.status = 180});
 	if (!strcmp(leg->behaviour, "answer"))
 		leg->timer = xb_timer_start(ct->self, 50, answer_cb, leg);
 	else if (!strcmp(leg->behaviour, "race"))
@@ -199,16 +203,16 @@ static gboolean incoming(SipCall *call, void *user_data)
 	return TRUE;
 }
 
-/* "IPv4:PORT" or "[IPv6]:PORT". */
-static gboolean peer_parse(const char *text, XbTransport transport, SipPeer *peer)
+/* "IPv4:PORT" or "[IPv6]:PORT"; NULL for anything else. */
+static SipPeer *peer_parse(const char *text, XbTransport transport)
 {
 	g_autofree char *host = g_strdup(text);
 	char *colon = strrchr(host, ':');
 
 	if (!colon)
-		return FALSE;
+		return NULL;
 	*colon = 0;
-	return sip_peer_from_host(peer, transport, host, (guint16)atoi(colon + 1));
+	return sip_peer_new_from_host(transport, host, (guint16)atoi(colon + 1));
 }
 
 static gboolean cmd_list(XbCliReply *r, int argc, char **argv, gpointer user_data)
@@ -230,10 +234,10 @@ static gboolean cmd_dial(XbCliReply *r, int argc, char **argv, gpointer user_dat
 {
 	CallTest *ct = user_data;
 	XbTransport transport = XB_TRANSPORT_UDP;
-	SipCredentials cred = {NULL, NULL, NULL};
+	g_autoptr(SipCredentials) cred = NULL;
+	g_autoptr(SipPeer) to = NULL;
 	gboolean cancel_on_progress = FALSE;
 	gint64 bye_after = -1;
-	SipPeer to;
 	int i = 2, error = 0;
 
 	if (argc < 2) {
@@ -248,25 +252,26 @@ static gboolean cmd_dial(XbCliReply *r, int argc, char **argv, gpointer user_dat
 			cancel_on_progress = TRUE;
 		else if (g_str_has_prefix(argv[i], "bye-after="))
 			bye_after = g_ascii_strtoll(argv[i] + 10, NULL, 10);
-		else if (!cred.username && i + 1 < argc) {
-			cred.username = argv[i];
-			cred.password = argv[++i];
+		else if (!cred && i + 1 < argc) {
+			cred = sip_credentials_new(argv[i], argv[i + 1], NULL);
+			i++;
 		}
 	}
-	if (!peer_parse(argv[1], transport, &to)) {
+	to = peer_parse(argv[1], transport);
+	if (!to) {
 		xb_cli_reply_error(r, "calltest dial: %s: not IPv4:PORT or [IPv6]:PORT", argv[1]);
 		return FALSE;
 	}
 	g_autofree char *from = g_strdup_printf("sip:calltest@%s", ct->sip->domain());
-	SipCallParams p = {
+	SipRequest p = {
 	    .ruri = argv[0],
-	    .to = &to,
+	    .to = to,
 	    .from_uri = from,
 	    .from_display = "Call Test",
 	    .content_type = "application/sdp",
 	    .body = sdp,
 	    .body_len = sizeof(sdp) - 1,
-	    .credentials = cred.username ? &cred : NULL,
+	    .credentials = cred,
 	};
 	/* No event comes before this command returns: the handler is set just after. */
 	SipCall *call = ct->sip->call_place(&p, NULL, NULL, &error);
@@ -295,11 +300,17 @@ static gboolean cmd_request(XbCliReply *r, int argc, char **argv, gpointer user_
 		return FALSE;
 	}
 	if (!g_ascii_strcasecmp(argv[1], "INFO"))
-		rc = ct->sip->call_request(leg->call, argv[1], NULL, "application/dtmf-relay", dtmf,
-		                           sizeof(dtmf) - 1);
+		rc = ct->sip->call_request(leg->call,
+		                           &(SipRequest){.method = argv[1],
+		                                         .content_type = "application/dtmf-relay",
+		                                         .body = dtmf,
+		                                         .body_len = sizeof(dtmf) - 1});
 	else
-		rc = ct->sip->call_request(leg->call, argv[1], NULL, "application/sdp", sdp,
-		                           sizeof(sdp) - 1);
+		rc = ct->sip->call_request(leg->call,
+		                           &(SipRequest){.method = argv[1],
+		                                         .content_type = "application/sdp",
+		                                         .body = sdp,
+		                                         .body_len = sizeof(sdp) - 1});
 	if (rc < 0) {
 		xb_cli_reply_error(r, "calltest request: %s", g_strerror(-rc));
 		return FALSE;
