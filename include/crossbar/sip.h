@@ -12,7 +12,7 @@
 #define SIP_API_NAME "sip"
 /* The table's layout and meaning. A module checks `version == SIP_API_VERSION` and refuses
  * to load otherwise; any change to the table bumps it. */
-#define SIP_API_VERSION 2
+#define SIP_API_VERSION 3
 
 /* Opaque, owned by mod_sip: a request of a method a module took over (method_register),
  * valid during its handler and, with req_ref, until req_unref. Peers (SipPeer) and
@@ -67,7 +67,8 @@ typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
  *   to_uri        ignored: in headers optional (ruri)        ignored
  *   headers       From, To, Call-ID,  optional               optional
  *                 CSeq, Contact ...
- *   credentials   optional: answer 401/407 with them (NULL: do not)       ignored */
+ *   credentials   optional: answer 401/407 with them (NULL: do not)       ignored
+ *   max_forwards  ignored: 70         the INVITE's (0: 70)   ignored: 70 */
 typedef struct {
 	const char *method;
 	const char *ruri;
@@ -80,6 +81,7 @@ typedef struct {
 	const char *body;
 	size_t body_len;
 	const SipCredentials *credentials;
+	guint max_forwards; /* Max-Forwards of the INVITE (RFC 3261 §8.1.1.6); 0 means 70 */
 } SipRequest;
 
 /* Every response a module sends, to a request it took over (req_respond) or to an INVITE
