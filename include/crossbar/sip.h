@@ -53,7 +53,7 @@ typedef struct {
 typedef void (*SipCallFunc)(SipCall *call, const SipCallEvent *ev, void *user_data);
 /* A new INVITE outside any dialog. The handler keeps the call (call_ref) and answers it
  * with call_respond, now or later; returning FALSE lets mod_sip answer 500. Without a
- * handler, INVITEs are answered 480 (nothing to route calls). */
+ * handler, INVITEs go to mod_sip's channel driver, which routes them through the dialplan. */
 typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
 
 /* Every request a module sends: out of any dialog (request_send), an INVITE that places a call
@@ -135,7 +135,7 @@ typedef struct {
 	const char *(*sent_by)(XbTransport transport, int family);
 
 	/* ---- INVITE sessions (call.c): the channel driver side of the B2BUA ---- */
-	/* Take incoming calls; one module (the B2BUA). */
+	/* Take incoming calls away from mod_sip's channel driver; one module at most. */
 	gboolean (*call_handler_register)(XbModule *owner, SipCallIncomingFunc func,
 	                                  void *user_data);
 	/* Place a call (see SipRequest): an INVITE with a new Call-ID, From tag and Contact,

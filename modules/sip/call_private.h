@@ -39,6 +39,8 @@ struct sip_calls {
 	XbModule *handler_owner;
 	SipCallIncomingFunc incoming;
 	void *incoming_data;
+	SipCallIncomingFunc fallback; /* the channel driver's, when no module took calls */
+	void *fallback_data;
 };
 
 /* One client transaction of a call: the initial INVITE (one per authentication round),

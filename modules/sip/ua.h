@@ -25,6 +25,8 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error);
 void sip_ua_free(SipUa *ua);
 void sip_ua_stats(SipUa *ua, XbCliReply *reply);
 void sip_ua_calls(SipUa *ua, XbCliReply *reply);
+/* The taker of new INVITEs when no module took them (sip_calls_set_fallback). */
+void sip_ua_set_call_fallback(SipUa *ua, SipCallIncomingFunc func, void *user_data);
 int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipFlow *to,
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data);
