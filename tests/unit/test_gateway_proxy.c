@@ -60,6 +60,7 @@ static void test_host_names(void)
 	gateway_proxy_clear(&p);
 
 	g_assert_true(gateway_proxy_parse("localhost:5080", XB_TRANSPORT_TCP, &p));
+	g_assert_true(p.has_port);
 	g_assert_true(p.is_name);
 	g_assert_cmpstr(p.host, ==, "localhost");
 	g_assert_cmpuint(p.port, ==, 5080);
@@ -208,6 +209,38 @@ static void test_lookup_invalid_tld(void)
 	g_test_trap_assert_passed();
 }
 
+/* RFC 3263 §4.2: a host without SRV records is looked up as A/AAAA with the transport's
+ * default port. In a network namespace of its own (root only) the SRV query fails at once
+ * and localhost comes from /etc/hosts. */
+static void test_lookup_srv_falls_back(void)
+{
+	if (g_test_subprocess()) {
+		SipApi sip = {.sent_by = sent_by_v4};
+		GatewayProxy p;
+		Outcome o = {0};
+
+		if (unshare(CLONE_NEWNET) < 0)
+			g_error("unshare(CLONE_NEWNET): %s", g_strerror(errno));
+		g_assert_true(gateway_proxy_parse("localhost", XB_TRANSPORT_TCP, &p));
+		g_assert_false(p.has_port);
+		p.srv = TRUE;
+		gateway_lookup_start(&p, &sip, outcome_cb, &o);
+		wait_for_lookups();
+		g_assert_cmpint(o.calls, ==, 1);
+		g_assert_null(o.error);
+		g_assert_cmpuint(port_of(&o.peer), ==, 5060);
+		g_assert_cmpint(o.peer.transport, ==, XB_TRANSPORT_TCP);
+		gateway_proxy_clear(&p);
+		return;
+	}
+	if (geteuid() != 0) {
+		g_test_skip("a network namespace of its own needs root");
+		return;
+	}
+	g_test_trap_subprocess(NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+}
+
 static void test_cancelled_lookup_is_silent(void)
 {
 	SipApi sip = {.sent_by = sent_by_v4};
@@ -233,6 +266,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/registrar/gateway-proxy/lookup-localhost", test_lookup_localhost);
 	g_test_add_func("/registrar/gateway-proxy/lookup-invalid-tld-rfc6761",
 	                test_lookup_invalid_tld);
+	g_test_add_func("/registrar/gateway-proxy/lookup-srv-falls-back-rfc3263",
+	                test_lookup_srv_falls_back);
 	g_test_add_func("/registrar/gateway-proxy/cancelled-lookup-is-silent",
 	                test_cancelled_lookup_is_silent);
 	return g_test_run();
