@@ -95,6 +95,7 @@ gboolean xb_dialplan_start(GError **error)
 		return FALSE;
 	warn_unregistered(current);
 	log_loaded(current);
+	xb_dialplan_cli_register();
 	return TRUE;
 }
 
