@@ -129,6 +129,24 @@ void xb_directory_reload(void);
 /* After the modules have unloaded, before the database closes. */
 void xb_directory_stop(void);
 
+/* ---- the dialplan (core/dialplan/) ---- */
+/* Registers the core's applications and compiles dialplan.file as the live plan; its
+ * applications are checked by xb_dialplan_start, once the modules have loaded. */
+gboolean xb_dialplan_configure(GError **error);
+/* Checks the live plan's applications and registers the `dialplan` commands. */
+gboolean xb_dialplan_start(GError **error);
+/* Compiles `file` and checks its applications, without making it live. */
+XbDialplan *xb_dialplan_prepare(const char *file, const char *timezone, GError **error);
+/* Makes `plan` live (takes a reference of its own); hunts keep the plan they hold. */
+void xb_dialplan_install(XbDialplan *plan);
+/* xb_dialplan_prepare, then xb_dialplan_install when it succeeded. */
+gboolean xb_dialplan_reload(const char *file, const char *timezone, GError **error);
+void xb_dialplan_reset(void);
+/* What --check-config prints about the live plan: its size, the applications it names
+ * that are not registered without modules, and those that are. */
+char *xb_dialplan_check_report(void);
+void xb_dialplan_cli_register(void);
+
 /* ---- applications ---- */
 void xb_app_reset(void);
 GPtrArray *xb_app_list(void); /* const XbApp * each, sorted by name; caller unrefs */

@@ -12,6 +12,7 @@
 #include <crossbar/cli.h>
 #include <crossbar/channel.h>
 #include <crossbar/app.h>
+#include <crossbar/dialplan.h>
 #include <crossbar/directory.h>
 #include <crossbar/location.h>
 #include <crossbar/authlimit.h>
