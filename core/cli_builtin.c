@@ -177,17 +177,20 @@ static gboolean cmd_app_exec(XbCliReply *r, int argc, char **argv, gpointer user
 		xb_cli_reply_error(r, "no application '%s' (see 'apps')", argv[0]);
 		return FALSE;
 	}
-	ch = xb_channel_new("null", NULL);
+	ch = xb_channel_new(NULL, XB_CHANNEL_INBOUND, NULL, NULL);
 	data = g_strjoinv(" ", argv + 1);
 	rc = xb_app_exec(ch, argv[0], data);
 	xb_cli_reply_field(r, "channel", g_variant_new_string(xb_channel_name(ch)));
 	xb_cli_reply_field(r, "result",
-	                   g_variant_new_string(rc == 0 ? "continue" : g_strerror(-rc)));
+	                   g_variant_new_string(rc == 0                ? "continue"
+	                                        : rc == XB_APP_PENDING ? "pending"
+	                                                               : g_strerror(-rc)));
 	g_autofree const char **keys = xb_channel_var_names(ch);
 	for (guint i = 0; keys[i]; i++) {
 		g_autofree char *k = g_strconcat("var.", keys[i], NULL);
 		xb_cli_reply_field(r, k, g_variant_new_string(xb_channel_get_var(ch, keys[i])));
 	}
+	xb_channel_hangup(ch, XB_CAUSE_NORMAL_CLEARING, 0); /* it leaves the live channels */
 	return TRUE;
 }
 

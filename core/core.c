@@ -45,6 +45,7 @@ gboolean xb_core_configure(const XbCoreOptions *opts, GError **error)
 	g_auto(GStrv) names = NULL, optional = NULL;
 
 	xb_event_init();
+	xb_channel_init();
 	xb_config_init_core();
 	config_file = g_strdup(opts->config_file);
 	overrides = g_strdupv(opts->overrides);
@@ -120,6 +121,7 @@ gboolean xb_core_start(GError **error)
 	if (!xb_control_start(sock, error))
 		return FALSE;
 	xb_cli_builtin_register();
+	xb_channel_cli_register();
 
 	started_at = g_get_real_time();
 	if (!xb_modules_load(error))
@@ -188,7 +190,11 @@ void xb_core_stop(void)
 {
 	xb_event_publish(XB_EVENT_SHUTDOWN, g_variant_new("()"));
 	xb_event_dispatch_pending();
+	/* Calls end with a BYE (or CANCEL, or a final response) while the drivers are there. */
+	xb_channel_hangup_all(XB_CAUSE_NORMAL_CLEARING);
+	xb_event_dispatch_pending();
 	xb_modules_unload_all();
+	xb_channel_driver_reset();
 	xb_control_stop();
 	xb_cli_reset();
 	xb_app_reset();

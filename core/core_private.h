@@ -151,3 +151,18 @@ void xb_dialplan_cli_register(void);
 void xb_app_reset(void);
 GPtrArray *xb_app_list(void); /* const XbApp * each, sorted by name; caller unrefs */
 const char *xb_app_owner(const char *name);
+
+/* ---- channels (core/channel/) ---- */
+
+/* The channel event type and the `calls`, `hangup`, `originate` commands (core start). */
+void xb_channel_init(void);
+void xb_channel_cli_register(void);
+/* Hang up every live channel (shutdown): a final response, CANCEL or BYE for each. */
+void xb_channel_hangup_all(XbCause cause);
+/* The drivers a module registered go when it unloads; all of them at shutdown. */
+void xb_channel_driver_forget(XbModule *owner);
+void xb_channel_driver_reset(void);
+/* originate.c: the bridge application. */
+void xb_channel_apps_register(void);
+/* The executor (core/dialplan/exec.c): calls whose dialplan is running. */
+guint xb_dialplan_exec_count(void);

@@ -2,11 +2,8 @@
  * although nothing registers them yet (those of modules and of parts of crossbar that are
  * not loaded), and the check of a plan's application names against both.
  *
- * set, unset, export and log work on any XbChannel. answer, pre_answer, ring_ready, hangup,
- * transfer and sleep act on a call's signalling or wait on the main loop, which needs the
- * channel driver contract and the engine that resumes a channel's extension: XbChannel
- * offers neither, so they are registered by name (a plan naming them compiles) and return
- * -ENOTSUP when run. */
+ * set, unset, export and log work on any XbChannel; answer, pre_answer, ring_ready, hangup,
+ * transfer and sleep are the executor's (exec.c), bridge the channel layer's. */
 #include "dialplan_private.h"
 
 #include <errno.h>
@@ -138,27 +135,19 @@ static int app_log(XbChannel *ch, const char *data, gpointer user_data)
 	return 0;
 }
 
-static int app_not_supported(XbChannel *ch, const char *data, gpointer user_data)
-{
-	return -ENOTSUP;
-}
-
 static const XbApp core_apps[] = {
     {"set", "NAME=VALUE", "set a channel variable", app_set},
     {"unset", "NAME", "remove a channel variable", app_unset},
     {"export", "NAME=VALUE", "set a variable, also on the leg a bridge places", app_export},
     {"log", "[LEVEL] TEXT", "write a line to the log", app_log},
-    {"answer", "", "answer the call", app_not_supported},
-    {"pre_answer", "", "send early media (183) without answering", app_not_supported},
-    {"ring_ready", "", "tell the caller it rings (180)", app_not_supported},
-    {"hangup", "[CAUSE]", "end the call (Q.850 cause name)", app_not_supported},
-    {"transfer", "NUMBER [XML CONTEXT]", "hunt the dialplan again for another number",
-     app_not_supported},
-    {"sleep", "MILLISECONDS", "pause the call's dialplan", app_not_supported},
     XB_APPS_END,
 };
 
 void xb_dialplan_apps_register(void)
 {
+	if (xb_app_exists("set"))
+		return;
 	xb_app_register(NULL, core_apps, NULL);
+	xb_dialplan_exec_register();
+	xb_channel_apps_register();
 }

@@ -96,3 +96,5 @@ char *xb_dialplan_time_value(TimeField field, GDateTime *now);
 
 /* dialplan_apps.c */
 void xb_dialplan_apps_register(void);
+/* exec.c: the applications that act on a call and its extension. */
+void xb_dialplan_exec_register(void);
