@@ -129,7 +129,7 @@ static void duration_cb(XbTimer *t, gpointer user_data)
 
 	o->duration = NULL;
 	xb_info("%s: the maximum call duration passed", xb_channel_name(o->a));
-	xb_channel_hangup(o->b, XB_CAUSE_ALLOTTED_TIMEOUT, 0);
+	/* The bridge ends with A, and takes B with A's cause; o is gone after this. */
 	xb_channel_hangup(o->a, XB_CAUSE_ALLOTTED_TIMEOUT, 0);
 }
 
