@@ -17,7 +17,7 @@ GQuark xb_channel_error_quark(void)
 
 void xb_channel_init(void)
 {
-	xb_event_type_register(XB_EVENT_CHANNEL_STATE, "(ssss)");
+	xb_event_type_register(XB_EVENT_CHANNEL_STATE, "(sssa{sv})");
 	if (!live)
 		live = g_hash_table_new(g_str_hash, g_str_equal);
 }
@@ -129,6 +129,30 @@ guint xb_channel_count(void)
 	return live ? g_hash_table_size(live) : 0;
 }
 
+/* What an event tells of a channel (see XB_EVENT_CHANNEL_STATE). */
+static GVariant *channel_details(const XbChannel *ch)
+{
+	GVariantBuilder b;
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_hash_table_iter_init(&it, ch->vars);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_variant_builder_add(&b, "{sv}", k, g_variant_new_string(v));
+	g_variant_builder_add(&b, "{sv}", "name", g_variant_new_string(ch->name));
+	g_variant_builder_add(&b, "{sv}", "driver",
+	                      g_variant_new_string(xb_channel_driver_name(ch)));
+	g_variant_builder_add(
+	    &b, "{sv}", "direction",
+	    g_variant_new_string(ch->direction == XB_CHANNEL_INBOUND ? "in" : "out"));
+	g_variant_builder_add(&b, "{sv}", "created_us", g_variant_new_int64(ch->created_us));
+	g_variant_builder_add(&b, "{sv}", "answered_us", g_variant_new_int64(ch->answered_us));
+	g_variant_builder_add(&b, "{sv}", "ended_us", g_variant_new_int64(ch->ended_us));
+	g_variant_builder_add(&b, "{sv}", "sip_status", g_variant_new_uint32(ch->sip_status));
+	return g_variant_builder_end(&b);
+}
+
 void channel_set_state(XbChannel *ch, XbChannelState state)
 {
 	if (ch->state == state || ch->state == XB_CHANNEL_GONE)
@@ -136,11 +160,12 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 	ch->state = state;
 	if (state == XB_CHANNEL_ANSWERED && !ch->answered_us)
 		ch->answered_us = g_get_real_time();
-	xb_event_publish(XB_EVENT_CHANNEL_STATE,
-	                 g_variant_new("(ssss)", ch->uuid, ch->name, xb_channel_state_name(state),
-	                               xb_cause_name(ch->cause)));
-	if (state == XB_CHANNEL_GONE && ch->listed) {
+	if (state == XB_CHANNEL_GONE && !ch->ended_us)
 		ch->ended_us = g_get_real_time();
+	xb_event_publish(XB_EVENT_CHANNEL_STATE,
+	                 g_variant_new("(sss@a{sv})", ch->uuid, xb_channel_state_name(state),
+	                               xb_cause_name(ch->cause), channel_details(ch)));
+	if (state == XB_CHANNEL_GONE && ch->listed) {
 		ch->listed = FALSE;
 		g_queue_remove(&live_order, ch);
 		g_hash_table_remove(live, ch->uuid);

@@ -294,7 +294,11 @@ int xb_channel_request(XbChannel *channel, XbChannelRequestKind kind, const XbCh
 typedef void (*XbBridgeDoneFunc)(XbChannel *a, XbChannel *b, gpointer user_data);
 void xb_channel_bridge(XbChannel *a, XbChannel *b, XbBridgeDoneFunc done, gpointer user_data);
 
-/* Channel state changes: (ssss) uuid, name, state, cause name. */
+/* Channel state changes: (sssa{sv}) uuid, state name, cause name, and what is known of the
+ * channel then: "name", "driver", "direction" ("in"/"out") (s); "created_us",
+ * "answered_us", "ended_us" (x, 0 for not yet); "sip_status" (u); and every variable of the
+ * channel (s): caller_id_number, destination_number, context, originator_uuid (the A-leg of
+ * a placed leg), bridge_uuid, gateway ... */
 #define XB_EVENT_CHANNEL_STATE "channel.state"
 
 G_END_DECLS
