@@ -17,3 +17,4 @@
 #include <crossbar/location.h>
 #include <crossbar/authlimit.h>
 #include <crossbar/random.h>
+#include <crossbar/net.h>
