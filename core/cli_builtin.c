@@ -1,9 +1,8 @@
 /* cli_builtin.c: the core's own control commands (status, modules, reload, shutdown, help,
- * apps, app exec) and dialplan applications (set, unset, log). Modules add theirs through
- * the same tables. */
+ * apps, app exec). Modules add theirs through the same table; the core's dialplan
+ * applications are in core/dialplan/dialplan_apps.c. */
 #include "core_private.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -178,17 +177,20 @@ static gboolean cmd_app_exec(XbCliReply *r, int argc, char **argv, gpointer user
 		xb_cli_reply_error(r, "no application '%s' (see 'apps')", argv[0]);
 		return FALSE;
 	}
-	ch = xb_channel_new("null", NULL);
+	ch = xb_channel_new(NULL, XB_CHANNEL_INBOUND, NULL, NULL);
 	data = g_strjoinv(" ", argv + 1);
 	rc = xb_app_exec(ch, argv[0], data);
 	xb_cli_reply_field(r, "channel", g_variant_new_string(xb_channel_name(ch)));
 	xb_cli_reply_field(r, "result",
-	                   g_variant_new_string(rc == 0 ? "continue" : g_strerror(-rc)));
+	                   g_variant_new_string(rc == 0                ? "continue"
+	                                        : rc == XB_APP_PENDING ? "pending"
+	                                                               : g_strerror(-rc)));
 	g_autofree const char **keys = xb_channel_var_names(ch);
 	for (guint i = 0; keys[i]; i++) {
 		g_autofree char *k = g_strconcat("var.", keys[i], NULL);
 		xb_cli_reply_field(r, k, g_variant_new_string(xb_channel_get_var(ch, keys[i])));
 	}
+	xb_channel_hangup(ch, XB_CAUSE_NORMAL_CLEARING, 0); /* it leaves the live channels */
 	return TRUE;
 }
 
@@ -204,40 +206,7 @@ static const XbCliCommand builtin_commands[] = {
     XB_CLI_END,
 };
 
-/* ---- core applications ---- */
-
-static int app_set(XbChannel *ch, const char *data, gpointer user_data)
-{
-	const char *eq = strchr(data, '=');
-
-	if (!eq || eq == data)
-		return -EINVAL;
-	g_autofree char *key = g_strndup(data, eq - data);
-	xb_channel_set_var(ch, g_strstrip(key), eq + 1);
-	return 0;
-}
-
-static int app_unset(XbChannel *ch, const char *data, gpointer user_data)
-{
-	xb_channel_set_var(ch, data, NULL);
-	return 0;
-}
-
-static int app_log(XbChannel *ch, const char *data, gpointer user_data)
-{
-	g_message("%s: %s", xb_channel_name(ch), data);
-	return 0;
-}
-
-static const XbApp builtin_apps[] = {
-    {"set", "NAME=VALUE", "set a channel variable", app_set},
-    {"unset", "NAME", "remove a channel variable", app_unset},
-    {"log", "TEXT", "write a line to the log", app_log},
-    XB_APPS_END,
-};
-
 void xb_cli_builtin_register(void)
 {
 	xb_cli_register(NULL, builtin_commands, NULL);
-	xb_app_register(NULL, builtin_apps, NULL);
 }

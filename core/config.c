@@ -62,6 +62,8 @@ static XbSettingDef core_defs[] = {
 
 static XbSettingDef dialplan_defs[] = {
     {"file", XB_SETTING_PATH, NULL, "the XML dialplan"},
+    {"timezone", XB_SETTING_STRING, "",
+     "time zone of the dialplan's time conditions (Europe/Berlin, UTC, +01:00; empty: local)"},
     XB_SETTINGS_END,
 };
 

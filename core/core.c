@@ -1,7 +1,7 @@
 /* core.c: the core's life cycle. Reads and checks the configuration, opens the data folder,
- * the database and the control socket, loads the modules, runs the main loop, and takes all
- * of it down again in reverse. A reload builds a whole new configuration and swaps it in
- * only when every part of it is valid. */
+ * the database and the control socket, loads the modules and the dialplan, runs the main
+ * loop, and takes all of it down again in reverse. A reload builds a whole new
+ * configuration and dialplan and swaps them in only when every part of both is valid. */
 #include "core_private.h"
 
 #include <errno.h>
@@ -45,6 +45,7 @@ gboolean xb_core_configure(const XbCoreOptions *opts, GError **error)
 	g_auto(GStrv) names = NULL, optional = NULL;
 
 	xb_event_init();
+	xb_channel_init();
 	xb_config_init_core();
 	config_file = g_strdup(opts->config_file);
 	overrides = g_strdupv(opts->overrides);
@@ -61,7 +62,9 @@ gboolean xb_core_configure(const XbCoreOptions *opts, GError **error)
 	xb_config_install(g_steal_pointer(&cfg));
 	/* What only the modules know how to check (gateways, TURN accounts ...), so that
 	 * --check-config sees it and a bad file is refused before anything starts. */
-	return xb_modules_validate(error);
+	if (!xb_modules_validate(error))
+		return FALSE;
+	return xb_dialplan_configure(error);
 }
 
 static gboolean quit_cb(gpointer user_data)
@@ -118,9 +121,13 @@ gboolean xb_core_start(GError **error)
 	if (!xb_control_start(sock, error))
 		return FALSE;
 	xb_cli_builtin_register();
+	xb_channel_cli_register();
 
 	started_at = g_get_real_time();
 	if (!xb_modules_load(error))
+		return FALSE;
+	/* The plan's applications, now that the modules have registered theirs. */
+	if (!xb_dialplan_start(error))
 		return FALSE;
 
 	loop = g_main_loop_new(NULL, FALSE);
@@ -149,6 +156,7 @@ gboolean xb_core_reload(GError **error)
 	g_autoptr(XbConfig) cfg = xb_config_read(config_file, overrides, error);
 	g_auto(GStrv) configured = xb_modules_names();
 	g_auto(GStrv) wanted = NULL;
+	g_autoptr(XbDialplan) plan = NULL;
 
 	if (!cfg || !xb_config_validate(cfg, NULL, TRUE, error))
 		return FALSE;
@@ -161,12 +169,20 @@ gboolean xb_core_reload(GError **error)
 			    wanted[i]);
 	if (!xb_config_validate(cfg, configured, FALSE, error))
 		return FALSE;
+	/* The new plan is compiled aside: a bad one refuses the whole reload. */
+	plan = xb_dialplan_prepare(xb_config_lookup(cfg, "dialplan.file"),
+	                           xb_config_lookup(cfg, "dialplan.timezone"), error);
+	if (!plan)
+		return FALSE;
 	xb_config_install(g_steal_pointer(&cfg));
+	xb_dialplan_install(plan);
 	xb_directory_reload();
 	xb_event_publish(XB_EVENT_CONFIG_RELOADED,
 	                 g_variant_new("(s)", config_file ? config_file : ""));
-	g_message("configuration reloaded%s%s", config_file ? " from " : "",
-	          config_file ? config_file : "");
+	g_message("configuration reloaded%s%s; dialplan %s: %u contexts, %u extensions",
+	          config_file ? " from " : "", config_file ? config_file : "",
+	          xb_dialplan_file(plan), xb_dialplan_n_contexts(plan),
+	          xb_dialplan_n_extensions(plan));
 	return TRUE;
 }
 
@@ -174,10 +190,15 @@ void xb_core_stop(void)
 {
 	xb_event_publish(XB_EVENT_SHUTDOWN, g_variant_new("()"));
 	xb_event_dispatch_pending();
+	/* Calls end with a BYE (or CANCEL, or a final response) while the drivers are there. */
+	xb_channel_hangup_all(XB_CAUSE_NORMAL_CLEARING);
+	xb_event_dispatch_pending();
 	xb_modules_unload_all();
+	xb_channel_driver_reset();
 	xb_control_stop();
 	xb_cli_reset();
 	xb_app_reset();
+	xb_dialplan_reset();
 	xb_directory_stop();
 	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 		if (signal_ids[i])

@@ -129,7 +129,40 @@ void xb_directory_reload(void);
 /* After the modules have unloaded, before the database closes. */
 void xb_directory_stop(void);
 
+/* ---- the dialplan (core/dialplan/) ---- */
+/* Registers the core's applications and compiles dialplan.file as the live plan; its
+ * applications are checked by xb_dialplan_start, once the modules have loaded. */
+gboolean xb_dialplan_configure(GError **error);
+/* Checks the live plan's applications and registers the `dialplan` commands. */
+gboolean xb_dialplan_start(GError **error);
+/* Compiles `file` and checks its applications, without making it live. */
+XbDialplan *xb_dialplan_prepare(const char *file, const char *timezone, GError **error);
+/* Makes `plan` live (takes a reference of its own); hunts keep the plan they hold. */
+void xb_dialplan_install(XbDialplan *plan);
+/* xb_dialplan_prepare, then xb_dialplan_install when it succeeded. */
+gboolean xb_dialplan_reload(const char *file, const char *timezone, GError **error);
+void xb_dialplan_reset(void);
+/* What --check-config prints about the live plan: its size, the applications it names
+ * that are not registered without modules, and those that are. */
+char *xb_dialplan_check_report(void);
+void xb_dialplan_cli_register(void);
+
 /* ---- applications ---- */
 void xb_app_reset(void);
 GPtrArray *xb_app_list(void); /* const XbApp * each, sorted by name; caller unrefs */
 const char *xb_app_owner(const char *name);
+
+/* ---- channels (core/channel/) ---- */
+
+/* The channel event type and the `calls`, `hangup`, `originate` commands (core start). */
+void xb_channel_init(void);
+void xb_channel_cli_register(void);
+/* Hang up every live channel (shutdown): a final response, CANCEL or BYE for each. */
+void xb_channel_hangup_all(XbCause cause);
+/* The drivers a module registered go when it unloads; all of them at shutdown. */
+void xb_channel_driver_forget(XbModule *owner);
+void xb_channel_driver_reset(void);
+/* originate.c: the bridge application. */
+void xb_channel_apps_register(void);
+/* The executor (core/dialplan/exec.c): calls whose dialplan is running. */
+guint xb_dialplan_exec_count(void);

@@ -1,6 +1,7 @@
 /* main.c: the crossbar daemon. Parses the command line, brings the core up, runs the main
  * loop in the foreground and brings it down. Exit codes: 0 clean stop, 1 a start-up
- * failure (port in use, module, database), 2 a bad command line or configuration. */
+ * failure (port in use, module, database), 2 a bad command line, configuration or
+ * dialplan. */
 #include "core_private.h"
 
 #include <locale.h>
@@ -61,20 +62,23 @@ int main(int argc, char **argv)
 	XbCoreOptions opts = {.config_file = config, .overrides = sets};
 	if (!xb_core_configure(&opts, &error)) {
 		fprintf(stderr, "crossbar: %s\n", error->message);
-		status = error->domain == XB_CONFIG_ERROR ? 2 : 1;
+		status =
+		    error->domain == XB_CONFIG_ERROR || error->domain == XB_DIALPLAN_ERROR ? 2 : 1;
 		xb_core_stop();
 		return status;
 	}
 	if (check) {
-		printf("configuration OK: %s\n", config ? config : "(built-in defaults)");
+		g_autofree char *report = xb_dialplan_check_report();
+		printf("configuration OK: %s\n%s", config ? config : "(built-in defaults)", report);
 		xb_core_stop();
 		return 0;
 	}
 	raise_fd_limit();
 	if (!xb_core_start(&error)) {
 		fprintf(stderr, "crossbar: %s\n", error->message);
+		status = error->domain == XB_DIALPLAN_ERROR ? 2 : 1;
 		xb_core_stop();
-		return 1;
+		return status;
 	}
 	status = xb_core_run();
 	g_message("stopping");

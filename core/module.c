@@ -294,6 +294,7 @@ static void module_forget_all(XbModule *mod)
 	xb_event_forget(mod);
 	xb_timer_forget(mod);
 	xb_api_forget(mod);
+	xb_channel_driver_forget(mod);
 }
 
 static gboolean requirements_loaded(XbModule *mod, const char **missing)

@@ -10,8 +10,19 @@
 
 G_BEGIN_DECLS
 
-/* Return 0 to go on with the next action, a negative errno to stop the extension. */
+/* Return 0 to go on with the next action, a negative errno to stop the extension, or
+ * XB_APP_PENDING when the application lasts (a bridge, a sleep, a prompt): one thread runs
+ * every call, so nothing may wait on it. A pending application takes the channel's events
+ * (xb_channel_set_controller) and ends with xb_app_done, which resumes the extension; when
+ * the channel hangs up meanwhile it still calls xb_app_done (with a negative errno). */
 typedef int (*XbAppFunc)(XbChannel *channel, const char *data, gpointer user_data);
+
+#define XB_APP_PENDING 1
+
+/* The pending application on channel is over: 0 goes on with the next action, a negative
+ * errno ends the extension (and the call, if it is still up). May be called before the
+ * application has returned XB_APP_PENDING. */
+void xb_app_done(XbChannel *channel, int result);
 
 typedef struct {
 	const char *name;  /* as written in <action application="NAME"> */

@@ -80,8 +80,8 @@ typedef enum {
 	XB_CAUSE_INTERWORKING = 127,
 	/* Not Q.850: what FreeSWITCH calls them, kept in the same space above 127. */
 	XB_CAUSE_ORIGINATOR_CANCEL = 487,
-	XB_CAUSE_LOSE_RACE = 502,      /* another leg of the same bridge answered first */
-	XB_CAUSE_ALLOTTED_TIMEOUT = 602, /* the maximum call duration passed */
+	XB_CAUSE_LOSE_RACE = 502,             /* another leg of the same bridge answered first */
+	XB_CAUSE_ALLOTTED_TIMEOUT = 602,      /* the maximum call duration passed */
 	XB_CAUSE_EXCHANGE_ROUTING_ERROR = 25, /* a loop: too many hops (SIP 483) */
 } XbCause;
 
@@ -114,18 +114,18 @@ typedef enum {
 } XbChannelRequestKind;
 
 /* The outcome of a request a driver was asked to send (XbChannelDriver.request): its final
- * status (a SIP status: 200, 488, 491 ...; 0 with error for none) and body. */
+ * status (a SIP status: 200, 488, 491 ...; 0 when the leg ended first) and body. */
 typedef void (*XbChannelReplyFunc)(XbChannel *channel, unsigned status, const XbChannelBody *body,
                                    gpointer user_data);
 
 /* What a driver gets to place an outgoing leg. */
 typedef struct {
-	XbChannel *origin;             /* the leg it is for (caller ID, variables), or NULL */
-	const char *caller_id_number;  /* From user; NULL: the driver's default */
+	XbChannel *origin;            /* the leg it is for (caller ID, variables), or NULL */
+	const char *caller_id_number; /* From user; NULL: the driver's default */
 	const char *caller_id_name;
-	const XbChannelBody *offer;    /* the session description to offer, or NULL (late offer) */
-	guint max_forwards;            /* what is left of the caller's Max-Forwards, minus one */
-	const char *const *headers;    /* extra header lines to pass on ("Name: value"), or NULL */
+	const XbChannelBody *offer; /* the session description to offer, or NULL (late offer) */
+	guint max_forwards;         /* what is left of the caller's Max-Forwards, minus one */
+	const char *const *headers; /* extra header lines to pass on ("Name: value"), or NULL */
 } XbOriginate;
 
 typedef struct {
@@ -146,8 +146,8 @@ typedef struct {
 	/* End the leg with the channel's cause, whatever its state (a final response, a CANCEL
 	 * or a BYE). The driver calls xb_channel_hangup_cb when its leg is over. */
 	void (*hangup)(XbChannel *channel);
-	/* Send a request within the call; the outcome goes to func, exactly once unless the
-	 * channel hangs up first. */
+	/* Send a request within the call; the outcome goes to func exactly once: its final
+	 * status, or status 0 when the leg ends before one came. */
 	int (*request)(XbChannel *channel, XbChannelRequestKind kind, const XbChannelBody *body,
 	               XbChannelReplyFunc func, gpointer user_data);
 	/* Answer a request of the far end this driver handed to the core (see
@@ -234,20 +234,20 @@ int xb_channel_send_dtmf(XbChannel *channel, const char *digits);
 /* ---- controllers: who hears a channel's events ---- */
 
 typedef enum {
-	XB_CHANNEL_EV_PROGRESS,  /* placed leg rings (body: early media, or NULL) */
-	XB_CHANNEL_EV_ANSWERED,  /* placed leg answered (its remote body is set) */
-	XB_CHANNEL_EV_HANGUP,    /* the leg is over (cause set) */
-	XB_CHANNEL_EV_REQUEST,   /* the far end sent a request: answer with
-	                          * xb_channel_request_reply, now or later */
-	XB_CHANNEL_EV_DTMF,      /* a digit (digit) */
+	XB_CHANNEL_EV_PROGRESS, /* placed leg rings (body: early media, or NULL) */
+	XB_CHANNEL_EV_ANSWERED, /* placed leg answered (its remote body is set) */
+	XB_CHANNEL_EV_HANGUP,   /* the leg is over (cause set) */
+	XB_CHANNEL_EV_REQUEST,  /* the far end sent a request: answer with
+	                         * xb_channel_request_reply, now or later */
+	XB_CHANNEL_EV_DTMF,     /* a digit (digit) */
 } XbChannelEventType;
 
 typedef struct {
 	XbChannelEventType type;
-	const XbChannelBody *body;    /* PROGRESS, REQUEST */
-	XbChannelRequest *request;    /* REQUEST */
-	XbChannelRequestKind kind;    /* REQUEST */
-	char digit;                   /* DTMF */
+	const XbChannelBody *body; /* PROGRESS, REQUEST */
+	XbChannelRequest *request; /* REQUEST */
+	XbChannelRequestKind kind; /* REQUEST */
+	char digit;                /* DTMF */
 } XbChannelEvent;
 
 typedef void (*XbChannelEventFunc)(XbChannel *channel, const XbChannelEvent *ev,
@@ -294,7 +294,11 @@ int xb_channel_request(XbChannel *channel, XbChannelRequestKind kind, const XbCh
 typedef void (*XbBridgeDoneFunc)(XbChannel *a, XbChannel *b, gpointer user_data);
 void xb_channel_bridge(XbChannel *a, XbChannel *b, XbBridgeDoneFunc done, gpointer user_data);
 
-/* Channel state changes: (ssss) uuid, name, state, cause name. */
+/* Channel state changes: (sssa{sv}) uuid, state name, cause name, and what is known of the
+ * channel then: "name", "driver", "direction" ("in"/"out") (s); "created_us",
+ * "answered_us", "ended_us" (x, 0 for not yet); "sip_status" (u); and every variable of the
+ * channel (s): caller_id_number, destination_number, context, originator_uuid (the A-leg of
+ * a placed leg), bridge_uuid, gateway ... */
 #define XB_EVENT_CHANNEL_STATE "channel.state"
 
 G_END_DECLS

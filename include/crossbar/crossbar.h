@@ -12,7 +12,9 @@
 #include <crossbar/cli.h>
 #include <crossbar/channel.h>
 #include <crossbar/app.h>
+#include <crossbar/dialplan.h>
 #include <crossbar/directory.h>
 #include <crossbar/location.h>
 #include <crossbar/authlimit.h>
 #include <crossbar/random.h>
+#include <crossbar/net.h>

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include "transport_private.h"
 
+#include <crossbar/net.h>
 #include <gio/gio.h>
 
 #include <arpa/inet.h>
@@ -17,7 +18,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -251,16 +251,9 @@ static gboolean tls_setup(SipTransports *tp, GError **error)
 {
 	if (tp->tls_server)
 		return TRUE;
-	tp->tls_server = SSL_CTX_new(TLS_server_method());
-	SSL_CTX_set_min_proto_version(tp->tls_server, TLS1_2_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(tp->tls_server, tp->tls_certificate) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(tp->tls_server, tp->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(tp->tls_server) != 1) {
-		char why[256];
-		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-		            "sip.tls_certificate %s / sip.tls_key %s: %s", tp->tls_certificate,
-		            tp->tls_key, why);
+	tp->tls_server = xb_tls_server_ctx_new(tp->tls_certificate, tp->tls_key, error);
+	if (!tp->tls_server) {
+		g_prefix_error(error, "sip.tls_certificate/sip.tls_key: ");
 		return FALSE;
 	}
 	return TRUE;
@@ -268,18 +261,14 @@ static gboolean tls_setup(SipTransports *tp, GError **error)
 
 static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **error)
 {
+	/* Large buffers absorb bursts (a REGISTER storm after a power cut) without loss. */
+	const XbListenOptions opts = {.rcvbuf = SIP_RCVBUF, .sndbuf = SIP_SNDBUF, .backlog = 256};
+	struct sockaddr_storage local = {.ss_family = a->ipv6 ? AF_INET6 : AF_INET};
+	socklen_t local_len = sizeof(local);
 	gboolean udp = a->transport == XB_TRANSPORT_UDP;
-	SipFlow where;
-	int one = 1, rcvbuf = SIP_RCVBUF, sndbuf = SIP_SNDBUF;
-	const char *what = NULL;
+	int one = 1, fd;
 	Listener *l;
 
-	if (!sip_flow_from_host(&where, a->transport, a->address, a->port)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		            "sip.listen: %s:%s:%u: the address must be a literal IP address",
-		            sip_transport_name(a->transport), a->address, a->port);
-		return FALSE;
-	}
 	if (a->transport == XB_TRANSPORT_TLS) {
 		if (!*tp->tls_certificate || !*tp->tls_key) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -291,33 +280,19 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 		if (!tls_setup(tp, error))
 			return FALSE;
 	}
+	fd = xb_net_listen(a, &opts, error);
+	if (fd < 0) {
+		g_prefix_error(error, "sip.listen: ");
+		return FALSE;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &local_len); /* the family it parsed to */
 	l = g_new0(Listener, 1);
 	l->tp = tp;
 	l->addr = *a;
-	l->family = where.addr.ss_family;
-	l->fd =
-	    socket(l->family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
-		what = "socket";
-		goto fail;
-	}
-	if (l->family == AF_INET6)
-		setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* Large buffers absorb bursts (a REGISTER storm after a power cut) without loss. */
-	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(l->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	l->family = local.ss_family;
+	l->fd = fd;
 	if (udp) /* each datagram's arrival time, for udp_check_lag */
 		setsockopt(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	else
-		setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l->fd, (struct sockaddr *)&where.addr, where.addr_len) < 0) {
-		what = "bind";
-		goto fail;
-	}
-	if (!udp && listen(l->fd, 256) < 0) {
-		what = "listen";
-		goto fail;
-	}
 	if (l->family == AF_INET6)
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "[%s]:%u", a->address, a->port);
 	else
@@ -326,15 +301,6 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	g_ptr_array_add(tp->listeners, l);
 	g_message("listening on %s:%s", sip_transport_name(a->transport), l->sent_by);
 	return TRUE;
-fail:;
-	int e = errno;
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-	            "sip.listen: cannot listen on %s:%s%s%s:%u: %s",
-	            sip_transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
-	            a->ipv6 ? "]" : "", a->port, g_strerror(e));
-	(void)what;
-	listener_free(l);
-	return FALSE;
 }
 
 gboolean sip_transports_listen(SipTransports *tp, GArray *addrs, GError **error)

@@ -6,6 +6,7 @@
  * descriptors so that no object is made per packet. */
 #include "turn_private.h"
 
+#include <crossbar/net.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -614,57 +615,46 @@ void turn_server_free(TurnServer *srv)
 
 static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **error)
 {
-	g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(a->address);
-	g_autoptr(GSocketAddress) sa = NULL;
-	g_autoptr(GError) err = NULL;
 	gboolean udp = a->transport == XB_TRANSPORT_UDP;
+	/* A stream listener queues up to 10 connections not yet accepted; a burst beyond that
+	 * waits for the clients' SYN retries. */
+	const XbListenOptions opts = {.rcvbuf = udp ? RCVBUF : 0, .backlog = 10};
+	g_autoptr(GError) err = NULL;
 	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	TurnListener *l;
+	int fd;
 
-	if (!ia) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		            "turn.listen: %s:%s:%u: the address must be a literal IP address",
-		            transport_name(a->transport), a->address, a->port);
-		return FALSE;
-	}
 	if (a->transport == XB_TRANSPORT_TLS && !srv->tls) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "turn.listen: tls:%s:%u needs turn.tls_certificate and turn.tls_key",
 		            a->address, a->port);
 		return FALSE;
 	}
-	sa = g_inet_socket_address_new(ia, a->port);
+	fd = xb_net_listen(a, &opts, error);
+	if (fd < 0) {
+		g_prefix_error(error, "turn.listen: ");
+		return FALSE;
+	}
 	l = g_new0(TurnListener, 1);
 	l->srv = srv;
 	l->transport = a->transport;
-	l->socket = g_socket_new(g_inet_address_get_family(ia),
-	                         udp ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
-	                         udp ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, &err);
-	if (!l->socket)
-		goto fail;
-	if (a->ipv6 && !g_socket_set_option(l->socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, &err))
-		goto fail;
-	if (udp && !g_socket_set_option(l->socket, SOL_SOCKET, SO_RCVBUF, RCVBUF, &err))
-		goto fail;
-	if (!g_socket_bind(l->socket, sa, !udp, &err))
-		goto fail;
-	if (!udp && !g_socket_listen(l->socket, &err))
-		goto fail;
+	l->socket = g_socket_new_from_fd(fd, &err);
+	if (!l->socket) {
+		close(fd);
+		g_propagate_prefixed_error(error, g_steal_pointer(&err), "turn.listen: ");
+		listener_free(l);
+		return FALSE;
+	}
 	g_socket_set_blocking(l->socket, FALSE);
-	l->fd = g_socket_get_fd(l->socket);
-	if (g_socket_address_to_native(sa, &ss, sizeof(ss), NULL))
+	l->fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
 	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
 	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
 	          a->address, a->ipv6 ? "]" : "", a->port);
 	return TRUE;
-fail:
-	g_set_error(error, G_IO_ERROR, err->code, "turn.listen: cannot listen on %s:%s%s%s:%u: %s",
-	            transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
-	            a->ipv6 ? "]" : "", a->port, err->message);
-	listener_free(l);
-	return FALSE;
 }
 
 /* Each allocation holds a relayed socket (and, over TCP/TLS, its connection), each TCP/TLS
@@ -698,20 +688,12 @@ void turn_server_check_fd_limit(TurnServer *srv)
 
 gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GError **error)
 {
-	char why[256] = "";
-
-	srv->tls = SSL_CTX_new(TLS_server_method());
-	if (srv->tls && SSL_CTX_set_min_proto_version(srv->tls, TLS1_2_VERSION) &&
-	    SSL_CTX_use_certificate_chain_file(srv->tls, cert) == 1 &&
-	    SSL_CTX_use_PrivateKey_file(srv->tls, key, SSL_FILETYPE_PEM) == 1 &&
-	    SSL_CTX_check_private_key(srv->tls) == 1)
-		return TRUE;
-	ERR_error_string_n(ERR_get_error(), why, sizeof(why));
-	ERR_clear_error();
-	g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
-	            "turn.tls_certificate/turn.tls_key: cannot use %s and %s: %s", cert, key, why);
-	g_clear_pointer(&srv->tls, SSL_CTX_free);
-	return FALSE;
+	srv->tls = xb_tls_server_ctx_new(cert, key, error);
+	if (!srv->tls) {
+		g_prefix_error(error, "turn.tls_certificate/turn.tls_key: ");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean turn_server_listen(TurnServer *srv, GArray *addrs, GError **error)

@@ -36,7 +36,8 @@ export LD_LIBRARY_PATH=$LIBDIR
 CROSSBAR=$BIN/crossbar
 CLI=$BIN/crossbar-cli
 check "the installed daemon starts with the example module" start_crossbar ex sip,example \
-	--set core.modules_dir="$MODDIR" --set example.greeting=Howdy
+	--set core.modules_dir="$MODDIR" --set example.greeting=Howdy \
+	--set dialplan.file="$PREFIX/share/crossbar/dialplans/default.xml"
 check "modules lists example as loaded" bash -c "$CLI --socket '$SOCK' modules | grep -E '^example +1\\.0\\.0 +loaded'"
 check "the module's command answers with its setting" bash -c "$CLI --socket '$SOCK' example hello Alice | grep -E '^greeting +Howdy, Alice!'"
 check "the module's application is registered" bash -c "$CLI --socket '$SOCK' apps | grep -E '^example_greet +example'"

@@ -1,0 +1,194 @@
+/* cause.c: hang-up causes. Q.850 values by name, and the mapping between SIP final statuses
+ * and causes both ways (RFC 3398 §7.2.4.1 and §8.2.6.1, RFC 4497 §8.2), so that a busy B-leg
+ * stays busy at the A-leg whatever the drivers on either side. */
+#include "channel_private.h"
+
+#include <string.h>
+
+static const struct {
+	XbCause cause;
+	const char *name;
+} names[] = {
+    {XB_CAUSE_NONE, "NONE"},
+    {XB_CAUSE_UNALLOCATED_NUMBER, "UNALLOCATED_NUMBER"},
+    {XB_CAUSE_NO_ROUTE_DESTINATION, "NO_ROUTE_DESTINATION"},
+    {XB_CAUSE_NORMAL_CLEARING, "NORMAL_CLEARING"},
+    {XB_CAUSE_USER_BUSY, "USER_BUSY"},
+    {XB_CAUSE_NO_USER_RESPONSE, "NO_USER_RESPONSE"},
+    {XB_CAUSE_NO_ANSWER, "NO_ANSWER"},
+    {XB_CAUSE_SUBSCRIBER_ABSENT, "SUBSCRIBER_ABSENT"},
+    {XB_CAUSE_CALL_REJECTED, "CALL_REJECTED"},
+    {XB_CAUSE_NUMBER_CHANGED, "NUMBER_CHANGED"},
+    {XB_CAUSE_EXCHANGE_ROUTING_ERROR, "EXCHANGE_ROUTING_ERROR"},
+    {XB_CAUSE_DESTINATION_OUT_OF_ORDER, "DESTINATION_OUT_OF_ORDER"},
+    {XB_CAUSE_INVALID_NUMBER_FORMAT, "INVALID_NUMBER_FORMAT"},
+    {XB_CAUSE_FACILITY_REJECTED, "FACILITY_REJECTED"},
+    {XB_CAUSE_NORMAL_UNSPECIFIED, "NORMAL_UNSPECIFIED"},
+    {XB_CAUSE_NORMAL_CIRCUIT_CONGESTION, "NORMAL_CIRCUIT_CONGESTION"},
+    {XB_CAUSE_NETWORK_OUT_OF_ORDER, "NETWORK_OUT_OF_ORDER"},
+    {XB_CAUSE_NORMAL_TEMPORARY_FAILURE, "NORMAL_TEMPORARY_FAILURE"},
+    {XB_CAUSE_SWITCH_CONGESTION, "SWITCH_CONGESTION"},
+    {XB_CAUSE_REQUESTED_CHAN_UNAVAIL, "REQUESTED_CHAN_UNAVAIL"},
+    {XB_CAUSE_OUTGOING_CALL_BARRED, "OUTGOING_CALL_BARRED"},
+    {XB_CAUSE_INCOMING_CALL_BARRED, "INCOMING_CALL_BARRED"},
+    {XB_CAUSE_BEARERCAPABILITY_NOTAUTH, "BEARERCAPABILITY_NOTAUTH"},
+    {XB_CAUSE_BEARERCAPABILITY_NOTAVAIL, "BEARERCAPABILITY_NOTAVAIL"},
+    {XB_CAUSE_SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"},
+    {XB_CAUSE_BEARERCAPABILITY_NOTIMPL, "BEARERCAPABILITY_NOTIMPL"},
+    {XB_CAUSE_SERVICE_NOT_IMPLEMENTED, "SERVICE_NOT_IMPLEMENTED"},
+    {XB_CAUSE_INCOMPATIBLE_DESTINATION, "INCOMPATIBLE_DESTINATION"},
+    {XB_CAUSE_RECOVERY_ON_TIMER_EXPIRE, "RECOVERY_ON_TIMER_EXPIRE"},
+    {XB_CAUSE_INTERWORKING, "INTERWORKING"},
+    {XB_CAUSE_ORIGINATOR_CANCEL, "ORIGINATOR_CANCEL"},
+    {XB_CAUSE_LOSE_RACE, "LOSE_RACE"},
+    {XB_CAUSE_ALLOTTED_TIMEOUT, "ALLOTTED_TIMEOUT"},
+};
+
+const char *xb_cause_name(XbCause cause)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		if (names[i].cause == cause)
+			return names[i].name;
+	return "UNKNOWN";
+}
+
+XbCause xb_cause_from_name(const char *name)
+{
+	char *end;
+	guint64 n;
+
+	if (!name || !*name)
+		return XB_CAUSE_NONE;
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+		if (g_ascii_strcasecmp(names[i].name, name) == 0)
+			return names[i].cause;
+	n = g_ascii_strtoull(name, &end, 10);
+	if (*end || n == 0 || n > 999)
+		return XB_CAUSE_NONE;
+	return (XbCause)n;
+}
+
+/* RFC 3398 §8.2.6.1 (SIP -> ISUP), with RFC 4497's additions. */
+XbCause xb_cause_from_sip(unsigned status)
+{
+	switch (status) {
+	case 200:
+		return XB_CAUSE_NORMAL_CLEARING;
+	case 401:
+	case 402:
+	case 403:
+	case 407:
+	case 603:
+		return XB_CAUSE_CALL_REJECTED;
+	case 404:
+	case 485:
+	case 604:
+		return XB_CAUSE_UNALLOCATED_NUMBER;
+	case 405:
+	case 501:
+		return XB_CAUSE_SERVICE_NOT_IMPLEMENTED;
+	case 406:
+	case 415:
+	case 488:
+	case 606:
+		return XB_CAUSE_INCOMPATIBLE_DESTINATION;
+	case 408:
+	case 504:
+		return XB_CAUSE_RECOVERY_ON_TIMER_EXPIRE;
+	case 410:
+		return XB_CAUSE_NUMBER_CHANGED;
+	case 413:
+	case 414:
+	case 416:
+	case 420:
+	case 421:
+	case 423:
+	case 505:
+	case 513:
+		return XB_CAUSE_INTERWORKING;
+	case 480:
+		return XB_CAUSE_NO_USER_RESPONSE;
+	case 483:
+	case 482:
+		return XB_CAUSE_EXCHANGE_ROUTING_ERROR;
+	case 484:
+		return XB_CAUSE_INVALID_NUMBER_FORMAT;
+	case 486:
+	case 600:
+		return XB_CAUSE_USER_BUSY;
+	case 487:
+		return XB_CAUSE_ORIGINATOR_CANCEL;
+	case 500:
+		return XB_CAUSE_NORMAL_TEMPORARY_FAILURE;
+	case 502:
+		return XB_CAUSE_NETWORK_OUT_OF_ORDER;
+	case 503:
+		return XB_CAUSE_NORMAL_CIRCUIT_CONGESTION;
+	default:
+		if (status >= 300 && status < 400)
+			return XB_CAUSE_UNALLOCATED_NUMBER;
+		if (status >= 400 && status < 500)
+			return XB_CAUSE_INTERWORKING;
+		if (status >= 500 && status < 600)
+			return XB_CAUSE_NORMAL_TEMPORARY_FAILURE;
+		return XB_CAUSE_NORMAL_UNSPECIFIED;
+	}
+}
+
+/* RFC 3398 §7.2.4.1 (ISUP -> SIP). */
+unsigned xb_cause_to_sip(XbCause cause)
+{
+	switch (cause) {
+	case XB_CAUSE_UNALLOCATED_NUMBER:
+	case XB_CAUSE_NO_ROUTE_DESTINATION:
+		return 404;
+	case XB_CAUSE_USER_BUSY:
+		return 486;
+	case XB_CAUSE_NO_USER_RESPONSE:
+		return 408;
+	case XB_CAUSE_NO_ANSWER:
+	case XB_CAUSE_SUBSCRIBER_ABSENT:
+		return 480;
+	case XB_CAUSE_CALL_REJECTED:
+		return 603;
+	case XB_CAUSE_NUMBER_CHANGED:
+		return 410;
+	case XB_CAUSE_EXCHANGE_ROUTING_ERROR:
+		return 483;
+	case XB_CAUSE_DESTINATION_OUT_OF_ORDER:
+		return 502;
+	case XB_CAUSE_INVALID_NUMBER_FORMAT:
+		return 484;
+	case XB_CAUSE_FACILITY_REJECTED:
+		return 501;
+	case XB_CAUSE_NORMAL_UNSPECIFIED:
+		return 480;
+	case XB_CAUSE_NORMAL_CIRCUIT_CONGESTION:
+	case XB_CAUSE_NETWORK_OUT_OF_ORDER:
+	case XB_CAUSE_NORMAL_TEMPORARY_FAILURE:
+	case XB_CAUSE_SWITCH_CONGESTION:
+	case XB_CAUSE_REQUESTED_CHAN_UNAVAIL:
+	case XB_CAUSE_SERVICE_UNAVAILABLE:
+		return 503;
+	case XB_CAUSE_OUTGOING_CALL_BARRED:
+	case XB_CAUSE_INCOMING_CALL_BARRED:
+	case XB_CAUSE_BEARERCAPABILITY_NOTAUTH:
+		return 403;
+	case XB_CAUSE_BEARERCAPABILITY_NOTAVAIL:
+	case XB_CAUSE_BEARERCAPABILITY_NOTIMPL:
+	case XB_CAUSE_INCOMPATIBLE_DESTINATION:
+		return 488;
+	case XB_CAUSE_SERVICE_NOT_IMPLEMENTED:
+		return 501;
+	case XB_CAUSE_RECOVERY_ON_TIMER_EXPIRE:
+		return 504;
+	case XB_CAUSE_ORIGINATOR_CANCEL:
+		return 487;
+	case XB_CAUSE_ALLOTTED_TIMEOUT:
+	case XB_CAUSE_LOSE_RACE:
+	case XB_CAUSE_INTERWORKING:
+		return 500;
+	default:
+		return 480;
+	}
+}

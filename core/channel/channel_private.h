@@ -1,0 +1,30 @@
+/* channel_private.h: what the files of core/channel/ share: the channel's structure and the
+ * hooks the rest of the core (the dialplan's executor, the CLI) uses. Not for modules. */
+#pragma once
+
+#include "../core_private.h"
+
+struct xb_channel {
+	char *uuid;
+	char *name;
+	const XbChannelDriver *driver; /* NULL for a channel without signalling ("null") */
+	gpointer pvt;
+	XbChannelDirection direction;
+	XbChannelState state;
+	GHashTable *vars;
+	XbChannelBody *remote, *local;
+	XbCause cause;
+	unsigned sip_status;
+	gint64 created_us, answered_us, ended_us;
+	XbChannel *partner; /* the bridged leg (the bridge holds the references) */
+	XbChannelEventFunc ctl;
+	gpointer ctl_data;
+	gboolean hangup_asked; /* the core asked the driver to hang up */
+	gboolean listed;       /* in the table of live channels */
+};
+
+/* State changes go through here: published on the bus, and GONE leaves the live table. */
+void channel_set_state(XbChannel *ch, XbChannelState state);
+
+/* The executor of the dialplan (core/dialplan/exec.c): routes a new incoming channel. */
+void xb_dialplan_exec_route(XbChannel *channel);
