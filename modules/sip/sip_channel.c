@@ -172,9 +172,13 @@ void sip_leg_over(SipLeg *leg, XbCause cause, unsigned sip_status)
 	g_hash_table_remove(sip_drv.legs, leg);
 	gateway_lookup_cancel(leg->lookup);
 	leg->lookup = NULL;
-	/* Requests of ours get no reply once the channel is over. */
-	g_queue_clear_full(&leg->sent, sent_free);
 	g_string_truncate(leg->dtmf, 0);
+	/* Requests of ours still waiting hear status 0: the leg ended first. */
+	for (SipSent *s; (s = g_queue_pop_head(&leg->sent));) {
+		if (s->func)
+			s->func(ch, 0, NULL, s->user_data);
+		sent_free(s);
+	}
 	xb_channel_hangup_cb(ch, cause, sip_status);
 	xb_channel_unref(ch);
 }

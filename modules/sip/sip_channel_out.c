@@ -311,6 +311,7 @@ static gboolean target_gateway(const char *rest, const Origin *og, const XbOrigi
 	if (d->dest.is_name)
 		p->tls_host = g_strdup(d->dest.host);
 	SipLeg *leg = leg_new(p, number, lookup ? d->dest.host : NULL, d->dest.port, FALSE);
+	xb_channel_set_var(leg->ch, "gateway", name);
 	leg_go(leg, legs, &failed);
 	if (failed) {
 		g_set_error(error, XB_CHANNEL_ERROR, failed, "gateway/%s: INVITE not sent", rest);
