@@ -15,7 +15,8 @@ struct gateway_lookup {
 	char *host;         /* the name asked for, as errors name it */
 	const char *target; /* the name whose A/AAAA records are asked for: host or a target */
 	guint16 port;       /* ... and the port that goes with it */
-	GList *targets;     /* GSrvTarget: the SRV targets not tried yet */
+	GPtrArray *targets; /* GSrvTarget: the SRV targets, in RFC 2782 order */
+	guint next;         /* ... the first not tried yet */
 	XbTransport transport;
 	gboolean ipv4, ipv6; /* the families mod_sip can send from */
 };
@@ -131,7 +132,8 @@ GInetAddress *gateway_address_pick(GList *addresses, gboolean ipv4, gboolean ipv
 static void lookup_free(GatewayLookup *l)
 {
 	g_object_unref(l->cancel);
-	g_list_free_full(l->targets, (GDestroyNotify)g_srv_target_free);
+	if (l->targets)
+		g_ptr_array_unref(l->targets);
 	g_free(l->host);
 	g_free(l);
 }
@@ -172,13 +174,16 @@ static gboolean lookup_next_target(GatewayLookup *l)
 {
 	g_autoptr(GResolver) resolver = g_resolver_get_default();
 
-	/* RFC 2782: a single target "." says the service is not offered there. */
-	while (l->targets && !strcmp(g_srv_target_get_hostname(l->targets->data), "."))
-		l->targets = g_list_delete_link(l->targets, l->targets);
-	if (!l->targets)
+	GSrvTarget *t;
+
+	if (!l->targets || l->next >= l->targets->len)
 		return FALSE;
-	l->target = g_srv_target_get_hostname(l->targets->data);
-	l->port = g_srv_target_get_port(l->targets->data);
+	t = l->targets->pdata[l->next++];
+	/* RFC 2782: a target "." says the service is not offered there. */
+	if (!strcmp(g_srv_target_get_hostname(t), "."))
+		return FALSE;
+	l->target = g_srv_target_get_hostname(t);
+	l->port = g_srv_target_get_port(t);
 	pending++;
 	g_resolver_lookup_by_name_async(resolver, l->target, l->cancel, lookup_done_cb, l);
 	return TRUE;
@@ -199,14 +204,10 @@ static void lookup_done_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		else
 			why = g_strdup_printf("DNS: %s: %s", l->target,
 			                      resolver_reason(error, l->target));
-		/* The target that failed goes; the next one is tried (RFC 3263 §4.3). */
-		if (why && l->targets) {
-			g_srv_target_free(l->targets->data);
-			l->targets = g_list_delete_link(l->targets, l->targets);
-			if (lookup_next_target(l)) {
-				g_resolver_free_addresses(addresses);
-				return;
-			}
+		/* The next SRV target is tried when one fails (RFC 3263 §4.3). */
+		if (why && lookup_next_target(l)) {
+			g_resolver_free_addresses(addresses);
+			return;
 		}
 		l->func(why ? NULL : &peer, why, l->user_data);
 	}
@@ -221,12 +222,16 @@ static void srv_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GList *targets = g_resolver_lookup_service_finish(G_RESOLVER(source), res, NULL);
 
 	pending--;
+	/* Into an array: the list's links are only walked forwards (GLib's sorted SRV list
+	 * has been seen with prev links that g_list_delete_link calls corrupt). */
+	l->targets = g_ptr_array_new_with_free_func((GDestroyNotify)g_srv_target_free);
+	for (GList *t = targets; t; t = t->next)
+		g_ptr_array_add(l->targets, t->data);
+	g_list_free(targets);
 	if (!l->func) {
-		g_list_free_full(targets, (GDestroyNotify)g_srv_target_free);
 		lookup_free(l);
 		return;
 	}
-	l->targets = targets;
 	if (lookup_next_target(l))
 		return;
 	g_autoptr(GResolver) resolver = g_resolver_get_default();
