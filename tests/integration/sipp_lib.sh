@@ -47,7 +47,7 @@ uas_start() {
 	UAS_NAME=$name
 	PIDS+=("$UAS_PID")
 	for _ in $(seq 1 50); do
-		ss -Huln "( sport = :$SPORT )" 2>/dev/null | grep -q . && return 0
+		ss -Htuln "( sport = :$SPORT )" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
 	return 1
