@@ -5,12 +5,15 @@
 # sees its own Call-ID, tags and Via); the caller's offer and the callee's answer go across
 # unchanged; caller and callee may each hang up; busy stays 486 at the caller; no answer
 # within call_timeout ends in 480 (NO_ANSWER, RFC 3398) with a CANCEL to the callee; the
-# caller's CANCEL reaches the callee (§9); 180 and 183 with SDP are relayed; re-INVITE,
-# UPDATE (RFC 3311) and INFO (RFC 6086) go across both ways with their bodies; a call that
+# caller's CANCEL reaches the callee (§9); 180 and 183 with SDP are relayed; a late offer
+# (an INVITE without SDP) is answered in the caller's ACK, which reaches the callee in
+# crossbar's; re-INVITE, UPDATE (RFC 3311) and INFO (RFC 6086) go across both ways with
+# their bodies; a call that
 # loops back into crossbar ends in 483 within 71 INVITEs (§16.3 item 2, Max-Forwards); 415
 # and 406 refuse what crossbar cannot take (§8.2.3, §20.1). Then the targets gateway/NAME/NUMBER
 # (its credentials answer a 407, From its account) and user/EXT (a registered contact, along
-# the flow it registered on; 480 when none is registered).
+# the flow it registered on; 480 when none is registered). Last, a shutdown with a call up
+# sends both parties a BYE.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -160,6 +163,11 @@ check "180, then 183 with the callee's SDP, reach the caller as 180 and 183 with
 	uac early_a b2b_uac_early.xml 1004
 check "... the callee's call ended with crossbar's BYE" uas_done
 
+uas_start late b2b_uas_late.xml
+check "a late offer: the caller's INVITE has no SDP, the callee's 200 brings the offer" \
+	uac late_a b2b_uac_late.xml 1008
+check "... the caller's answer, in its ACK, reaches the callee in crossbar's ACK" uas_done
+
 uas_start mid b2b_uas_midcall.xml
 check "re-INVITE, UPDATE and INFO from the caller reach the callee, and the callee's reach the caller, with their bodies" \
 	uac mid_a b2b_uac_midcall.xml 1005
@@ -222,4 +230,15 @@ check "... after at most 71 INVITEs (saw $hops)" test "$hops" -ge 2 -a "$hops" -
 check "... every channel of the loop is gone" until_ok 5 no_channels
 
 check "the daemon is still alive" cli status
+
+# --- a shutdown with a call up -------------------------------------------------------------
+uas_start down b2b_uas_answer.xml
+uac down_a b2b_uac_callee_bye.xml 1009 &
+DOWN_PID=$!
+PIDS+=("$DOWN_PID")
+check "a call is up" until_ok 5 bash -c "'$CLI' --socket '$b2b_SOCK' calls | grep -q bridged"
+stop_crossbar b2b
+wait_exit "$DOWN_PID" 10
+check "... the caller got crossbar's BYE (SIPp exit ${EXIT_STATUS:-none})" test "${EXIT_STATUS:-1}" -eq 0
+check "... the callee too" uas_done
 done_testing
