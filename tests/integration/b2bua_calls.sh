@@ -13,7 +13,8 @@
 # and 406 refuse what crossbar cannot take (§8.2.3, §20.1). Then the targets gateway/NAME/NUMBER
 # (its credentials answer a 407, From its account) and user/EXT (a registered contact, along
 # the flow it registered on; 480 when none is registered). Last, a shutdown with a call up
-# sends both parties a BYE.
+# sends both parties a BYE. Targets are literal addresses but one, localhost by name (RFC 3263
+# with a port: A/AAAA only; SRV is tested in test_gateway_proxy).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -52,6 +53,11 @@ cat >"$TMP/plan.xml" <<XML
     <extension name="phones">
       <condition field="destination_number" expression="^u(\d+)\$">
         <action application="bridge" data="user/\$1"/>
+      </condition>
+    </extension>
+    <extension name="by-name">
+      <condition field="destination_number" expression="^h(\d+)\$">
+        <action application="bridge" data="sip:\$1@localhost:$UAS_PORT"/>
       </condition>
     </extension>
     <extension name="x">
@@ -132,6 +138,11 @@ uas_start callee_bye call_uas_bye.xml
 check "the callee hangs up: its BYE reaches the caller as crossbar's BYE in the caller's dialog" \
 	uac callee_bye_a b2b_uac_callee_bye.xml 1001
 check "... the callee's BYE got 200" uas_done
+
+uas_start named b2b_uas_answer.xml
+check "a target by host name (sip:NUMBER@localhost:PORT, looked up off the main loop)" \
+	uac named_a b2b_uac_bye.xml h1000
+check "... reaches the callee at the address found" uas_done
 
 # --- refused, unanswered, cancelled ------------------------------------------------------
 uas_start busy b2b_uas_busy.xml
