@@ -119,9 +119,7 @@ void sip_place_free(SipPlace *p)
 	g_free(p->from_display);
 	g_free(p->headers);
 	sip_credentials_free(p->cred);
-	if (p->offer)
-		body_clear(p->offer);
-	g_free(p->offer);
+	xb_channel_body_free(p->offer);
 	g_free(p->tls_host);
 	g_free(p);
 }

@@ -133,14 +133,8 @@ static SipPlace *place_new(const Origin *og, const XbOriginate *o, const char *f
 	p->headers = route && *route ? g_strdup_printf("Route: %s\r\n%s", route, og->headers)
 	                             : g_strdup(og->headers);
 	p->max_forwards = og->max_forwards;
-	if (o->offer && o->offer->body) {
-		p->offer = g_new0(XbChannelBody, 1);
-		p->offer->content_type = g_strdup(o->offer->content_type);
-		p->offer->body = g_malloc(o->offer->len + 1);
-		memcpy(p->offer->body, o->offer->body, o->offer->len);
-		p->offer->body[o->offer->len] = '\0';
-		p->offer->len = o->offer->len;
-	}
+	if (o->offer && o->offer->body)
+		p->offer = xb_channel_body_copy(o->offer);
 	return p;
 }
 
