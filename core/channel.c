@@ -3,7 +3,6 @@
 #include "core_private.h"
 
 struct xb_channel {
-	gatomicrefcount refs;
 	char *uuid;
 	char *name;
 	char *driver;
@@ -13,9 +12,8 @@ struct xb_channel {
 
 XbChannel *xb_channel_new(const char *driver, const char *name)
 {
-	XbChannel *ch = g_new0(XbChannel, 1);
+	XbChannel *ch = g_rc_box_new0(XbChannel);
 
-	g_atomic_ref_count_init(&ch->refs);
 	ch->uuid = g_uuid_string_random();
 	ch->driver = g_strdup(driver);
 	ch->name = name ? g_strdup(name) : g_strdup_printf("%s/%s", driver, ch->uuid);
@@ -26,19 +24,23 @@ XbChannel *xb_channel_new(const char *driver, const char *name)
 
 XbChannel *xb_channel_ref(XbChannel *ch)
 {
-	g_atomic_ref_count_inc(&ch->refs);
-	return ch;
+	return g_rc_box_acquire(ch);
 }
 
-void xb_channel_unref(XbChannel *ch)
+static void channel_clear(gpointer data)
 {
-	if (!ch || !g_atomic_ref_count_dec(&ch->refs))
-		return;
+	XbChannel *ch = data;
+
 	g_hash_table_unref(ch->vars);
 	g_free(ch->uuid);
 	g_free(ch->name);
 	g_free(ch->driver);
-	g_free(ch);
+}
+
+void xb_channel_unref(XbChannel *ch)
+{
+	if (ch)
+		g_rc_box_release_full(ch, channel_clear);
 }
 
 const char *xb_channel_uuid(const XbChannel *ch)
