@@ -15,7 +15,6 @@
 #include <string.h>
 
 struct sip_dialog {
-	gatomicrefcount ref;
 	GDestroyNotify destroy;
 	void *user_data;
 
@@ -55,9 +54,8 @@ unsigned sip_dialog_err_status(int err)
 
 static SipDialog *dialog_alloc(GDestroyNotify destroy, void *user_data)
 {
-	SipDialog *dlg = g_new0(SipDialog, 1);
+	SipDialog *dlg = g_rc_box_new0(SipDialog);
 
-	g_atomic_ref_count_init(&dlg->ref);
 	dlg->destroy = destroy;
 	dlg->user_data = user_data;
 	dlg->routes = g_ptr_array_new_with_free_func(g_free);
@@ -67,14 +65,13 @@ static SipDialog *dialog_alloc(GDestroyNotify destroy, void *user_data)
 SipDialog *sip_dialog_ref(SipDialog *dlg)
 {
 	g_return_val_if_fail(dlg, NULL);
-	g_atomic_ref_count_inc(&dlg->ref);
-	return dlg;
+	return g_rc_box_acquire(dlg);
 }
 
-void sip_dialog_unref(SipDialog *dlg)
+static void dialog_clear(gpointer data)
 {
-	if (!dlg || !g_atomic_ref_count_dec(&dlg->ref))
-		return;
+	SipDialog *dlg = data;
+
 	if (dlg->destroy)
 		dlg->destroy(dlg->user_data);
 	g_free(dlg->call_id);
@@ -86,7 +83,12 @@ void sip_dialog_unref(SipDialog *dlg)
 	g_free(dlg->remote_display);
 	g_free(dlg->remote_target);
 	g_ptr_array_unref(dlg->routes);
-	g_free(dlg);
+}
+
+void sip_dialog_unref(SipDialog *dlg)
+{
+	if (dlg)
+		g_rc_box_release_full(dlg, dialog_clear);
 }
 
 /* The URI of the first Contact; -EBADMSG when absent, '*' or unparsable. */
