@@ -52,7 +52,7 @@ unsigned sip_dialog_err_status(int err)
 	}
 }
 
-static SipDialog *dialog_alloc(GDestroyNotify destroy, void *user_data)
+static SipDialog *dialog_new(GDestroyNotify destroy, void *user_data)
 {
 	SipDialog *dlg = g_rc_box_new0(SipDialog);
 
@@ -141,7 +141,7 @@ int sip_dialog_new_uas(SipDialog **dlgp, const struct sip_msg *req, const char *
 	if (!req->is_request || !req->count[SIP_HDR_CALL_ID] || !req->count[SIP_HDR_FROM] ||
 	    !req->count[SIP_HDR_TO] || !req->count[SIP_HDR_CSEQ])
 		return -EBADMSG;
-	dlg = dialog_alloc(destroy, user_data);
+	dlg = dialog_new(destroy, user_data);
 	dlg->uas = true;
 	dlg->state = SIP_DIALOG_EARLY;
 	/* §12.1.1: secure when the request came over TLS with a sips Request-URI; the
@@ -182,7 +182,7 @@ int sip_dialog_new_uac(SipDialog **dlgp, const struct sip_msg *req, const struct
 	if (!req->count[SIP_HDR_CALL_ID] || !req->count[SIP_HDR_FROM] || !req->count[SIP_HDR_TO] ||
 	    !req->count[SIP_HDR_CSEQ])
 		return -EBADMSG;
-	dlg = dialog_alloc(destroy, user_data);
+	dlg = dialog_new(destroy, user_data);
 	dlg->state = resp->status >= 200 ? SIP_DIALOG_CONFIRMED : SIP_DIALOG_EARLY;
 	dlg->secure = req->ruri.scheme == SIP_SCHEME_SIPS;
 	r = route_set_from(dlg->routes, resp, true);

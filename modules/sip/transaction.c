@@ -319,7 +319,7 @@ static void tx_clear(gpointer data)
 	g_free(tx->to_tag);
 }
 
-SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer)
+SipTx *sip_tx_new(SipTxLayer *txl, gboolean server, const char *key, const SipPeer *peer)
 {
 	SipTx *tx = g_rc_box_new0(SipTx);
 
