@@ -236,7 +236,8 @@ TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *au
                           const struct stun_addr *relayed, guint32 lifetime_s);
 /* Sets the time to expiry (RFC 8656 §8); 0 deletes the allocation at once. */
 void turn_alloc_refresh(TurnAlloc *a, guint32 lifetime_s);
-void turn_alloc_destroy(TurnAlloc *a, const char *why);
+/* Takes the allocation out of its table and frees it, telling on_free `why` first. */
+void turn_alloc_free(TurnAlloc *a, const char *why);
 gint64 turn_alloc_remaining_ms(const TurnAlloc *a);
 
 /* Installs or refreshes the permission for peer's IP (port ignored). FALSE when the

@@ -30,7 +30,7 @@ static const char *transport_name(XbTransport t)
 static void conn_free(TurnConn *c)
 {
 	if (c->alloc)
-		turn_alloc_destroy(c->alloc, "connection closed");
+		turn_alloc_free(c->alloc, "connection closed");
 	xb_timer_cancel(c->idle);
 	if (c->free_idle)
 		g_source_remove(c->free_idle);
