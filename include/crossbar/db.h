@@ -30,6 +30,7 @@ typedef struct {
 
 XbDb *xb_db_open(const char *path, GError **error);
 void xb_db_close(XbDb *db);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbDb, xb_db_close)
 /* The daemon's database, or NULL before start-up opened it. */
 XbDb *xb_core_db(void);
 sqlite3 *xb_db_handle(XbDb *db);
