@@ -311,7 +311,7 @@ Location *location_new(XbModule *owner, XbDb *db, GError **error)
 	Location *loc;
 
 	if (!xb_event_type_register(REGISTRATION_EVENT, REGISTRATION_EVENT_TYPE)) {
-		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_SQL,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
 		            "event type '%s' is taken with another payload", REGISTRATION_EVENT);
 		return NULL;
 	}
