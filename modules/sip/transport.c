@@ -258,7 +258,7 @@ static gboolean tls_setup(SipTransports *tp, GError **error)
 	    SSL_CTX_check_private_key(tp->tls_server) != 1) {
 		char why[256];
 		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_TLS,
 		            "sip.tls_certificate %s / sip.tls_key %s: %s", tp->tls_certificate,
 		            tp->tls_key, why);
 		return FALSE;
@@ -275,14 +275,14 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	Listener *l;
 
 	if (!sip_peer_from_host(&where, a->transport, a->address, a->port)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_LISTEN,
 		            "sip.listen: %s:%s:%u: the address must be a literal IP address",
 		            sip_transport_name(a->transport), a->address, a->port);
 		return FALSE;
 	}
 	if (a->transport == XB_TRANSPORT_TLS) {
 		if (!*tp->tls_certificate || !*tp->tls_key) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_LISTEN,
 			            "sip.listen: tls:%s:%u needs sip.tls_certificate and "
 			            "sip.tls_key",
 			            a->address, a->port);
@@ -328,7 +328,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 	return TRUE;
 fail:;
 	int e = errno;
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
+	g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_LISTEN,
 	            "sip.listen: cannot listen on %s:%s%s%s:%u: %s",
 	            sip_transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
 	            a->ipv6 ? "]" : "", a->port, g_strerror(e));
