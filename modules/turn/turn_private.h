@@ -28,6 +28,15 @@
 /* Bytes queued for a TCP client before relayed data is dropped. */
 #define TURN_TCP_MAX_QUEUE (512 * 1024)
 
+/* What mod_turn reports when it cannot start or its settings are wrong. */
+#define XB_TURN_ERROR (xb_turn_error_quark())
+GQuark xb_turn_error_quark(void);
+typedef enum {
+	XB_TURN_ERROR_LISTEN, /* a turn.listen address that cannot be used or bound */
+	XB_TURN_ERROR_TLS,    /* turn.tls_certificate or turn.tls_key cannot be used */
+	XB_TURN_ERROR_CONFIG, /* a turn setting's value is wrong (users, peers, lifetimes, relay) */
+} XbTurnError;
+
 typedef struct {
 	struct stun_addr net; /* port unused; IPv4-mapped IPv6 nets are stored as IPv4 */
 	guint prefix;

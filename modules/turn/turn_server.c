@@ -622,13 +622,13 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 	TurnListener *l;
 
 	if (!ia) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_LISTEN,
 		            "turn.listen: %s:%s:%u: the address must be a literal IP address",
 		            transport_name(a->transport), a->address, a->port);
 		return FALSE;
 	}
 	if (a->transport == XB_TRANSPORT_TLS && !srv->tls) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_LISTEN,
 		            "turn.listen: tls:%s:%u needs turn.tls_certificate and turn.tls_key",
 		            a->address, a->port);
 		return FALSE;
@@ -660,9 +660,9 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 	          a->address, a->ipv6 ? "]" : "", a->port);
 	return TRUE;
 fail:
-	g_set_error(error, G_IO_ERROR, err->code, "turn.listen: cannot listen on %s:%s%s%s:%u: %s",
-	            transport_name(a->transport), a->ipv6 ? "[" : "", a->address,
-	            a->ipv6 ? "]" : "", a->port, err->message);
+	g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_LISTEN,
+	            "turn.listen: cannot listen on %s:%s%s%s:%u: %s", transport_name(a->transport),
+	            a->ipv6 ? "[" : "", a->address, a->ipv6 ? "]" : "", a->port, err->message);
 	listener_free(l);
 	return FALSE;
 }
@@ -708,7 +708,7 @@ gboolean turn_server_tls(TurnServer *srv, const char *cert, const char *key, GEr
 		return TRUE;
 	ERR_error_string_n(ERR_get_error(), why, sizeof(why));
 	ERR_clear_error();
-	g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+	g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_TLS,
 	            "turn.tls_certificate/turn.tls_key: cannot use %s and %s: %s", cert, key, why);
 	g_clear_pointer(&srv->tls, SSL_CTX_free);
 	return FALSE;
@@ -783,7 +783,7 @@ gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error
 
 		if (!turn_cidr_parse(addresses[i], &c) || strchr(addresses[i], '/') ||
 		    is_unspecified(&c.net)) {
-			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+			g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 			            "turn.relay_address: '%s' is not a specific IP address",
 			            addresses[i]);
 			return FALSE;
@@ -830,7 +830,7 @@ done:
 		g_message("relaying on %s ports %u-%u", text, srv->cfg->port_lo, srv->cfg->port_hi);
 	}
 	if (!srv->has_relay4 && !srv->has_relay6) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 		            "turn.relay_address: no address to relay from; set one");
 		return FALSE;
 	}
