@@ -23,7 +23,7 @@ SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
 	txl->max_server = SIP_TXL_MAX_SERVER;
 	txl->max_server_bytes = SIP_TXL_MAX_SERVER_BYTES;
 	txl->dgrams = g_hash_table_new(g_int64_hash, g_int64_equal);
-	txl->dgram_seed = ((guint64)g_random_int() << 32) | g_random_int();
+	xb_random_bytes(&txl->dgram_seed, sizeof(txl->dgram_seed));
 	return txl;
 }
 
