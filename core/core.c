@@ -13,7 +13,7 @@
 static GMainLoop *loop;
 static char *config_file;
 static char **overrides;
-static gint64 started_at;
+static gint64 started_at; /* monotonic microseconds */
 static guint signal_ids[3];
 static int exit_status;
 
@@ -124,7 +124,7 @@ gboolean xb_core_start(GError **error)
 		return FALSE;
 	xb_cli_builtin_register();
 
-	started_at = g_get_real_time();
+	started_at = g_get_monotonic_time();
 	if (!xb_modules_load(error))
 		return FALSE;
 

@@ -125,6 +125,7 @@ int xb_core_run(void);
 void xb_core_quit(void);
 gboolean xb_core_reload(GError **error);
 void xb_core_stop(void);
+/* When xb_core_start ran, on g_get_monotonic_time's clock (for the uptime). */
 gint64 xb_core_started_at(void);
 gboolean xb_core_running_uninstalled(void);
 
