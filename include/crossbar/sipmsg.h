@@ -315,6 +315,8 @@ bool sip_hdr_is_list(enum sip_hdrid id);
 /* parse.c */
 int sip_msg_parse(struct sip_msg **msgp, const char *buf, size_t len, struct sip_err *err);
 void sip_msg_free(struct sip_msg *msg);
+typedef struct sip_msg SipMsg; /* the name g_autoptr needs */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipMsg, sip_msg_free)
 /* The bytes a parsed message holds (its structure and its copy of the octets). */
 size_t sip_msg_bytes(const struct sip_msg *msg);
 const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdrid id);

@@ -104,7 +104,7 @@ static gboolean registrar_load(XbModule *self, GError **error)
 	reg->module = self;
 	reg->sip = xb_api_get(SIP_API_NAME);
 	if (!reg->sip || reg->sip->version != SIP_API_VERSION) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY,
 		            "mod_sip's API (version %d) is missing", SIP_API_VERSION);
 		registrar_free(reg);
 		return FALSE;
@@ -119,7 +119,7 @@ static gboolean registrar_load(XbModule *self, GError **error)
 	location_set_write_interval(reg->location,
 	                            (guint)xb_config_get_int("registrar.write_interval_ms"));
 	if (!reg->sip->method_register(self, "REGISTER", registrar_register_cb, reg)) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
 		            "another module already handles REGISTER");
 		registrar_free(reg);
 		return FALSE;

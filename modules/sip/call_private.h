@@ -58,7 +58,6 @@ typedef struct {
 } Pending;
 
 struct sip_call {
-	grefcount refs;
 	SipCalls *calls;
 	gboolean uas;
 	CallState state;

@@ -271,7 +271,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 
 	if (a->transport == XB_TRANSPORT_TLS) {
 		if (!*tp->tls_certificate || !*tp->tls_key) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_LISTEN,
 			            "sip.listen: tls:%s:%u needs sip.tls_certificate and "
 			            "sip.tls_key",
 			            a->address, a->port);

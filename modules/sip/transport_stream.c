@@ -40,14 +40,13 @@ static void conn_account(Conn *c)
 
 static Conn *conn_ref(Conn *c)
 {
-	c->refs++;
-	return c;
+	return g_rc_box_acquire(c);
 }
 
-static void conn_unref(Conn *c)
+static void conn_clear(gpointer data)
 {
-	if (--c->refs > 0)
-		return;
+	Conn *c = data;
+
 	if (c->ssl)
 		SSL_free(c->ssl);
 	if (c->fd >= 0)
@@ -55,7 +54,11 @@ static void conn_unref(Conn *c)
 	g_byte_array_unref(c->in);
 	g_byte_array_unref(c->out);
 	g_free(c->tls_name);
-	g_free(c);
+}
+
+static void conn_unref(Conn *c)
+{
+	g_rc_box_release_full(c, conn_clear);
 }
 
 /* The table lets a connection go: by conn_close, or all at once when the transports are
@@ -150,9 +153,8 @@ static void conn_deadline(Conn *c)
 static Conn *conn_new(SipTransports *tp, int fd, XbTransport transport,
                       const struct sockaddr_storage *peer, socklen_t peer_len)
 {
-	Conn *c = g_new0(Conn, 1);
+	Conn *c = g_rc_box_new0(Conn); /* the table's reference */
 
-	c->refs = 1; /* the table's */
 	c->id = ++tp->next_id;
 	c->fd = fd;
 	c->transport = transport;
