@@ -180,3 +180,7 @@ void xb_channel_driver_reset(void);
 void xb_channel_apps_register(void);
 /* The executor (core/dialplan/exec.c): calls whose dialplan is running. */
 guint xb_dialplan_exec_count(void);
+/* Hunt the channel's plan again for number (in context, NULL: its own), as `transfer` does:
+ * 0 when the executor goes on with the new actions, a negative errno when the call ended
+ * (no route, or too many transfers). Only from an application of that channel. */
+int xb_dialplan_transfer(XbChannel *channel, const char *number, const char *context);

@@ -128,6 +128,9 @@ static gboolean sq_del(DirStore *base, const char *ext, gboolean *existed, GErro
 		return step_error(s->db, rc, error);
 	if (existed)
 		*existed = sqlite3_changes(xb_db_handle(s->db)) > 0;
+	/* A user's call features go with the user (features.c's table, on this database). */
+	if (!xb_db_run(s->db, error, "DELETE FROM call_features WHERE ext = ?1", ext, NULL))
+		return FALSE;
 	return xb_db_flush(s->db, error);
 }
 
