@@ -1,0 +1,108 @@
+/* sipdigest.h: HTTP digest authentication in SIP (RFC 3261 §22, RFC 2617, RFC 7616, RFC
+ * 8760), both sides, in lib/sip/ (libcrossbar): the hashing (MD5, SHA-256 and their -sess
+ * forms, with qop=auth or without qop), challenges read and written, and the answer a client
+ * sends. Not auth-int, not userhash, not SHA-512-256. A header of its own beside sipmsg.h,
+ * which stays pure message code: this one uses OpenSSL and the core's random tokens. */
+#ifndef XB_SIP_DIGEST_H
+#define XB_SIP_DIGEST_H
+
+#include <crossbar/sipmsg.h>
+
+typedef enum {
+	SIP_DIGEST_MD5 = 1,
+	SIP_DIGEST_MD5_SESS,
+	SIP_DIGEST_SHA256,
+	SIP_DIGEST_SHA256_SESS,
+} SipDigestAlg;
+
+/* Which pair of headers a challenge and its answer travel in (RFC 3261 §22.2, §22.3). */
+typedef enum {
+	SIP_DIGEST_WWW,   /* a 401's WWW-Authenticate, answered in Authorization */
+	SIP_DIGEST_PROXY, /* a 407's Proxy-Authenticate, answered in Proxy-Authorization */
+} SipDigestKind;
+
+/* digest.c: the name of an algorithm as written in a challenge ("MD5", "SHA-256-sess"),
+ * and back (ASCII case ignored; 0 for an algorithm not supported). */
+const char *sip_digest_alg_name(SipDigestAlg alg);
+SipDigestAlg sip_digest_alg_from_name(const char *name);
+
+/* ---- the computation (RFC 7616 §3.4.1-3.4.3) ---- */
+
+/* What a request-digest is computed over. */
+typedef struct {
+	SipDigestAlg alg;
+	const char *username, *realm, *password;
+	/* H(username:realm:password) in lower-case hex, as the directory keeps it; when set,
+	 * username, realm and password are not read. A -sess algorithm hashes it further with
+	 * nonce and cnonce. */
+	const char *ha1;
+	const char *method, *uri; /* A2 of qop=auth or no qop */
+	const char *nonce;
+	const char *qop;    /* "auth", or NULL for RFC 2069's form (no nc, no cnonce) */
+	const char *nc;     /* the nonce count, 8 hex digits (with qop) */
+	const char *cnonce; /* with qop, and with a -sess algorithm */
+} SipDigestInput;
+
+/* H(username:realm:password) of alg's hash in lower-case hex; g_free it. */
+char *sip_digest_ha1(SipDigestAlg alg, const char *username, const char *realm,
+                     const char *password);
+/* The request-digest in lower-case hex; g_free it. */
+char *sip_digest_response(const SipDigestInput *in);
+/* Whether response is the request-digest of in, compared in constant time. */
+bool sip_digest_response_check(const SipDigestInput *in, const char *response);
+
+/* ---- challenges (WWW-Authenticate, Proxy-Authenticate) ---- */
+
+/* One challenge, its strings unquoted and owned (sip_digest_challenge_clear). */
+typedef struct {
+	SipDigestAlg alg;
+	SipDigestKind kind;
+	bool qop_auth;      /* qop=auth offered (answered with qop=auth, cnonce, nc) */
+	bool stale;         /* stale=true: the credentials were right, the nonce was old */
+	bool has_algorithm; /* the algorithm is named (else MD5 is meant) */
+	char *realm;
+	char *nonce;
+	char *opaque; /* NULL when absent */
+} SipDigestChallenge;
+
+/* Parse one WWW-/Proxy-Authenticate value. 0 when it can be answered; -ENOTSUP for another
+ * scheme, algorithm, or a qop list without "auth" (auth-int alone); -EBADMSG when
+ * malformed. */
+int sip_digest_challenge_parse(SipDigestChallenge *ch, const struct sip_pl *val,
+                               SipDigestKind kind);
+void sip_digest_challenge_clear(SipDigestChallenge *ch);
+
+/* The first challenge of resp (WWW-Authenticate of a 401, Proxy-Authenticate of a 407), in
+ * header order, that can be answered and is of realm (NULL or "": any realm). 0, or
+ * -ENOENT. */
+int sip_digest_challenge_pick(const struct sip_msg *resp, const char *realm,
+                              SipDigestChallenge *ch);
+
+/* Whether a challenge is to be answered, given that its realm was answered already in an
+ * earlier round of the same request: a first challenge is; a repeated one only with
+ * stale=true (RFC 7616 §3.3: the nonce grew old, the credentials were right). Anything
+ * else would resend wrong credentials forever. */
+bool sip_digest_challenge_worth_answering(const SipDigestChallenge *ch, bool realm_answered_before);
+
+/* Appends the header line carrying ch: `WWW-Authenticate: Digest realm="..", nonce="..",
+ * opaque="..", algorithm=.., qop="auth", stale=true` and CRLF (Proxy-Authenticate for
+ * SIP_DIGEST_PROXY), each parameter only when ch has it. */
+void sip_digest_challenge_print(const SipDigestChallenge *ch, GString *out);
+
+/* ---- answers (Authorization, Proxy-Authorization) ---- */
+
+/* Who answers a challenge, for which request. */
+typedef struct {
+	const char *username;
+	const char *password;
+	const char *method;
+	const char *uri;    /* the Request-URI, as the digest-uri */
+	const char *cnonce; /* NULL: a random one, where the answer needs one */
+	guint32 nc;         /* the nonce count: 1 for a nonce's first use */
+} SipDigestAnswer;
+
+/* The header value answering ch: `Digest username="..", realm="..", nonce="..", uri="..",
+ * response="..", algorithm=.., cnonce="..", opaque="..", qop=auth, nc=..`; g_free it. */
+char *sip_digest_authorization(const SipDigestChallenge *ch, const SipDigestAnswer *ans);
+
+#endif
