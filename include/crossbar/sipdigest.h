@@ -1,8 +1,9 @@
 /* sipdigest.h: HTTP digest authentication in SIP (RFC 3261 §22, RFC 2617, RFC 7616, RFC
  * 8760), both sides, in lib/sip/ (libcrossbar): the hashing (MD5, SHA-256 and their -sess
- * forms, with qop=auth or without qop), challenges read and written, and the answer a client
- * sends. Not auth-int, not userhash, not SHA-512-256. A header of its own beside sipmsg.h,
- * which stays pure message code: this one uses OpenSSL and the core's random tokens. */
+ * forms, with qop=auth or without qop), challenges read and written, the answer a client
+ * sends, and a server's stateless nonces and their verification. Not auth-int, not
+ * userhash, not SHA-512-256. A header of its own beside sipmsg.h, which stays pure message
+ * code: this one uses OpenSSL and the core's random tokens and clock. */
 #ifndef XB_SIP_DIGEST_H
 #define XB_SIP_DIGEST_H
 
@@ -104,5 +105,76 @@ typedef struct {
 /* The header value answering ch: `Digest username="..", realm="..", nonce="..", uri="..",
  * response="..", algorithm=.., cnonce="..", opaque="..", qop=auth, nc=..`; g_free it. */
 char *sip_digest_authorization(const SipDigestChallenge *ch, const SipDigestAnswer *ans);
+
+/* ---- the server side (digest_server.c) ----
+ *
+ * Challenges offering SHA-256 and MD5 together (each with qop="auth"), nonces the server
+ * verifies without storing them (time, sequence number, random and an HMAC of them and of
+ * the client's address under a per-run secret) that expire, and nonce-count replay
+ * protection in a fixed ring. It tells its caller which failures may count towards a ban
+ * (SIP_DIGEST_FAILED) and which a forged source could send (SIP_DIGEST_UNTRUSTED); the
+ * counting is the core's (crossbar/authlimit.h). Every table has a size limit: a flood
+ * costs CPU, never unbounded memory. Main loop only. */
+typedef struct sip_digest_server SipDigestServer;
+
+/* Nonce counts remembered: the last this many nonces issued (4 MiB); an older one is
+ * stale, whatever its age. */
+#define SIP_DIGEST_NONCE_SLOTS     (1u << 20)
+#define SIP_DIGEST_NONCE_SLOTS_MAX (1u << 24) /* 64 MiB of counts */
+
+typedef struct {
+	gint64 nonce_ttl_s;    /* a nonce older than this is stale */
+	guint nonce_slots;     /* 0: SIP_DIGEST_NONCE_SLOTS; else rounded up to a power of two,
+	                        * at most SIP_DIGEST_NONCE_SLOTS_MAX */
+	gboolean md5_first;    /* challenge order: MD5 before SHA-256 for clients that read
+	                        * only the first challenge */
+	gboolean offer_md5;    /* FALSE: SHA-256 only */
+	gboolean offer_sha256; /* FALSE: MD5 only (for clients that fail on any SHA-256) */
+} SipDigestServerConfig;
+
+typedef enum {
+	SIP_DIGEST_OK,
+	SIP_DIGEST_MISSING,   /* no credentials for the realm: challenge */
+	SIP_DIGEST_FAILED,    /* wrong user, password or malformed, on a fresh nonce sent to
+	                       * this address: challenge again, count it */
+	SIP_DIGEST_UNTRUSTED, /* the same on a nonce that is made up, expired or another
+	                       * address's: challenge again, never count it (a forged source
+	                       * can send it) */
+	SIP_DIGEST_STALE,     /* right password, but a nonce that is old, foreign or another
+	                       * address's, or one whose count slot a newer nonce took:
+	                       * challenge with stale=true */
+	SIP_DIGEST_REPLAYED,  /* right password, a nonce count already seen: challenge again;
+	                       * not counted, as whoever captured the request can resend it */
+} SipDigestVerdict;
+
+/* A user's H(A1) for alg (SIP_DIGEST_MD5 or SIP_DIGEST_SHA256) as a new string, or NULL for
+ * no such user (which still costs a full digest computation, so that timing tells
+ * nothing). */
+typedef char *(*SipDigestHa1Func)(const char *username, SipDigestAlg alg, void *user_data);
+
+/* The request to challenge or to verify. */
+typedef struct {
+	const struct sip_msg *msg; /* the request (verifying only) */
+	const SipPeer *peer;       /* where it came from: nonces are bound to its address */
+	const char *realm;
+	SipDigestHa1Func ha1_of; /* verifying only */
+	void *user_data;         /* ha1_of's */
+} SipDigestRequest;
+
+SipDigestServer *sip_digest_server_new(const SipDigestServerConfig *cfg);
+void sip_digest_server_free(SipDigestServer *s);
+void sip_digest_server_configure(SipDigestServer *s, const SipDigestServerConfig *cfg);
+
+/* The challenge header lines (one per algorithm offered, the preferred first) with a new
+ * nonce for the client at r->peer; g_free it. */
+char *sip_digest_server_challenge(SipDigestServer *s, const SipDigestRequest *r, bool stale);
+
+/* Verify r->msg's credentials for r->realm. On SIP_DIGEST_OK, *username is the
+ * authenticated user (g_free); otherwise NULL. */
+SipDigestVerdict sip_digest_server_check(SipDigestServer *s, const SipDigestRequest *r,
+                                         char **username);
+
+/* How many of the latest nonces have their counts remembered (tests). */
+guint sip_digest_server_nonce_slots(SipDigestServer *s);
 
 #endif

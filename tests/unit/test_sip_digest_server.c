@@ -1,17 +1,17 @@
-/* test_registrar_auth.c: the registrar's digest server (RFC 7616, RFC 8760) on its own: a
- * SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user refused alike,
- * the nonce count replay refused, a foreign or old nonce reported stale, challenges in the
+/* test_sip_digest_server.c: the digest server (lib/sip/digest_server.c; RFC 7616, RFC 8760)
+ * on its own: a SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user refused
+ * alike, the nonce count replay refused, a foreign or old nonce reported stale, challenges in the
  * configured order, which failures may count towards a ban (only those on a fresh nonce sent
  * to the same address), and a full nonce table that refuses new nonces as stale rather than
  * forget a count. No peer here speaks SHA-256 digest
  * (SIPp 3.6 and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
-#include "modules/registrar/auth.h"
+#include <crossbar/sipdigest.h>
 #include "test_util.h"
 
 #include <openssl/evp.h>
 #include <string.h>
 
-static const AuthConfig cfg = {
+static const SipDigestServerConfig cfg = {
     .nonce_ttl_s = 300,
     .md5_first = FALSE,
     .offer_md5 = TRUE,
@@ -31,11 +31,12 @@ static char *hex(const EVP_MD *md, const char *text)
 }
 
 /* The directory of this test: one user, 2000, password "secret", realm "pbx.test". */
-static char *ha1_of(const char *user, const char *alg, void *user_data)
+static char *ha1_of(const char *user, SipDigestAlg alg, void *user_data)
 {
+	g_assert_true(alg == SIP_DIGEST_MD5 || alg == SIP_DIGEST_SHA256);
 	if (strcmp(user, "2000") != 0)
 		return NULL;
-	return hex(strcmp(alg, "SHA-256") == 0 ? EVP_sha256() : EVP_md5(), "2000:pbx.test:secret");
+	return hex(alg == SIP_DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), "2000:pbx.test:secret");
 }
 
 static char *nonce_of(const char *challenge, const char *alg)
@@ -77,22 +78,53 @@ static struct sip_msg *signed_register(const char *user, const char *password, c
 
 #define CLIENT "192.0.2.1" /* the address every request comes from unless said otherwise */
 
-static AuthResult check_from(Auth *a, const char *source, struct sip_msg *msg, char **user)
+static SipPeer peer_at(const char *source)
 {
-	AuthResult r = auth_check(a, msg, "pbx.test", source, ha1_of, NULL, user);
-	sip_msg_free(msg);
-	return r;
+	SipPeer peer;
+
+	g_assert_true(sip_peer_from_host(&peer, XB_TRANSPORT_UDP, source, 5060));
+	return peer;
 }
 
-static AuthResult check(Auth *a, struct sip_msg *msg, char **user)
+/* A new challenge for the client at source. */
+static char *challenge_to(SipDigestServer *a, const char *source, bool stale)
+{
+	SipPeer peer = peer_at(source);
+	const SipDigestRequest r = {.peer = &peer, .realm = "pbx.test"};
+
+	return sip_digest_server_challenge(a, &r, stale);
+}
+
+static char *challenge(SipDigestServer *a, bool stale)
+{
+	return challenge_to(a, CLIENT, stale);
+}
+
+static SipDigestVerdict check_from(SipDigestServer *a, const char *source, struct sip_msg *msg,
+                                   char **user)
+{
+	SipPeer peer = peer_at(source);
+	const SipDigestRequest r = {
+	    .msg = msg,
+	    .peer = &peer,
+	    .realm = "pbx.test",
+	    .ha1_of = ha1_of,
+	};
+	SipDigestVerdict v = sip_digest_server_check(a, &r, user);
+
+	sip_msg_free(msg);
+	return v;
+}
+
+static SipDigestVerdict check(SipDigestServer *a, struct sip_msg *msg, char **user)
 {
 	return check_from(a, CLIENT, msg, user);
 }
 
 static void test_sha256_and_md5_rfc8760(void)
 {
-	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *user = NULL, *user2 = NULL;
 
 	/* RFC 8760 §2.4: both offered, the preferred (SHA-256 here) first. */
@@ -100,157 +132,157 @@ static void test_sha256_and_md5_rfc8760(void)
 	g_autofree char *n1 = nonce_of(ch, "SHA-256");
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "SHA-256", n1, "00000001"), &user), ==,
-	    AUTH_OK);
+	    SIP_DIGEST_OK);
 	g_assert_cmpstr(user, ==, "2000");
-	g_autofree char *ch2 = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	g_autofree char *ch2 = challenge(a, FALSE);
 	g_autofree char *n2 = nonce_of(ch2, "MD5");
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n2, "00000001"), &user2),
-	                ==, AUTH_OK);
-	auth_free(a);
+	                ==, SIP_DIGEST_OK);
+	sip_digest_server_free(a);
 }
 
 static void test_wrong_and_unknown_alike_rfc3261_22_4(void)
 {
-	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *n = nonce_of(ch, "SHA-256");
 	char *user = NULL;
 
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "SHA-256", n, "00000001"), &user),
-	                ==, AUTH_FAILED);
+	                ==, SIP_DIGEST_FAILED);
 	g_assert_cmpint(
 	    check(a, signed_register("9999", "secret", "SHA-256", n, "00000001"), &user), ==,
-	    AUTH_FAILED);
+	    SIP_DIGEST_FAILED);
 	g_assert_null(user);
-	auth_free(a);
+	sip_digest_server_free(a);
 }
 
 static void test_nonce_count_replay_rfc7616_3_4_5(void)
 {
-	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *n = nonce_of(ch, "MD5");
 	g_autofree char *u1 = NULL, *u2 = NULL;
 	char *u3 = NULL;
 
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &u1), ==,
-	                AUTH_OK);
+	                SIP_DIGEST_OK);
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000002"), &u2), ==,
-	                AUTH_OK);
+	                SIP_DIGEST_OK);
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000002"), &u3), ==,
-	                AUTH_REPLAYED);
+	                SIP_DIGEST_REPLAYED);
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &u3), ==,
-	                AUTH_REPLAYED);
-	auth_free(a);
+	                SIP_DIGEST_REPLAYED);
+	sip_digest_server_free(a);
 }
 
 static void test_foreign_nonce_is_stale(void)
 {
-	Auth *a = auth_new(&cfg), *b = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(b, "pbx.test", CLIENT, TRUE);
+	SipDigestServer *a = sip_digest_server_new(&cfg), *b = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(b, TRUE);
 	g_autofree char *n = nonce_of(ch, "MD5");
 	char *user = NULL;
 
 	g_assert_nonnull(strstr(ch, "stale=true"));
 	/* A nonce of another run (another secret) with the right password: stale, not failed. */
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user),
-	                ==, AUTH_STALE);
+	                ==, SIP_DIGEST_STALE);
 	/* A made-up nonce with the right password: stale as well. */
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "MD5", "abc.def.ghi", "00000001"), &user),
-	    ==, AUTH_STALE);
-	auth_free(a);
-	auth_free(b);
+	    ==, SIP_DIGEST_STALE);
+	sip_digest_server_free(a);
+	sip_digest_server_free(b);
 }
 
 static void test_order_and_md5_only(void)
 {
-	AuthConfig c = cfg;
+	SipDigestServerConfig c = cfg;
 	c.md5_first = TRUE;
-	Auth *a = auth_new(&c);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&c);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_assert_true(strstr(ch, "algorithm=MD5") < strstr(ch, "SHA-256"));
 	c.offer_sha256 = FALSE;
-	auth_configure(a, &c);
-	g_autofree char *ch2 = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	sip_digest_server_configure(a, &c);
+	g_autofree char *ch2 = challenge(a, FALSE);
 	g_assert_null(strstr(ch2, "SHA-256"));
 	/* SHA-256 answers are refused when SHA-256 is not offered. */
 	g_autofree char *n = nonce_of(ch2, "MD5");
 	char *user = NULL;
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "SHA-256", n, "00000001"), &user), ==,
-	    AUTH_FAILED);
-	auth_free(a);
+	    SIP_DIGEST_FAILED);
+	sip_digest_server_free(a);
 }
 
 /* A wrong answer counts towards a ban only on a nonce that we sent to this address and that
  * is fresh; a made-up, foreign-run or other address's nonce is what a forged source sends. */
 static void test_only_genuine_nonces_count(void)
 {
-	Auth *a = auth_new(&cfg), *b = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&cfg), *b = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *n = nonce_of(ch, "MD5");
-	g_autofree char *chb = auth_challenge(b, "pbx.test", CLIENT, FALSE);
+	g_autofree char *chb = challenge(b, FALSE);
 	g_autofree char *foreign = nonce_of(chb, "MD5");
-	g_autofree char *cho = auth_challenge(a, "pbx.test", "192.0.2.99", FALSE);
+	g_autofree char *cho = challenge_to(a, "192.0.2.99", FALSE);
 	g_autofree char *other = nonce_of(cho, "MD5");
 	char *user = NULL;
 
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", "x", "00000001"), &user),
-	                ==, AUTH_UNTRUSTED);
+	                ==, SIP_DIGEST_UNTRUSTED);
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "wrong", "MD5", foreign, "00000001"), &user), ==,
-	    AUTH_UNTRUSTED);
+	    SIP_DIGEST_UNTRUSTED);
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", other, "00000001"), &user),
-	                ==, AUTH_UNTRUSTED);
+	                ==, SIP_DIGEST_UNTRUSTED);
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD4", "x", "00000001"), &user),
-	                ==, AUTH_UNTRUSTED);
+	                ==, SIP_DIGEST_UNTRUSTED);
 	/* The genuine nonce, from its own address: a real guess. */
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", n, "00000001"), &user), ==,
-	                AUTH_FAILED);
+	                SIP_DIGEST_FAILED);
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD4", n, "00000001"), &user), ==,
-	                AUTH_FAILED);
+	                SIP_DIGEST_FAILED);
 	g_assert_null(user);
-	auth_free(a);
-	auth_free(b);
+	sip_digest_server_free(a);
+	sip_digest_server_free(b);
 }
 
 /* The nonce's MAC binds the address it was sent to: from elsewhere, even the right password
  * only gets a new challenge (stale=true), so a captured Authorization is useless there. */
 static void test_nonce_bound_to_address(void)
 {
-	Auth *a = auth_new(&cfg);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&cfg);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *n = nonce_of(ch, "SHA-256");
 	g_autofree char *user = NULL;
 
 	g_assert_cmpint(check_from(a, "192.0.2.2",
 	                           signed_register("2000", "secret", "SHA-256", n, "00000001"),
 	                           &user),
-	                ==, AUTH_STALE);
+	                ==, SIP_DIGEST_STALE);
 	g_assert_null(user);
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "SHA-256", n, "00000001"), &user), ==,
-	    AUTH_OK);
-	auth_free(a);
+	    SIP_DIGEST_OK);
+	sip_digest_server_free(a);
 }
 
 /* An expired nonce of ours: the right password is stale, a wrong one is not counted. */
 static void test_expired_nonce_not_counted(void)
 {
-	AuthConfig c = cfg;
+	SipDigestServerConfig c = cfg;
 	c.nonce_ttl_s = 1;
-	Auth *a = auth_new(&c);
-	g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+	SipDigestServer *a = sip_digest_server_new(&c);
+	g_autofree char *ch = challenge(a, FALSE);
 	g_autofree char *n = nonce_of(ch, "MD5");
 	char *user = NULL;
 
 	g_usleep(2100 * 1000);
 	g_assert_cmpint(check(a, signed_register("2000", "wrong", "MD5", n, "00000001"), &user), ==,
-	                AUTH_UNTRUSTED);
+	                SIP_DIGEST_UNTRUSTED);
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user),
-	                ==, AUTH_STALE);
-	auth_free(a);
+	                ==, SIP_DIGEST_STALE);
+	sip_digest_server_free(a);
 }
 
 /* RFC 7616 §3.4.5: counts are kept for the latest nonces, in a ring. Any number of
@@ -258,27 +290,29 @@ static void test_expired_nonce_not_counted(void)
  * is stale (never replayable: its count is not forgotten while it could still be used). */
 static void test_nonce_ring_rfc7616_3_4_5(void)
 {
-	AuthConfig c = cfg;
+	SipDigestServerConfig c = cfg;
 	c.nonce_slots = 1000; /* rounded up to 1024 */
-	Auth *a = auth_new(&c);
+	SipDigestServer *a = sip_digest_server_new(&c);
 	g_autofree char *first = NULL;
 
-	g_assert_cmpuint(auth_nonce_slots(a), ==, 1024);
-	Auth *dflt = auth_new(&cfg); /* no nonce_slots given: the fixed default */
-	g_assert_cmpuint(auth_nonce_slots(dflt), ==, AUTH_NONCE_SLOTS);
-	auth_free(dflt);
-	AuthConfig huge = cfg; /* a count beyond the cap (2^31 would overflow the shift) */
+	g_assert_cmpuint(sip_digest_server_nonce_slots(a), ==, 1024);
+	SipDigestServer *dflt =
+	    sip_digest_server_new(&cfg); /* no nonce_slots given: the fixed default */
+	g_assert_cmpuint(sip_digest_server_nonce_slots(dflt), ==, SIP_DIGEST_NONCE_SLOTS);
+	sip_digest_server_free(dflt);
+	SipDigestServerConfig huge =
+	    cfg; /* a count beyond the cap (2^31 would overflow the shift) */
 	huge.nonce_slots = 0x80000001u;
-	Auth *capped = auth_new(&huge);
-	g_assert_cmpuint(auth_nonce_slots(capped), ==, AUTH_NONCE_SLOTS_MAX);
-	auth_free(capped);
+	SipDigestServer *capped = sip_digest_server_new(&huge);
+	g_assert_cmpuint(sip_digest_server_nonce_slots(capped), ==, SIP_DIGEST_NONCE_SLOTS_MAX);
+	sip_digest_server_free(capped);
 	for (guint i = 0; i < 5000; i++) {
-		g_autofree char *ch = auth_challenge(a, "pbx.test", CLIENT, FALSE);
+		g_autofree char *ch = challenge(a, FALSE);
 		g_autofree char *n = nonce_of(ch, "MD5");
 		g_autofree char *user = NULL;
 		g_assert_cmpint(
 		    check(a, signed_register("2000", "secret", "MD5", n, "00000001"), &user), ==,
-		    AUTH_OK);
+		    SIP_DIGEST_OK);
 		if (i == 4500)
 			first = g_steal_pointer(&n);
 	}
@@ -287,40 +321,40 @@ static void test_nonce_ring_rfc7616_3_4_5(void)
 	 * its client goes on counting up. */
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "MD5", first, "00000001"), &user), ==,
-	    AUTH_REPLAYED);
+	    SIP_DIGEST_REPLAYED);
 	g_assert_null(user);
 	g_autofree char *u2 = NULL;
 	g_assert_cmpint(check(a, signed_register("2000", "secret", "MD5", first, "00000002"), &u2),
-	                ==, AUTH_OK);
+	                ==, SIP_DIGEST_OK);
 	/* 1024 nonces later its slot is another's: stale, for the right password too. */
 	for (guint i = 0; i < 1024; i++)
-		g_free(auth_challenge(a, "pbx.test", CLIENT, FALSE));
+		g_free(challenge(a, FALSE));
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "MD5", first, "00000003"), &user), ==,
-	    AUTH_STALE);
+	    SIP_DIGEST_STALE);
 	g_assert_cmpint(
 	    check(a, signed_register("2000", "secret", "MD5", first, "00000001"), &user), ==,
-	    AUTH_STALE);
+	    SIP_DIGEST_STALE);
 	g_assert_null(user);
-	auth_free(a);
+	sip_digest_server_free(a);
 }
 
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
-	g_test_add_func("/registrar/auth/sha256-and-md5-rfc8760", test_sha256_and_md5_rfc8760);
-	g_test_add_func("/registrar/auth/wrong-and-unknown-alike-rfc3261-22.4",
+	g_test_add_func("/sip/digest/server/sha256-and-md5-rfc8760", test_sha256_and_md5_rfc8760);
+	g_test_add_func("/sip/digest/server/wrong-and-unknown-alike-rfc3261-22.4",
 	                test_wrong_and_unknown_alike_rfc3261_22_4);
-	g_test_add_func("/registrar/auth/nonce-count-replay-rfc7616-3.4.5",
+	g_test_add_func("/sip/digest/server/nonce-count-replay-rfc7616-3.4.5",
 	                test_nonce_count_replay_rfc7616_3_4_5);
-	g_test_add_func("/registrar/auth/foreign-nonce-is-stale", test_foreign_nonce_is_stale);
-	g_test_add_func("/registrar/auth/order-and-md5-only", test_order_and_md5_only);
-	g_test_add_func("/registrar/auth/only-genuine-nonces-count",
+	g_test_add_func("/sip/digest/server/foreign-nonce-is-stale", test_foreign_nonce_is_stale);
+	g_test_add_func("/sip/digest/server/order-and-md5-only", test_order_and_md5_only);
+	g_test_add_func("/sip/digest/server/only-genuine-nonces-count",
 	                test_only_genuine_nonces_count);
-	g_test_add_func("/registrar/auth/nonce-bound-to-address", test_nonce_bound_to_address);
-	g_test_add_func("/registrar/auth/expired-nonce-not-counted",
+	g_test_add_func("/sip/digest/server/nonce-bound-to-address", test_nonce_bound_to_address);
+	g_test_add_func("/sip/digest/server/expired-nonce-not-counted",
 	                test_expired_nonce_not_counted);
-	g_test_add_func("/registrar/auth/nonce-count-ring-rfc7616-3.4.5",
+	g_test_add_func("/sip/digest/server/nonce-count-ring-rfc7616-3.4.5",
 	                test_nonce_ring_rfc7616_3_4_5);
 	return g_test_run();
 }
