@@ -108,13 +108,14 @@ char *sip_digest_authorization(const SipDigestChallenge *ch, const SipDigestAnsw
 
 /* ---- the server side (digest_server.c) ----
  *
- * Challenges offering SHA-256 and MD5 together (each with qop="auth"), nonces the server
- * verifies without storing them (time, sequence number, random and an HMAC of them and of
- * the client's address under a per-run secret) that expire, and nonce-count replay
- * protection in a fixed ring. It tells its caller which failures may count towards a ban
- * (SIP_DIGEST_FAILED) and which a forged source could send (SIP_DIGEST_UNTRUSTED); the
- * counting is the core's (crossbar/authlimit.h). Every table has a size limit: a flood
- * costs CPU, never unbounded memory. Main loop only. */
+ * Challenges in a 401's WWW-Authenticate (a registrar, RFC 3261 §22.2) or a 407's
+ * Proxy-Authenticate (a proxy or B2BUA challenging INVITE, §22.3), offering SHA-256 and MD5
+ * together (each with qop="auth"); nonces the server verifies without storing them (time,
+ * sequence number, random and an HMAC of them and of the client's address under a per-run
+ * secret) that expire; nonce-count replay protection in a fixed ring. It tells its caller
+ * which failures may count towards a ban (SIP_DIGEST_FAILED) and which a forged source
+ * could send (SIP_DIGEST_UNTRUSTED); the counting is the core's (crossbar/authlimit.h).
+ * Every table has a size limit: a flood costs CPU, never unbounded memory. Main loop only. */
 typedef struct sip_digest_server SipDigestServer;
 
 /* Nonce counts remembered: the last this many nonces issued (4 MiB); an older one is
@@ -156,6 +157,7 @@ typedef char *(*SipDigestHa1Func)(const char *username, SipDigestAlg alg, void *
 typedef struct {
 	const struct sip_msg *msg; /* the request (verifying only) */
 	const SipPeer *peer;       /* where it came from: nonces are bound to its address */
+	SipDigestKind kind;        /* 401 and Authorization, or 407 and Proxy-Authorization */
 	const char *realm;
 	SipDigestHa1Func ha1_of; /* verifying only */
 	void *user_data;         /* ha1_of's */
@@ -165,11 +167,12 @@ SipDigestServer *sip_digest_server_new(const SipDigestServerConfig *cfg);
 void sip_digest_server_free(SipDigestServer *s);
 void sip_digest_server_configure(SipDigestServer *s, const SipDigestServerConfig *cfg);
 
-/* The challenge header lines (one per algorithm offered, the preferred first) with a new
- * nonce for the client at r->peer; g_free it. */
+/* The challenge header lines (one per algorithm offered, the preferred first; WWW- or
+ * Proxy-Authenticate by r->kind) with a new nonce for the client at r->peer; g_free it. */
 char *sip_digest_server_challenge(SipDigestServer *s, const SipDigestRequest *r, bool stale);
 
-/* Verify r->msg's credentials for r->realm. On SIP_DIGEST_OK, *username is the
+/* Verify r->msg's credentials for r->realm, in Authorization or Proxy-Authorization by
+ * r->kind (the other header is not looked at). On SIP_DIGEST_OK, *username is the
  * authenticated user (g_free); otherwise NULL. */
 SipDigestVerdict sip_digest_server_check(SipDigestServer *s, const SipDigestRequest *r,
                                          char **username);

@@ -172,7 +172,7 @@ char *sip_digest_server_challenge(SipDigestServer *s, const SipDigestRequest *r,
 	GString *out = g_string_sized_new(256);
 	gboolean md5_first = s->cfg.offer_md5 && (s->cfg.md5_first || !s->cfg.offer_sha256);
 	SipDigestChallenge ch = {
-	    .kind = SIP_DIGEST_WWW,
+	    .kind = r->kind,
 	    .qop_auth = true,
 	    .stale = stale,
 	    .has_algorithm = true,
@@ -208,11 +208,14 @@ static char *unq(const struct sip_pl *pl)
 	return sip_pl_dup(pl);
 }
 
-/* The credentials for our realm, parsed; FALSE when there are none. */
-static gboolean find_credentials(const struct sip_msg *req, const char *realm, struct sip_auth *out)
+/* The credentials for our realm in the header of kind, parsed; FALSE when there are none. */
+static gboolean find_credentials(const struct sip_msg *req, SipDigestKind kind, const char *realm,
+                                 struct sip_auth *out)
 {
-	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION); h;
-	     h = sip_msg_hdr_next(req, h)) {
+	enum sip_hdrid id =
+	    kind == SIP_DIGEST_PROXY ? SIP_HDR_PROXY_AUTHORIZATION : SIP_HDR_AUTHORIZATION;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(req, id); h; h = sip_msg_hdr_next(req, h)) {
 		struct sip_auth au;
 		/* its fields become C strings: one holding an escaped NUL cannot be checked */
 		if (sip_auth_parse(&au, &h->val) < 0 || !sip_pl_caseeq(&au.scheme, "Digest") ||
@@ -262,7 +265,7 @@ SipDigestVerdict sip_digest_server_check(SipDigestServer *s, const SipDigestRequ
 	guint32 nc = 0;
 
 	*username = NULL;
-	if (!find_credentials(r->msg, r->realm, &au))
+	if (!find_credentials(r->msg, r->kind, r->realm, &au))
 		return SIP_DIGEST_MISSING;
 	peer_source(r->peer, source, sizeof(source));
 	g_autofree char *user = unq(&au.username);

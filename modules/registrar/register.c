@@ -287,6 +287,7 @@ gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 	const SipDigestRequest dr = {
 	    .msg = msg,
 	    .peer = peer,
+	    .kind = SIP_DIGEST_WWW,
 	    .realm = xb_directory_realm(),
 	    .ha1_of = ha1_of,
 	    .user_data = reg,

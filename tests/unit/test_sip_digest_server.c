@@ -1,10 +1,11 @@
 /* test_sip_digest_server.c: the digest server (lib/sip/digest_server.c; RFC 7616, RFC 8760)
- * on its own: a SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user refused
- * alike, the nonce count replay refused, a foreign or old nonce reported stale, challenges in the
- * configured order, which failures may count towards a ban (only those on a fresh nonce sent
- * to the same address), and a full nonce table that refuses new nonces as stale rather than
- * forget a count. No peer here speaks SHA-256 digest
- * (SIPp 3.6 and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
+ * on its own: a SHA-256 and an MD5 answer accepted, a wrong one refused, an unknown user
+ * refused alike, the nonce count replay refused, a foreign or old nonce reported stale,
+ * challenges in the configured order, which failures may count towards a ban (only those on
+ * a fresh nonce sent to the same address), a full nonce table that refuses new nonces as
+ * stale rather than forget a count, and 407 challenges answered in Proxy-Authorization
+ * (RFC 3261 §22.3) through the client side. No peer here speaks SHA-256 digest (SIPp 3.6
+ * and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
 #include <crossbar/sipdigest.h>
 #include "test_util.h"
 
@@ -86,13 +87,18 @@ static SipPeer peer_at(const char *source)
 	return peer;
 }
 
-/* A new challenge for the client at source. */
-static char *challenge_to(SipDigestServer *a, const char *source, bool stale)
+/* A new challenge of kind for the client at source. */
+static char *challenge_kind(SipDigestServer *a, SipDigestKind kind, const char *source, bool stale)
 {
 	SipPeer peer = peer_at(source);
-	const SipDigestRequest r = {.peer = &peer, .realm = "pbx.test"};
+	const SipDigestRequest r = {.peer = &peer, .kind = kind, .realm = "pbx.test"};
 
 	return sip_digest_server_challenge(a, &r, stale);
+}
+
+static char *challenge_to(SipDigestServer *a, const char *source, bool stale)
+{
+	return challenge_kind(a, SIP_DIGEST_WWW, source, stale);
 }
 
 static char *challenge(SipDigestServer *a, bool stale)
@@ -100,13 +106,15 @@ static char *challenge(SipDigestServer *a, bool stale)
 	return challenge_to(a, CLIENT, stale);
 }
 
-static SipDigestVerdict check_from(SipDigestServer *a, const char *source, struct sip_msg *msg,
-                                   char **user)
+/* The verdict on msg's credentials of kind from source; msg is freed. */
+static SipDigestVerdict verify(SipDigestServer *a, SipDigestKind kind, const char *source,
+                               struct sip_msg *msg, char **user)
 {
 	SipPeer peer = peer_at(source);
 	const SipDigestRequest r = {
 	    .msg = msg,
 	    .peer = &peer,
+	    .kind = kind,
 	    .realm = "pbx.test",
 	    .ha1_of = ha1_of,
 	};
@@ -116,9 +124,68 @@ static SipDigestVerdict check_from(SipDigestServer *a, const char *source, struc
 	return v;
 }
 
+static SipDigestVerdict check_from(SipDigestServer *a, const char *source, struct sip_msg *msg,
+                                   char **user)
+{
+	return verify(a, SIP_DIGEST_WWW, source, msg, user);
+}
+
 static SipDigestVerdict check(SipDigestServer *a, struct sip_msg *msg, char **user)
 {
 	return check_from(a, CLIENT, msg, user);
+}
+
+/* An INVITE from 2000 to 3000 carrying `header: value`. */
+static struct sip_msg *invite_with(const char *header, const char *value)
+{
+	g_autofree char *text =
+	    g_strdup_printf("INVITE sip:3000@pbx.test SIP/2.0\r\n"
+	                    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK%u\r\n"
+	                    "From: <sip:2000@pbx.test>;tag=1\r\nTo: <sip:3000@pbx.test>\r\n"
+	                    "Call-ID: proxy-auth-test\r\nCSeq: 2 INVITE\r\nMax-Forwards: 70\r\n"
+	                    "Contact: <sip:2000@192.0.2.1:5060>\r\n"
+	                    "%s: %s\r\nContent-Length: 0\r\n\r\n",
+	                    g_random_int(), header, value);
+	struct sip_msg *msg = NULL;
+	struct sip_err err;
+
+	g_assert_cmpint(sip_msg_parse(&msg, text, strlen(text), &err), ==, 0);
+	return msg;
+}
+
+/* The 407 a B2BUA sends with the challenge lines, read back as the client reads it. */
+static struct sip_msg *response_407(const char *challenge_lines)
+{
+	g_autofree char *text = g_strdup_printf(
+	    "SIP/2.0 407 Proxy Authentication Required\r\n"
+	    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
+	    "From: <sip:2000@pbx.test>;tag=1\r\nTo: <sip:3000@pbx.test>;tag=2\r\n"
+	    "Call-ID: proxy-auth-test\r\nCSeq: 1 INVITE\r\n%sContent-Length: 0\r\n\r\n",
+	    challenge_lines);
+	struct sip_msg *msg = NULL;
+	struct sip_err err;
+
+	g_assert_cmpint(sip_msg_parse(&msg, text, strlen(text), &err), ==, 0);
+	return msg;
+}
+
+/* The client side's answer (lib/sip/digest.c) to the first challenge of a 407 carrying
+ * challenge_lines; *ch is filled. */
+static char *answer_407(const char *challenge_lines, const char *password, guint32 nc,
+                        SipDigestChallenge *ch)
+{
+	struct sip_msg *resp = response_407(challenge_lines);
+	const SipDigestAnswer ans = {
+	    .username = "2000",
+	    .password = password,
+	    .method = "INVITE",
+	    .uri = "sip:3000@pbx.test",
+	    .nc = nc,
+	};
+
+	g_assert_cmpint(sip_digest_challenge_pick(resp, "pbx.test", ch), ==, 0);
+	sip_msg_free(resp);
+	return sip_digest_authorization(ch, &ans);
 }
 
 static void test_sha256_and_md5_rfc8760(void)
@@ -339,6 +406,146 @@ static void test_nonce_ring_rfc7616_3_4_5(void)
 	sip_digest_server_free(a);
 }
 
+/* RFC 3261 §22.3: a 407 with Proxy-Authenticate lines only, read by the client side,
+ * answered in Proxy-Authorization and verified, with the nonce counting on across uses; the
+ * same answer in Authorization is not read for a 407, nor Proxy-Authorization for a 401. */
+static void test_proxy_round_trip_22_3(void)
+{
+	SipDigestServer *a = sip_digest_server_new(&cfg);
+	g_autofree char *lines = challenge_kind(a, SIP_DIGEST_PROXY, CLIENT, FALSE);
+	g_auto(GStrv) each = g_strsplit(lines, "\r\n", -1);
+	SipDigestChallenge ch;
+	g_autofree char *user = NULL, *u2 = NULL;
+	char *none = NULL;
+
+	/* Two lines, SHA-256 first (RFC 8760 §2.4), then the CRLF's empty tail. */
+	g_assert_cmpuint(g_strv_length(each), ==, 3);
+	g_assert_true(g_str_has_prefix(each[0], "Proxy-Authenticate: Digest realm=\"pbx.test\""));
+	g_assert_true(g_str_has_prefix(each[1], "Proxy-Authenticate: Digest realm=\"pbx.test\""));
+	g_assert_nonnull(strstr(each[0], "algorithm=SHA-256"));
+	g_assert_nonnull(strstr(each[1], "algorithm=MD5"));
+	g_assert_cmpstr(each[2], ==, "");
+	g_assert_null(strstr(lines, "WWW-Authenticate"));
+	g_assert_null(strstr(lines, "stale"));
+
+	g_autofree char *v1 = answer_407(lines, "secret", 1, &ch);
+	g_assert_cmpint(ch.kind, ==, SIP_DIGEST_PROXY);
+	g_assert_cmpint(ch.alg, ==, SIP_DIGEST_SHA256);
+	g_assert_true(ch.qop_auth);
+	g_assert_false(ch.stale);
+
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Authorization", v1), &none), ==,
+	    SIP_DIGEST_MISSING);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_WWW, CLIENT, invite_with("Proxy-Authorization", v1), &none), ==,
+	    SIP_DIGEST_MISSING);
+	g_assert_null(none);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", v1), &user), ==,
+	    SIP_DIGEST_OK);
+	g_assert_cmpstr(user, ==, "2000");
+
+	/* The next request on the same nonce counts up (RFC 7616 §3.4.5). */
+	g_autofree char *v2 =
+	    sip_digest_authorization(&ch, &(SipDigestAnswer){.username = "2000",
+	                                                     .password = "secret",
+	                                                     .method = "INVITE",
+	                                                     .uri = "sip:3000@pbx.test",
+	                                                     .nc = 2});
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", v2), &u2), ==,
+	    SIP_DIGEST_OK);
+	g_assert_cmpstr(u2, ==, "2000");
+	sip_digest_challenge_clear(&ch);
+
+	/* MD5, the second line, is answered alike; both lines carry one nonce, whose count
+	 * goes on from the SHA-256 answers (a count already seen is a replay). */
+	g_autofree char *md5_line = g_strconcat(each[1], "\r\n", NULL);
+	g_autofree char *v3_replay = answer_407(md5_line, "secret", 2, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_autofree char *v3 = answer_407(md5_line, "secret", 3, &ch);
+	g_autofree char *u3 = NULL;
+	g_assert_cmpint(ch.alg, ==, SIP_DIGEST_MD5);
+	g_assert_cmpint(verify(a, SIP_DIGEST_PROXY, CLIENT,
+	                       invite_with("Proxy-Authorization", v3_replay), &none),
+	                ==, SIP_DIGEST_REPLAYED);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", v3), &u3), ==,
+	    SIP_DIGEST_OK);
+	g_assert_cmpstr(u3, ==, "2000");
+	sip_digest_challenge_clear(&ch);
+	sip_digest_server_free(a);
+}
+
+/* Proxy-Authorization refused with the verdict that says what to do next: a wrong password
+ * on our fresh nonce is FAILED (counted), a replayed nonce count REPLAYED (RFC 7616 §3.4.5),
+ * a nonce whose count slot a newer one took, or one of another run, STALE, and the stale
+ * challenge then carries stale=true, which the client side answers again (RFC 7616 §3.3). */
+static void test_proxy_verdicts_rfc7616(void)
+{
+	SipDigestServerConfig two = cfg;
+	two.nonce_slots = 2; /* the two latest nonces have their counts kept */
+	SipDigestServer *a = sip_digest_server_new(&two), *other = sip_digest_server_new(&cfg);
+	SipDigestChallenge ch;
+	char *none = NULL;
+	g_autofree char *ok = NULL;
+
+	g_assert_cmpuint(sip_digest_server_nonce_slots(a), ==, 2);
+	g_autofree char *lines = challenge_kind(a, SIP_DIGEST_PROXY, CLIENT, FALSE);
+	g_autofree char *wrong = answer_407(lines, "wrong", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", wrong), &none),
+	    ==, SIP_DIGEST_FAILED);
+	/* The same wrong answer from another address: a forged source could send it. */
+	g_assert_cmpint(verify(a, SIP_DIGEST_PROXY, "192.0.2.7",
+	                       invite_with("Proxy-Authorization", wrong), &none),
+	                ==, SIP_DIGEST_UNTRUSTED);
+
+	g_autofree char *right = answer_407(lines, "secret", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", right), &ok), ==,
+	    SIP_DIGEST_OK);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", right), &none),
+	    ==, SIP_DIGEST_REPLAYED);
+
+	/* Two newer nonces: the older one's slot is taken, so it is stale, even with nc
+	 * counting on. */
+	g_free(challenge_kind(a, SIP_DIGEST_PROXY, CLIENT, FALSE));
+	g_free(challenge_kind(a, SIP_DIGEST_PROXY, CLIENT, FALSE));
+	g_autofree char *later = answer_407(lines, "secret", 2, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", later), &none),
+	    ==, SIP_DIGEST_STALE);
+
+	/* A nonce of another run (another secret) with the right password: stale too. */
+	g_autofree char *foreign_lines = challenge_kind(other, SIP_DIGEST_PROXY, CLIENT, FALSE);
+	g_autofree char *foreign = answer_407(foreign_lines, "secret", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", foreign), &none),
+	    ==, SIP_DIGEST_STALE);
+	g_assert_null(none);
+
+	/* The challenge that follows a stale verdict, as the client side sees it. */
+	g_autofree char *again = challenge_kind(a, SIP_DIGEST_PROXY, CLIENT, TRUE);
+	g_autofree char *v = answer_407(again, "secret", 1, &ch);
+	g_assert_true(ch.stale);
+	g_assert_true(sip_digest_challenge_worth_answering(&ch, true));
+	sip_digest_challenge_clear(&ch);
+	g_autofree char *u = NULL;
+	g_assert_cmpint(
+	    verify(a, SIP_DIGEST_PROXY, CLIENT, invite_with("Proxy-Authorization", v), &u), ==,
+	    SIP_DIGEST_OK);
+	g_assert_cmpstr(u, ==, "2000");
+	sip_digest_server_free(a);
+	sip_digest_server_free(other);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -356,5 +563,8 @@ int main(int argc, char **argv)
 	                test_expired_nonce_not_counted);
 	g_test_add_func("/sip/digest/server/nonce-count-ring-rfc7616-3.4.5",
 	                test_nonce_ring_rfc7616_3_4_5);
+	g_test_add_func("/sip/digest/server/proxy-round-trip-rfc3261-22.3",
+	                test_proxy_round_trip_22_3);
+	g_test_add_func("/sip/digest/server/proxy-verdicts-rfc7616", test_proxy_verdicts_rfc7616);
 	return g_test_run();
 }
