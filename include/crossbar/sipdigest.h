@@ -114,8 +114,9 @@ char *sip_digest_authorization(const SipDigestChallenge *ch, const SipDigestAnsw
  * sequence number, random and an HMAC of them and of the client's address under a per-run
  * secret) that expire; nonce-count replay protection in a fixed ring. It tells its caller
  * which failures may count towards a ban (SIP_DIGEST_FAILED) and which a forged source
- * could send (SIP_DIGEST_UNTRUSTED); the counting is the core's (crossbar/authlimit.h).
- * Every table has a size limit: a flood costs CPU, never unbounded memory. Main loop only. */
+ * could send (SIP_DIGEST_UNTRUSTED); the counting is the core's (crossbar/authlimit.h),
+ * which sip_digest_server_authenticate applies. Every table has a size limit: a flood costs
+ * CPU, never unbounded memory. Main loop only. */
 typedef struct sip_digest_server SipDigestServer;
 
 /* Nonce counts remembered: the last this many nonces issued (4 MiB); an older one is
@@ -146,6 +147,8 @@ typedef enum {
 	                       * challenge with stale=true */
 	SIP_DIGEST_REPLAYED,  /* right password, a nonce count already seen: challenge again;
 	                       * not counted, as whoever captured the request can resend it */
+	SIP_DIGEST_BANNED,    /* the source is banned (sip_digest_server_authenticate): refused
+	                       * without a look at its credentials */
 } SipDigestVerdict;
 
 /* A user's H(A1) for alg (SIP_DIGEST_MD5 or SIP_DIGEST_SHA256) as a new string, or NULL for
@@ -176,6 +179,25 @@ char *sip_digest_server_challenge(SipDigestServer *s, const SipDigestRequest *r,
  * authenticated user (g_free); otherwise NULL. */
 SipDigestVerdict sip_digest_server_check(SipDigestServer *s, const SipDigestRequest *r,
                                          char **username);
+
+/* What to answer a request with, from sip_digest_server_authenticate. */
+typedef struct {
+	SipDigestVerdict verdict;
+	guint status;       /* 0: authenticated; 401 or 407 (by kind): challenge; 403: banned */
+	const char *reason; /* the status's reason phrase (static); NULL with status 0 */
+	char *headers;      /* the challenge lines of a 401 or 407; else NULL */
+	char *username;     /* the authenticated user, with status 0; else NULL */
+} SipDigestOutcome;
+
+/* The authentication of a request, as every module that checks SIP passwords does it: a
+ * source that the core's failure limiter (crossbar/authlimit.h) bans is refused before any
+ * password is looked at; a SIP_DIGEST_FAILED is counted against the source under module's
+ * name ("registrar"), and the failure that starts a ban is refused too (403); anything else
+ * that is not SIP_DIGEST_OK gets a new challenge, with stale=true after SIP_DIGEST_STALE.
+ * Returns out->status; clear out with sip_digest_outcome_clear. */
+guint sip_digest_server_authenticate(SipDigestServer *s, const SipDigestRequest *r,
+                                     const char *module, SipDigestOutcome *out);
+void sip_digest_outcome_clear(SipDigestOutcome *out);
 
 /* How many of the latest nonces have their counts remembered (tests). */
 guint sip_digest_server_nonce_slots(SipDigestServer *s);

@@ -7,7 +7,9 @@
  * the nonce carries under its MAC (as Kamailio's nonce-count array does): a nonce whose slot
  * a newer one took is stale, so no count is ever forgotten while its nonce is still good,
  * memory is fixed (four octets a slot), and any rate of requests is served. The hashing is
- * digest.c's; what counts as a failure is said, the counting is the caller's. */
+ * digest.c's; failures are counted by the core's shared limiter (crossbar/authlimit.h), and
+ * only those a forged source cannot produce. */
+#include <crossbar/authlimit.h>
 #include <crossbar/random.h>
 #include <crossbar/sipdigest.h>
 #include <crossbar/timer.h>
@@ -325,4 +327,61 @@ SipDigestVerdict sip_digest_server_check(SipDigestServer *s, const SipDigestRequ
 	if (v == SIP_DIGEST_OK)
 		*username = g_steal_pointer(&user);
 	return v;
+}
+
+/* ---- the whole authentication of a request ---- */
+
+static guint forbid(SipDigestOutcome *out)
+{
+	out->status = 403;
+	out->reason = "Forbidden";
+	return out->status;
+}
+
+guint sip_digest_server_authenticate(SipDigestServer *s, const SipDigestRequest *r,
+                                     const char *module, SipDigestOutcome *out)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&r->peer->addr;
+	bool stale = false;
+
+	memset(out, 0, sizeof(*out));
+	if (xb_authlimit_is_banned(sa)) {
+		out->verdict = SIP_DIGEST_BANNED;
+		return forbid(out);
+	}
+	out->verdict = sip_digest_server_check(s, r, &out->username);
+	switch (out->verdict) {
+	case SIP_DIGEST_OK:
+		return 0;
+	case SIP_DIGEST_FAILED:
+		/* The limiter logs the failure that starts a ban, once. */
+		if (xb_authlimit_failure(sa, module))
+			return forbid(out);
+		break;
+	case SIP_DIGEST_STALE:
+		stale = true;
+		break;
+	case SIP_DIGEST_MISSING:
+	case SIP_DIGEST_UNTRUSTED:
+	case SIP_DIGEST_REPLAYED:
+	case SIP_DIGEST_BANNED:
+		break;
+	}
+	if (r->kind == SIP_DIGEST_PROXY) {
+		out->status = 407;
+		out->reason = "Proxy Authentication Required";
+	} else {
+		out->status = 401;
+		out->reason = "Unauthorized";
+	}
+	out->headers = sip_digest_server_challenge(s, r, stale);
+	return out->status;
+}
+
+void sip_digest_outcome_clear(SipDigestOutcome *out)
+{
+	g_clear_pointer(&out->headers, g_free);
+	g_clear_pointer(&out->username, g_free);
+	out->reason = NULL;
+	out->status = 0;
 }

@@ -1,8 +1,9 @@
-/* register.c: REGISTER, step by step as RFC 3261 §10.3 orders it: the source's ban, digest
- * authentication (crossbar/sipdigest.h), the To AOR against the authenticated user, the contacts
- * and their expiry (423 with Min-Expires), Call-ID/CSeq ordering against existing bindings, the
- * per-user contact limit, and the 200 listing every binding with its remaining time and a Date. A
- * fetch (no Contact) only lists. Nothing is written unless all of it holds. */
+/* register.c: REGISTER, step by step as RFC 3261 §10.3 orders it: the source's ban and
+ * digest authentication (crossbar/sipdigest.h), the To AOR against the authenticated user,
+ * the contacts and their expiry (423 with Min-Expires), Call-ID/CSeq ordering against
+ * existing bindings, the per-user contact limit, and the 200 listing every binding with its
+ * remaining time and a Date. A fetch (no Contact) only lists. Nothing is written unless all
+ * of it holds. */
 #include "register.h"
 
 #include <arpa/inet.h>
@@ -30,12 +31,6 @@ static int respond(Registrar *reg, SipServerReq *req, unsigned status, const cha
                    const char *extra)
 {
 	return reg->sip->req_respond(req, status, reason, extra, NULL, NULL, 0);
-}
-
-static void challenge(Registrar *reg, SipServerReq *req, const SipDigestRequest *dr, gboolean stale)
-{
-	g_autofree char *h = sip_digest_server_challenge(reg->digest, dr, stale);
-	respond(reg, req, 401, "Unauthorized", h);
 }
 
 /* The user the digest was checked against is kept for the rest of the request, so that
@@ -281,45 +276,25 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 {
 	Registrar *reg = user_data;
-	const struct sip_msg *msg = reg->sip->req_msg(req);
-	const SipPeer *peer = reg->sip->req_peer(req);
-	g_autofree char *user = NULL;
 	const SipDigestRequest dr = {
-	    .msg = msg,
-	    .peer = peer,
+	    .msg = reg->sip->req_msg(req),
+	    .peer = reg->sip->req_peer(req),
 	    .kind = SIP_DIGEST_WWW,
 	    .realm = xb_directory_realm(),
 	    .ha1_of = ha1_of,
 	    .user_data = reg,
 	};
+	SipDigestOutcome out;
 
-	/* A banned source is refused before any password is looked at. */
-	if (xb_authlimit_is_banned((const struct sockaddr *)&peer->addr)) {
-		respond(reg, req, 403, "Forbidden", NULL);
-		return TRUE;
+	/* A banned source is refused before any password is looked at; a failure that a forged
+	 * source cannot produce counts towards a ban. */
+	if (sip_digest_server_authenticate(reg->digest, &dr, "registrar", &out) == 0) {
+		gboolean handled = handle_authorized(reg, req, out.username);
+		sip_digest_outcome_clear(&out);
+		return handled;
 	}
-	SipDigestVerdict verdict = sip_digest_server_check(reg->digest, &dr, &user);
-	if (verdict != SIP_DIGEST_OK)
-		g_clear_pointer(&reg->current_user, xb_dir_user_free);
-	switch (verdict) {
-	case SIP_DIGEST_OK:
-		return handle_authorized(reg, req, user);
-	case SIP_DIGEST_MISSING:
-	case SIP_DIGEST_UNTRUSTED:
-	case SIP_DIGEST_REPLAYED:
-		challenge(reg, req, &dr, FALSE);
-		return TRUE;
-	case SIP_DIGEST_STALE:
-		challenge(reg, req, &dr, TRUE);
-		return TRUE;
-	case SIP_DIGEST_FAILED:
-		break;
-	}
-	/* The limiter logs the failure that starts a ban, once. */
-	if (xb_authlimit_failure((const struct sockaddr *)&peer->addr, "registrar")) {
-		respond(reg, req, 403, "Forbidden", NULL);
-		return TRUE;
-	}
-	challenge(reg, req, &dr, FALSE);
+	g_clear_pointer(&reg->current_user, xb_dir_user_free);
+	respond(reg, req, out.status, out.reason, out.headers);
+	sip_digest_outcome_clear(&out);
 	return TRUE;
 }

@@ -3,9 +3,11 @@
  * refused alike, the nonce count replay refused, a foreign or old nonce reported stale,
  * challenges in the configured order, which failures may count towards a ban (only those on
  * a fresh nonce sent to the same address), a full nonce table that refuses new nonces as
- * stale rather than forget a count, and 407 challenges answered in Proxy-Authorization
- * (RFC 3261 §22.3) through the client side. No peer here speaks SHA-256 digest (SIPp 3.6
- * and baresip 1.0 do MD5 only), so SHA-256 is proven at this level. */
+ * stale rather than forget a count, 407 challenges answered in Proxy-Authorization (RFC
+ * 3261 §22.3) through the client side, and the whole authentication with the core's shared
+ * failure limiter. No peer here speaks SHA-256 digest (SIPp 3.6 and baresip 1.0 do MD5
+ * only), so SHA-256 is proven at this level. */
+#include <crossbar/authlimit.h>
 #include <crossbar/sipdigest.h>
 #include "test_util.h"
 
@@ -186,6 +188,24 @@ static char *answer_407(const char *challenge_lines, const char *password, guint
 	g_assert_cmpint(sip_digest_challenge_pick(resp, "pbx.test", ch), ==, 0);
 	sip_msg_free(resp);
 	return sip_digest_authorization(ch, &ans);
+}
+
+/* sip_digest_server_authenticate on msg from source, as a module calls it; msg is freed. */
+static guint authenticate(SipDigestServer *a, SipDigestKind kind, const char *source,
+                          struct sip_msg *msg, SipDigestOutcome *out)
+{
+	SipPeer peer = peer_at(source);
+	const SipDigestRequest r = {
+	    .msg = msg,
+	    .peer = &peer,
+	    .kind = kind,
+	    .realm = "pbx.test",
+	    .ha1_of = ha1_of,
+	};
+	guint status = sip_digest_server_authenticate(a, &r, "digest-test", out);
+
+	sip_msg_free(msg);
+	return status;
 }
 
 static void test_sha256_and_md5_rfc8760(void)
@@ -546,6 +566,123 @@ static void test_proxy_verdicts_rfc7616(void)
 	sip_digest_server_free(other);
 }
 
+/* The whole authentication as a module runs it, with the core's shared failure limiter
+ * (crossbar/authlimit.h): no credentials get a 407 challenge (a 401 for WWW); wrong answers
+ * to a nonce of another run count nothing, however many; the right password on it gets a
+ * challenge with stale=true; wrong passwords on a genuine nonce count, and the one that
+ * reaches the limit gets 403, after which the source is refused even with the right
+ * password while another address authenticates. */
+static void test_authenticate_with_limiter(void)
+{
+	static const XbAuthLimitConfig limit = {.failures = 3, .window_s = 60, .ban_s = 600};
+	SipDigestServer *a = sip_digest_server_new(&cfg), *other = sip_digest_server_new(&cfg);
+	SipDigestChallenge ch;
+	SipDigestOutcome out;
+
+	xb_authlimit_reset();
+	xb_authlimit_configure(&limit);
+
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+	                              invite_with("Subject", "no credentials"), &out),
+	                 ==, 407);
+	g_assert_cmpint(out.verdict, ==, SIP_DIGEST_MISSING);
+	g_assert_cmpstr(out.reason, ==, "Proxy Authentication Required");
+	g_assert_true(
+	    g_str_has_prefix(out.headers, "Proxy-Authenticate: Digest realm=\"pbx.test\""));
+	g_assert_null(strstr(out.headers, "stale"));
+	g_assert_null(out.username);
+	g_autofree char *lines = g_strdup(out.headers);
+	sip_digest_outcome_clear(&out);
+	g_assert_null(out.headers);
+
+	g_autofree char *foreign_lines = challenge_kind(other, SIP_DIGEST_PROXY, CLIENT, FALSE);
+	g_autofree char *foreign_wrong = answer_407(foreign_lines, "wrong", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	for (guint i = 0; i < 2 * limit.failures; i++) {
+		g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+		                              invite_with("Proxy-Authorization", foreign_wrong),
+		                              &out),
+		                 ==, 407);
+		g_assert_cmpint(out.verdict, ==, SIP_DIGEST_UNTRUSTED);
+		sip_digest_outcome_clear(&out);
+	}
+	g_assert_cmpuint(xb_authlimit_tracked_count(), ==, 0);
+
+	g_autofree char *foreign_right = answer_407(foreign_lines, "secret", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+	                              invite_with("Proxy-Authorization", foreign_right), &out),
+	                 ==, 407);
+	g_assert_cmpint(out.verdict, ==, SIP_DIGEST_STALE);
+	g_assert_nonnull(strstr(out.headers, ", stale=true\r\n"));
+	sip_digest_outcome_clear(&out);
+
+	g_autofree char *wrong = answer_407(lines, "wrong", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	for (guint i = 1; i < limit.failures; i++) {
+		g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+		                              invite_with("Proxy-Authorization", wrong), &out),
+		                 ==, 407);
+		g_assert_cmpint(out.verdict, ==, SIP_DIGEST_FAILED);
+		sip_digest_outcome_clear(&out);
+	}
+	g_assert_cmpuint(xb_authlimit_tracked_count(), ==, 1);
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "digest-test: 192.0.2.1 banned for 600 s after 3 failed*");
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+	                              invite_with("Proxy-Authorization", wrong), &out),
+	                 ==, 403);
+	g_test_assert_expected_messages();
+	g_assert_cmpint(out.verdict, ==, SIP_DIGEST_FAILED);
+	g_assert_cmpstr(out.reason, ==, "Forbidden");
+	g_assert_null(out.headers);
+	sip_digest_outcome_clear(&out);
+
+	g_autofree char *right = answer_407(lines, "secret", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, CLIENT,
+	                              invite_with("Proxy-Authorization", right), &out),
+	                 ==, 403);
+	g_assert_cmpint(out.verdict, ==, SIP_DIGEST_BANNED);
+	g_assert_null(out.headers);
+	g_assert_null(out.username);
+	sip_digest_outcome_clear(&out);
+
+	/* Another address: its own nonce, its own count, not banned. */
+	g_autofree char *elsewhere = challenge_kind(a, SIP_DIGEST_PROXY, "192.0.2.3", FALSE);
+	g_autofree char *v = answer_407(elsewhere, "secret", 1, &ch);
+	sip_digest_challenge_clear(&ch);
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_PROXY, "192.0.2.3",
+	                              invite_with("Proxy-Authorization", v), &out),
+	                 ==, 0);
+	g_assert_cmpint(out.verdict, ==, SIP_DIGEST_OK);
+	g_assert_cmpstr(out.username, ==, "2000");
+	g_assert_null(out.reason);
+	g_assert_null(out.headers);
+	sip_digest_outcome_clear(&out);
+	g_assert_null(out.username);
+
+	/* A registrar's 401 (RFC 3261 §22.2), and its REGISTER authenticated. */
+	g_assert_cmpuint(
+	    authenticate(a, SIP_DIGEST_WWW, "192.0.2.3", invite_with("Subject", "none"), &out), ==,
+	    401);
+	g_assert_cmpstr(out.reason, ==, "Unauthorized");
+	g_assert_true(g_str_has_prefix(out.headers, "WWW-Authenticate: Digest realm=\"pbx.test\""));
+	g_assert_null(strstr(out.headers, "Proxy-Authenticate"));
+	g_autofree char *n = nonce_of(out.headers, "MD5");
+	sip_digest_outcome_clear(&out);
+	g_assert_cmpuint(authenticate(a, SIP_DIGEST_WWW, "192.0.2.3",
+	                              signed_register("2000", "secret", "MD5", n, "00000001"),
+	                              &out),
+	                 ==, 0);
+	g_assert_cmpstr(out.username, ==, "2000");
+	sip_digest_outcome_clear(&out);
+
+	xb_authlimit_reset();
+	sip_digest_server_free(a);
+	sip_digest_server_free(other);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -566,5 +703,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sip/digest/server/proxy-round-trip-rfc3261-22.3",
 	                test_proxy_round_trip_22_3);
 	g_test_add_func("/sip/digest/server/proxy-verdicts-rfc7616", test_proxy_verdicts_rfc7616);
+	g_test_add_func("/sip/digest/server/authenticate-with-limiter",
+	                test_authenticate_with_limiter);
 	return g_test_run();
 }
