@@ -168,6 +168,7 @@ typedef struct {
 
 SipDigestServer *sip_digest_server_new(const SipDigestServerConfig *cfg);
 void sip_digest_server_free(SipDigestServer *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipDigestServer, sip_digest_server_free)
 void sip_digest_server_configure(SipDigestServer *s, const SipDigestServerConfig *cfg);
 
 /* The challenge header lines (one per algorithm offered, the preferred first; WWW- or
