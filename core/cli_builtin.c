@@ -8,7 +8,7 @@
 
 static gboolean cmd_status(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
-	gint64 up = (g_get_real_time() - xb_core_started_at()) / G_USEC_PER_SEC;
+	gint64 up = (g_get_monotonic_time() - xb_core_started_at()) / G_USEC_PER_SEC;
 	GPtrArray *mods = xb_modules_list();
 	guint loaded = 0;
 	g_autofree char *sock = xb_config_control_socket_path();

@@ -23,6 +23,11 @@ typedef struct {
 	XbTimer *timeout;
 } Conn;
 
+GQuark xb_control_error_quark(void)
+{
+	return g_quark_from_static_string("xb-control-error-quark");
+}
+
 static GSocket *listener;
 static GSource *listen_source;
 static char *socket_path;
@@ -209,14 +214,14 @@ gboolean xb_control_start(const char *path, GError **error)
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		g_set_error(
-		    error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    error, XB_CONTROL_ERROR, XB_CONTROL_ERROR_PATH,
 		    "control socket %s: path longer than %zu bytes (set core.control_socket)", path,
 		    sizeof(sa.sun_path) - 1);
 		return FALSE;
 	}
 	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
 		if (socket_alive(path)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+			g_set_error(error, XB_CONTROL_ERROR, XB_CONTROL_ERROR_IN_USE,
 			            "control socket %s is in use: is another crossbar running with "
 			            "this data_dir?",
 			            path);
@@ -235,7 +240,7 @@ gboolean xb_control_start(const char *path, GError **error)
 	if (!bound || !g_socket_listen(listener, &err))
 		goto fail;
 	if (!xb_control_chmod_socket(path, 0600)) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+		g_set_error(error, XB_CONTROL_ERROR, XB_CONTROL_ERROR_SOCKET,
 		            "control socket %s: cannot set its mode 0600: %s", path,
 		            g_strerror(errno));
 		g_socket_close(listener, NULL);
@@ -249,8 +254,8 @@ gboolean xb_control_start(const char *path, GError **error)
 	listen_watch();
 	return TRUE;
 fail:
-	g_set_error(error, G_IO_ERROR, err ? err->code : G_IO_ERROR_FAILED, "control socket %s: %s",
-	            path, err ? err->message : "failed");
+	g_set_error(error, XB_CONTROL_ERROR, XB_CONTROL_ERROR_SOCKET, "control socket %s: %s", path,
+	            err ? err->message : "failed");
 	g_clear_object(&listener);
 	return FALSE;
 }

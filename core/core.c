@@ -13,9 +13,14 @@
 static GMainLoop *loop;
 static char *config_file;
 static char **overrides;
-static gint64 started_at;
+static gint64 started_at; /* monotonic microseconds */
 static guint signal_ids[3];
 static int exit_status;
+
+GQuark xb_core_error_quark(void)
+{
+	return g_quark_from_static_string("xb-core-error-quark");
+}
 
 gint64 xb_core_started_at(void)
 {
@@ -103,7 +108,7 @@ gboolean xb_core_start(GError **error)
 	XbDb *db;
 
 	if (g_mkdir_with_parents(data_dir, 0750) != 0) {
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+		g_set_error(error, XB_CORE_ERROR, XB_CORE_ERROR_DATA_DIR,
 		            "data folder %s (core.data_dir): cannot create: %s", data_dir,
 		            g_strerror(errno));
 		return FALSE;
@@ -123,7 +128,7 @@ gboolean xb_core_start(GError **error)
 	xb_cli_builtin_register();
 	xb_channel_cli_register();
 
-	started_at = g_get_real_time();
+	started_at = g_get_monotonic_time();
 	if (!xb_modules_load(error))
 		return FALSE;
 	/* The plan's applications, now that the modules have registered theirs. */

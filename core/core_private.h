@@ -87,6 +87,13 @@ void xb_timer_shutdown(void);
 
 /* ---- control (control.c, cli.c) ---- */
 #define XB_CONTROL_MAX_REQUEST (64 * 1024)
+#define XB_CONTROL_ERROR       (xb_control_error_quark())
+GQuark xb_control_error_quark(void);
+typedef enum {
+	XB_CONTROL_ERROR_PATH,   /* too long for a UNIX socket's name */
+	XB_CONTROL_ERROR_IN_USE, /* another daemon answers on it */
+	XB_CONTROL_ERROR_SOCKET, /* it cannot be made, bound, listened on or given its mode */
+} XbControlError;
 gboolean xb_control_start(const char *path, GError **error);
 /* Sets the mode of the socket at path without following a symbolic link: FALSE with errno
  * set when path is not a socket (someone swapped it) or the mode cannot be set. */
@@ -106,12 +113,19 @@ typedef struct {
 	char **overrides;
 } XbCoreOptions;
 
+#define XB_CORE_ERROR (xb_core_error_quark())
+GQuark xb_core_error_quark(void);
+typedef enum {
+	XB_CORE_ERROR_DATA_DIR, /* core.data_dir cannot be created */
+} XbCoreError;
+
 gboolean xb_core_configure(const XbCoreOptions *opts, GError **error);
 gboolean xb_core_start(GError **error);
 int xb_core_run(void);
 void xb_core_quit(void);
 gboolean xb_core_reload(GError **error);
 void xb_core_stop(void);
+/* When xb_core_start ran, on g_get_monotonic_time's clock (for the uptime). */
 gint64 xb_core_started_at(void);
 gboolean xb_core_running_uninstalled(void);
 
@@ -162,7 +176,13 @@ void xb_channel_hangup_all(XbCause cause);
 /* The drivers a module registered go when it unloads; all of them at shutdown. */
 void xb_channel_driver_forget(XbModule *owner);
 void xb_channel_driver_reset(void);
+/* features.c: the dnd and call_forward applications (at configure, for --check-config). */
+void xb_directory_apps_register(void);
 /* originate.c: the bridge application. */
 void xb_channel_apps_register(void);
 /* The executor (core/dialplan/exec.c): calls whose dialplan is running. */
 guint xb_dialplan_exec_count(void);
+/* Hunt the channel's plan again for number (in context, NULL: its own), as `transfer` does:
+ * 0 when the executor goes on with the new actions, a negative errno when the call ended
+ * (no route, or too many transfers). Only from an application of that channel. */
+int xb_dialplan_transfer(XbChannel *channel, const char *number, const char *context);

@@ -200,6 +200,13 @@ sqlite3_stmt *xb_db_prepare(XbDb *db, const char *sql, GError **error)
 	return stmt;
 }
 
+char *xb_db_column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return g_strdup(t ? (const char *)t : "");
+}
+
 gboolean xb_db_run(XbDb *db, GError **error, const char *sql, ...)
 {
 	sqlite3_stmt *stmt = xb_db_prepare(db, sql, error);

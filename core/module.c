@@ -10,7 +10,6 @@ GQuark xb_module_error_quark(void)
 {
 	return g_quark_from_static_string("xb-module-error-quark");
 }
-#define XB_MODULE_ERROR (xb_module_error_quark())
 
 static GPtrArray *modules; /* XbModule *, in load order once ordered */
 static GHashTable *apis;   /* name -> Api * */
@@ -119,14 +118,14 @@ static XbModule *module_open(const char *dir, const char *name, GError **error)
 	gpointer sym = NULL;
 
 	if (!name_valid(name)) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': not a valid module name",
-		            name);
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_NAME,
+		            "module '%s': not a valid module name", name);
 		return NULL;
 	}
 	path = xb_module_path(dir, name);
 	if (!path) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': mod_%s.so not found in %s",
-		            name, name, dir);
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_NOT_FOUND,
+		            "module '%s': mod_%s.so not found in %s", name, name, dir);
 		return NULL;
 	}
 	mod = g_new0(XbModule, 1);
@@ -134,31 +133,32 @@ static XbModule *module_open(const char *dir, const char *name, GError **error)
 	mod->path = g_steal_pointer(&path);
 	mod->gmodule = g_module_open(mod->path, G_MODULE_BIND_LOCAL);
 	if (!mod->gmodule) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': cannot open %s: %s", name,
-		            mod->path, g_module_error());
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_OPEN,
+		            "module '%s': cannot open %s: %s", name, mod->path, g_module_error());
 		goto fail;
 	}
 	if (!g_module_symbol(mod->gmodule, XB_MODULE_SYMBOL, &sym) || !sym) {
-		g_set_error(error, XB_MODULE_ERROR, 0,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DESCRIPTOR,
 		            "module '%s': %s is not a crossbar module (no %s)", name, mod->path,
 		            XB_MODULE_SYMBOL);
 		goto fail;
 	}
 	mod->desc = sym;
 	if (mod->desc->abi_version != XB_MODULE_ABI_VERSION) {
-		g_set_error(error, XB_MODULE_ERROR, 0,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_ABI,
 		            "module '%s': built for module ABI %u, this crossbar has ABI %u "
 		            "(rebuild it against crossbar %s)",
 		            name, mod->desc->abi_version, XB_MODULE_ABI_VERSION, XB_VERSION_STRING);
 		goto fail;
 	}
 	if (!mod->desc->name || strcmp(mod->desc->name, name) != 0) {
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': its descriptor calls it '%s'",
-		            name, mod->desc->name ? mod->desc->name : "(null)");
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DESCRIPTOR,
+		            "module '%s': its descriptor calls it '%s'", name,
+		            mod->desc->name ? mod->desc->name : "(null)");
 		goto fail;
 	}
 	if (!mod->desc->load) {
-		g_set_error(error, XB_MODULE_ERROR, 0,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DESCRIPTOR,
 		            "module '%s': descriptor has no load function", name);
 		goto fail;
 	}
@@ -182,8 +182,8 @@ static gboolean order_visit(XbModule *mod, GHashTable *all, GHashTable *done, GP
 		for (guint j = i; j < path->len; j++)
 			g_string_append_printf(chain, "%s -> ", ((XbModule *)path->pdata[j])->name);
 		g_string_append(chain, mod->name);
-		g_set_error(error, XB_MODULE_ERROR, 0, "module '%s': dependency cycle %s",
-		            mod->name, chain->str);
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY,
+		            "module '%s': dependency cycle %s", mod->name, chain->str);
 		return FALSE;
 	}
 	g_ptr_array_add(path, mod);
@@ -249,7 +249,7 @@ gboolean xb_modules_open(const char *dir, char **names, char **optional, GError 
 					continue;
 				if (!mod->optional) {
 					g_set_error(
-					    error, XB_MODULE_ERROR, 0,
+					    error, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY,
 					    "module '%s': requires module '%s', which could "
 					    "not be loaded",
 					    mod->name, *r);
@@ -335,13 +335,14 @@ gboolean xb_modules_load(GError **error)
 		if (mod->state != XB_MODULE_OPENED)
 			continue;
 		if (!requirements_loaded(mod, &missing)) {
-			g_set_error(&err, XB_MODULE_ERROR, 0,
+			g_set_error(&err, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY,
 			            "module '%s': requires module '%s', which failed to load",
 			            mod->name, missing);
 		} else if (!mod->desc->load(mod, &err)) {
 			module_forget_all(mod);
 			if (!err)
-				g_set_error(&err, XB_MODULE_ERROR, 0, "load failed");
+				g_set_error(&err, XB_MODULE_ERROR, XB_MODULE_ERROR_LOAD,
+				            "load failed");
 			g_prefix_error(&err, "module '%s': ", mod->name);
 		}
 		if (err) {

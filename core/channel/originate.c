@@ -12,6 +12,13 @@
  *        │  ──A hangs up──> every leg ends (ORIGINATOR_CANCEL)
  *   bridged ──either hangs up──> the other is hung up, the application ends
  *
+ * A "user/EXT" target is the directory's user: an unknown one fails at once
+ * (UNALLOCATED_NUMBER, 404) and one with do-not-disturb on as busy (USER_BUSY, 486). When
+ * the whole target list is one user, that user's forwarding applies: "always" transfers
+ * the call to the forward number (in the user's context) before anything rings, "busy" when
+ * the user was busy or on do-not-disturb, "noanswer" when no phone answered or none is
+ * registered.
+ *
  * When the bridge fails, the A-leg is hung up with the last leg's cause and SIP status (a
  * busy callee stays busy at the caller), unless continue_on_fail is "true" or names that
  * cause: then the next action runs, with originate_disposition telling why. A call's
@@ -43,6 +50,9 @@ struct originate {
 	XbCause last_cause;
 	unsigned last_status;
 	gboolean done;
+	char *user;               /* the one user the targets are, for its forwarding, or NULL */
+	XbCallFeatures *features; /* that user's */
+	char *user_context;
 };
 
 static void originate_next_group(Originate *o);
@@ -66,7 +76,42 @@ static void originate_free(Originate *o)
 	if (o->b)
 		xb_channel_unref(o->b);
 	xb_channel_unref(o->a);
+	g_free(o->user);
+	g_free(o->user_context);
+	xb_call_features_free(o->features);
 	g_free(o);
+}
+
+/* The user's forward number for how the call failed, or NULL. */
+static const char *forward_for(const Originate *o, XbCause cause)
+{
+	const char *n = NULL;
+
+	if (!o->features)
+		return NULL;
+	if (cause == XB_CAUSE_USER_BUSY)
+		n = o->features->forward[XB_FORWARD_BUSY];
+	else if (cause == XB_CAUSE_NO_ANSWER || cause == XB_CAUSE_NO_USER_RESPONSE ||
+	         cause == XB_CAUSE_SUBSCRIBER_ABSENT || cause == XB_CAUSE_RECOVERY_ON_TIMER_EXPIRE)
+		n = o->features->forward[XB_FORWARD_NOANSWER];
+	return n && *n ? n : NULL;
+}
+
+static void originate_forward(Originate *o, const char *number, const char *why)
+{
+	XbChannel *a = xb_channel_ref(o->a);
+	g_autofree char *to = g_strdup(number);
+	g_autofree char *context = g_strdup(o->user_context);
+
+	xb_info("%s: %s forwards (%s) to %s", xb_channel_name(a), o->user, why, to);
+	xb_channel_set_var(a, "forwarded_from", o->user);
+	xb_channel_set_controller(a, NULL, NULL);
+	o->done = TRUE;
+	g_ptr_array_set_size(o->legs, 0);
+	originate_free(o);
+	/* The executor goes on with the forward number's actions. */
+	xb_app_done(a, xb_dialplan_transfer(a, to, context));
+	xb_channel_unref(a);
 }
 
 static gboolean var_true(const char *v)
@@ -108,7 +153,12 @@ static void originate_failed(Originate *o)
 {
 	XbCause cause = o->last_cause ? o->last_cause : XB_CAUSE_NO_ROUTE_DESTINATION;
 	g_autofree char *status = g_strdup_printf("%u", o->last_status);
+	const char *forward = forward_for(o, cause);
 
+	if (forward) {
+		originate_forward(o, forward, xb_cause_name(cause));
+		return;
+	}
 	xb_channel_set_var(o->a, "originate_disposition", xb_cause_name(cause));
 	xb_channel_set_var(o->a, "last_bridge_hangup_cause", xb_cause_name(cause));
 	xb_channel_set_var(o->a, "last_bridge_sip_status", o->last_status ? status : NULL);
@@ -286,6 +336,20 @@ static void place_target(Originate *o, const char *spec, gint64 group_timeout_s)
 		o->last_status = 0;
 		return;
 	}
+	if (g_str_has_prefix(target, "user/")) {
+		g_autoptr(XbCallFeatures) f = xb_directory_features(target + 5);
+		if (!f) {
+			o->last_cause = XB_CAUSE_UNALLOCATED_NUMBER;
+			o->last_status = 404;
+			return;
+		}
+		if (f->dnd) {
+			xb_info("%s: %s is on do-not-disturb", xb_channel_name(o->a), target + 5);
+			o->last_cause = XB_CAUSE_USER_BUSY;
+			o->last_status = 486;
+			return;
+		}
+	}
 	if (max_forwards == 0) {
 		/* The call has crossed too many hops (a loop): RFC 3261 §16.3 item 2. */
 		o->last_cause = XB_CAUSE_EXCHANGE_ROUTING_ERROR;
@@ -351,6 +415,25 @@ static void a_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_data)
 	}
 }
 
+/* When the targets are one user ("user/1005", options aside), keep its features. */
+static gboolean one_user(Originate *o, const char *data)
+{
+	gint64 ignored;
+	g_autofree char *trimmed = g_strstrip(g_strdup(data));
+	const char *target = target_options(trimmed, &ignored);
+	g_autoptr(XbDirUser) user = NULL;
+
+	if (!g_str_has_prefix(target, "user/") || strpbrk(target, ",|"))
+		return FALSE;
+	user = xb_directory_lookup(target + 5);
+	o->features = user ? xb_directory_features(target + 5) : NULL;
+	if (!o->features)
+		return FALSE;
+	o->user = g_strdup(target + 5);
+	o->user_context = g_strdup(*user->context ? user->context : "default");
+	return TRUE;
+}
+
 static int app_bridge(XbChannel *a, const char *data, gpointer user_data)
 {
 	Originate *o;
@@ -364,6 +447,13 @@ static int app_bridge(XbChannel *a, const char *data, gpointer user_data)
 	o->groups = g_strsplit(data, "|", -1);
 	o->legs = g_ptr_array_new_with_free_func(leg_free);
 	xb_channel_set_controller(a, a_event, o);
+	if (one_user(o, data)) {
+		const char *always = o->features->forward[XB_FORWARD_ALWAYS];
+		if (*always) {
+			originate_forward(o, always, "always");
+			return XB_APP_PENDING; /* xb_app_done was called already */
+		}
+	}
 	originate_next_group(o);
 	return XB_APP_PENDING;
 }

@@ -228,10 +228,31 @@ static int app_hangup(XbChannel *ch, const char *data, gpointer user_data)
 	return -ECONNRESET;
 }
 
+int xb_dialplan_transfer(XbChannel *ch, const char *number, const char *context)
+{
+	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
+
+	if (!ex || !number || !*number)
+		return -EINVAL;
+	if (++ex->transfers > MAX_TRANSFERS) {
+		g_warning("%s: more than %d transfers: a loop in the dialplan? The call ends",
+		          xb_channel_name(ch), MAX_TRANSFERS);
+		xb_channel_hangup(ch, XB_CAUSE_EXCHANGE_ROUTING_ERROR, 0);
+		return -ECONNRESET;
+	}
+	xb_channel_set_var(ch, "destination_number", number);
+	if (context && *context)
+		xb_channel_set_var(ch, "context", context);
+	if (!exec_hunt(ex) || ex->result->actions->len == 0) {
+		xb_channel_hangup(ch, XB_CAUSE_NO_ROUTE_DESTINATION, 0);
+		return -ECONNRESET;
+	}
+	return 0; /* exec_run goes on with the new list from its start */
+}
+
 /* "transfer NUMBER [XML [CONTEXT]]" (FreeSWITCH's form; "XML" is the only dialplan kind). */
 static int app_transfer(XbChannel *ch, const char *data, gpointer user_data)
 {
-	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
 	g_auto(GStrv) words = g_strsplit_set(data, " \t", -1);
 	const char *number = NULL, *context = NULL;
 
@@ -245,22 +266,7 @@ static int app_transfer(XbChannel *ch, const char *data, gpointer user_data)
 		else if (!context)
 			context = words[i];
 	}
-	if (!ex || !number)
-		return -EINVAL;
-	if (++ex->transfers > MAX_TRANSFERS) {
-		g_warning("%s: more than %d transfers: a loop in the dialplan? The call ends",
-		          xb_channel_name(ch), MAX_TRANSFERS);
-		xb_channel_hangup(ch, XB_CAUSE_EXCHANGE_ROUTING_ERROR, 0);
-		return -ECONNRESET;
-	}
-	xb_channel_set_var(ch, "destination_number", number);
-	if (context)
-		xb_channel_set_var(ch, "context", context);
-	if (!exec_hunt(ex) || ex->result->actions->len == 0) {
-		xb_channel_hangup(ch, XB_CAUSE_NO_ROUTE_DESTINATION, 0);
-		return -ECONNRESET;
-	}
-	return 0; /* exec_run goes on with the new list from its start */
+	return xb_dialplan_transfer(ch, number, context);
 }
 
 typedef struct {

@@ -33,8 +33,10 @@ guint xb_source_key_hash(gconstpointer p)
 	const XbSourceKey *k = p;
 	guint64 x;
 
-	if (!hash_seed) /* made once, and never changed: tables keep their hashes */
-		hash_seed = ((guint64)g_random_int() << 32 | g_random_int()) | 1;
+	if (!hash_seed) { /* made once, and never changed: tables keep their hashes */
+		xb_random_bytes(&hash_seed, sizeof(hash_seed));
+		hash_seed |= 1;
+	}
 	x = k->bits ^ hash_seed ^ ((guint64)k->family << 56);
 
 	x ^= x >> 30;

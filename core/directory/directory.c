@@ -100,13 +100,15 @@ gboolean xb_directory_start(XbDb *db, GError **error)
 	limiter_configure();
 	realm = realm_from_config();
 	store = dir_store_sqlite_new(db, error);
-	if (!store || !dir_seed_from_config(store, realm, error) ||
+	if (!store || !dir_features_migrate(db, error) ||
+	    !dir_seed_from_config(store, realm, error) ||
 	    !dir_seed_demo_users(store, realm, error)) {
 		xb_directory_stop();
 		return FALSE;
 	}
 	warn_realm_mismatch();
 	dir_cli_register();
+	dir_features_register();
 	return TRUE;
 }
 

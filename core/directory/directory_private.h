@@ -47,3 +47,6 @@ gboolean dir_seed_demo_users(DirStore *store, const char *realm, GError **error)
 
 /* The `user` commands (directory_cli.c), owned by the core. */
 void dir_cli_register(void);
+/* Call features (features.c): their table, and their commands and applications. */
+gboolean dir_features_migrate(XbDb *db, GError **error);
+void dir_features_register(void);

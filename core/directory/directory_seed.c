@@ -81,6 +81,17 @@ gboolean dir_seed_from_config(DirStore *store, const char *realm, GError **error
 	return TRUE;
 }
 
+/* Four random decimal digits, 0000-9999, each as likely. */
+static guint random_pin(void)
+{
+	guint32 r;
+
+	do /* no modulo bias */
+		xb_random_bytes(&r, sizeof(r));
+	while (r >= G_MAXUINT32 / 10000 * 10000);
+	return r % 10000;
+}
+
 /* A first start with an empty directory gets a few users to try the PBX with. Their
  * passwords are random and shown once, here; only their digests are kept. */
 gboolean dir_seed_demo_users(DirStore *store, const char *realm, GError **error)
@@ -96,7 +107,7 @@ gboolean dir_seed_demo_users(DirStore *store, const char *realm, GError **error)
 		g_autofree char *ext = g_strdup_printf("%d", 1000 + i);
 		g_autoptr(XbDirUser) u = dir_user_new(ext, "cli");
 		g_autofree char *password = dir_password_random(12);
-		g_autofree char *pin = g_strdup_printf("%04u", g_random_int_range(0, 10000));
+		g_autofree char *pin = g_strdup_printf("%04u", random_pin());
 
 		g_free(u->name);
 		u->name = g_strdup_printf("Demo %d", 1000 + i);

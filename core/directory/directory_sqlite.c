@@ -30,29 +30,23 @@ static const XbMigration migrations[] = {
 	"ext, name, realm, ha1_md5, ha1_sha256, pin_hash, pin_salt, context, caller_id, email, "   \
 	"turn_key, turn_realm, source, max_contacts"
 
-static char *col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return g_strdup(t ? (const char *)t : "");
-}
-
 static DirUser *row_user(sqlite3_stmt *st)
 {
 	DirUser *u = g_new0(DirUser, 1);
 
-	u->ext = col(st, 0);
-	u->name = col(st, 1);
-	u->realm = col(st, 2);
-	u->ha1_md5 = col(st, 3);
-	u->ha1_sha256 = col(st, 4);
-	u->pin_hash = col(st, 5);
-	u->pin_salt = col(st, 6);
-	u->context = col(st, 7);
-	u->caller_id = col(st, 8);
-	u->email = col(st, 9);
-	u->turn_key = col(st, 10);
-	u->turn_realm = col(st, 11);
-	u->source = col(st, 12);
+	u->ext = xb_db_column_dup(st, 0);
+	u->name = xb_db_column_dup(st, 1);
+	u->realm = xb_db_column_dup(st, 2);
+	u->ha1_md5 = xb_db_column_dup(st, 3);
+	u->ha1_sha256 = xb_db_column_dup(st, 4);
+	u->pin_hash = xb_db_column_dup(st, 5);
+	u->pin_salt = xb_db_column_dup(st, 6);
+	u->context = xb_db_column_dup(st, 7);
+	u->caller_id = xb_db_column_dup(st, 8);
+	u->email = xb_db_column_dup(st, 9);
+	u->turn_key = xb_db_column_dup(st, 10);
+	u->turn_realm = xb_db_column_dup(st, 11);
+	u->source = xb_db_column_dup(st, 12);
 	u->max_contacts = sqlite3_column_int(st, 13);
 	return u;
 }
@@ -134,6 +128,9 @@ static gboolean sq_del(DirStore *base, const char *ext, gboolean *existed, GErro
 		return step_error(s->db, rc, error);
 	if (existed)
 		*existed = sqlite3_changes(xb_db_handle(s->db)) > 0;
+	/* A user's call features go with the user (features.c's table, on this database). */
+	if (!xb_db_run(s->db, error, "DELETE FROM call_features WHERE ext = ?1", ext, NULL))
+		return FALSE;
 	return xb_db_flush(s->db, error);
 }
 

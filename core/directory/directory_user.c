@@ -72,21 +72,14 @@ void dir_user_set_password(DirUser *u, const char *realm, const char *password)
 
 void dir_user_set_pin(DirUser *u, const char *pin)
 {
-	unsigned char salt[8];
-	GString *hex = g_string_new(NULL);
-
 	g_free(u->pin_salt);
 	g_free(u->pin_hash);
 	if (!pin || !*pin) {
 		u->pin_salt = g_strdup("");
 		u->pin_hash = g_strdup("");
-		g_string_free(hex, TRUE);
 		return;
 	}
-	xb_random_bytes(salt, sizeof(salt));
-	for (guint i = 0; i < sizeof(salt); i++)
-		g_string_append_printf(hex, "%02x", salt[i]);
-	u->pin_salt = g_string_free(hex, FALSE);
+	u->pin_salt = xb_random_hex_new(16); /* 8 octets */
 	g_autofree char *salted = g_strconcat(u->pin_salt, pin, NULL);
 	u->pin_hash = dir_hash_hex("SHA256", salted);
 }

@@ -30,6 +30,7 @@ typedef struct {
 
 XbDb *xb_db_open(const char *path, GError **error);
 void xb_db_close(XbDb *db);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbDb, xb_db_close)
 /* The daemon's database, or NULL before start-up opened it. */
 XbDb *xb_core_db(void);
 sqlite3 *xb_db_handle(XbDb *db);
@@ -45,6 +46,9 @@ int xb_db_schema_version(XbDb *db, const char *component);
  * step, and leave it (the next prepare of the same text resets it). NULL with error set
  * when the SQL does not compile. */
 sqlite3_stmt *xb_db_prepare(XbDb *db, const char *sql, GError **error);
+/* The text of column `col` in the row a statement stands on, newly allocated (g_free);
+ * "" when it is NULL. */
+char *xb_db_column_dup(sqlite3_stmt *st, int col);
 /* Run a statement that returns no rows, with text parameters bound in order ?1, ?2 ...
  * (NULL-terminated list). For simple writes; use xb_db_prepare for anything else. */
 gboolean xb_db_run(XbDb *db, GError **error, const char *sql, ...) G_GNUC_NULL_TERMINATED;

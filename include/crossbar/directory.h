@@ -39,4 +39,32 @@ const char *xb_directory_realm(void);
 /* Does `pin` match the user's voicemail PIN? Constant time; FALSE when the user has none. */
 gboolean xb_directory_check_pin(const XbDirUser *user, const char *pin);
 
+/* Call features of a user: do-not-disturb and call forwarding, kept with the user (set with
+ * `crossbar-cli user dnd|forward` and the dialplan's dnd and call_forward applications, the
+ * feature codes of the shipped plan). A forward target is a number the user's own context
+ * routes ("", none). `bridge user/EXT` acts on them: DND refuses the call as busy; "always"
+ * sends it on at once, "busy" when every phone was busy, "noanswer" when none answered. */
+typedef enum {
+	XB_FORWARD_ALWAYS,
+	XB_FORWARD_BUSY,
+	XB_FORWARD_NOANSWER,
+} XbForwardKind;
+
+typedef struct {
+	gboolean dnd;
+	char *forward[3]; /* by XbForwardKind; "" for none */
+} XbCallFeatures;
+
+void xb_call_features_free(XbCallFeatures *features);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbCallFeatures, xb_call_features_free)
+/* The user's features (all off when none were set), or NULL when there is no such user. */
+XbCallFeatures *xb_directory_features(const char *ext);
+/* FALSE with error for an unknown user or a storage failure. number NULL or "" clears. */
+gboolean xb_directory_set_dnd(const char *ext, gboolean on, GError **error);
+gboolean xb_directory_set_forward(const char *ext, XbForwardKind kind, const char *number,
+                                  GError **error);
+/* "always", "busy", "noanswer"; FALSE for another word. */
+gboolean xb_forward_kind_parse(const char *word, XbForwardKind *kind);
+const char *xb_forward_kind_name(XbForwardKind kind);
+
 G_END_DECLS

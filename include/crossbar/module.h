@@ -13,6 +13,22 @@ G_BEGIN_DECLS
 
 typedef struct xb_module XbModule;
 
+/* Why a module was refused. The loader reports these, with the module's name first; a
+ * module's load() reports what lies between it and other modules (a missing API table,
+ * something another module has taken) the same way. */
+#define XB_MODULE_ERROR (xb_module_error_quark())
+GQuark xb_module_error_quark(void);
+typedef enum {
+	XB_MODULE_ERROR_NAME,       /* not a valid module name */
+	XB_MODULE_ERROR_NOT_FOUND,  /* no mod_NAME.so in the modules folder */
+	XB_MODULE_ERROR_OPEN,       /* the shared object does not open */
+	XB_MODULE_ERROR_DESCRIPTOR, /* no descriptor, or one with another name or no load() */
+	XB_MODULE_ERROR_ABI,        /* built for another module ABI */
+	XB_MODULE_ERROR_DEPENDENCY, /* a required module or API table is missing, or a cycle */
+	XB_MODULE_ERROR_CONFLICT,   /* what it would register is another module's already */
+	XB_MODULE_ERROR_LOAD,       /* load() refused without saying why */
+} XbModuleError;
+
 typedef struct {
 	guint32 abi_version;         /* XB_MODULE_ABI_VERSION at build time */
 	const char *name;            /* "sip": the file is mod_sip.so, the section is <sip> */

@@ -14,6 +14,20 @@
  * to load otherwise; any change to the table bumps it. */
 #define SIP_API_VERSION 3
 
+/* What mod_sip reports when it cannot start or its configuration is wrong. Inline, not
+ * exported by mod_sip: modules never link another module. */
+#define XB_SIP_ERROR (xb_sip_error_quark())
+static inline GQuark xb_sip_error_quark(void)
+{
+	return g_quark_from_static_string("xb-sip-error-quark");
+}
+typedef enum {
+	XB_SIP_ERROR_LISTEN,      /* a sip.listen address that cannot be used or bound */
+	XB_SIP_ERROR_TLS,         /* sip.tls_certificate or sip.tls_key cannot be used */
+	XB_SIP_ERROR_CONFIG,      /* a <gateways> definition is wrong */
+	XB_SIP_ERROR_UNSUPPORTED, /* the OpenSSL at hand lacks something mod_sip needs */
+} XbSipError;
+
 /* Opaque, owned by mod_sip: a request of a method a module took over (method_register),
  * valid during its handler and, with req_ref, until req_unref. Peers (SipPeer) and
  * credentials (SipCredentials) are the opaque types of crossbar/sipmsg.h. */

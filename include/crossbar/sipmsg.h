@@ -315,6 +315,8 @@ bool sip_hdr_is_list(enum sip_hdrid id);
 /* parse.c */
 int sip_msg_parse(struct sip_msg **msgp, const char *buf, size_t len, struct sip_err *err);
 void sip_msg_free(struct sip_msg *msg);
+typedef struct sip_msg SipMsg; /* the name g_autoptr needs */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipMsg, sip_msg_free)
 /* The bytes a parsed message holds (its structure and its copy of the octets). */
 size_t sip_msg_bytes(const struct sip_msg *msg);
 const struct sip_hdr *sip_msg_hdr(const struct sip_msg *msg, enum sip_hdrid id);
@@ -430,8 +432,6 @@ int sip_msg_print(struct sip_mb *mb, const struct sip_msg *msg);
  * sip_peer_free. */
 typedef struct sip_peer SipPeer;
 
-/* "udp", "tcp", "tls". */
-const char *sip_transport_name(XbTransport t);
 /* An address without brackets into host (INET6_ADDRSTRLEN), its port into *port. */
 void sip_sockaddr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port);
 /* A literal IPv4 or IPv6 address (brackets allowed) and a port into *ss; FALSE for anything

@@ -50,25 +50,19 @@ void binding_free(Binding *b)
 	g_free(b);
 }
 
-static char *text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return g_strdup(t ? (const char *)t : "");
-}
-
 static Binding *row(sqlite3_stmt *st)
 {
 	Binding *b = g_new0(Binding, 1);
 
-	b->ext = text(st, 0);
-	b->contact = text(st, 1);
-	b->call_id = text(st, 2);
+	b->ext = xb_db_column_dup(st, 0);
+	b->contact = xb_db_column_dup(st, 1);
+	b->call_id = xb_db_column_dup(st, 2);
 	b->cseq = (guint32)sqlite3_column_int64(st, 3);
 	b->expires_at = sqlite3_column_int64(st, 4);
 	b->q = sqlite3_column_int(st, 5);
-	b->path = text(st, 6);
-	b->source = text(st, 7);
-	b->user_agent = text(st, 8);
+	b->path = xb_db_column_dup(st, 6);
+	b->source = xb_db_column_dup(st, 7);
+	b->user_agent = xb_db_column_dup(st, 8);
 	b->conn_id = (guint64)sqlite3_column_int64(st, 9);
 	return b;
 }
@@ -311,7 +305,7 @@ Location *location_new(XbModule *owner, XbDb *db, GError **error)
 	Location *loc;
 
 	if (!xb_event_type_register(REGISTRATION_EVENT, REGISTRATION_EVENT_TYPE)) {
-		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_SQL,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
 		            "event type '%s' is taken with another payload", REGISTRATION_EVENT);
 		return NULL;
 	}

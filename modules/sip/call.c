@@ -76,9 +76,8 @@ static const char *const state_names[] = {"incoming", "calling", "early", "confi
 
 SipCall *call_new(SipCalls *calls, gboolean uas)
 {
-	SipCall *c = g_new0(SipCall, 1);
+	SipCall *c = g_rc_box_new0(SipCall);
 
-	g_ref_count_init(&c->refs);
 	c->calls = calls;
 	c->uas = uas;
 	c->pending = g_ptr_array_new_with_free_func(call_pending_free);
@@ -98,14 +97,13 @@ void call_server_req_release(gpointer data)
 
 SipCall *sip_call_ref(SipCall *c)
 {
-	g_ref_count_inc(&c->refs);
-	return c;
+	return g_rc_box_acquire(c);
 }
 
-void sip_call_unref(SipCall *c)
+static void call_clear(gpointer data)
 {
-	if (!c || !g_ref_count_dec(&c->refs))
-		return;
+	SipCall *c = data;
+
 	xb_timer_clear(&c->ok_timer);
 	xb_timer_clear(&c->cancel_timer);
 	g_ptr_array_unref(c->pending);
@@ -128,7 +126,12 @@ void sip_call_unref(SipCall *c)
 	g_free(c->ruri);
 	g_free(c->ctype);
 	g_free(c->body);
-	g_free(c);
+}
+
+void sip_call_unref(SipCall *c)
+{
+	if (c)
+		g_rc_box_release_full(c, call_clear);
 }
 
 /* §15.1.2: requests of the dialog still unanswered when it ends get 487. */

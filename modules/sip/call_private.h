@@ -60,7 +60,6 @@ typedef struct {
 } Pending;
 
 struct sip_call {
-	grefcount refs;
 	SipCalls *calls;
 	gboolean uas;
 	CallState state;

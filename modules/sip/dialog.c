@@ -15,7 +15,6 @@
 #include <string.h>
 
 struct sip_dialog {
-	gatomicrefcount ref;
 	GDestroyNotify destroy;
 	void *user_data;
 
@@ -53,11 +52,10 @@ unsigned sip_dialog_err_status(int err)
 	}
 }
 
-static SipDialog *dialog_alloc(GDestroyNotify destroy, void *user_data)
+static SipDialog *dialog_new(GDestroyNotify destroy, void *user_data)
 {
-	SipDialog *dlg = g_new0(SipDialog, 1);
+	SipDialog *dlg = g_rc_box_new0(SipDialog);
 
-	g_atomic_ref_count_init(&dlg->ref);
 	dlg->destroy = destroy;
 	dlg->user_data = user_data;
 	dlg->routes = g_ptr_array_new_with_free_func(g_free);
@@ -67,14 +65,13 @@ static SipDialog *dialog_alloc(GDestroyNotify destroy, void *user_data)
 SipDialog *sip_dialog_ref(SipDialog *dlg)
 {
 	g_return_val_if_fail(dlg, NULL);
-	g_atomic_ref_count_inc(&dlg->ref);
-	return dlg;
+	return g_rc_box_acquire(dlg);
 }
 
-void sip_dialog_unref(SipDialog *dlg)
+static void dialog_clear(gpointer data)
 {
-	if (!dlg || !g_atomic_ref_count_dec(&dlg->ref))
-		return;
+	SipDialog *dlg = data;
+
 	if (dlg->destroy)
 		dlg->destroy(dlg->user_data);
 	g_free(dlg->call_id);
@@ -86,7 +83,12 @@ void sip_dialog_unref(SipDialog *dlg)
 	g_free(dlg->remote_display);
 	g_free(dlg->remote_target);
 	g_ptr_array_unref(dlg->routes);
-	g_free(dlg);
+}
+
+void sip_dialog_unref(SipDialog *dlg)
+{
+	if (dlg)
+		g_rc_box_release_full(dlg, dialog_clear);
 }
 
 /* The URI of the first Contact; -EBADMSG when absent, '*' or unparsable. */
@@ -139,7 +141,7 @@ int sip_dialog_new_uas(SipDialog **dlgp, const struct sip_msg *req, const char *
 	if (!req->is_request || !req->count[SIP_HDR_CALL_ID] || !req->count[SIP_HDR_FROM] ||
 	    !req->count[SIP_HDR_TO] || !req->count[SIP_HDR_CSEQ])
 		return -EBADMSG;
-	dlg = dialog_alloc(destroy, user_data);
+	dlg = dialog_new(destroy, user_data);
 	dlg->uas = true;
 	dlg->state = SIP_DIALOG_EARLY;
 	/* §12.1.1: secure when the request came over TLS with a sips Request-URI; the
@@ -180,7 +182,7 @@ int sip_dialog_new_uac(SipDialog **dlgp, const struct sip_msg *req, const struct
 	if (!req->count[SIP_HDR_CALL_ID] || !req->count[SIP_HDR_FROM] || !req->count[SIP_HDR_TO] ||
 	    !req->count[SIP_HDR_CSEQ])
 		return -EBADMSG;
-	dlg = dialog_alloc(destroy, user_data);
+	dlg = dialog_new(destroy, user_data);
 	dlg->state = resp->status >= 200 ? SIP_DIALOG_CONFIRMED : SIP_DIALOG_EARLY;
 	dlg->secure = req->ruri.scheme == SIP_SCHEME_SIPS;
 	r = route_set_from(dlg->routes, resp, true);

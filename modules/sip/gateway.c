@@ -99,15 +99,6 @@ static Gateways *the_gateways; /* for the API table's plain functions */
 static void gw_send_register(Gateway *gw, guint32 expires);
 static void gw_register_attempt(Gateway *gw);
 
-static char *random_hex(guint bytes)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < bytes; i += 4)
-		g_string_append_printf(s, "%08x", g_random_int());
-	return g_string_free(s, FALSE);
-}
-
 static void detach(GwRequest **req)
 {
 	if (*req) {
@@ -152,11 +143,6 @@ static SipCredentials *gw_credentials(const Gateway *gw)
 	return sip_credentials_new(gw->def->auth_username, gw->def->password, gw->def->realm);
 }
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_TCP ? "tcp" : t == XB_TRANSPORT_TLS ? "tls" : "udp";
-}
-
 /* Our Contact for this gateway: the listen address of its transport (else UDP's). */
 static gboolean gw_make_contact(Gateway *gw)
 {
@@ -173,7 +159,7 @@ static gboolean gw_make_contact(Gateway *gw)
 	gw->contact_family = family;
 	gw->contact = g_strdup_printf("sip:%s@%s%s%s", gw->def->username, sent_by,
 	                              tp == XB_TRANSPORT_UDP ? "" : ";transport=",
-	                              tp == XB_TRANSPORT_UDP ? "" : transport_name(tp));
+	                              tp == XB_TRANSPORT_UDP ? "" : xb_transport_name(tp));
 	return TRUE;
 }
 
@@ -516,8 +502,8 @@ static void ping_send(Gateway *gw)
 	g_autoptr(SipCredentials) cred = gw_credentials(gw);
 	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->peer);
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
-	g_autofree char *tag = random_hex(8);
-	g_autofree char *call_id = random_hex(16);
+	g_autofree char *tag = xb_random_hex_new(16);
+	g_autofree char *call_id = xb_random_hex_new(32);
 	g_autofree char *headers = g_strdup_printf(
 	    "From: <sip:%s@%s>;tag=%s\r\nTo: <%s>\r\nCall-ID: %s@crossbar\r\n"
 	    "CSeq: 1 OPTIONS\r\nAccept: application/sdp\r\n",
@@ -575,12 +561,12 @@ static void ping_send_cb(XbTimer *t, gpointer user_data)
 static Gateway *gw_new(Gateways *gws, GatewayDef *def)
 {
 	Gateway *gw = g_new0(Gateway, 1);
-	g_autofree char *id = random_hex(16);
+	g_autofree char *id = xb_random_hex_new(32);
 
 	gw->gws = gws;
 	gw->def = def;
 	gw->call_id = g_strdup_printf("%s@crossbar", id);
-	gw->from_tag = random_hex(8);
+	gw->from_tag = xb_random_hex_new(16);
 	gw->cseq = 1;
 	gw->asking = def->expiry;
 	gw->peer = def->dest.peer; /* complete for a literal address, else just the transport */
@@ -795,7 +781,7 @@ void gateways_report(Gateways *gws, XbCliReply *reply, const char *name)
 		                      ? MAX(xb_timer_deadline(gw->reg_timer) - now + 999, 0) / 1000
 		                      : 0;
 		g_autofree char *proxy =
-		    g_strdup_printf("%s:%s", transport_name(gw->peer.transport), gw->def->proxy);
+		    g_strdup_printf("%s:%s", xb_transport_name(gw->peer.transport), gw->def->proxy);
 		xb_cli_reply_row(reply, "name", g_variant_new_string(gw->def->name), "proxy",
 		                 g_variant_new_string(proxy), "state",
 		                 g_variant_new_string(state_names[gw->state]), "ping",

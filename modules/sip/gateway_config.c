@@ -78,8 +78,8 @@ static char *dup_or(GHashTable *p, const char *name, const char *def)
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
 		g_autofree char *msg_ = g_strdup_printf(__VA_ARGS__);                              \
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,                         \
-		            "%s:%ld: gateway '%s': %s", file, line, name, msg_);                   \
+		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_CONFIG, "%s:%ld: gateway '%s': %s",  \
+		            file, line, name, msg_);                                               \
 		gateway_def_free(d);                                                               \
 		return NULL;                                                                       \
 	} while (0)
@@ -181,7 +181,7 @@ GPtrArray *gateway_defs_from_config(GError **error)
 		for (guint i = 0; i < defs->len; i++) {
 			GatewayDef *o = defs->pdata[i];
 			if (strcmp(o->name, d->name) == 0) {
-				g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+				g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_CONFIG,
 				            "%s:%ld: gateway '%s' is defined twice (also line %ld)",
 				            xb_config_file() ? xb_config_file() : "<config>",
 				            d->line, d->name, o->line);

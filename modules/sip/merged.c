@@ -4,9 +4,9 @@
  * keep any text of a request. */
 #include "merged.h"
 
+#include <crossbar/random.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <string.h>
 
 typedef struct {
@@ -46,8 +46,8 @@ SipMerged *sip_merged_new(guint max_entries, gint64 max_age_ms)
 	m->max_entries = max_entries ? max_entries : SIP_MERGED_MAX_ENTRIES;
 	m->max_age = max_age_ms;
 	m->set = g_hash_table_new_full(entry_hash, entry_equal, NULL, g_free);
-	if (RAND_bytes(m->secret, sizeof(m->secret)) != 1 ||
-	    !(m->mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) ||
+	xb_random_bytes(m->secret, sizeof(m->secret));
+	if (!(m->mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) ||
 	    !(m->ctx = EVP_MAC_CTX_new(m->mac))) {
 		sip_merged_free(m);
 		return NULL;

@@ -23,7 +23,7 @@ SipTxLayer *sip_txl_new(XbModule *owner, const SipTxLayerOps *ops, void *ctx)
 	txl->max_server = SIP_TXL_MAX_SERVER;
 	txl->max_server_bytes = SIP_TXL_MAX_SERVER_BYTES;
 	txl->dgrams = g_hash_table_new(g_int64_hash, g_int64_equal);
-	txl->dgram_seed = ((guint64)g_random_int() << 32) | g_random_int();
+	xb_random_bytes(&txl->dgram_seed, sizeof(txl->dgram_seed));
 	return txl;
 }
 
@@ -319,7 +319,7 @@ static void tx_clear(gpointer data)
 	g_free(tx->to_tag);
 }
 
-SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer)
+SipTx *sip_tx_new(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer)
 {
 	SipTx *tx = g_rc_box_new0(SipTx);
 

@@ -278,7 +278,7 @@ SipTx *sip_tx_client_new(SipTxLayer *txl, const char *buf, size_t len, const Sip
 		sip_msg_free(req);
 		return NULL;
 	}
-	tx = sip_tx_alloc(txl, FALSE, txl->scratch->str, to);
+	tx = sip_tx_new(txl, FALSE, txl->scratch->str, to);
 	tx->invite = req->method == SIP_METHOD_INVITE;
 	tx->state = tx->invite ? SIP_TX_CALLING : SIP_TX_TRYING;
 	tx->req = req;

@@ -80,7 +80,7 @@ struct sip_tx {
 };
 
 /* transaction.c */
-SipTx *sip_tx_alloc(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer);
+SipTx *sip_tx_new(SipTxLayer *txl, gboolean server, const char *key, const SipFlow *peer);
 /* sip_tx_terminate (transaction.h) enters Terminated: cancels every timer, leaves the table,
  * drops the layer's reference. Inside the layer, the caller must hold its own reference if
  * it touches tx afterwards. */

@@ -126,7 +126,7 @@ static void trying_cb(XbTimer *t, gpointer data)
 void sip_txs_new(SipTxLayer *txl, struct sip_msg *req, const SipFlow *from, const char *key,
                  guint64 dgram)
 {
-	SipTx *tx = sip_tx_alloc(txl, TRUE, key, from);
+	SipTx *tx = sip_tx_new(txl, TRUE, key, from);
 
 	if (dgram && !g_hash_table_contains(txl->dgrams, &dgram)) {
 		tx->dgram = dgram;
@@ -211,7 +211,7 @@ gboolean sip_txs_cancel(SipTxLayer *txl, struct sip_msg *msg, const SipFlow *fro
 		return FALSE; /* a new request: the TU answers 481 (§9.2) */
 
 	sip_tx_ref(inv);
-	tx = sip_tx_alloc(txl, TRUE, key, from);
+	tx = sip_tx_new(txl, TRUE, key, from);
 	tx->state = SIP_TX_TRYING;
 	tx->req = msg;
 	sip_tx_account(tx);

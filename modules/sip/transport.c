@@ -271,7 +271,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 
 	if (a->transport == XB_TRANSPORT_TLS) {
 		if (!*tp->tls_certificate || !*tp->tls_key) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_LISTEN,
 			            "sip.listen: tls:%s:%u needs sip.tls_certificate and "
 			            "sip.tls_key",
 			            a->address, a->port);
@@ -299,7 +299,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "%s:%u", a->address, a->port);
 	l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp ? udp_read_cb : tcp_accept_cb, l);
 	g_ptr_array_add(tp->listeners, l);
-	g_message("listening on %s:%s", sip_transport_name(a->transport), l->sent_by);
+	g_message("listening on %s:%s", xb_transport_name(a->transport), l->sent_by);
 	return TRUE;
 }
 

@@ -7,6 +7,7 @@
 
 #include <crossbar/crossbar.h>
 
+#include <crossbar/sip.h> /* XB_SIP_ERROR */
 #include <crossbar/sipmsg.h>
 #include "transaction.h"
 

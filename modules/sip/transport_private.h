@@ -47,8 +47,8 @@ typedef struct {
 	guint off, len; /* in held_bytes */
 } HeldSend;
 
+/* A g_rc_box: the table holds a reference, and the reader another while it runs. */
 typedef struct {
-	int refs; /* the table's, and the reader's while it runs */
 	gboolean closed;
 	guint64 id;
 	int fd;

@@ -40,14 +40,13 @@ static void conn_account(Conn *c)
 
 static Conn *conn_ref(Conn *c)
 {
-	c->refs++;
-	return c;
+	return g_rc_box_acquire(c);
 }
 
-static void conn_unref(Conn *c)
+static void conn_clear(gpointer data)
 {
-	if (--c->refs > 0)
-		return;
+	Conn *c = data;
+
 	if (c->ssl)
 		SSL_free(c->ssl);
 	if (c->fd >= 0)
@@ -55,7 +54,11 @@ static void conn_unref(Conn *c)
 	g_byte_array_unref(c->in);
 	g_byte_array_unref(c->out);
 	g_free(c->tls_name);
-	g_free(c);
+}
+
+static void conn_unref(Conn *c)
+{
+	g_rc_box_release_full(c, conn_clear);
 }
 
 /* The table lets a connection go: by conn_close, or all at once when the transports are
@@ -85,7 +88,7 @@ static void conn_close(Conn *c, const char *why)
 	c->closed = TRUE;
 	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
 	g_debug("%s connection %" G_GUINT64_FORMAT " with %s:%u closed: %s",
-	        sip_transport_name(c->transport), c->id, host, port, why);
+	        xb_transport_name(c->transport), c->id, host, port, why);
 	if (c->watch)
 		g_source_remove(c->watch);
 	c->watch = 0;
@@ -150,9 +153,8 @@ static void conn_deadline(Conn *c)
 static Conn *conn_new(SipTransports *tp, int fd, XbTransport transport,
                       const struct sockaddr_storage *peer, socklen_t peer_len)
 {
-	Conn *c = g_new0(Conn, 1);
+	Conn *c = g_rc_box_new0(Conn); /* the table's reference */
 
-	c->refs = 1; /* the table's */
 	c->id = ++tp->next_id;
 	c->fd = fd;
 	c->transport = transport;
@@ -449,7 +451,7 @@ static void listener_pause(Listener *l, int error)
 	if (!l->tp->accept_paused)
 		g_warning("cannot accept %s connections on %s: %s; pausing for %d ms at a time "
 		          "(raise the open-file limit, or lower sip.tcp_max_connections)",
-		          sip_transport_name(l->addr.transport), l->sent_by, g_strerror(error),
+		          xb_transport_name(l->addr.transport), l->sent_by, g_strerror(error),
 		          ACCEPT_PAUSE_MS);
 	l->tp->accept_paused = TRUE;
 	l->watch = 0;
@@ -478,7 +480,7 @@ gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 		}
 		if (tp->accept_paused) {
 			g_message("accepting %s connections on %s again",
-			          sip_transport_name(l->addr.transport), l->sent_by);
+			          xb_transport_name(l->addr.transport), l->sent_by);
 			tp->accept_paused = FALSE;
 		}
 		if (g_hash_table_size(tp->conns) >= tp->cfg.max_connections) {

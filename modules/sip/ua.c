@@ -10,8 +10,6 @@
  * serves ua_server_req.c's, those it sends ua_request.c's, the API table ua_api.c's. */
 #include "ua_private.h"
 
-#include <gio/gio.h> /* G_IO_ERROR */
-
 const char *sip_ua_domain(SipUa *ua)
 {
 	return ua->domain;
@@ -67,7 +65,7 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error)
 	ua->timers = cfg->timers;
 	ua->recent = sip_merged_new(0, 64 * cfg->timers.t1);
 	if (!ua->recent) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_UNSUPPORTED,
 		            "OpenSSL offers no SipHash (needed for merged-request detection)");
 		sip_ua_free(ua);
 		return NULL;

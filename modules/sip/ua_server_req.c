@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct sip_server_req {
-	gatomicrefcount refs;
+	int refs; /* references held, for sip_req_held_by_others (g_rc_box shows no count) */
 	SipUa *ua;
 	SipTx *tx;
 	SipCall *call; /* the call whose dialog the request is in (or that it made), or NULL */
@@ -20,9 +20,9 @@ struct sip_server_req {
 
 SipServerReq *sip_req_new(SipUa *ua, SipTx *tx)
 {
-	SipServerReq *r = g_new0(SipServerReq, 1);
+	SipServerReq *r = g_rc_box_new0(SipServerReq);
 
-	g_atomic_ref_count_init(&r->refs);
+	r->refs = 1;
 	r->ua = ua;
 	r->tx = sip_tx_ref(tx);
 	xb_random_hex(r->to_tag, sizeof(r->to_tag) - 1);
@@ -31,17 +31,24 @@ SipServerReq *sip_req_new(SipUa *ua, SipTx *tx)
 
 SipServerReq *sip_req_ref(SipServerReq *r)
 {
-	g_atomic_ref_count_inc(&r->refs);
-	return r;
+	r->refs++;
+	return g_rc_box_acquire(r);
+}
+
+static void req_clear(gpointer data)
+{
+	SipServerReq *r = data;
+
+	sip_tx_unref(r->tx);
+	sip_peer_free(r->public_peer);
 }
 
 void sip_req_unref(SipServerReq *r)
 {
-	if (!r || !g_atomic_ref_count_dec(&r->refs))
+	if (!r)
 		return;
-	sip_tx_unref(r->tx);
-	sip_peer_free(r->public_peer);
-	g_free(r);
+	r->refs--;
+	g_rc_box_release_full(r, req_clear);
 }
 
 SipTx *sip_req_tx(const SipServerReq *r)
@@ -66,7 +73,7 @@ void sip_req_set_call(SipServerReq *r, SipCall *call)
 
 gboolean sip_req_held_by_others(const SipServerReq *r, int mine)
 {
-	return !g_atomic_ref_count_compare((gatomicrefcount *)&r->refs, mine);
+	return r->refs != mine;
 }
 
 gboolean sip_req_answered(const SipServerReq *r)

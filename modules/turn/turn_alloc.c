@@ -229,7 +229,7 @@ static void alloc_expired_cb(XbTimer *timer, gpointer user_data)
 	TurnAlloc *a = user_data;
 
 	a->expiry = NULL;
-	turn_alloc_destroy(a, "expired");
+	turn_alloc_free(a, "expired");
 }
 
 TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *auth, GSocket *relay,
@@ -268,7 +268,7 @@ TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *au
 void turn_alloc_refresh(TurnAlloc *a, guint32 lifetime_s)
 {
 	if (lifetime_s == 0) {
-		turn_alloc_destroy(a, "deleted");
+		turn_alloc_free(a, "deleted");
 		return;
 	}
 	a->lifetime = lifetime_s;
@@ -277,7 +277,7 @@ void turn_alloc_refresh(TurnAlloc *a, guint32 lifetime_s)
 	a->expires = xb_timer_deadline(a->expiry);
 }
 
-void turn_alloc_destroy(TurnAlloc *a, const char *why)
+void turn_alloc_free(TurnAlloc *a, const char *why)
 {
 	TurnTable *t = a->table;
 

@@ -5,6 +5,11 @@
 
 #include <string.h>
 
+GQuark xb_turn_error_quark(void)
+{
+	return g_quark_from_static_string("xb-turn-error-quark");
+}
+
 static gboolean cidr_list(const char *key, GArray **out, GError **error)
 {
 	g_auto(GStrv) words = xb_config_get_list(key);
@@ -14,7 +19,7 @@ static gboolean cidr_list(const char *key, GArray **out, GError **error)
 		TurnCidr c;
 
 		if (!turn_cidr_parse(words[i], &c)) {
-			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+			g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 			            "%s: '%s' is not an address or ADDRESS/PREFIX", key, words[i]);
 			return FALSE;
 		}
@@ -56,7 +61,7 @@ TurnConfig *turn_config_read(GError **error)
 		const char *colon = strchr(users[i], ':');
 
 		if (!colon || colon == users[i] || !colon[1]) {
-			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+			g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 			            "turn.users: '%s' is not USER:PASSWORD", users[i]);
 			return NULL;
 		}
@@ -76,7 +81,7 @@ TurnConfig *turn_config_read(GError **error)
 	cfg->unauth_rate = (guint)xb_config_get_int("turn.unauth_rate");
 	cfg->unauth_burst = (guint)xb_config_get_int("turn.unauth_burst");
 	if (cfg->default_lifetime > cfg->max_lifetime) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 		            "turn.default_lifetime: %u is more than turn.max_lifetime (%u)",
 		            cfg->default_lifetime, cfg->max_lifetime);
 		return NULL;

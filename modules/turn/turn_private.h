@@ -28,6 +28,15 @@
 /* Bytes queued for a TCP client before relayed data is dropped. */
 #define TURN_TCP_MAX_QUEUE (512 * 1024)
 
+/* What mod_turn reports when it cannot start or its settings are wrong. */
+#define XB_TURN_ERROR (xb_turn_error_quark())
+GQuark xb_turn_error_quark(void);
+typedef enum {
+	XB_TURN_ERROR_LISTEN, /* a turn.listen address that cannot be used or bound */
+	XB_TURN_ERROR_TLS,    /* turn.tls_certificate or turn.tls_key cannot be used */
+	XB_TURN_ERROR_CONFIG, /* a turn setting's value is wrong (users, peers, lifetimes, relay) */
+} XbTurnError;
+
 typedef struct {
 	struct stun_addr net; /* port unused; IPv4-mapped IPv6 nets are stored as IPv4 */
 	guint prefix;
@@ -236,7 +245,8 @@ TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *au
                           const struct stun_addr *relayed, guint32 lifetime_s);
 /* Sets the time to expiry (RFC 8656 §8); 0 deletes the allocation at once. */
 void turn_alloc_refresh(TurnAlloc *a, guint32 lifetime_s);
-void turn_alloc_destroy(TurnAlloc *a, const char *why);
+/* Takes the allocation out of its table and frees it, telling on_free `why` first. */
+void turn_alloc_free(TurnAlloc *a, const char *why);
 gint64 turn_alloc_remaining_ms(const TurnAlloc *a);
 
 /* Installs or refreshes the permission for peer's IP (port ignored). FALSE when the

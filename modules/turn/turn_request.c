@@ -345,7 +345,7 @@ static void handle_refresh(Ctx *c)
 	}
 	reply_start(c, &e, buf, sizeof(buf));
 	if (lt && want == 0) {
-		turn_alloc_destroy(a, "deleted");
+		turn_alloc_free(a, "deleted");
 		stun_encode_u32(&e, STUN_ATTR_LIFETIME, 0);
 	} else {
 		guint32 life = granted_lifetime(c->srv->cfg, c->msg);

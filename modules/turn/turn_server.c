@@ -21,17 +21,12 @@
 #define RCVBUF    (1024 * 1024) /* per listener */
 #define HEADROOM  64            /* room before relayed data for a ChannelData header */
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_UDP ? "udp" : t == XB_TRANSPORT_TCP ? "tcp" : "tls";
-}
-
 /* ---- TCP connections ---- */
 
 static void conn_free(TurnConn *c)
 {
 	if (c->alloc)
-		turn_alloc_destroy(c->alloc, "connection closed");
+		turn_alloc_free(c->alloc, "connection closed");
 	xb_timer_cancel(c->idle);
 	if (c->free_idle)
 		g_source_remove(c->free_idle);
@@ -626,7 +621,7 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 	int fd;
 
 	if (a->transport == XB_TRANSPORT_TLS && !srv->tls) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_LISTEN,
 		            "turn.listen: tls:%s:%u needs turn.tls_certificate and turn.tls_key",
 		            a->address, a->port);
 		return FALSE;
@@ -652,7 +647,7 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
 	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
-	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
+	g_message("listening on %s:%s%s%s:%u", xb_transport_name(a->transport), a->ipv6 ? "[" : "",
 	          a->address, a->ipv6 ? "]" : "", a->port);
 	return TRUE;
 }
@@ -765,7 +760,7 @@ gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error
 
 		if (!turn_cidr_parse(addresses[i], &c) || strchr(addresses[i], '/') ||
 		    is_unspecified(&c.net)) {
-			g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+			g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 			            "turn.relay_address: '%s' is not a specific IP address",
 			            addresses[i]);
 			return FALSE;
@@ -812,7 +807,7 @@ done:
 		g_message("relaying on %s ports %u-%u", text, srv->cfg->port_lo, srv->cfg->port_hi);
 	}
 	if (!srv->has_relay4 && !srv->has_relay6) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+		g_set_error(error, XB_TURN_ERROR, XB_TURN_ERROR_CONFIG,
 		            "turn.relay_address: no address to relay from; set one");
 		return FALSE;
 	}

@@ -77,7 +77,7 @@ expect_exit 1 "no command 'frobnicate'" "help of an unknown command is refused" 
 for c in $(cli --json help | grep -o '"command":"[^"]*"' | cut -d'"' -f4 | tr ' ' '+'); do
 	check "help ${c//+/ } fits 80 columns" fits help ${c//+/ }
 done
-for c in status modules apps gateways registrations "user list" "sip status" "sip calls" turn \
+for c in status modules apps gateways registrations "user list" "user features" calls "sip status" "sip calls" turn \
 	"turn stats"; do
 	# shellcheck disable=SC2086
 	check "$c fits 80 columns" fits $c

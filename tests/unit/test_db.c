@@ -257,6 +257,25 @@ static void test_batch_begin_and_close_commit(void)
 	xb_test_rmdir(dir);
 }
 
+static void test_column_dup(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "crossbar.db", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(XbDb) db = xb_db_open(path, &error);
+
+	g_assert_no_error(error);
+	sqlite3_stmt *st = xb_db_prepare(db, "SELECT 'Bob', NULL", &error);
+	g_assert_nonnull(st);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	g_autofree char *text = xb_db_column_dup(st, 0);
+	g_autofree char *null = xb_db_column_dup(st, 1);
+	g_assert_cmpstr(text, ==, "Bob");
+	g_assert_cmpstr(null, ==, "");
+	g_clear_pointer(&db, xb_db_close);
+	xb_test_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -268,5 +287,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/db/not-writable", test_not_writable);
 	g_test_add_func("/db/batch-commits-after-window", test_batch_commits_after_window);
 	g_test_add_func("/db/batch-begin-and-close-commit", test_batch_begin_and_close_commit);
+	g_test_add_func("/db/column-dup-null-is-empty", test_column_dup);
 	return g_test_run();
 }

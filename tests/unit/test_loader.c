@@ -125,6 +125,7 @@ static void test_wrong_abi(void)
 	    g_strdup_printf("module 'badabi': built for module ABI %u, this crossbar has ABI %u",
 	                    XB_MODULE_ABI_VERSION + 98, XB_MODULE_ABI_VERSION);
 	assert_message(error, want);
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_ABI);
 	teardown();
 }
 
@@ -133,6 +134,7 @@ static void test_missing_requirement(void)
 	setup();
 	g_autoptr(GError) error = open_modules("needs_missing", NULL);
 	assert_message(error, "module 'missing': mod_missing.so not found");
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_NOT_FOUND);
 	teardown();
 }
 
@@ -158,6 +160,7 @@ static void test_cycle(void)
 	setup();
 	g_autoptr(GError) error = open_modules("cyc_a", NULL);
 	assert_message(error, "dependency cycle cyc_a -> cyc_b -> cyc_a");
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY);
 	teardown();
 }
 
@@ -197,6 +200,7 @@ static void test_not_a_module(void)
 	setup();
 	g_autoptr(GError) error = open_modules("nodesc", NULL);
 	assert_message(error, "is not a crossbar module (no xb_module_descriptor)");
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DESCRIPTOR);
 	teardown();
 }
 
@@ -205,8 +209,10 @@ static void test_no_such_module(void)
 	setup();
 	g_autoptr(GError) error = open_modules("nothere", NULL);
 	assert_message(error, "module 'nothere': mod_nothere.so not found in");
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_NOT_FOUND);
 	g_autoptr(GError) error2 = open_modules("../etc", NULL);
 	assert_message(error2, "not a valid module name");
+	g_assert_error(error2, XB_MODULE_ERROR, XB_MODULE_ERROR_NAME);
 	teardown();
 }
 

@@ -21,10 +21,6 @@ static struct sip_msg *parse(const char *text)
 	return msg;
 }
 
-/* parsed messages free themselves at the end of a test's scope */
-typedef struct sip_msg SipMsg;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SipMsg, sip_msg_free)
-
 /* An INVITE from Alice (tag a1) through two record-routing proxies. */
 static const char invite_text[] = "INVITE sips:bob@example.com SIP/2.0\n"
                                   "Via: SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bK1\n"

@@ -189,7 +189,7 @@ static void test_destroy_cancels_timers(void)
 	turn_alloc_permit(a, &p);
 	turn_alloc_bind(a, 0x4000, STUN_CHANNEL_MAX, &p);
 	g_assert_cmpuint(xb_timer_pending(), ==, 3);
-	turn_alloc_destroy(a, "test");
+	turn_alloc_free(a, "test");
 	g_assert_cmpuint(xb_timer_pending(), ==, 0);
 	g_assert_cmpstr(freed->str, ==, "alice:test@0 ");
 	done(t);

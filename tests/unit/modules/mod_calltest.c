@@ -348,7 +348,7 @@ static gboolean calltest_load(XbModule *self, GError **error)
 	CallTest *ct;
 
 	if (!sip || sip->version != SIP_API_VERSION || !sip->call_handler_register) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_DEPENDENCY,
 		            "no SIP API with calls");
 		return FALSE;
 	}
@@ -359,7 +359,7 @@ static gboolean calltest_load(XbModule *self, GError **error)
 	if (!sip->call_handler_register(self, incoming, ct)) {
 		g_ptr_array_unref(ct->legs);
 		g_free(ct);
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
 		            "calls are taken already");
 		return FALSE;
 	}
