@@ -26,6 +26,7 @@ typedef enum {
 	XB_SIP_ERROR_TLS,         /* sip.tls_certificate or sip.tls_key cannot be used */
 	XB_SIP_ERROR_CONFIG,      /* a <gateways> definition is wrong */
 	XB_SIP_ERROR_UNSUPPORTED, /* the OpenSSL at hand lacks something mod_sip needs */
+	XB_SIP_ERROR_DRIVER,      /* the channel driver "sip" cannot be registered */
 } XbSipError;
 
 /* Opaque, owned by mod_sip: a request of a method a module took over (method_register),

@@ -704,7 +704,7 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 	sip_drv.gws = gws;
 	sip_drv.legs = g_hash_table_new(NULL, NULL);
 	if (!xb_channel_driver_register(self, &sip_channel_driver)) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_NOT_LOADED,
+		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_DRIVER,
 		            "another channel driver is named \"sip\"");
 		g_clear_pointer(&sip_drv.legs, g_hash_table_unref);
 		memset(&sip_drv, 0, sizeof(sip_drv));
