@@ -12,7 +12,7 @@
 # loops back into crossbar ends in 483 within 71 INVITEs (§16.3 item 2, Max-Forwards); 415
 # and 406 refuse what crossbar cannot take (§8.2.3, §20.1). Then the targets gateway/NAME/NUMBER
 # (its credentials answer a 407, From its account) and user/EXT (a registered contact, along
-# the flow it registered on; 480 when none is registered). Last, a shutdown with a call up
+# the flow it registered on; 480 when the user has none registered). Last, a shutdown with a call up
 # sends both parties a BYE. Targets are literal addresses but one, localhost by name (RFC 3263
 # with a port: A/AAAA only; SRV is tested in test_gateway_proxy).
 . "$(dirname "$0")/lib.sh"
@@ -225,8 +225,9 @@ check "... the phone answered and took crossbar's BYE" uas_done
 check "... its Request-URI is the contact, To the address of record" bash -c \
 	"grep -q '^INVITE sip:1010@127.0.0.1 SIP/2.0' '$TMP/phone.msgs' &&
 	 grep -qE '^To: <sip:1010@pbx.test>' '$TMP/phone.msgs'"
-check "user/1099, never registered: the caller gets 480 (SUBSCRIBER_ABSENT)" \
-	uac absent_a b2b_uac_refused.xml u1099
+"$CLI" --socket "$b2b_SOCK" user add 1011 --password phone-pw-2 >/dev/null
+check "user/1011, a user never registered: the caller gets 480 (SUBSCRIBER_ABSENT)" \
+	uac absent_a b2b_uac_refused.xml u1011
 check "... 480" final absent_a 480
 check "... the caller's channel ended SUBSCRIBER_ABSENT" gone_with absent_a-1 SUBSCRIBER_ABSENT
 
