@@ -25,6 +25,11 @@ gboolean xb_app_register(XbModule *owner, const XbApp *table, gpointer user_data
 			ok = FALSE;
 			continue;
 		}
+		if (owner && g_strcmp0(xb_module_app_declarer(a->name), xb_module_name(owner)) != 0)
+			g_warning(
+			    "module %s registers application '%s' without declaring it in its "
+			    "descriptor (.applications): crossbar --check-config cannot know it",
+			    xb_module_name(owner), a->name);
 		AppEntry *e = g_new0(AppEntry, 1);
 		e->app = a;
 		e->owner = owner;

@@ -57,6 +57,8 @@ struct xb_module {
 /* Open the modules named in `names` (and what they require) from `dir`, check their
  * descriptors and order them. Every failure of a module not in `optional` is fatal. */
 gboolean xb_modules_open(const char *dir, char **names, char **optional, GError **error);
+/* The opened module whose descriptor declares a dialplan application, or NULL. */
+const char *xb_module_app_declarer(const char *application);
 /* Call each opened module's validate() (the configuration is installed); the first
  * refusal is an XB_CONFIG_ERROR naming the module. */
 gboolean xb_modules_validate(GError **error);
@@ -156,9 +158,11 @@ void xb_dialplan_install(XbDialplan *plan);
 /* xb_dialplan_prepare, then xb_dialplan_install when it succeeded. */
 gboolean xb_dialplan_reload(const char *file, const char *timezone, GError **error);
 void xb_dialplan_reset(void);
-/* What --check-config prints about the live plan: its size, the applications it names
- * that are not registered without modules, and those that are. */
-char *xb_dialplan_check_report(void);
+/* What --check-config says of the live plan: its size, the applications it names that are
+ * not registered without modules (with the module whose descriptor declares each, or the
+ * part of crossbar that will bring it), and those that are; FALSE with an
+ * XB_DIALPLAN_ERROR naming the file and line of an application nothing declares. */
+gboolean xb_dialplan_check_report(char **report, GError **error);
 void xb_dialplan_cli_register(void);
 
 /* ---- applications ---- */

@@ -68,7 +68,12 @@ int main(int argc, char **argv)
 		return status;
 	}
 	if (check) {
-		g_autofree char *report = xb_dialplan_check_report();
+		g_autofree char *report = NULL;
+		if (!xb_dialplan_check_report(&report, &error)) {
+			fprintf(stderr, "crossbar: %s\n", error->message);
+			xb_core_stop();
+			return 2;
+		}
 		printf("configuration OK: %s\n%s", config ? config : "(built-in defaults)", report);
 		xb_core_stop();
 		return 0;

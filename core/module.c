@@ -420,3 +420,15 @@ void xb_api_forget(XbModule *owner)
 		if (api->owner == owner)
 			g_hash_table_iter_remove(&it);
 }
+
+const char *xb_module_app_declarer(const char *application)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		const XbModule *mod = modules->pdata[i];
+		if (!mod->desc || !mod->desc->applications)
+			continue;
+		if (g_strv_contains((const char *const *)mod->desc->applications, application))
+			return mod->name;
+	}
+	return NULL;
+}

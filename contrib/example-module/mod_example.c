@@ -141,8 +141,10 @@ static void example_unload(XbModule *self)
 }
 
 static const char *const requires[] = {"sip", NULL};
+/* Declared, so that `crossbar --check-config` knows a plan naming it is fine. */
+static const char *const applications[] = {"example_greet", NULL};
 
 XB_MODULE_DEFINE(.name = "example", .version = "1.0.0",
                  .description = "out-of-tree example: a command, an application, MESSAGE",
-                 .requires = requires, .settings = settings, .load = example_load,
-                 .unload = example_unload);
+                 .requires = requires, .settings = settings, .applications = applications,
+                 .load = example_load, .unload = example_unload);

@@ -99,31 +99,43 @@ gboolean xb_dialplan_start(GError **error)
 	return TRUE;
 }
 
-char *xb_dialplan_check_report(void)
+gboolean xb_dialplan_check_report(char **report, GError **error)
 {
 	g_autoptr(GArray) missing = NULL;
 	g_autoptr(GPtrArray) apps = xb_app_list();
 	GString *out = g_string_new(NULL);
 
-	if (!current)
-		return g_string_free(out, FALSE);
+	*report = NULL;
+	if (!current) {
+		*report = g_string_free(out, FALSE);
+		return TRUE;
+	}
 	g_string_append_printf(out, "dialplan OK: %s (%u contexts, %u extensions)\n", current->file,
 	                       current->contexts->len, current->n_extensions);
 	missing = xb_dialplan_unregistered_apps(current);
 	for (guint i = 0; i < missing->len; i++) {
 		const XbDialplanAppUse *u = &g_array_index(missing, XbDialplanAppUse, i);
-		if (u->provider)
+		const char *module = xb_module_app_declarer(u->application);
+		if (module) {
+			g_string_append_printf(out, "  %s:%u: '%s' comes with module %s\n",
+			                       current->file, u->line, u->application, module);
+		} else if (u->provider) {
 			g_string_append_printf(out, "  %s:%u: '%s' comes with %s\n", current->file,
 			                       u->line, u->application, u->provider);
-		else
-			g_string_append_printf(out,
-			                       "  %s:%u: '%s' is not a core application: a module "
-			                       "must register it, or the start fails\n",
-			                       current->file, u->line, u->application);
+		} else {
+			g_set_error(
+			    error, XB_DIALPLAN_ERROR, XB_DIALPLAN_ERROR_APPLICATION,
+			    "%s:%u: unknown application '%s': neither the core nor a module of "
+			    "core.modules declares it (crossbar-cli apps lists them)",
+			    current->file, u->line, u->application);
+			g_string_free(out, TRUE);
+			return FALSE;
+		}
 	}
 	g_string_append(out, "applications known without modules:");
 	for (guint i = 0; i < apps->len; i++)
 		g_string_append_printf(out, " %s", ((const XbApp *)apps->pdata[i])->name);
 	g_string_append_c(out, '\n');
-	return g_string_free(out, FALSE);
+	*report = g_string_free(out, FALSE);
+	return TRUE;
 }

@@ -49,6 +49,10 @@ typedef struct {
 	 * `crossbar --check-config`; FALSE with error refuses the configuration (exit 2). May be
 	 * NULL. */
 	gboolean (*validate)(GError **error);
+	/* The dialplan applications load() registers (NULL-terminated), so that
+	 * `crossbar --check-config` knows a plan's applications without loading anything.
+	 * Registering one not declared here works, with a warning. May be NULL. */
+	const char *const *applications;
 } XbModuleDesc;
 
 #define XB_MODULE_SYMBOL "xb_module_descriptor"

@@ -122,9 +122,18 @@ expect_exit 0 "'voicemail' comes with mod_voicemail" "--check-config lists appli
 check "... and the applications it knows" \
 	grep -q "applications known without modules: answer bridge call_forward dnd export" "$TMP/expect.out"
 sed 's|application="echo"|application="echoo"|' "$SRC/dialplans/default.xml" >"$TMP/typo.xml"
-expect_exit 0 "typo.xml:$APP_LINE: 'echoo' is not a core application: a module must register it" \
-	"--check-config names an application it cannot know without modules" \
+expect_exit 2 "typo.xml:$APP_LINE: unknown application 'echoo': neither the core nor a module" \
+	"--check-config refuses an application nothing declares, naming file and line" \
 	"$CROSSBAR" --set core.modules= --set core.data_dir="$TMP/chk" --set dialplan.file="$TMP/typo.xml" --check-config
+# A module's application is known from its descriptor, without loading the module.
+sed 's|application="echo"|application="good"|' "$SRC/dialplans/default.xml" >"$TMP/modapp.xml"
+expect_exit 0 "modapp.xml:$APP_LINE: 'good' comes with module good" \
+	"--check-config knows a module's application from its descriptor" \
+	"$CROSSBAR" --set core.modules=good --set core.modules_dir="$BUILD/tests/unit/modules" \
+	--set core.data_dir="$TMP/chk" --set dialplan.file="$TMP/modapp.xml" --check-config
+expect_exit 2 "modapp.xml:$APP_LINE: unknown application 'good'" \
+	"... and refuses it when that module is not in core.modules" \
+	"$CROSSBAR" --set core.modules= --set core.data_dir="$TMP/chk" --set dialplan.file="$TMP/modapp.xml" --check-config
 expect_exit 2 "typo.xml:$APP_LINE: unknown application 'echoo'" "... which the start refuses when no module registered it" \
 	"$CROSSBAR" --set core.modules= --set core.data_dir="$TMP/chk2" --set dialplan.file="$TMP/typo.xml"
 done_testing

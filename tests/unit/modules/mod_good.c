@@ -43,5 +43,7 @@ static gboolean good_load(XbModule *self, GError **error)
 	return TRUE;
 }
 
+static const char *const applications[] = {"good", NULL};
+
 XB_MODULE_DEFINE(.name = "good", .version = "1.0", .description = "test module",
-                 .settings = settings, .load = good_load);
+                 .settings = settings, .applications = applications, .load = good_load);
