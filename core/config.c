@@ -794,3 +794,8 @@ char *xb_config_control_socket_path(void)
 		return g_strdup(sock);
 	return g_build_filename(xb_config_get_string("core.data_dir"), "crossbar.sock", NULL);
 }
+
+const char *xb_transport_name(XbTransport t)
+{
+	return t == XB_TRANSPORT_TCP ? "tcp" : t == XB_TRANSPORT_TLS ? "tls" : "udp";
+}

@@ -176,6 +176,8 @@ void xb_channel_hangup_all(XbCause cause);
 /* The drivers a module registered go when it unloads; all of them at shutdown. */
 void xb_channel_driver_forget(XbModule *owner);
 void xb_channel_driver_reset(void);
+/* features.c: the dnd and call_forward applications (at configure, for --check-config). */
+void xb_directory_apps_register(void);
 /* originate.c: the bridge application. */
 void xb_channel_apps_register(void);
 /* The executor (core/dialplan/exec.c): calls whose dialplan is running. */

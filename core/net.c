@@ -17,11 +17,6 @@ GQuark xb_net_error_quark(void)
 	return g_quark_from_static_string("xb-net-error-quark");
 }
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_UDP ? "udp" : t == XB_TRANSPORT_TCP ? "tcp" : "tls";
-}
-
 /* The socket address of a literal IPv4 or IPv6 address; FALSE for anything else. */
 static gboolean listen_sockaddr(const XbListenAddr *a, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -62,7 +57,7 @@ int xb_net_listen(const XbListenAddr *a, const XbListenOptions *opts, GError **e
 	if (!listen_sockaddr(a, &ss, &len)) {
 		g_set_error(error, XB_NET_ERROR, XB_NET_ERROR_ADDRESS,
 		            "%s:%s:%u: the address must be a literal IP address",
-		            transport_name(a->transport), a->address, a->port);
+		            xb_transport_name(a->transport), a->address, a->port);
 		return -1;
 	}
 	fd = socket(ss.ss_family,
@@ -91,7 +86,7 @@ fail:
 	gboolean v6 = ss.ss_family == AF_INET6;
 	g_set_error(error, XB_NET_ERROR,
 	            e == EADDRINUSE ? XB_NET_ERROR_IN_USE : XB_NET_ERROR_SOCKET,
-	            "cannot listen on %s:%s%s%s:%u: %s", transport_name(a->transport),
+	            "cannot listen on %s:%s%s%s:%u: %s", xb_transport_name(a->transport),
 	            v6 ? "[" : "", a->address, v6 ? "]" : "", a->port, g_strerror(e));
 	return -1;
 }

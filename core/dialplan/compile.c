@@ -89,13 +89,13 @@ static void plan_clear(gpointer data)
 
 XbDialplan *xb_dialplan_ref(XbDialplan *plan)
 {
-	return g_atomic_rc_box_acquire(plan);
+	return g_rc_box_acquire(plan);
 }
 
 void xb_dialplan_unref(XbDialplan *plan)
 {
 	if (plan)
-		g_atomic_rc_box_release_full(plan, plan_clear);
+		g_rc_box_release_full(plan, plan_clear);
 }
 
 const char *xb_dialplan_file(const XbDialplan *plan)
@@ -406,7 +406,7 @@ static gboolean set_timezone(XbDialplan *plan, const char *timezone, GError **er
 static XbDialplan *load(const char *name, const char *xml, gsize len, const char *timezone,
                         GError **error)
 {
-	g_autoptr(XbDialplan) plan = g_atomic_rc_box_new0(XbDialplan);
+	g_autoptr(XbDialplan) plan = g_rc_box_new0(XbDialplan);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	Compiler c = {plan, seen, error};
 	xmlDoc *doc;

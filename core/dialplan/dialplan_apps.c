@@ -15,15 +15,11 @@ static const struct {
 	const char *application;
 	const char *provider;
 } provided[] = {
-    {"bridge", "the B2BUA"},
     {"echo", "the media engine"},
     {"playback", "the media engine"},
     {"record", "the media engine"},
     {"voicemail", "mod_voicemail"},
     {"ivr", "mod_ivr"},
-    /* Call forwarding and do-not-disturb, kept with the user in the directory. */
-    {"call_forward", "the directory's call features"},
-    {"dnd", "the directory's call features"},
 };
 
 const char *xb_dialplan_app_provider(const char *application)
@@ -150,4 +146,5 @@ void xb_dialplan_apps_register(void)
 	xb_app_register(NULL, core_apps, NULL);
 	xb_dialplan_exec_register();
 	xb_channel_apps_register();
+	xb_directory_apps_register();
 }

@@ -112,6 +112,47 @@ static gboolean parse_var(GHashTable *vars, const char *kv, XbCliReply *r)
 	return TRUE;
 }
 
+/* The words after `dialplan test`: the number and the call's fields into d (--var into
+ * d->given), the context and --at. */
+static gboolean test_args(XbCliReply *r, int argc, char **argv, DryRun *d, const char **context,
+                          const char **at_text)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *o = argv[i];
+		gboolean has = i + 1 < argc;
+		if (strcmp(o, "--context") == 0 && has)
+			*context = argv[++i];
+		else if (strcmp(o, "--caller-id") == 0 && has)
+			d->caller_id = argv[++i];
+		else if (strcmp(o, "--caller-name") == 0 && has)
+			d->caller_name = argv[++i];
+		else if (strcmp(o, "--network-addr") == 0 && has)
+			d->network_addr = argv[++i];
+		else if (strcmp(o, "--at") == 0 && has)
+			*at_text = argv[++i];
+		else if (strcmp(o, "--var") == 0 && has) {
+			if (!parse_var(d->given, argv[++i], r))
+				return FALSE;
+		} else if (o[0] == '-' && o[1] == '-') {
+			xb_cli_reply_error(r, "dialplan test: unknown option or missing value: %s",
+			                   o);
+			return FALSE;
+		} else if (!d->number)
+			d->number = o;
+		else {
+			xb_cli_reply_error(r, "dialplan test: one NUMBER only ('%s' is a second)",
+			                   o);
+			return FALSE;
+		}
+	}
+	if (!d->number) {
+		xb_cli_reply_error(r, "usage: dialplan test NUMBER [OPTIONS] (see 'help dialplan "
+		                      "test')");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean cmd_test(XbCliReply *r, int argc, char **argv, gpointer user_data)
 {
 	g_autoptr(XbDialplan) plan = xb_dialplan_current();
@@ -122,41 +163,10 @@ static gboolean cmd_test(XbCliReply *r, int argc, char **argv, gpointer user_dat
 	g_autoptr(XbDialplanResult) res = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *context = "default", *at_text = NULL;
-	DryRun d = {.caller_id = "", .caller_name = "", .network_addr = "127.0.0.1"};
+	DryRun d = {.caller_id = "", .caller_name = "", .network_addr = "", .given = given};
 
-	for (int i = 0; i < argc; i++) {
-		const char *o = argv[i];
-		gboolean has = i + 1 < argc;
-		if (strcmp(o, "--context") == 0 && has)
-			context = argv[++i];
-		else if (strcmp(o, "--caller-id") == 0 && has)
-			d.caller_id = argv[++i];
-		else if (strcmp(o, "--caller-name") == 0 && has)
-			d.caller_name = argv[++i];
-		else if (strcmp(o, "--network-addr") == 0 && has)
-			d.network_addr = argv[++i];
-		else if (strcmp(o, "--at") == 0 && has)
-			at_text = argv[++i];
-		else if (strcmp(o, "--var") == 0 && has) {
-			if (!parse_var(given, argv[++i], r))
-				return FALSE;
-		} else if (o[0] == '-' && o[1] == '-') {
-			xb_cli_reply_error(r, "dialplan test: unknown option or missing value: %s",
-			                   o);
-			return FALSE;
-		} else if (!d.number)
-			d.number = o;
-		else {
-			xb_cli_reply_error(r, "dialplan test: one NUMBER only ('%s' is a second)",
-			                   o);
-			return FALSE;
-		}
-	}
-	if (!d.number) {
-		xb_cli_reply_error(r, "usage: dialplan test NUMBER [--context C] [--caller-id X] "
-		                      "[--var K=V]... [--at \"YYYY-MM-DD HH:MM\"]");
+	if (!test_args(r, argc, argv, &d, &context, &at_text))
 		return FALSE;
-	}
 	if (!plan) {
 		xb_cli_reply_error(r, "no dialplan is loaded");
 		return FALSE;
@@ -166,7 +176,6 @@ static gboolean cmd_test(XbCliReply *r, int argc, char **argv, gpointer user_dat
 		xb_cli_reply_error(r, "--at %s: expected \"YYYY-MM-DD HH:MM[:SS]\"", at_text);
 		return FALSE;
 	}
-	d.given = given;
 	res = xb_dialplan_hunt(plan, context, dry_lookup, &d, at, &error);
 	if (!res) {
 		xb_cli_reply_error(r, "%s", error->message);

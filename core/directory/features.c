@@ -299,6 +299,10 @@ static const XbApp feature_apps[] = {
 void dir_features_register(void)
 {
 	xb_cli_register(NULL, feature_commands, NULL);
+}
+
+void xb_directory_apps_register(void)
+{
 	if (!xb_app_exists("dnd"))
 		xb_app_register(NULL, feature_apps, NULL);
 }

@@ -36,6 +36,8 @@ typedef struct {
 
 /* One address of a LISTEN setting. */
 typedef enum { XB_TRANSPORT_UDP, XB_TRANSPORT_TCP, XB_TRANSPORT_TLS } XbTransport;
+/* "udp", "tcp", "tls": the transport as listen settings and peers write it. */
+const char *xb_transport_name(XbTransport transport);
 
 typedef struct {
 	XbTransport transport;

@@ -432,8 +432,6 @@ int sip_msg_print(struct sip_mb *mb, const struct sip_msg *msg);
  * sip_peer_free. */
 typedef struct sip_peer SipPeer;
 
-/* "udp", "tcp", "tls". */
-const char *sip_transport_name(XbTransport t);
 /* An address without brackets into host (INET6_ADDRSTRLEN), its port into *port. */
 void sip_sockaddr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port);
 /* A literal IPv4 or IPv6 address (brackets allowed) and a port into *ss; FALSE for anything

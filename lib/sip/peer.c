@@ -12,11 +12,6 @@ struct sip_peer {
 	guint64 conn_id;
 };
 
-const char *sip_transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_UDP ? "udp" : t == XB_TRANSPORT_TCP ? "tcp" : "tls";
-}
-
 void sip_sockaddr_text(const struct sockaddr_storage *ss, char *host, size_t hlen, guint16 *port)
 {
 	if (ss->ss_family == AF_INET6) {
@@ -37,8 +32,8 @@ char *sip_addr_to_string(XbTransport transport, const struct sockaddr *sa)
 
 	sip_sockaddr_text((const struct sockaddr_storage *)sa, host, sizeof(host), &port);
 	if (sa->sa_family == AF_INET6)
-		return g_strdup_printf("%s:[%s]:%u", sip_transport_name(transport), host, port);
-	return g_strdup_printf("%s:%s:%u", sip_transport_name(transport), host, port);
+		return g_strdup_printf("%s:[%s]:%u", xb_transport_name(transport), host, port);
+	return g_strdup_printf("%s:%s:%u", xb_transport_name(transport), host, port);
 }
 
 gboolean sip_sockaddr_from_host(struct sockaddr_storage *ss, socklen_t *len, const char *host,

@@ -27,25 +27,25 @@ static const XbSettingDef settings[] = {
 
 static Registrar *the_registrar; /* for the API table's plain functions */
 
-static void read_config(Registrar *reg, AuthConfig *acfg)
+static void read_config(Registrar *reg, SipDigestServerConfig *dcfg)
 {
 	reg->cfg.min_expires = (guint32)xb_config_get_int("registrar.min_expires");
 	reg->cfg.max_expires = (guint32)xb_config_get_int("registrar.max_expires");
 	reg->cfg.default_expires = (guint32)xb_config_get_int("registrar.default_expires");
-	acfg->nonce_ttl_s = xb_config_get_int("registrar.nonce_ttl");
+	dcfg->nonce_ttl_s = xb_config_get_int("registrar.nonce_ttl");
 	const char *algs = xb_config_get_string("registrar.digest_algorithms");
-	acfg->offer_md5 = strstr(algs, "MD5") != NULL;
-	acfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;
-	acfg->md5_first = g_str_has_prefix(algs, "MD5");
+	dcfg->offer_md5 = strstr(algs, "MD5") != NULL;
+	dcfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;
+	dcfg->md5_first = g_str_has_prefix(algs, "MD5");
 }
 
 static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 {
 	Registrar *reg = user_data;
-	AuthConfig acfg = {0};
+	SipDigestServerConfig dcfg = {0};
 
-	read_config(reg, &acfg);
-	auth_configure(reg->auth, &acfg);
+	read_config(reg, &dcfg);
+	sip_digest_server_configure(reg->digest, &dcfg);
 	location_set_write_interval(reg->location,
 	                            (guint)xb_config_get_int("registrar.write_interval_ms"));
 }
@@ -91,7 +91,7 @@ static const XbLocationApi location_api = {
 static void registrar_free(Registrar *reg)
 {
 	location_free(reg->location);
-	auth_free(reg->auth);
+	sip_digest_server_free(reg->digest);
 	g_clear_pointer(&reg->current_user, xb_dir_user_free);
 	g_free(reg);
 }
@@ -99,7 +99,7 @@ static void registrar_free(Registrar *reg)
 static gboolean registrar_load(XbModule *self, GError **error)
 {
 	Registrar *reg = g_new0(Registrar, 1);
-	AuthConfig acfg = {0};
+	SipDigestServerConfig dcfg = {0};
 
 	reg->module = self;
 	reg->sip = xb_api_get(SIP_API_NAME);
@@ -109,8 +109,8 @@ static gboolean registrar_load(XbModule *self, GError **error)
 		registrar_free(reg);
 		return FALSE;
 	}
-	read_config(reg, &acfg);
-	reg->auth = auth_new(&acfg);
+	read_config(reg, &dcfg);
+	reg->digest = sip_digest_server_new(&dcfg);
 	reg->location = location_new(self, xb_core_db(), error);
 	if (!reg->location) {
 		registrar_free(reg);

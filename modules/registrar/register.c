@@ -1,8 +1,9 @@
-/* register.c: REGISTER, step by step as RFC 3261 §10.3 orders it: the source's ban, digest
- * authentication (auth.c), the To AOR against the authenticated user, the contacts and
- * their expiry (423 with Min-Expires), Call-ID/CSeq ordering against existing bindings,
- * the per-user contact limit, and the 200 listing every binding with its remaining time
- * and a Date. A fetch (no Contact) only lists. Nothing is written unless all of it holds. */
+/* register.c: REGISTER, step by step as RFC 3261 §10.3 orders it: the source's ban and
+ * digest authentication (crossbar/sipdigest.h), the To AOR against the authenticated user,
+ * the contacts and their expiry (423 with Min-Expires), Call-ID/CSeq ordering against
+ * existing bindings, the per-user contact limit, and the 200 listing every binding with its
+ * remaining time and a Date. A fetch (no Contact) only lists. Nothing is written unless all
+ * of it holds. */
 #include "register.h"
 
 #include <arpa/inet.h>
@@ -26,21 +27,6 @@ static void date_header(GString *out)
 	                       t.tm_hour, t.tm_min, t.tm_sec);
 }
 
-/* The source address of a request, without port (what nonces are bound to). */
-static void source_ip(const SipPeer *peer, char *out, size_t len)
-{
-	guint16 port;
-
-	sip_peer_host(peer, out, len, &port);
-}
-
-static const struct sockaddr *peer_sockaddr(const SipPeer *peer)
-{
-	socklen_t len;
-
-	return sip_peer_sockaddr(peer, &len);
-}
-
 static int respond(Registrar *reg, SipServerReq *req, unsigned status, const char *reason,
                    const char *extra)
 {
@@ -49,15 +35,9 @@ static int respond(Registrar *reg, SipServerReq *req, unsigned status, const cha
 	return reg->sip->req_respond(req, &resp);
 }
 
-static void challenge(Registrar *reg, SipServerReq *req, const char *ip, gboolean stale)
-{
-	g_autofree char *h = auth_challenge(reg->auth, xb_directory_realm(), ip, stale);
-	respond(reg, req, 401, "Unauthorized", h);
-}
-
 /* The user the digest was checked against is kept for the rest of the request, so that
  * the directory is read once per REGISTER. */
-static char *ha1_of(const char *username, const char *algorithm, void *user_data)
+static char *ha1_of(const char *username, SipDigestAlg alg, void *user_data)
 {
 	Registrar *reg = user_data;
 
@@ -65,8 +45,8 @@ static char *ha1_of(const char *username, const char *algorithm, void *user_data
 	reg->current_user = xb_directory_lookup(username);
 	if (!reg->current_user || strcmp(reg->current_user->realm, xb_directory_realm()) != 0)
 		return NULL;
-	return g_strdup(strcmp(algorithm, "SHA-256") == 0 ? reg->current_user->ha1_sha256
-	                                                  : reg->current_user->ha1_md5);
+	return g_strdup(alg == SIP_DIGEST_SHA256 ? reg->current_user->ha1_sha256
+	                                         : reg->current_user->ha1_md5);
 }
 
 /* One Contact of the request, with what §10.3 steps 6-7 need. */
@@ -298,40 +278,25 @@ static gboolean handle_authorized(Registrar *reg, SipServerReq *req, const char 
 gboolean registrar_register_cb(SipServerReq *req, void *user_data)
 {
 	Registrar *reg = user_data;
-	const struct sip_msg *msg = reg->sip->req_msg(req);
-	const SipPeer *peer = reg->sip->req_peer(req);
-	g_autofree char *user = NULL;
-	char ip[64];
+	const SipDigestRequest dr = {
+	    .msg = reg->sip->req_msg(req),
+	    .peer = reg->sip->req_peer(req),
+	    .kind = SIP_DIGEST_WWW,
+	    .realm = xb_directory_realm(),
+	    .ha1_of = ha1_of,
+	    .user_data = reg,
+	};
+	SipDigestOutcome out;
 
-	source_ip(peer, ip, sizeof(ip));
-	/* A banned source is refused before any password is looked at. */
-	if (xb_authlimit_is_banned(peer_sockaddr(peer))) {
-		respond(reg, req, 403, "Forbidden", NULL);
-		return TRUE;
+	/* A banned source is refused before any password is looked at; a failure that a forged
+	 * source cannot produce counts towards a ban. */
+	if (sip_digest_server_authenticate(reg->digest, &dr, "registrar", &out) == 0) {
+		gboolean handled = handle_authorized(reg, req, out.username);
+		sip_digest_outcome_clear(&out);
+		return handled;
 	}
-	AuthResult result =
-	    auth_check(reg->auth, msg, xb_directory_realm(), ip, ha1_of, reg, &user);
-	if (result != AUTH_OK)
-		g_clear_pointer(&reg->current_user, xb_dir_user_free);
-	switch (result) {
-	case AUTH_OK:
-		return handle_authorized(reg, req, user);
-	case AUTH_MISSING:
-	case AUTH_UNTRUSTED:
-	case AUTH_REPLAYED:
-		challenge(reg, req, ip, FALSE);
-		return TRUE;
-	case AUTH_STALE:
-		challenge(reg, req, ip, TRUE);
-		return TRUE;
-	case AUTH_FAILED:
-		break;
-	}
-	/* The limiter logs the failure that starts a ban, once. */
-	if (xb_authlimit_failure(peer_sockaddr(peer), "registrar")) {
-		respond(reg, req, 403, "Forbidden", NULL);
-		return TRUE;
-	}
-	challenge(reg, req, ip, FALSE);
+	g_clear_pointer(&reg->current_user, xb_dir_user_free);
+	respond(reg, req, out.status, out.reason, out.headers);
+	sip_digest_outcome_clear(&out);
 	return TRUE;
 }

@@ -3,7 +3,7 @@
 
 #include <crossbar/crossbar.h>
 #include <crossbar/sip.h>
-#include "auth.h"
+#include <crossbar/sipdigest.h>
 #include "location.h"
 
 typedef struct {
@@ -13,7 +13,7 @@ typedef struct {
 typedef struct {
 	XbModule *module;
 	const SipApi *sip;
-	Auth *auth;
+	SipDigestServer *digest;
 	Location *location;
 	RegistrarConfig cfg;
 	XbDirUser *current_user; /* the user of the REGISTER being handled (register.c) */

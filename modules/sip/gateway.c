@@ -143,11 +143,6 @@ static SipCredentials *gw_credentials(const Gateway *gw)
 	return sip_credentials_new(gw->def->auth_username, gw->def->password, gw->def->realm);
 }
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_TCP ? "tcp" : t == XB_TRANSPORT_TLS ? "tls" : "udp";
-}
-
 /* Our Contact for this gateway: the listen address of its transport (else UDP's). */
 static gboolean gw_make_contact(Gateway *gw)
 {
@@ -164,7 +159,7 @@ static gboolean gw_make_contact(Gateway *gw)
 	gw->contact_family = family;
 	gw->contact = g_strdup_printf("sip:%s@%s%s%s", gw->def->username, sent_by,
 	                              tp == XB_TRANSPORT_UDP ? "" : ";transport=",
-	                              tp == XB_TRANSPORT_UDP ? "" : transport_name(tp));
+	                              tp == XB_TRANSPORT_UDP ? "" : xb_transport_name(tp));
 	return TRUE;
 }
 
@@ -776,7 +771,7 @@ void gateways_report(Gateways *gws, XbCliReply *reply, const char *name)
 		                      ? MAX(xb_timer_deadline(gw->reg_timer) - now + 999, 0) / 1000
 		                      : 0;
 		g_autofree char *proxy =
-		    g_strdup_printf("%s:%s", transport_name(gw->peer.transport), gw->def->proxy);
+		    g_strdup_printf("%s:%s", xb_transport_name(gw->peer.transport), gw->def->proxy);
 		xb_cli_reply_row(reply, "name", g_variant_new_string(gw->def->name), "proxy",
 		                 g_variant_new_string(proxy), "state",
 		                 g_variant_new_string(state_names[gw->state]), "ping",

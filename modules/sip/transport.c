@@ -299,7 +299,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "%s:%u", a->address, a->port);
 	l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp ? udp_read_cb : tcp_accept_cb, l);
 	g_ptr_array_add(tp->listeners, l);
-	g_message("listening on %s:%s", sip_transport_name(a->transport), l->sent_by);
+	g_message("listening on %s:%s", xb_transport_name(a->transport), l->sent_by);
 	return TRUE;
 }
 

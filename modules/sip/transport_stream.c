@@ -88,7 +88,7 @@ static void conn_close(Conn *c, const char *why)
 	c->closed = TRUE;
 	sip_sockaddr_text(&c->peer, host, sizeof(host), &port);
 	g_debug("%s connection %" G_GUINT64_FORMAT " with %s:%u closed: %s",
-	        sip_transport_name(c->transport), c->id, host, port, why);
+	        xb_transport_name(c->transport), c->id, host, port, why);
 	if (c->watch)
 		g_source_remove(c->watch);
 	c->watch = 0;
@@ -451,7 +451,7 @@ static void listener_pause(Listener *l, int error)
 	if (!l->tp->accept_paused)
 		g_warning("cannot accept %s connections on %s: %s; pausing for %d ms at a time "
 		          "(raise the open-file limit, or lower sip.tcp_max_connections)",
-		          sip_transport_name(l->addr.transport), l->sent_by, g_strerror(error),
+		          xb_transport_name(l->addr.transport), l->sent_by, g_strerror(error),
 		          ACCEPT_PAUSE_MS);
 	l->tp->accept_paused = TRUE;
 	l->watch = 0;
@@ -480,7 +480,7 @@ gboolean tcp_accept_cb(gint fd, GIOCondition cond, gpointer user_data)
 		}
 		if (tp->accept_paused) {
 			g_message("accepting %s connections on %s again",
-			          sip_transport_name(l->addr.transport), l->sent_by);
+			          xb_transport_name(l->addr.transport), l->sent_by);
 			tp->accept_paused = FALSE;
 		}
 		if (g_hash_table_size(tp->conns) >= tp->cfg.max_connections) {

@@ -5,7 +5,6 @@
 
 #include <crossbar/sip.h>
 
-#include "auth_client.h"
 #include "transaction.h"
 #include "transport.h"
 

@@ -5,6 +5,7 @@
  * wrong credentials, and that 401/407 goes to the caller; at most MAX_ROUNDS resends. */
 #include "ua_auth.h"
 
+#include <crossbar/sipdigest.h>
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -52,34 +53,45 @@ void sip_auth_answers_free(SipAuthAnswers *aa)
 gboolean sip_auth_answers_update(SipAuthAnswers *aa, const struct sip_msg *resp, const char *method,
                                  const char *ruri)
 {
-	SipChallenge ch;
+	SipDigestChallenge ch;
 	Answer *old = NULL;
 
-	if (aa->rounds >= MAX_ROUNDS || sip_challenge_pick(resp, aa->cred, &ch) < 0)
+	if (aa->rounds >= MAX_ROUNDS ||
+	    sip_digest_challenge_pick(
+	        resp, *sip_credentials_realm(aa->cred) ? sip_credentials_realm(aa->cred) : NULL,
+	        &ch) < 0)
 		return FALSE;
+	bool proxy = ch.kind == SIP_DIGEST_PROXY;
 	for (guint i = 0; i < aa->answers->len; i++) {
 		Answer *a = aa->answers->pdata[i];
-		if (a->proxy == ch.proxy && strcmp(a->realm, ch.realm) == 0)
+		if (a->proxy == proxy && strcmp(a->realm, ch.realm) == 0)
 			old = a;
 	}
-	if (!sip_challenge_worth_answering(&ch, old != NULL)) {
-		sip_challenge_clear(&ch);
+	if (!sip_digest_challenge_worth_answering(&ch, old != NULL)) {
+		sip_digest_challenge_clear(&ch);
 		return FALSE;
 	}
-	g_autofree char *value = sip_digest_authorization(&ch, aa->cred, method, ruri, NULL, 1);
-	char *line = g_strdup_printf("%s: %s\r\n",
-	                             ch.proxy ? "Proxy-Authorization" : "Authorization", value);
+	const SipDigestAnswer ans = {
+	    .username = sip_credentials_username(aa->cred),
+	    .password = sip_credentials_password(aa->cred),
+	    .method = method,
+	    .uri = ruri,
+	    .nc = 1,
+	};
+	g_autofree char *value = sip_digest_authorization(&ch, &ans);
+	char *line =
+	    g_strdup_printf("%s: %s\r\n", proxy ? "Proxy-Authorization" : "Authorization", value);
 	if (old) {
 		g_free(old->line);
 		old->line = line;
 	} else {
 		Answer *a = g_new0(Answer, 1);
 		a->realm = g_strdup(ch.realm);
-		a->proxy = ch.proxy;
+		a->proxy = proxy;
 		a->line = line;
 		g_ptr_array_add(aa->answers, a);
 	}
-	sip_challenge_clear(&ch);
+	sip_digest_challenge_clear(&ch);
 	aa->rounds++;
 	return TRUE;
 }

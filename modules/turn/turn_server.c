@@ -21,11 +21,6 @@
 #define RCVBUF    (1024 * 1024) /* per listener */
 #define HEADROOM  64            /* room before relayed data for a ChannelData header */
 
-static const char *transport_name(XbTransport t)
-{
-	return t == XB_TRANSPORT_UDP ? "udp" : t == XB_TRANSPORT_TCP ? "tcp" : "tls";
-}
-
 /* ---- TCP connections ---- */
 
 static void conn_free(TurnConn *c)
@@ -652,7 +647,7 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
 	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
-	g_message("listening on %s:%s%s%s:%u", transport_name(a->transport), a->ipv6 ? "[" : "",
+	g_message("listening on %s:%s%s%s:%u", xb_transport_name(a->transport), a->ipv6 ? "[" : "",
 	          a->address, a->ipv6 ? "]" : "", a->port);
 	return TRUE;
 }

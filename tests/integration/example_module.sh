@@ -35,9 +35,12 @@ LIBDIR=$(dirname "$PC")/..
 export LD_LIBRARY_PATH=$LIBDIR
 CROSSBAR=$BIN/crossbar
 CLI=$BIN/crossbar-cli
+# The daemon's default dialplan.file is where the unstaged install would put it.
+PLAN=$PREFIX/share/crossbar/dialplans/default.xml
+check "the shipped dialplan and its schema are installed" \
+	test -f "$PLAN" -a -f "$PREFIX/share/crossbar/dialplan.rng"
 check "the installed daemon starts with the example module" start_crossbar ex sip,example \
-	--set core.modules_dir="$MODDIR" --set example.greeting=Howdy \
-	--set dialplan.file="$PREFIX/share/crossbar/dialplans/default.xml"
+	--set core.modules_dir="$MODDIR" --set example.greeting=Howdy --set dialplan.file="$PLAN"
 check "modules lists example as loaded" bash -c "$CLI --socket '$SOCK' modules | grep -E '^example +1\\.0\\.0 +loaded'"
 check "the module's command answers with its setting" bash -c "$CLI --socket '$SOCK' example hello Alice | grep -E '^greeting +Howdy, Alice!'"
 check "the module's application is registered" bash -c "$CLI --socket '$SOCK' apps | grep -E '^example_greet +example'"
