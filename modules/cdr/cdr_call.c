@@ -11,10 +11,16 @@
  *   an event of a call no longer in memory (a B-leg ending after its A-leg) ──> the
  *   record is read back from the store, amended and written again
  *
- * The events come through the bus, after the change they describe: a call the dialplan
- * answers at once is on the wire before its first event is delivered, so "committed before
- * the answer" holds for calls answered by their B-leg and within one turn of the main loop
- * for the others. Memory holds only the calls whose A-leg is up. */
+ * Why the insert commits at once and the rest waits for a window: a record must outlive a
+ * crash from the start of its call, while a call's later writes (four to six) are many and
+ * a lost one costs only precision (the next start closes the record with what it holds).
+ * The insert is on disk before any later event of the call is handled, the answer's
+ * included. That it is on disk before the answer goes out on the wire is likely, not
+ * certain: events reach modules through the bus after the change they describe, from an
+ * idle source of the main loop. A call its dialplan answers at once is answered one turn of
+ * the loop before its first event is delivered; a B-leg's answer comes over the network,
+ * normally long after that turn, but a loop busy with sockets serves them before its idle
+ * sources. Memory holds only the calls whose A-leg is up. */
 #include "cdr.h"
 
 #include <string.h>
