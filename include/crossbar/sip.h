@@ -12,7 +12,7 @@
 #define SIP_API_NAME "sip"
 /* The table's layout and meaning. A module checks `version == SIP_API_VERSION` and refuses
  * to load otherwise; any change to the table bumps it. */
-#define SIP_API_VERSION 2
+#define SIP_API_VERSION 3
 
 /* What mod_sip reports when it cannot start or its configuration is wrong. Inline, not
  * exported by mod_sip: modules never link another module. */
@@ -26,6 +26,7 @@ typedef enum {
 	XB_SIP_ERROR_TLS,         /* sip.tls_certificate or sip.tls_key cannot be used */
 	XB_SIP_ERROR_CONFIG,      /* a <gateways> definition is wrong */
 	XB_SIP_ERROR_UNSUPPORTED, /* the OpenSSL at hand lacks something mod_sip needs */
+	XB_SIP_ERROR_DRIVER,      /* the channel driver "sip" cannot be registered */
 } XbSipError;
 
 /* Opaque, owned by mod_sip: a request of a method a module took over (method_register),
@@ -67,7 +68,7 @@ typedef struct {
 typedef void (*SipCallFunc)(SipCall *call, const SipCallEvent *ev, void *user_data);
 /* A new INVITE outside any dialog. The handler keeps the call (call_ref) and answers it
  * with call_respond, now or later; returning FALSE lets mod_sip answer 500. Without a
- * handler, INVITEs are answered 480 (nothing to route calls). */
+ * handler, INVITEs go to mod_sip's channel driver, which routes them through the dialplan. */
 typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
 
 /* Every request a module sends: out of any dialog (request_send), an INVITE that places a call
@@ -81,7 +82,8 @@ typedef gboolean (*SipCallIncomingFunc)(SipCall *call, void *user_data);
  *   to_uri        ignored: in headers optional (ruri)        ignored
  *   headers       From, To, Call-ID,  optional               optional
  *                 CSeq, Contact ...
- *   credentials   optional: answer 401/407 with them (NULL: do not)       ignored */
+ *   credentials   optional: answer 401/407 with them (NULL: do not)       ignored
+ *   max_forwards  ignored: 70         the INVITE's (0: 70)   ignored: 70 */
 typedef struct {
 	const char *method;
 	const char *ruri;
@@ -94,6 +96,7 @@ typedef struct {
 	const char *body;
 	size_t body_len;
 	const SipCredentials *credentials;
+	guint max_forwards; /* Max-Forwards of the INVITE (RFC 3261 §8.1.1.6); 0 means 70 */
 } SipRequest;
 
 /* Every response a module sends, to a request it took over (req_respond) or to an INVITE
@@ -147,7 +150,7 @@ typedef struct {
 	const char *(*sent_by)(XbTransport transport, int family);
 
 	/* ---- INVITE sessions (call.c): the channel driver side of the B2BUA ---- */
-	/* Take incoming calls; one module (the B2BUA). */
+	/* Take incoming calls away from mod_sip's channel driver; one module at most. */
 	gboolean (*call_handler_register)(XbModule *owner, SipCallIncomingFunc func,
 	                                  void *user_data);
 	/* Place a call (see SipRequest): an INVITE with a new Call-ID, From tag and Contact,

@@ -20,7 +20,8 @@
  *   state      event                            action                            next
  *   ---------  -------------------------------  --------------------------------  ---------
  *   UAS: call_uas.c, call_ack.c, call_cancel.c
- *   (UA core)  INVITE outside any dialog        user's incoming handler, or 480   incoming
+ *   (UA core)  INVITE outside any dialog        a module's incoming handler, else incoming
+ *                                               the channel driver's, else 480
  *   incoming   we respond 101-199               make the early dialog             early
  *   incoming,  we respond 2xx                   confirm the dialog; 2xx again at  confirmed
  *   early                                       T1..T2 until ACK (ok: initial)
@@ -347,6 +348,12 @@ void sip_calls_free(SipCalls *calls)
 guint sip_calls_count(const SipCalls *calls)
 {
 	return g_hash_table_size(calls->live);
+}
+
+void sip_calls_set_fallback(SipCalls *calls, SipCallIncomingFunc func, void *user_data)
+{
+	calls->fallback = func;
+	calls->fallback_data = user_data;
 }
 
 gboolean sip_calls_set_handler(SipCalls *calls, XbModule *owner, SipCallIncomingFunc func,

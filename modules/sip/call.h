@@ -15,6 +15,9 @@ guint sip_calls_count(const SipCalls *calls);
 void sip_calls_list(SipCalls *calls, XbCliReply *reply);
 gboolean sip_calls_set_handler(SipCalls *calls, XbModule *owner, SipCallIncomingFunc func,
                                void *user_data);
+/* Who takes new INVITEs when no module did (sip_calls_set_handler): mod_sip's channel driver.
+ * func NULL: nobody, and they get 480. */
+void sip_calls_set_fallback(SipCalls *calls, SipCallIncomingFunc func, void *user_data);
 void sip_calls_module_unloaded(SipCalls *calls, const char *module);
 
 /* From the UA core, after its §8.2 checks: TRUE when call.c took the request (a new INVITE,

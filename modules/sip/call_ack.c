@@ -95,8 +95,16 @@ int call_ack_send(SipCall *c, SipDialog *dlg, guint32 cseq, GString **keep, cons
 		return -EINVAL;
 	g_autoptr(GString) h = g_string_new(rest);
 	sip_auth_answers_append(c->auth, h);
-	GString *out = sip_ua_build_request(c->calls->ua, "ACK", ruri, &dest, branch, h->str, ctype,
-	                                    body, len, &rc);
+	SipUaRequest req = {
+	    .method = "ACK",
+	    .ruri = ruri,
+	    .branch = branch,
+	    .headers = h->str,
+	    .ctype = ctype,
+	    .body = body,
+	    .body_len = len,
+	};
+	GString *out = sip_ua_build_request(c->calls->ua, &req, &dest, &rc);
 	if (!out)
 		return rc;
 	rc = sip_ua_send_raw(c->calls->ua, &dest, out);

@@ -39,6 +39,8 @@ struct sip_calls {
 	XbModule *handler_owner;
 	SipCallIncomingFunc incoming;
 	void *incoming_data;
+	SipCallIncomingFunc fallback; /* the channel driver's, when no module took calls */
+	void *fallback_data;
 };
 
 /* One client transaction of a call: the initial INVITE (one per authentication round),
@@ -88,6 +90,7 @@ struct sip_call {
 	size_t body_len;
 	GString *invite_headers; /* From, To, Call-ID, Contact, Allow and the caller's */
 	guint32 cseq;
+	guint max_forwards;   /* of the initial INVITE (0: 70) */
 	SipPeer *public_peer; /* peer's public form, made by call_peer */
 	SipCredentials *cred; /* a copy, for requests within the dialog; NULL: none */
 	SipAuthAnswers *auth;

@@ -57,8 +57,17 @@ int call_pending_send(SipCall *c, Pending *pd, const char *ruri, const char *hea
 	g_autofree char *branch = sip_branch_new();
 	SipFlow dest = c->peer;
 	int rc = 0;
-	g_autoptr(GString) out = sip_ua_build_request(c->calls->ua, pd->method, ruri, &dest, branch,
-	                                              headers, ctype, body, len, &rc);
+	SipUaRequest req = {
+	    .method = pd->method,
+	    .ruri = ruri,
+	    .branch = branch,
+	    .headers = headers,
+	    .ctype = ctype,
+	    .body = body,
+	    .body_len = len,
+	    .max_forwards = pd->initial ? c->max_forwards : 0,
+	};
+	g_autoptr(GString) out = sip_ua_build_request(c->calls->ua, &req, &dest, &rc);
 
 	if (!out) {
 		call_pending_free(pd);

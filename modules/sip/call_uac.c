@@ -179,6 +179,7 @@ SipCall *sip_call_place(SipCalls *calls, const SipRequest *p, SipCallFunc func, 
 	c->ctype = g_strdup(p->content_type);
 	c->body = p->body ? g_memdup2(p->body, p->body_len) : NULL;
 	c->body_len = p->body_len;
+	c->max_forwards = p->max_forwards;
 	c->cseq = (guint32)g_random_int_range(1, 1 << 30); /* §8.1.1.5 */
 	if (p->credentials && *sip_credentials_username(p->credentials)) {
 		c->cred = sip_credentials_dup(p->credentials);

@@ -117,10 +117,12 @@ void call_incoming(SipCalls *calls, SipTx *tx, const struct sip_msg *req)
 	c->local_tag = g_strdup(sip_req_to_tag(c->invite_req));
 	c->state = CALL_INCOMING;
 	sip_tx_set_cancel_cb(tx, call_cancel_received_cb, c);
-	if (!calls->incoming)
+	SipCallIncomingFunc func = calls->incoming ? calls->incoming : calls->fallback;
+	void *data = calls->incoming ? calls->incoming_data : calls->fallback_data;
+	if (!func)
 		call_uas_respond(c, c->invite_req,
 		                 &(SipResponse){.status = 480, .reason = "No Call Handler"});
-	else if (!calls->incoming(c, calls->incoming_data) && !sip_req_answered(c->invite_req))
+	else if (!func(c, data) && !sip_req_answered(c->invite_req))
 		call_uas_respond(c, c->invite_req, &(SipResponse){.status = 500});
 	sip_call_unref(c);
 }

@@ -691,6 +691,16 @@ XbGateway *gateways_lookup(Gateways *gws, const char *name)
 	return x;
 }
 
+const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer)
+{
+	Gateway *gw = gws ? g_hash_table_lookup(gws->by_name, name) : NULL;
+
+	if (!gw)
+		return NULL;
+	*peer = gw->peer;
+	return gw->def;
+}
+
 void xb_gateway_free(XbGateway *x)
 {
 	if (!x)

@@ -22,6 +22,7 @@ typedef struct {
 	guint retry_interval; /* s: the first retry after a failure; doubles up to a cap */
 	guint ping;           /* s between OPTIONS pings, 0: none */
 	long line;
+	gboolean caller_id_in_from; /* calls: the From user is the caller's number */
 } GatewayDef;
 
 void gateway_def_free(GatewayDef *def);
@@ -43,6 +44,11 @@ void gateways_free(Gateways *gws);
 void gateway_cli_register(XbModule *module, Gateways *gws);
 /* The rows of `gateways` (only `name`'s when not NULL), for gateway_cli.c. */
 void gateways_report(Gateways *gws, XbCliReply *reply, const char *name);
+/* For calls through a gateway (sip_channel.c): its definition, valid until the next reload
+ * or the module's unload (copy what outlives the caller), and where its requests go now
+ * into *peer (addr_len 0 while a host name was never looked up). NULL when there is none
+ * by that name. */
+const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer);
 /* The API table's functions. */
 XbGateway *gateways_lookup(Gateways *gws, const char *name);
 char **gateways_names(Gateways *gws);

@@ -9,9 +9,20 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-static const char *const known_params[] = {
-    "proxy",       "transport", "username", "auth_username",  "password", "realm", "from_user",
-    "from_domain", "register",  "expiry",   "retry_interval", "ping",     NULL};
+static const char *const known_params[] = {"proxy",
+                                           "transport",
+                                           "username",
+                                           "auth_username",
+                                           "password",
+                                           "realm",
+                                           "from_user",
+                                           "from_domain",
+                                           "register",
+                                           "expiry",
+                                           "retry_interval",
+                                           "ping",
+                                           "caller_id_in_from",
+                                           NULL};
 
 void gateway_def_free(GatewayDef *d)
 {
@@ -38,8 +49,8 @@ gboolean gateway_def_equal(const GatewayDef *a, const GatewayDef *b)
 	       g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->realm, b->realm) == 0 &&
 	       g_strcmp0(a->from_user, b->from_user) == 0 &&
 	       g_strcmp0(a->from_domain, b->from_domain) == 0 && a->reg == b->reg &&
-	       a->expiry == b->expiry && a->retry_interval == b->retry_interval &&
-	       a->ping == b->ping;
+	       a->caller_id_in_from == b->caller_id_in_from && a->expiry == b->expiry &&
+	       a->retry_interval == b->retry_interval && a->ping == b->ping;
 }
 
 static gboolean uint_param(GHashTable *p, const char *name, guint def, guint min, guint max,
@@ -95,7 +106,7 @@ static GatewayDef *def_from_node(xmlNode *node, GError **error)
 			FAIL(
 			    "unknown param '%s' (known: proxy, transport, username, auth_username, "
 			    "password, realm, from_user, from_domain, register, expiry, "
-			    "retry_interval, ping)",
+			    "retry_interval, ping, caller_id_in_from)",
 			    bad ? bad : "");
 		}
 		/* Copy into GLib's allocator: the table frees with g_free. */
@@ -130,6 +141,9 @@ static GatewayDef *def_from_node(xmlNode *node, GError **error)
 	d->reg = FALSE;
 	if (v && !xb_bool_parse(v, &d->reg))
 		FAIL("register '%s' is not yes or no", v);
+	v = g_hash_table_lookup(p, "caller_id_in_from");
+	if (v && !xb_bool_parse(v, &d->caller_id_in_from))
+		FAIL("caller_id_in_from '%s' is not yes or no", v);
 	if (!uint_param(p, "expiry", 3600, 1, 604800, &d->expiry))
 		FAIL("expiry '%s' is not a number of seconds within 1-604800",
 		     (char *)g_hash_table_lookup(p, "expiry"));

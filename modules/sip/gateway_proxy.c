@@ -1,8 +1,8 @@
 /* modules/sip/gateway_proxy.c: a gateway's proxy as written ("sip.carrier.example",
- * "192.0.2.10:5080", "[2001:db8::1]") and the A/AAAA look-up of a host name. The look-up
- * runs getaddrinfo on a GLib worker thread (GResolver) and reports on the main context: the
- * main loop never waits for DNS. No SRV/NAPTR (RFC 3263 §4.2): an operator writes the port
- * when it is not the transport's default. */
+ * "192.0.2.10:5080", "[2001:db8::1]") and the look-up of a host name: A/AAAA, after SRV
+ * when the caller asks (RFC 3263 §4.2). The look-ups run on a GLib worker thread (GResolver)
+ * and report on the main context: the main loop never waits for DNS. No NAPTR (§4.1): the
+ * transport is the one given. */
 #include "gateway_proxy.h"
 
 #include <arpa/inet.h>
@@ -12,8 +12,11 @@ struct gateway_lookup {
 	GCancellable *cancel;
 	GatewayLookupFunc func; /* NULL once cancelled */
 	void *user_data;
-	char *host;
-	guint16 port;
+	char *host;         /* the name asked for, as errors name it */
+	const char *target; /* the name whose A/AAAA records are asked for: host or a target */
+	guint16 port;       /* ... and the port that goes with it */
+	GPtrArray *targets; /* GSrvTarget: the SRV targets, in RFC 2782 order */
+	guint next;         /* ... the first not tried yet */
 	XbTransport transport;
 	gboolean ipv4, ipv6; /* the families mod_sip can send from */
 };
@@ -84,6 +87,7 @@ gboolean gateway_proxy_parse(const char *text, XbTransport tp, GatewayProxy *out
 		return FALSE;
 	if (port_text && !g_ascii_string_to_unsigned(port_text, 10, 1, 65535, &port, NULL))
 		return FALSE;
+	out->has_port = port_text != NULL;
 	out->peer.transport = tp;
 	out->port = (guint16)port;
 	if (!sip_flow_from_host(&out->peer, tp, host, out->port)) {
@@ -128,6 +132,8 @@ GInetAddress *gateway_address_pick(GList *addresses, gboolean ipv4, gboolean ipv
 static void lookup_free(GatewayLookup *l)
 {
 	g_object_unref(l->cancel);
+	if (l->targets)
+		g_ptr_array_unref(l->targets);
 	g_free(l->host);
 	g_free(l);
 }
@@ -139,14 +145,14 @@ static char *lookup_result(GatewayLookup *l, GList *addresses, SipFlow *peer)
 
 	if (!a)
 		return g_strdup_printf("DNS: %s: no %s address (crossbar listens on %s only)",
-		                       l->host, l->ipv4 ? "IPv4" : "IPv6",
+		                       l->target, l->ipv4 ? "IPv4" : "IPv6",
 		                       l->ipv4 ? "IPv4" : "IPv6");
 	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(a, l->port);
 	memset(peer, 0, sizeof(*peer));
 	peer->transport = l->transport;
 	peer->addr_len = g_socket_address_get_native_size(sa);
 	if (!g_socket_address_to_native(sa, &peer->addr, sizeof(peer->addr), NULL))
-		return g_strdup_printf("DNS: %s: unusable address", l->host);
+		return g_strdup_printf("DNS: %s: unusable address", l->target);
 	return NULL;
 }
 
@@ -159,6 +165,28 @@ static const char *resolver_reason(const GError *error, const char *host)
 	if (g_str_has_prefix(error->message, prefix))
 		return error->message + strlen(prefix);
 	return error->message;
+}
+
+static void lookup_done_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+/* A/AAAA of the next name: the next SRV target, else nothing (FALSE). */
+static gboolean lookup_next_target(GatewayLookup *l)
+{
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+
+	GSrvTarget *t;
+
+	if (!l->targets || l->next >= l->targets->len)
+		return FALSE;
+	t = l->targets->pdata[l->next++];
+	/* RFC 2782: a target "." says the service is not offered there. */
+	if (!strcmp(g_srv_target_get_hostname(t), "."))
+		return FALSE;
+	l->target = g_srv_target_get_hostname(t);
+	l->port = g_srv_target_get_port(t);
+	pending++;
+	g_resolver_lookup_by_name_async(resolver, l->target, l->cancel, lookup_done_cb, l);
+	return TRUE;
 }
 
 static void lookup_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -174,12 +202,41 @@ static void lookup_done_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		if (addresses)
 			why = lookup_result(l, addresses, &peer);
 		else
-			why = g_strdup_printf("DNS: %s: %s", l->host,
-			                      resolver_reason(error, l->host));
+			why = g_strdup_printf("DNS: %s: %s", l->target,
+			                      resolver_reason(error, l->target));
+		/* The next SRV target is tried when one fails (RFC 3263 §4.3). */
+		if (why && lookup_next_target(l)) {
+			g_resolver_free_addresses(addresses);
+			return;
+		}
 		l->func(why ? NULL : &peer, why, l->user_data);
 	}
 	g_resolver_free_addresses(addresses);
 	lookup_free(l);
+}
+
+/* SRV answered: its targets in turn, or the host itself when it has none. */
+static void srv_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GatewayLookup *l = user_data;
+	GList *targets = g_resolver_lookup_service_finish(G_RESOLVER(source), res, NULL);
+
+	pending--;
+	/* Into an array: the list's links are only walked forwards (GLib's sorted SRV list
+	 * has been seen with prev links that g_list_delete_link calls corrupt). */
+	l->targets = g_ptr_array_new_with_free_func((GDestroyNotify)g_srv_target_free);
+	for (GList *t = targets; t; t = t->next)
+		g_ptr_array_add(l->targets, t->data);
+	g_list_free(targets);
+	if (!l->func) {
+		lookup_free(l);
+		return;
+	}
+	if (lookup_next_target(l))
+		return;
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+	pending++;
+	g_resolver_lookup_by_name_async(resolver, l->host, l->cancel, lookup_done_cb, l);
 }
 
 GatewayLookup *gateway_lookup_start(const GatewayProxy *proxy, const SipApi *sip,
@@ -193,6 +250,7 @@ GatewayLookup *gateway_lookup_start(const GatewayProxy *proxy, const SipApi *sip
 	l->func = func;
 	l->user_data = user_data;
 	l->host = g_strdup(proxy->host);
+	l->target = l->host;
 	l->port = proxy->port;
 	l->transport = tp;
 	l->ipv4 = sip->sent_by(tp, AF_INET) || sip->sent_by(XB_TRANSPORT_UDP, AF_INET);
@@ -200,7 +258,12 @@ GatewayLookup *gateway_lookup_start(const GatewayProxy *proxy, const SipApi *sip
 	if (!l->ipv4 && !l->ipv6) /* no listener at all: let sending say so */
 		l->ipv4 = l->ipv6 = TRUE;
 	pending++;
-	g_resolver_lookup_by_name_async(resolver, l->host, l->cancel, lookup_done_cb, l);
+	if (proxy->srv)
+		g_resolver_lookup_service_async(resolver, tp == XB_TRANSPORT_TLS ? "sips" : "sip",
+		                                tp == XB_TRANSPORT_UDP ? "udp" : "tcp", l->host,
+		                                l->cancel, srv_done_cb, l);
+	else
+		g_resolver_lookup_by_name_async(resolver, l->host, l->cancel, lookup_done_cb, l);
 	return l;
 }
 

@@ -1,7 +1,9 @@
 /* modules/sip/gateway_proxy.h: a gateway's `proxy` parameter, private to modules/sip/:
  * parsing "host", "host:port", an IPv4 address or "[IPv6]" with an optional port, and
- * finding where a host name points (A/AAAA through GResolver, off the main loop). No SRV
- * or NAPTR (RFC 3263): the port is the configured one or the default. */
+ * finding where a host name points (through GResolver, off the main loop): A/AAAA, after
+ * SRV when asked (RFC 3263 §4.2; the channel driver asks for a URI's host without a port,
+ * gateways do not: their port is the configured one or the default). No NAPTR: the
+ * transport is the one given. */
 #pragma once
 
 #include <crossbar/sip.h>
@@ -14,7 +16,9 @@
 typedef struct {
 	char *host; /* the host name or the address, without brackets or port */
 	guint16 port;
+	gboolean has_port; /* written, not the transport's default */
 	gboolean is_name;
+	gboolean srv; /* look up _sip._udp, _sip._tcp or _sips._tcp.HOST first */
 	SipFlow peer;
 } GatewayProxy;
 
@@ -37,7 +41,9 @@ typedef struct gateway_lookup GatewayLookup;
 typedef void (*GatewayLookupFunc)(const SipFlow *peer, const char *error, void *user_data);
 
 /* Resolve proxy->host, preferring the families mod_sip listens on (for the proxy's
- * transport, else UDP, as the Contact is chosen), and call func on the main context. */
+ * transport, else UDP, as the Contact is chosen), and call func on the main context. With
+ * proxy->srv, the SRV targets (RFC 2782 order) are tried in turn with their ports, and the
+ * host itself with proxy->port when it has no SRV record. */
 GatewayLookup *gateway_lookup_start(const GatewayProxy *proxy, const SipApi *sip,
                                     GatewayLookupFunc func, void *user_data);
 /* func will not be called; the look-up ends on its own worker thread. NULL is fine. */

@@ -1,8 +1,10 @@
 /* mod_sip.c: the SIP channel driver's module descriptor, its settings and its life cycle:
  * it builds the UA core (which opens the sockets of sip.listen, so a port in use stops the
- * daemon with a clear line), starts the carrier trunks of <gateways> (gateway.c) on it, and
- * registers the `sip status` and `sip calls` commands. */
+ * daemon with a clear line), starts the carrier trunks of <gateways> (gateway.c) on it,
+ * registers the channel driver "sip" (sip_channel.c) and the `sip status` and `sip calls`
+ * commands. */
 #include "gateway.h"
+#include "sip_channel.h"
 #include "ua.h"
 
 #include <sys/resource.h>
@@ -118,6 +120,11 @@ static gboolean sip_load(XbModule *self, GError **error)
 		sip_ua_free(ua);
 		return FALSE;
 	}
+	if (!sip_channel_start(self, ua, the_gateway_set, error)) {
+		g_clear_pointer(&the_gateway_set, gateways_free);
+		sip_ua_free(ua);
+		return FALSE;
+	}
 	xb_module_set_data(self, ua);
 	xb_cli_register(self, commands, ua);
 	gateway_cli_register(self, the_gateway_set);
@@ -126,7 +133,9 @@ static gboolean sip_load(XbModule *self, GError **error)
 
 static void sip_unload(XbModule *self)
 {
-	/* Trunks first: their unregistrations go out while the UA core is still there. */
+	/* Calls first, then trunks: their BYEs and unregistrations go out while the UA core is
+	 * still there. */
+	sip_channel_stop();
 	g_clear_pointer(&the_gateway_set, gateways_free);
 	sip_ua_free(xb_module_get_data(self));
 }

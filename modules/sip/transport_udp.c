@@ -99,8 +99,14 @@ gboolean udp_hold(SipTransports *tp, int fd, const SipFlow *to, const char *buf,
 {
 	HeldSend *h;
 
-	if (!tp->holding || len > UDP_HELD_MAX || len < 8 || memcmp(buf, "SIP/2.0 ", 8) != 0)
+	if (!tp->holding || len > UDP_HELD_MAX || len < 8 || memcmp(buf, "SIP/2.0 ", 8) != 0) {
+		/* What goes out now does not pass what the batch held before it: a B2BUA relays
+		 * a response and then a request read in the same batch (the 200 of an INFO, then
+		 * a BYE), and the far end must see them in that order. */
+		if (tp->n_held)
+			udp_flush_held(tp);
 		return FALSE;
+	}
 	if (tp->n_held == UDP_HELD)
 		udp_flush_held(tp);
 	h = &tp->held[tp->n_held++];

@@ -107,6 +107,11 @@ void sip_ua_calls(SipUa *ua, XbCliReply *r)
 	sip_calls_list(ua->calls, r);
 }
 
+void sip_ua_set_call_fallback(SipUa *ua, SipCallIncomingFunc func, void *user_data)
+{
+	sip_calls_set_fallback(ua->calls, func, user_data);
+}
+
 void sip_ua_stats(SipUa *ua, XbCliReply *r)
 {
 	xb_cli_reply_field(r, "domain", g_variant_new_string(ua->domain));

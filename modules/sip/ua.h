@@ -24,16 +24,29 @@ SipUa *sip_ua_new(XbModule *owner, const SipUaConfig *cfg, GError **error);
 void sip_ua_free(SipUa *ua);
 void sip_ua_stats(SipUa *ua, XbCliReply *reply);
 void sip_ua_calls(SipUa *ua, XbCliReply *reply);
+/* The taker of new INVITEs when no module took them (sip_calls_set_fallback). */
+void sip_ua_set_call_fallback(SipUa *ua, SipCallIncomingFunc func, void *user_data);
 int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const SipFlow *to,
                         const char *headers, const char *ctype, const char *body, size_t body_len,
                         SipClientFunc func, void *user_data);
 
-/* For call.c: a request built with Via (branch given; UDP switches dest to TCP past 1300
- * octets, §18.1.1), Max-Forwards, the given header lines, User-Agent and the body; sent as
- * a client transaction, or as it is (an ACK for a 2xx, a 2xx retransmission). */
-GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipFlow *dest,
-                              const char *branch, const char *headers, const char *ctype,
-                              const char *body, size_t body_len, int *error);
+/* What sip_ua_build_request makes a request of: its request line, top Via branch, the
+ * header lines (From, To, Call-ID, CSeq ...), the body and Max-Forwards (0: 70). */
+typedef struct {
+	const char *method;
+	const char *ruri;
+	const char *branch;
+	const char *headers;
+	const char *ctype; /* NULL without a body */
+	const char *body;
+	size_t body_len;
+	guint max_forwards;
+} SipUaRequest;
+
+/* For call.c: a request built with Via (UDP switches dest to TCP past 1300 octets,
+ * §18.1.1), Max-Forwards, the given header lines, User-Agent and the body; sent as a client
+ * transaction, or as it is (an ACK for a 2xx, a 2xx retransmission). */
+GString *sip_ua_build_request(SipUa *ua, const SipUaRequest *req, SipFlow *dest, int *error);
 SipTx *sip_ua_client_tx(SipUa *ua, const GString *req, const SipFlow *to, SipTxResponseFunc func,
                         void *user_data);
 int sip_ua_send_raw(SipUa *ua, const SipFlow *to, const GString *msg);

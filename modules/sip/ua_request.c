@@ -39,9 +39,7 @@ void ua_client_calls_drop(SipUa *ua)
 	g_list_free(calls);
 }
 
-GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, SipFlow *dest,
-                              const char *branch, const char *headers, const char *ctype,
-                              const char *body, size_t body_len, int *error)
+GString *sip_ua_build_request(SipUa *ua, const SipUaRequest *req, SipFlow *dest, int *error)
 {
 	GString *out = NULL;
 	struct sip_mb mb;
@@ -61,15 +59,18 @@ GString *sip_ua_build_request(SipUa *ua, const char *method, const char *ruri, S
 			*error = -EAFNOSUPPORT;
 			return NULL;
 		}
-		out = g_string_sized_new(512 + body_len);
+		out = g_string_sized_new(512 + req->body_len);
 		sip_mb_init_gstring(&mb, out);
-		sip_mb_request_line(&mb, method, ruri);
-		sip_mb_headerf(&mb, "Via", "SIP/2.0/%s %s;branch=%s;rport", proto, sent_by, branch);
-		sip_mb_header(&mb, "Max-Forwards", "70");
-		g_string_append(out, headers ? headers : "");
+		sip_mb_request_line(&mb, req->method, req->ruri);
+		sip_mb_headerf(&mb, "Via", "SIP/2.0/%s %s;branch=%s;rport", proto, sent_by,
+		               req->branch);
+		sip_mb_headerf(&mb, "Max-Forwards", "%u",
+		               req->max_forwards ? req->max_forwards : 70);
+		g_string_append(out, req->headers ? req->headers : "");
 		if (*ua->user_agent)
 			sip_mb_header(&mb, "User-Agent", ua->user_agent);
-		if ((body ? sip_mb_body(&mb, ctype, body, body_len) : sip_mb_end(&mb)) < 0) {
+		if ((req->body ? sip_mb_body(&mb, req->ctype, req->body, req->body_len)
+		               : sip_mb_end(&mb)) < 0) {
 			g_string_free(out, TRUE);
 			*error = -ENOBUFS;
 			return NULL;
@@ -105,8 +106,16 @@ int sip_ua_send_request(SipUa *ua, const char *method, const char *ruri, const S
 	SipFlow dest = *to;
 	g_autofree char *branch = sip_branch_new();
 	int rc = 0;
-	g_autoptr(GString) out = sip_ua_build_request(ua, method, ruri, &dest, branch, headers,
-	                                              ctype, body, body_len, &rc);
+	SipUaRequest req = {
+	    .method = method,
+	    .ruri = ruri,
+	    .branch = branch,
+	    .headers = headers,
+	    .ctype = ctype,
+	    .body = body,
+	    .body_len = body_len,
+	};
+	g_autoptr(GString) out = sip_ua_build_request(ua, &req, &dest, &rc);
 
 	if (!out)
 		return rc;

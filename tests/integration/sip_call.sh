@@ -9,6 +9,7 @@
 # with MD5 and SHA-256 (§22.2, RFC 7616), re-INVITE, UPDATE and INFO, CANCEL (§9.1) and the
 # CANCEL race (§15: a 2xx after the CANCEL is ACKed and BYEd).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sipp_lib.sh"
 
 require_tools sipp baresip openssl # Debian packages sip-tester, baresip
 
@@ -44,63 +45,6 @@ wait_leg() {
 	leg_matches "$1" "$2"
 }
 
-# summary NAME: SIPp's message log as one line per message, "sent|recv START-LINE | CSeq |
-# top Via branch", in the order SIPp saw them.
-summary() {
-	awk '
-	function flush() { if (dir != "") printf "%s %s | %s | %s\n", dir, start, cseq, branch; dir = "" }
-	/^-----/ { flush(); next }
-	/message sent/ { dir = "sent"; start = ""; cseq = ""; branch = ""; next }
-	/message received/ { dir = "recv"; start = ""; cseq = ""; branch = ""; next }
-	dir != "" && start == "" && NF { start = $0; sub(/\r$/, "", start); next }
-	dir != "" && /^(CSeq|l):/ { cseq = $2 " " $3; sub(/\r$/, "", cseq) }
-	dir != "" && /^(Via|v):/ && branch == "" { if (match($0, /branch=[^;, \r]*/)) branch = substr($0, RSTART + 7, RLENGTH - 7) }
-	END { flush() }' "$TMP/$1.msgs"
-}
-
-# uac NAME SCENARIO USER [sipp args]: SIPp calls sip:USER@crossbar once, Call-ID NAME-1.
-uac() {
-	local name=$1 sf=$2 user=$3
-	shift 3
-	timeout 20 sipp -sf "$SIPP_DIR/$sf" -s "$user" -cid_str "$name-%u" -m 1 -l 1 \
-		-i "$LOCAL_IP" -p "$(free_port)" -mp "$(free_port 4)" -timeout 10 -timeout_error \
-		-max_recv_loops 1000 -trace_msg -message_file "$TMP/$name.msgs" -trace_err \
-		-error_file "$TMP/$name.err" "$@" "$HOST:$PORT" >"$TMP/$name.out" 2>&1
-	local rc=$?
-	[ $rc -eq 0 ] || summary "$name"
-	return $rc
-}
-
-# uas_start NAME SCENARIO [sipp args]: SIPp waits for one call on $SPORT, in the background.
-uas_start() {
-	local name=$1 sf=$2
-	shift 2
-	SPORT=$(free_port)
-	timeout 20 sipp -sf "$SIPP_DIR/$sf" -m 1 -i "$LOCAL_IP" -p "$SPORT" -mp "$(free_port 4)" \
-		-timeout 10 -timeout_error -max_recv_loops 1000 -trace_msg \
-		-message_file "$TMP/$name.msgs" -trace_err -error_file "$TMP/$name.err" "$@" \
-		>"$TMP/$name.out" 2>&1 &
-	UAS_PID=$!
-	UAS_NAME=$name
-	PIDS+=("$UAS_PID")
-	for _ in $(seq 1 50); do
-		ss -Htuln "( sport = :$SPORT )" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# uas_done: SIPp (started by uas_start) ended its call successfully.
-uas_done() {
-	if ! wait_exit "$UAS_PID" 20; then
-		echo "SIPp still running"
-		summary "$UAS_NAME"
-		return 1
-	fi
-	[ "$EXIT_STATUS" -eq 0 ] && return 0
-	echo "SIPp exit $EXIT_STATUS"
-	summary "$UAS_NAME"
-	return 1
-}
 # dial URI-USER [udp|tcp] [args]: crossbar calls SIPp at $SPORT; the Call-ID in $CALL.
 dial() {
 	local user=$1
@@ -157,8 +101,6 @@ same_branch() {
 	[ -n "$inv" ] && [ -n "$reqs" ] && ! printf '%s\n' "$reqs" | grep -vqF "| $inv"
 }
 
-# statuses NAME: the statuses SIPp received, in order, on one line.
-statuses() { summary "$1" | grep -oE '^recv SIP/2.0 [0-9]+' | sed 's/^recv SIP.2.0 //' | tr '\n' ' '; }
 # retrans_ok NAME: 3 copies of the INVITE's 200 before SIPp's ACK (at 0, T1 and 3*T1 in the
 # 1.7 s SIPp waited), none in the 2.2 s after it.
 retrans_ok() {

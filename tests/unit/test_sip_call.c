@@ -1022,6 +1022,42 @@ static void test_uac_dialog_request_timeout_sends_bye(Fx *fx, gconstpointer data
 	expect_nothing(fx);
 }
 
+/* §8.1.1.6: the INVITE carries the Max-Forwards it was given (a B2BUA passes on what is left
+ * of its caller's), and each authentication round keeps it; the ACK, being built anew, and
+ * the CANCEL do not need it. 0 means 70. */
+static void test_uac_max_forwards(Fx *fx, gconstpointer data)
+{
+	g_autofree char *ruri = g_strdup_printf("sip:bob@127.0.0.1:%u", fx->port);
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&fx->peer);
+	g_autoptr(SipCredentials) cred = sip_credentials_new("user", "secret", NULL);
+	SipRequest p = {
+	    .ruri = ruri,
+	    .to = to,
+	    .from_uri = "sip:pbx@crossbar.test",
+	    .credentials = cred,
+	    .max_forwards = 12,
+	};
+	const struct sip_msg *invite, *again;
+	int error = 0;
+
+	fx->call = fx->api->call_place(&p, on_event, fx, &error);
+	g_assert_cmpint(error, ==, 0);
+	invite = expect_request(fx, "INVITE");
+	g_assert_cmpuint(invite->max_forwards, ==, 12);
+	peer_reply(fx, invite, 401, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\n");
+	expect_request(fx, "ACK");
+	again = expect_request(fx, "INVITE");
+	g_assert_cmpuint(again->max_forwards, ==, 12);
+	fx->api->call_hangup(fx->call, 0);
+	fx->api->call_unref(g_steal_pointer(&fx->call));
+
+	p.max_forwards = 0;
+	p.credentials = NULL;
+	fx->call = fx->api->call_place(&p, on_event, fx, &error);
+	invite = expect_request(fx, "INVITE");
+	g_assert_cmpuint(invite->max_forwards, ==, 70);
+}
+
 #define ADD(name, fn) g_test_add(name, Fx, NULL, setup, fn, teardown)
 
 int main(int argc, char **argv)
@@ -1039,6 +1075,7 @@ int main(int argc, char **argv)
 	    test_uac_2xx_after_cancel_gets_ack_and_bye);
 	ADD("/sip/call/uac/401-answered-once-22.2", test_uac_401_answered_once);
 	ADD("/sip/call/uac/forks-13.2.2.4", test_uac_forks);
+	ADD("/sip/call/uac/max-forwards-8.1.1.6", test_uac_max_forwards);
 	ADD("/sip/call/uac/late-offer-ack-waits-rfc3264", test_uac_late_offer_ack_waits);
 	ADD("/sip/call/uac/bye-challenged-22.2", test_uac_bye_challenged);
 	ADD("/sip/call/uas/unanswered-requests-488-487-15.1.2", test_uas_unanswered_requests);
