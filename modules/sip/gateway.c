@@ -701,6 +701,36 @@ const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer)
 	return gw->def;
 }
 
+static gboolean same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return FALSE;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return FALSE;
+}
+
+const GatewayDef *gateways_find_source(Gateways *gws, const SipFlow *from)
+{
+	GHashTableIter it;
+	Gateway *gw;
+
+	if (!gws)
+		return NULL;
+	g_hash_table_iter_init(&it, gws->by_name);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&gw)) {
+		if (gw->peer.addr_len && same_ip(&gw->peer.addr, &from->addr))
+			return gw->def;
+		if (gw->def->dest.peer.addr_len && same_ip(&gw->def->dest.peer.addr, &from->addr))
+			return gw->def;
+	}
+	return NULL;
+}
+
 void xb_gateway_free(XbGateway *x)
 {
 	if (!x)

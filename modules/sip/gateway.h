@@ -23,6 +23,7 @@ typedef struct {
 	guint ping;           /* s between OPTIONS pings, 0: none */
 	long line;
 	gboolean caller_id_in_from; /* calls: the From user is the caller's number */
+	char *context;              /* calls from it are routed in this dialplan context */
 } GatewayDef;
 
 void gateway_def_free(GatewayDef *def);
@@ -49,6 +50,10 @@ void gateways_report(Gateways *gws, XbCliReply *reply, const char *name);
  * into *peer (addr_len 0 while a host name was never looked up). NULL when there is none
  * by that name. */
 const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer);
+/* The gateway a request from `from` came from: the one whose address (the literal proxy,
+ * or what its host name last resolved to) is from's IP address, whatever the port (a
+ * carrier sends from ports of its own). NULL when none is. */
+const GatewayDef *gateways_find_source(Gateways *gws, const SipFlow *from);
 /* The API table's functions. */
 XbGateway *gateways_lookup(Gateways *gws, const char *name);
 char **gateways_names(Gateways *gws);

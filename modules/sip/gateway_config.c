@@ -9,20 +9,10 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-static const char *const known_params[] = {"proxy",
-                                           "transport",
-                                           "username",
-                                           "auth_username",
-                                           "password",
-                                           "realm",
-                                           "from_user",
-                                           "from_domain",
-                                           "register",
-                                           "expiry",
-                                           "retry_interval",
-                                           "ping",
-                                           "caller_id_in_from",
-                                           NULL};
+static const char *const known_params[] = {
+    "proxy",          "transport", "username",          "auth_username", "password",
+    "realm",          "from_user", "from_domain",       "register",      "expiry",
+    "retry_interval", "ping",      "caller_id_in_from", "context",       NULL};
 
 void gateway_def_free(GatewayDef *d)
 {
@@ -37,6 +27,7 @@ void gateway_def_free(GatewayDef *d)
 	g_free(d->realm);
 	g_free(d->from_user);
 	g_free(d->from_domain);
+	g_free(d->context);
 	g_free(d);
 }
 
@@ -48,7 +39,8 @@ gboolean gateway_def_equal(const GatewayDef *a, const GatewayDef *b)
 	       g_strcmp0(a->auth_username, b->auth_username) == 0 &&
 	       g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->realm, b->realm) == 0 &&
 	       g_strcmp0(a->from_user, b->from_user) == 0 &&
-	       g_strcmp0(a->from_domain, b->from_domain) == 0 && a->reg == b->reg &&
+	       g_strcmp0(a->from_domain, b->from_domain) == 0 &&
+	       g_strcmp0(a->context, b->context) == 0 && a->reg == b->reg &&
 	       a->caller_id_in_from == b->caller_id_in_from && a->expiry == b->expiry &&
 	       a->retry_interval == b->retry_interval && a->ping == b->ping;
 }
@@ -106,7 +98,7 @@ static GatewayDef *def_from_node(xmlNode *node, GError **error)
 			FAIL(
 			    "unknown param '%s' (known: proxy, transport, username, auth_username, "
 			    "password, realm, from_user, from_domain, register, expiry, "
-			    "retry_interval, ping, caller_id_in_from)",
+			    "retry_interval, ping, caller_id_in_from, context)",
 			    bad ? bad : "");
 		}
 		/* Copy into GLib's allocator: the table frees with g_free. */
@@ -158,6 +150,7 @@ static GatewayDef *def_from_node(xmlNode *node, GError **error)
 	d->auth_username = dup_or(p, "auth_username", d->username);
 	d->password = dup_or(p, "password", "");
 	d->realm = dup_or(p, "realm", "");
+	d->context = dup_or(p, "context", "public");
 	d->from_user = dup_or(p, "from_user", d->username);
 	d->from_domain = dup_or(p, "from_domain", d->proxy);
 	if (d->reg && !*d->username)

@@ -34,6 +34,9 @@ static const XbSettingDef settings[] = {
      "connections accepted from one IPv4 address or IPv6 /64", 1, 1000000},
     {"tcp_max_buffered", XB_SETTING_INT, "65536",
      "KiB queued in and out over all TCP/TLS connections together", 1024, 16777216},
+    {"public_for_strangers", XB_SETTING_BOOL, "no",
+     "route INVITEs without credentials from unknown sources in the public context instead of "
+     "challenging them (a trunk is known by its gateway's address)"},
     {"max_transactions", XB_SETTING_INT, "200000",
      "live server transactions at most; past it new requests get 503", 100, 10000000},
     {"max_transaction_memory", XB_SETTING_INT, "64",

@@ -619,14 +619,100 @@ static unsigned incoming_check(const struct sip_msg *m, const char **extra)
 	return 0;
 }
 
-/* Where an incoming call is routed: the dialplan context into *context, or a SIP status to
- * refuse it with. Every caller is routed in "public"; this is where a directory user who
- * proves itself (digest, 407) and a trunk known by its source address get contexts of
- * their own. */
-static unsigned incoming_authorize(SipCall *call, const struct sip_msg *invite, char **context)
+/* The HA1 of a directory user for the digest check; the user is kept for its context and
+ * caller ID. */
+static char *ha1_of(const char *username, SipDigestAlg alg, void *user_data)
 {
-	*context = g_strdup("public");
+	g_clear_pointer(&sip_drv.checking, xb_dir_user_free);
+	sip_drv.checking = xb_directory_lookup(username);
+	if (!sip_drv.checking || strcmp(sip_drv.checking->realm, xb_directory_realm()) != 0)
+		return NULL;
+	return g_strdup(alg == SIP_DIGEST_SHA256 ? sip_drv.checking->ha1_sha256
+	                                         : sip_drv.checking->ha1_md5);
+}
+
+/* Who may call, and in which context: what incoming_authorize found. */
+typedef struct {
+	char *context;
+	char *gateway;   /* the trunk it came from, or NULL */
+	XbDirUser *user; /* the directory user who proved itself, or NULL */
+} Caller;
+
+static void caller_clear(Caller *c)
+{
+	g_free(c->context);
+	g_free(c->gateway);
+	g_clear_pointer(&c->user, xb_dir_user_free);
+}
+
+/* Who may call what (toll fraud and ghost calls are the first attacks an office PBX on the
+ * internet meets):
+ *   a source banned by the shared limiter       403, before anything else is looked at
+ *   a trunk, known by its address (a gateway's  routed in the gateway's context ("public"
+ *     literal proxy or what its name resolved)  by default), its caller ID as it came
+ *   Proxy-Authorization of a directory user     routed in the user's context, with the
+ *     that verifies (RFC 3261 §22.3)            user's caller ID and name
+ *   anyone else                                 407 with a challenge (failures count in the
+ *                                               limiter; the one that bans gets 403), or,
+ *                                               with sip.public_for_strangers, "public"
+ * 0 with *caller filled, or the status to refuse with and its header lines in *headers.
+ * Nothing is made for a refused INVITE: no channel, no event, no call record. */
+static unsigned incoming_authorize(SipCall *call, const struct sip_msg *invite, Caller *caller,
+                                   char **headers)
+{
+	const SipPeer *peer = sip_drv.sip->call_peer(call);
+	const GatewayDef *gw;
+	SipFlow from;
+	SipDigestOutcome out;
+	socklen_t len;
+
+	*headers = NULL;
+	memset(caller, 0, sizeof(*caller));
+	if (xb_authlimit_is_banned(sip_peer_sockaddr(peer, &len)))
+		return 403;
+	sip_flow_from_peer(&from, peer);
+	gw = gateways_find_source(sip_drv.gws, &from);
+	if (gw) {
+		caller->context = g_strdup(gw->context);
+		caller->gateway = g_strdup(gw->name);
+		return 0;
+	}
+	if (!sip_msg_hdr(invite, SIP_HDR_PROXY_AUTHORIZATION) &&
+	    xb_config_get_bool("sip.public_for_strangers")) {
+		caller->context = g_strdup("public");
+		return 0;
+	}
+	const SipDigestRequest dr = {
+	    .msg = invite,
+	    .peer = peer,
+	    .kind = SIP_DIGEST_PROXY,
+	    .realm = xb_directory_realm(),
+	    .ha1_of = ha1_of,
+	};
+	if (sip_digest_server_authenticate(sip_drv.digest, &dr, "sip", &out) != 0) {
+		unsigned status = out.status;
+		*headers = g_steal_pointer(&out.headers);
+		sip_digest_outcome_clear(&out);
+		g_clear_pointer(&sip_drv.checking, xb_dir_user_free);
+		return status;
+	}
+	sip_digest_outcome_clear(&out);
+	caller->user = g_steal_pointer(&sip_drv.checking);
+	caller->context = g_strdup(*caller->user->context ? caller->user->context : "default");
 	return 0;
+}
+
+static void caller_vars(XbChannel *ch, const Caller *c)
+{
+	xb_channel_set_var(ch, "context", c->context);
+	if (c->gateway)
+		xb_channel_set_var(ch, "gateway", c->gateway);
+	if (c->user) {
+		const XbDirUser *u = c->user;
+		xb_channel_set_var(ch, "user_ext", u->ext);
+		xb_channel_set_var(ch, "caller_id_number", *u->caller_id ? u->caller_id : u->ext);
+		xb_channel_set_var(ch, "caller_id_name", *u->name ? u->name : u->ext);
+	}
 }
 
 /* Caller ID, destination, source, the SIP identity of the call and what is left of its
@@ -667,7 +753,7 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 {
 	const SipApi *sip = sip_drv.sip;
 	const struct sip_msg *m = sip->call_invite(call);
-	g_autofree char *context = NULL;
+	g_autofree char *auth_headers = NULL;
 	const char *extra;
 	unsigned status;
 	XbChannelBody b;
@@ -675,18 +761,23 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 	if (!m)
 		return FALSE;
 	status = incoming_check(m, &extra);
-	if (!status)
-		status = incoming_authorize(call, m, &context);
 	if (status) {
 		sip->call_respond(call, &(SipResponse){.status = status, .headers = extra});
 		return TRUE;
 	}
+	Caller caller;
+	status = incoming_authorize(call, m, &caller, &auth_headers);
+	if (status) {
+		sip->call_respond(call, &(SipResponse){.status = status, .headers = auth_headers});
+		return TRUE;
+	}
 	SipLeg *leg = sip_leg_new(XB_CHANNEL_INBOUND);
 	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
+	incoming_vars(ch, call, m);
+	caller_vars(ch, &caller);
+	caller_clear(&caller);
 	leg->call = sip->call_ref(call);
 	sip->call_set_handler(call, leg_event_cb, leg);
-	incoming_vars(ch, call, m);
-	xb_channel_set_var(ch, "context", context);
 	if (sdp_of(m, &b))
 		xb_channel_set_remote_body(ch, &b);
 	body_clear(&b);
@@ -703,10 +794,18 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 	sip_drv.ua = ua;
 	sip_drv.gws = gws;
 	sip_drv.legs = g_hash_table_new(NULL, NULL);
+	sip_drv.digest = sip_digest_server_new(&(SipDigestServerConfig){
+	    .nonce_ttl_s = 300,
+	    .nonce_slots = SIP_DIGEST_NONCE_SLOTS,
+	    .md5_first = TRUE,
+	    .offer_md5 = TRUE,
+	    .offer_sha256 = TRUE,
+	});
 	if (!xb_channel_driver_register(self, &sip_channel_driver)) {
 		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_DRIVER,
 		            "another channel driver is named \"sip\"");
 		g_clear_pointer(&sip_drv.legs, g_hash_table_unref);
+		g_clear_pointer(&sip_drv.digest, sip_digest_server_free);
 		memset(&sip_drv, 0, sizeof(sip_drv));
 		return FALSE;
 	}
@@ -741,6 +840,7 @@ void sip_channel_stop(void)
 	xb_channel_driver_unregister(&sip_channel_driver);
 	g_clear_pointer(&chans, g_ptr_array_unref);
 	g_clear_pointer(&sip_drv.legs, g_hash_table_unref);
+	g_clear_pointer(&sip_drv.digest, sip_digest_server_free);
 	sip_drv.ua = NULL;
 	sip_drv.gws = NULL;
 }

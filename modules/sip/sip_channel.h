@@ -6,6 +6,7 @@
 #pragma once
 
 #include <crossbar/crossbar.h>
+#include <crossbar/sipdigest.h>
 
 #include "gateway.h"
 #include "ua.h"
@@ -62,7 +63,9 @@ typedef struct {
 	const SipApi *sip;
 	SipUa *ua;
 	Gateways *gws;
-	GHashTable *legs; /* SipLeg * whose channel is not over yet (borrowed) */
+	GHashTable *legs;        /* SipLeg * whose channel is not over yet (borrowed) */
+	SipDigestServer *digest; /* the 407 challenges of INVITEs from the directory's users */
+	XbDirUser *checking;     /* the user whose HA1 the digest check asked for */
 } SipDriver;
 
 extern SipDriver sip_drv;
