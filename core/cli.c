@@ -1,6 +1,7 @@
 /* cli.c: the registry of control commands and the replies they build. A request is a list
  * of words; the longest registered name that prefixes it wins. A reply is a GVariant a{sv}
- * with "ok", and any of "error", "message", "record" a(sv), "columns" as, "rows" aav, which
+ * with "ok", and any of "error", "message", "record" a(sv), "columns" as, "rows" aav,
+ * "text_columns" as (the columns the text layout keeps), which
  * crossbar-cli turns into text or JSON. Nothing here touches the socket. */
 #include "core_private.h"
 
@@ -17,10 +18,11 @@ typedef struct {
 struct xb_cli_reply {
 	char *error;
 	GString *message;
-	GPtrArray *record_keys; /* char * */
-	GPtrArray *record_vals; /* GVariant * */
-	GPtrArray *columns;     /* char * */
-	GPtrArray *rows;        /* GHashTable * column -> GVariant * */
+	GPtrArray *record_keys;  /* char * */
+	GPtrArray *record_vals;  /* GVariant * */
+	GPtrArray *columns;      /* char * */
+	GPtrArray *rows;         /* GHashTable * column -> GVariant * */
+	GPtrArray *text_columns; /* char *: the columns text shows; empty: every one */
 };
 
 static GPtrArray *commands; /* Command * */
@@ -118,6 +120,16 @@ void xb_cli_reply_columns(XbCliReply *reply, const char *first, ...)
 	va_end(ap);
 }
 
+void xb_cli_reply_text_columns(XbCliReply *reply, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *c = first; c; c = va_arg(ap, const char *))
+		g_ptr_array_add(reply->text_columns, g_strdup(c));
+	va_end(ap);
+}
+
 void xb_cli_reply_row(XbCliReply *reply, const char *first, ...)
 {
 	GHashTable *row =
@@ -151,6 +163,7 @@ static XbCliReply *reply_new(void)
 	r->record_vals = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 	r->columns = g_ptr_array_new_with_free_func(g_free);
 	r->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	r->text_columns = g_ptr_array_new_with_free_func(g_free);
 	return r;
 }
 
@@ -162,6 +175,7 @@ static void reply_free(XbCliReply *r)
 	g_ptr_array_unref(r->record_vals);
 	g_ptr_array_unref(r->columns);
 	g_ptr_array_unref(r->rows);
+	g_ptr_array_unref(r->text_columns);
 	g_free(r);
 }
 
@@ -200,6 +214,11 @@ static GVariant *reply_finish(XbCliReply *r)
 			g_variant_builder_add(&rows, "av", &row);
 		}
 		g_variant_builder_add(&b, "{sv}", "rows", g_variant_builder_end(&rows));
+		if (r->text_columns->len)
+			g_variant_builder_add(
+			    &b, "{sv}", "text_columns",
+			    g_variant_new_strv((const char *const *)r->text_columns->pdata,
+			                       r->text_columns->len));
 	}
 	return g_variant_ref_sink(g_variant_builder_end(&b));
 }

@@ -6,6 +6,8 @@
  * a line is broken, never dropped. Widths count characters (UTF-8), not bytes. */
 #include "cli_text.h"
 
+#include <string.h>
+
 /* A last column narrower than this is moved out of the row rather than wrapped. */
 #define MIN_WRAP 20
 /* Indent of the lines that carry a moved column's value. */
@@ -256,11 +258,50 @@ static void format_table(GString *out, GVariant *columns, GVariant *rows, gsize 
 	g_free(t.moved);
 }
 
+/* The table cut down to the columns named in keep (those that exist, in keep's order). */
+static void keep_columns(GVariant **columns, GVariant **rows, GVariant *keep)
+{
+	g_autofree const char **cols = g_variant_get_strv(*columns, NULL);
+	g_autofree const char **wanted = g_variant_get_strv(keep, NULL);
+	g_autoptr(GArray) index = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	GVariantBuilder rb;
+
+	for (guint k = 0; wanted[k]; k++)
+		for (guint j = 0; cols[j]; j++)
+			if (strcmp(wanted[k], cols[j]) == 0) {
+				g_array_append_val(index, j);
+				g_ptr_array_add(names, (gpointer)cols[j]);
+				break;
+			}
+	g_variant_builder_init(&rb, G_VARIANT_TYPE("aav"));
+	for (gsize i = 0; i < g_variant_n_children(*rows); i++) {
+		g_autoptr(GVariant) row = g_variant_get_child_value(*rows, i);
+		GVariantBuilder b;
+		g_variant_builder_init(&b, G_VARIANT_TYPE("av"));
+		for (guint k = 0; k < index->len; k++) {
+			guint j = g_array_index(index, guint, k);
+			g_autoptr(GVariant) v = j < g_variant_n_children(row)
+			                            ? g_variant_get_child_value(row, j)
+			                            : g_variant_ref_sink(g_variant_new_variant(
+			                                  g_variant_new_string("")));
+			g_variant_builder_add_value(&b, v);
+		}
+		g_variant_builder_add(&rb, "av", &b);
+	}
+	g_variant_unref(*columns);
+	g_variant_unref(*rows);
+	*columns =
+	    g_variant_ref_sink(g_variant_new_strv((const char *const *)names->pdata, names->len));
+	*rows = g_variant_ref_sink(g_variant_builder_end(&rb));
+}
+
 char *xb_cli_text_format(GVariant *reply, gsize width)
 {
 	g_autoptr(GVariant) record = g_variant_lookup_value(reply, "record", NULL);
 	g_autoptr(GVariant) columns = g_variant_lookup_value(reply, "columns", NULL);
 	g_autoptr(GVariant) rows = g_variant_lookup_value(reply, "rows", NULL);
+	g_autoptr(GVariant) keep = g_variant_lookup_value(reply, "text_columns", NULL);
 	GString *out = g_string_new(NULL);
 	const char *s;
 
@@ -271,6 +312,8 @@ char *xb_cli_text_format(GVariant *reply, gsize width)
 	}
 	if (record)
 		format_record(out, record, width);
+	if (columns && rows && keep)
+		keep_columns(&columns, &rows, keep);
 	if (columns && rows)
 		format_table(out, columns, rows, width);
 	return g_string_free(out, FALSE);

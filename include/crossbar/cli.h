@@ -40,6 +40,10 @@ void xb_cli_reply_field(XbCliReply *reply, const char *key, GVariant *value);
 void xb_cli_reply_row(XbCliReply *reply, const char *first_column, ...) G_GNUC_NULL_TERMINATED;
 /* Columns to show even when there are no rows (so an empty table still has a header). */
 void xb_cli_reply_columns(XbCliReply *reply, const char *first_column, ...) G_GNUC_NULL_TERMINATED;
+/* The columns the text layout shows, in this order, for a table whose rows carry more than
+ * a terminal line holds (a call detail record); --json still gives every column. */
+void xb_cli_reply_text_columns(XbCliReply *reply, const char *first_column,
+                               ...) G_GNUC_NULL_TERMINATED;
 
 /* Helpers for option parsing inside a command: find "--name VALUE" in argv. */
 const char *xb_cli_option(int argc, char **argv, const char *name);

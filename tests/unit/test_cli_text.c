@@ -154,6 +154,23 @@ static void test_record_wraps_its_values(void)
 	g_assert_nonnull(strstr(all, usage));
 }
 
+/* text_columns: the text keeps the columns named, in their order; the others are --json's. */
+static void test_text_columns_choose_what_text_shows(void)
+{
+	const char *cols[] = {"uuid", "caller_id_number", "from", "secs", NULL};
+	const char *cells[] = {"0f4c", "1000", "1000", "12", "77aa", "1001", "1001", "3"};
+	g_autoptr(GVariant) full = table(cols, cells, 2);
+	GVariantDict d;
+	const char *keep[] = {"from", "secs", "nonexistent", NULL};
+
+	g_variant_dict_init(&d, full);
+	g_variant_dict_insert_value(&d, "text_columns", g_variant_new_strv(keep, -1));
+	g_autoptr(GVariant) r = g_variant_ref_sink(g_variant_dict_end(&d));
+	g_autofree char *text = xb_cli_text_format(r, 80);
+
+	g_assert_cmpstr(text, ==, "FROM  SECS\n1000  12\n1001  3\n");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -166,5 +183,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cli/text/every-width-fits-and-keeps-every-word",
 	                test_every_width_fits_and_keeps_every_word);
 	g_test_add_func("/cli/text/record-wraps-its-values", test_record_wraps_its_values);
+	g_test_add_func("/cli/text/text-columns-choose-what-text-shows",
+	                test_text_columns_choose_what_text_shows);
 	return g_test_run();
 }
