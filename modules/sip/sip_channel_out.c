@@ -191,11 +191,16 @@ static SipLeg *leg_new(SipPlace *p, const char *destination, const char *host, g
 }
 
 /* Send the leg's INVITE (unless it waits for DNS) and give the caller its channel; a leg
- * that cannot go is over, its cause in *failed. */
-static void leg_go(SipLeg *leg, GPtrArray *legs, XbCause *failed)
+ * that cannot go is over, its cause in *failed. It names its A-leg first, so that even a
+ * leg that ends here is known as part of that call (call records). */
+static void leg_go(SipLeg *leg, const XbOriginate *o, GPtrArray *legs, XbCause *failed)
 {
 	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
-	int rc = leg->lookup ? 0 : sip_leg_place(leg);
+	int rc;
+
+	if (o->origin)
+		xb_channel_set_var(ch, "originator_uuid", xb_channel_uuid(o->origin));
+	rc = leg->lookup ? 0 : sip_leg_place(leg);
 
 	if (rc < 0) {
 		xb_info("%s: INVITE to %s not sent: %s", xb_channel_name(ch), leg->place->ruri,
@@ -263,7 +268,7 @@ static gboolean target_uri(const char *target, const Origin *og, const XbOrigina
 	if (!literal)
 		p->tls_host = g_strdup(host);
 	SipLeg *leg = leg_new(p, user ? user : "", literal ? NULL : host, port, !u.has_port);
-	leg_go(leg, legs, &failed);
+	leg_go(leg, o, legs, &failed);
 	if (failed) {
 		g_set_error(error, XB_CHANNEL_ERROR, failed, "%s: INVITE not sent", target);
 		return FALSE;
@@ -306,7 +311,7 @@ static gboolean target_gateway(const char *rest, const Origin *og, const XbOrigi
 		p->tls_host = g_strdup(d->dest.host);
 	SipLeg *leg = leg_new(p, number, lookup ? d->dest.host : NULL, d->dest.port, FALSE);
 	xb_channel_set_var(leg->ch, "gateway", name);
-	leg_go(leg, legs, &failed);
+	leg_go(leg, o, legs, &failed);
 	if (failed) {
 		g_set_error(error, XB_CHANNEL_ERROR, failed, "gateway/%s: INVITE not sent", rest);
 		return FALSE;
@@ -371,7 +376,7 @@ static gboolean target_user(const char *rest, const Origin *og, const XbOriginat
 		p->ruri = g_strdup(c->contact);
 		p->to_uri = g_strdup_printf("sip:%s@%s", to_user, domain);
 		p->dest = dest;
-		leg_go(leg_new(p, ext, NULL, 0, FALSE), legs, &failed);
+		leg_go(leg_new(p, ext, NULL, 0, FALSE), o, legs, &failed);
 	}
 	if (!legs->len) {
 		g_set_error(error, XB_CHANNEL_ERROR, failed, "user/%s: %s", ext,
