@@ -135,7 +135,7 @@ wait_udp() {
 	return 1
 }
 
-declare -A PORT PID SIPP_PORT UAS_PID LABEL
+declare -A PORT PID SIPP_PORT UAS_PID UAS_PORT LABEL
 # Kamailio's workers may relay a call's 180 after its 200 (each takes the next datagram off
 # the socket): SIPp's caller ignores a message it does not expect rather than abort the
 # call; a call that then misses what it waits for still fails, by its timeout.
@@ -153,7 +153,7 @@ for srv in "${SERVERS[@]}"; do
 		>"$TMP/uas-$srv.out" 2>&1 &
 	UAS_PID[$srv]=$!
 	PIDS+=("$!")
-	eval "UAS_PORT_$srv=$p"
+	UAS_PORT[$srv]=$p
 	wait_udp "$p" "$!" || { echo "bench_calls: SIPp's UAS did not start"; cat "$TMP/uas-$srv.out"; exit 1; }
 done
 
@@ -165,7 +165,7 @@ cat >"$TMP/plan.xml" <<XML
   <context name="public">
     <extension name="callee">
       <condition field="destination_number" expression="^(\\d+)\$">
-        <action application="bridge" data="sip:\$1@127.0.0.1:$UAS_PORT_crossbar"/>
+        <action application="bridge" data="sip:\$1@127.0.0.1:${UAS_PORT[crossbar]}"/>
       </condition>
     </extension>
   </context>
@@ -224,7 +224,7 @@ PORT[kamailio]=$p
 SIPP_PORT[kamailio]=$sp
 LABEL[kamailio]="kamailio (proxy, $CHILDREN worker$([ "$CHILDREN" = 1 ] || echo s))"
 mkdir -p "$TMP/kamailio"
-sed -e "s|@PORT@|$p|g; s|@UAS_PORT@|$UAS_PORT_kamailio|g; s|@CHILDREN@|$CHILDREN|g" \
+sed -e "s|@PORT@|$p|g; s|@UAS_PORT@|${UAS_PORT[kamailio]}|g; s|@CHILDREN@|$CHILDREN|g" \
 	"$HERE/kamailio.cfg.in" >"$TMP/kamailio/kamailio.cfg"
 kamailio -DD -E -f "$TMP/kamailio/kamailio.cfg" -Y "$TMP/kamailio" -P "$TMP/kamailio/kamailio.pid" \
 	-w "$TMP/kamailio" -m 1024 -M 16 >"$TMP/kamailio.log" 2>&1 & # tm: ~4 KB a transaction for 5 s
