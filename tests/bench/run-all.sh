@@ -12,14 +12,14 @@
 # under the table. A value that is not a number (a benchmark that did not reach a figure)
 # gives no ratio.
 #
-# Settings (environment): BENCHES="sip register turn" (which to run, in that order),
+# Settings (environment): BENCHES="sip register calls turn" (which to run, in that order),
 # SIP_ITERATIONS and SIP_RUNS (bench_sip_parse's arguments); the others' own settings pass
-# through (bench_register.sh: REPS, USERS, STEP_SECONDS ...; bench_turn.sh: LEVELS,
-# SECONDS_PER_LEVEL ...).
+# through (bench_register.sh: REPS, USERS, STEP_SECONDS ...; bench_calls.sh: REPS,
+# CONCURRENT, RAMP_SECONDS ...; bench_turn.sh: LEVELS, SECONDS_PER_LEVEL ...).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-${XB_BUILDDIR:-$SRC}}" && pwd) || exit 1
-read -r -a BENCHES <<<"${BENCHES:-sip register turn}"
+read -r -a BENCHES <<<"${BENCHES:-sip register calls turn}"
 SUMMARY=$(mktemp /tmp/crossbar-bench-summary-XXXXXX)
 trap 'rm -f "$SUMMARY"' EXIT
 export XB_BENCH_SUMMARY=$SUMMARY XB_BUILDDIR=$BUILD
@@ -41,9 +41,10 @@ for b in "${BENCHES[@]}"; do
 		fi
 		;;
 	register) "$SRC/tests/bench/bench_register.sh" "$BUILD" ;;
+	calls) "$SRC/tests/bench/bench_calls.sh" "$BUILD" ;;
 	turn) "$SRC/tests/bench/bench_turn.sh" "$BUILD" ;;
 	*)
-		echo "run-all: no benchmark '$b' (sip, register, turn)"
+		echo "run-all: no benchmark '$b' (sip, register, calls, turn)"
 		false
 		;;
 	esac
@@ -87,6 +88,6 @@ awk -F '\t' '
 	}
 	END {
 		if (!rows) print "(no figures)"
-		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), coturn (TURN): see the README.", "")
+		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), Kamailio as a stateful proxy (calls), coturn (TURN); "aim" is a target, not a peer: see the README.", "")
 		for (i = 1; i <= n; i++) wrap(notes[i], "- ")
 	}' "$SUMMARY"
