@@ -375,7 +375,12 @@ void sip_tx_account(SipTx *tx)
 
 	if (!tx->txl || !tx->server)
 		return;
-	if (tx->req)
+	/* An Accepted INVITE transaction (RFC 6026) is an answered call's: its request is the
+	 * call's INVITE, kept while the call lasts, and how many there are is bounded by the
+	 * calls crossbar routed, not by what strangers send. The memory cap is for the latter:
+	 * counted here, a few thousand answered calls within Timer L would close the door to
+	 * every new request, BYEs included. */
+	if (tx->req && tx->state != SIP_TX_ACCEPTED)
 		bytes += sip_msg_bytes(tx->req);
 	if (tx->last_resp)
 		bytes += g_bytes_get_size(tx->last_resp) + 64; /* and the GBytes */

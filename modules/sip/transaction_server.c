@@ -258,6 +258,7 @@ static int invite_respond(SipTx *tx, unsigned status, const char *buf, size_t le
 		return 0;
 	if (status < 300) {
 		tx->state = SIP_TX_ACCEPTED; /* Timer L */
+		sip_tx_account(tx);
 		sip_tx_wait_then_end(tx, 64 * tm->t1);
 		return 0;
 	}

@@ -502,6 +502,29 @@ static void test_server_limit_evicts_completed(Fx *fx, gconstpointer data)
 	g_assert_cmpuint(sip_txl_count(fx->txl), ==, 0);
 }
 
+/* An answered INVITE's transaction (Accepted, RFC 6026 §7.1) keeps its request for the call
+ * but no longer counts it against the byte limit meant for strangers' requests: a busy
+ * PBX's answered calls within Timer L must not push every new request (BYE included) into
+ * 503. */
+static void test_accepted_not_counted(Fx *fx, gconstpointer data)
+{
+	SipTxlStats st;
+	gsize proceeding;
+
+	fx_deliver(fx, "INVITE", "UDP", BRANCH("acc"), 1, "");
+	sip_txl_stats(fx->txl, &st);
+	proceeding = st.server_bytes;
+	g_assert_cmpuint(proceeding, >, sizeof(struct sip_msg));
+	g_assert_cmpint(fx_respond(fx_request(fx, 0), 200), ==, 0);
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpstr(sip_tx_state_name(fx_request(fx, 0)), ==, "Accepted");
+	g_assert_nonnull(sip_tx_request(fx_request(fx, 0))); /* still there for the call */
+	g_assert_cmpuint(st.server_bytes, <, sizeof(struct sip_msg));
+	xb_clock_advance(32000);
+	sip_txl_stats(fx->txl, &st);
+	g_assert_cmpuint(st.server_bytes, ==, 0);
+}
+
 /* A flood of large requests cannot hold more than the byte limit: each big transaction
  * counts its key, request and response; at the limit the oldest that only wait out
  * Timer J make room, and when all are at work a new request gets 503 (§21.5.4). */
@@ -687,6 +710,7 @@ int main(int argc, char **argv)
 	ADD("/sip/tx/server/limit-503-retry-after-21.5.4", test_server_limit);
 	ADD("/sip/tx/server/limit-evicts-completed", test_server_limit_evicts_completed);
 	ADD("/sip/tx/server/byte-limit-evicts-then-503-21.5.4", test_server_byte_limit);
+	ADD("/sip/tx/server/invite/accepted-not-counted-rfc6026-7.1", test_accepted_not_counted);
 	ADD("/sip/tx/server/shedding-503-retry-after-21.5.4", test_server_shedding);
 	return g_test_run();
 }
