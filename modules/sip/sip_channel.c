@@ -787,6 +787,24 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 
 /* ---- life cycle ---- */
 
+/* The challenges offered to INVITEs: sip.digest_algorithms. */
+static void digest_config(SipDigestServerConfig *dcfg)
+{
+	const char *algs = xb_config_get_string("sip.digest_algorithms");
+
+	dcfg->offer_md5 = strstr(algs, "MD5") != NULL;
+	dcfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;
+	dcfg->md5_first = g_str_has_prefix(algs, "MD5");
+}
+
+static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	SipDigestServerConfig dcfg = {.nonce_ttl_s = 300, .nonce_slots = SIP_DIGEST_NONCE_SLOTS};
+
+	digest_config(&dcfg);
+	sip_digest_server_configure(sip_drv.digest, &dcfg);
+}
+
 gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **error)
 {
 	sip_drv.owner = self;
@@ -794,13 +812,12 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 	sip_drv.ua = ua;
 	sip_drv.gws = gws;
 	sip_drv.legs = g_hash_table_new(NULL, NULL);
-	sip_drv.digest = sip_digest_server_new(&(SipDigestServerConfig){
+	SipDigestServerConfig dcfg = {
 	    .nonce_ttl_s = 300,
 	    .nonce_slots = SIP_DIGEST_NONCE_SLOTS,
-	    .md5_first = TRUE,
-	    .offer_md5 = TRUE,
-	    .offer_sha256 = TRUE,
-	});
+	};
+	digest_config(&dcfg);
+	sip_drv.digest = sip_digest_server_new(&dcfg);
 	if (!xb_channel_driver_register(self, &sip_channel_driver)) {
 		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_DRIVER,
 		            "another channel driver is named \"sip\"");
@@ -810,6 +827,7 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 		return FALSE;
 	}
 	sip_ua_set_call_fallback(ua, incoming_cb, NULL);
+	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, NULL);
 	return TRUE;
 }
 
