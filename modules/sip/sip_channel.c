@@ -27,7 +27,8 @@
  *   operation   SIP
  *   ----------  ------------------------------------------------------------------------
  *   progress    180, or 183 with the local body (early media)
- *   answer      200 with the local body
+ *   answer      200 with the local body; on an answered outgoing leg whose 2xx carried
+ *               the offer, the held ACK with the local body as the answer
  *   hangup      call_hangup with the channel's SIP status, else xb_cause_to_sip(cause): a
  *               final response, CANCEL or BYE; the channel ends at once (a SipCall told
  *               to hang up reports nothing more)
@@ -400,10 +401,19 @@ static int drv_progress(XbChannel *ch, gboolean early_media)
 static int drv_answer(XbChannel *ch)
 {
 	SipLeg *leg = xb_channel_pvt(ch);
-	SipResponse r = response_with(200, xb_channel_local_body(ch));
+	const XbChannelBody *local = xb_channel_local_body(ch);
+	SipResponse r = response_with(200, local);
 
-	if (!leg->inbound || !leg->call)
+	if (!leg->call)
 		return -EINVAL;
+	if (!leg->inbound) {
+		/* Answered already: a 2xx that carried the offer gets the answer in its ACK. */
+		if (!leg->late_offer)
+			return 0;
+		leg->late_offer = FALSE;
+		return sip_drv.sip->call_ack(leg->call, local ? local->content_type : NULL,
+		                             local ? local->body : NULL, local ? local->len : 0);
+	}
 	return sip_drv.sip->call_respond(leg->call, &r);
 }
 
