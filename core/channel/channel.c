@@ -332,6 +332,10 @@ int xb_channel_answer(XbChannel *ch)
 {
 	if (over(ch))
 		return -ESHUTDOWN;
+	/* An answered outgoing leg whose answer carried the offer (an INVITE without one, as
+	 * originate places) takes the local body as its answer. */
+	if (ch->state >= XB_CHANNEL_ANSWERED && ch->direction == XB_CHANNEL_OUTBOUND)
+		return ch->driver && ch->driver->answer ? ch->driver->answer(ch) : 0;
 	if (ch->state >= XB_CHANNEL_ANSWERED)
 		return 0;
 	if (ch->direction != XB_CHANNEL_INBOUND)
@@ -440,7 +444,9 @@ void xb_channel_route(XbChannel *ch)
 {
 	if (over(ch))
 		return;
-	channel_set_state(ch, XB_CHANNEL_ROUTING);
+	/* An originated leg is routed once answered, and stays answered. */
+	if (ch->state < XB_CHANNEL_ROUTING)
+		channel_set_state(ch, XB_CHANNEL_ROUTING);
 	xb_dialplan_exec_route(ch);
 }
 

@@ -225,7 +225,9 @@ static void originate_won(Originate *o, Leg *winner)
 	g_ptr_array_set_size(o->legs, 0);
 	if (body)
 		xb_channel_set_local_body(a, body);
-	if (xb_channel_state(a) < XB_CHANNEL_ANSWERED && xb_channel_answer(a) < 0) {
+	if (xb_channel_answer(a) < 0) {
+		/* a's hang-up must not reach a_event, which would finish o a second time. */
+		xb_channel_set_controller(a, NULL, NULL);
 		xb_channel_hangup(o->b, XB_CAUSE_NORMAL_TEMPORARY_FAILURE, 0);
 		xb_channel_hangup(a, XB_CAUSE_NORMAL_TEMPORARY_FAILURE, 0);
 		originate_finish(o, -ECONNRESET);

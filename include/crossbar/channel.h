@@ -141,7 +141,9 @@ typedef struct {
 	/* An incoming leg: ring (early_media FALSE: 180) or give early media (TRUE: 183 with the
 	 * channel's local body). 0 or a negative errno. */
 	int (*progress)(XbChannel *channel, gboolean early_media);
-	/* An incoming leg: answer with the channel's local body. */
+	/* An incoming leg: answer with the channel's local body. An answered outgoing leg whose
+	 * 2xx carried the offer: the ACK, with the local body as the answer (0 when there is
+	 * no such ACK to send). */
 	int (*answer)(XbChannel *channel);
 	/* End the leg with the channel's cause, whatever its state (a final response, a CANCEL
 	 * or a BYE). The driver calls xb_channel_hangup_cb when its leg is over. */

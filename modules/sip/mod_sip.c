@@ -37,6 +37,10 @@ static const XbSettingDef settings[] = {
     {"public_for_strangers", XB_SETTING_BOOL, "no",
      "route INVITEs without credentials from unknown sources in the public context instead of "
      "challenging them (a trunk is known by its gateway's address)"},
+    {"digest_algorithms", XB_SETTING_ENUM, "MD5,SHA-256",
+     "digest challenges to INVITEs from users, in the order offered (baresip 1.0 fails on "
+     "any SHA-256 challenge: MD5 alone lets it call)",
+     0, 0, "MD5,SHA-256|SHA-256,MD5|SHA-256|MD5"},
     {"max_transactions", XB_SETTING_INT, "200000",
      "live server transactions at most; past it new requests get 503", 100, 10000000},
     {"max_transaction_memory", XB_SETTING_INT, "64",

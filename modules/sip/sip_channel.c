@@ -27,7 +27,8 @@
  *   operation   SIP
  *   ----------  ------------------------------------------------------------------------
  *   progress    180, or 183 with the local body (early media)
- *   answer      200 with the local body
+ *   answer      200 with the local body; on an answered outgoing leg whose 2xx carried
+ *               the offer, the held ACK with the local body as the answer
  *   hangup      call_hangup with the channel's SIP status, else xb_cause_to_sip(cause): a
  *               final response, CANCEL or BYE; the channel ends at once (a SipCall told
  *               to hang up reports nothing more)
@@ -400,10 +401,19 @@ static int drv_progress(XbChannel *ch, gboolean early_media)
 static int drv_answer(XbChannel *ch)
 {
 	SipLeg *leg = xb_channel_pvt(ch);
-	SipResponse r = response_with(200, xb_channel_local_body(ch));
+	const XbChannelBody *local = xb_channel_local_body(ch);
+	SipResponse r = response_with(200, local);
 
-	if (!leg->inbound || !leg->call)
+	if (!leg->call)
 		return -EINVAL;
+	if (!leg->inbound) {
+		/* Answered already: a 2xx that carried the offer gets the answer in its ACK. */
+		if (!leg->late_offer)
+			return 0;
+		leg->late_offer = FALSE;
+		return sip_drv.sip->call_ack(leg->call, local ? local->content_type : NULL,
+		                             local ? local->body : NULL, local ? local->len : 0);
+	}
 	return sip_drv.sip->call_respond(leg->call, &r);
 }
 
@@ -787,6 +797,24 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 
 /* ---- life cycle ---- */
 
+/* The challenges offered to INVITEs: sip.digest_algorithms. */
+static void digest_config(SipDigestServerConfig *dcfg)
+{
+	const char *algs = xb_config_get_string("sip.digest_algorithms");
+
+	dcfg->offer_md5 = strstr(algs, "MD5") != NULL;
+	dcfg->offer_sha256 = strstr(algs, "SHA-256") != NULL;
+	dcfg->md5_first = g_str_has_prefix(algs, "MD5");
+}
+
+static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	SipDigestServerConfig dcfg = {.nonce_ttl_s = 300, .nonce_slots = SIP_DIGEST_NONCE_SLOTS};
+
+	digest_config(&dcfg);
+	sip_digest_server_configure(sip_drv.digest, &dcfg);
+}
+
 gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **error)
 {
 	sip_drv.owner = self;
@@ -794,13 +822,12 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 	sip_drv.ua = ua;
 	sip_drv.gws = gws;
 	sip_drv.legs = g_hash_table_new(NULL, NULL);
-	sip_drv.digest = sip_digest_server_new(&(SipDigestServerConfig){
+	SipDigestServerConfig dcfg = {
 	    .nonce_ttl_s = 300,
 	    .nonce_slots = SIP_DIGEST_NONCE_SLOTS,
-	    .md5_first = TRUE,
-	    .offer_md5 = TRUE,
-	    .offer_sha256 = TRUE,
-	});
+	};
+	digest_config(&dcfg);
+	sip_drv.digest = sip_digest_server_new(&dcfg);
 	if (!xb_channel_driver_register(self, &sip_channel_driver)) {
 		g_set_error(error, XB_SIP_ERROR, XB_SIP_ERROR_DRIVER,
 		            "another channel driver is named \"sip\"");
@@ -810,6 +837,7 @@ gboolean sip_channel_start(XbModule *self, SipUa *ua, Gateways *gws, GError **er
 		return FALSE;
 	}
 	sip_ua_set_call_fallback(ua, incoming_cb, NULL);
+	xb_event_subscribe(self, XB_EVENT_CONFIG_RELOADED, reloaded_cb, NULL);
 	return TRUE;
 }
 
