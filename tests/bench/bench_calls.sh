@@ -50,13 +50,10 @@
 # are what a server reaches next to its load generator, not alone, and other users' work
 # shows up as noise (quote medians). Crossbar runs one event-loop thread; Kamailio CHILDREN
 # workers. crossbar's default sip.max_transaction_memory (64 MB) bounds the server
-# transactions it holds; an answered INVITE's transaction counts its parsed request for its
-# 32 s in Accepted state, so a long run at a high rate meets that bound (503s) before the
-# CPU's; steps of STEP_SECONDS carry the transactions of the steps before them within 32 s.
-# So part 1 raises it to XB_TX_MB (default 1024, as the 1024 MB of shared memory Kamailio
-# is given for its transactions; XB_TX_MB="": crossbar's default), and part 2, an
-# operator's view, keeps the default: a ramp of more than ~8,500 calls within 32 s meets
-# it there. XB_SET="KEY=VALUE ..." passes further settings to crossbar (both parts).
+# transactions it holds (an answered INVITE's, in RFC 6026's Accepted state, counts only
+# its key and response); part 1 raises it to XB_TX_MB (default 1024, as the 1024 MB of
+# shared memory Kamailio is given for its transactions; XB_TX_MB="": crossbar's default),
+# and part 2, an operator's view, keeps the default. XB_SET="KEY=VALUE ..." passes further settings to crossbar (both parts).
 #
 # Other settings (environment): STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
 #   REFINE=3 ROUND=50 XB_TX_MB=1024 BUDGET_SECONDS=330 (no repetition starts after this) STRICT=0
