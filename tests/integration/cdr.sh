@@ -182,8 +182,9 @@ check "... its record names the gateway" until_ok 5 record destination_number="'
 check "cdr fits 80 columns with the SIP calls" fits cdr
 
 # A call answered and up when the daemon is killed: its record, written when the call
-# started and at its answer, is closed by the next start at the last heartbeat (one falls
-# during the call), after the answer.
+# started and at its answer, is closed by the next start at the last heartbeat, which falls
+# somewhere in the 12 s the call is up (heartbeats are 10 s apart): not before the answer,
+# not after the kill.
 sed 's/<pause milliseconds="300"\/>/<pause milliseconds="60000"\/>/' "$SIPP_DIR/b2b_uac_bye.xml" >"$TMP/uac_long.xml"
 check "a callee waits" uas_start callee b2b_uas_answer.xml -timeout 60
 (SIPP_DIR=$TMP uac caller uac_long.xml 1000 -timeout 60) &
@@ -211,8 +212,8 @@ print(r)
 assert r[\"closed_by_restart\"] is True and r[\"hangup_cause\"] == \"CRASH\", r
 assert r[\"caller_id_number\"] == \"alice\" and r[\"destination_number\"] == \"1000\", r
 assert r[\"b_uuid\"] and r[\"answer_time\"] >= r[\"start_time\"] > 0, r
-assert r[\"end_time\"] >= r[\"answer_time\"] + 5, r
-assert r[\"billsec\"] == r[\"end_time\"] - r[\"answer_time\"] > 0, r
+assert r[\"answer_time\"] <= r[\"end_time\"] <= r[\"answer_time\"] + 13, r
+assert r[\"billsec\"] == r[\"end_time\"] - r[\"answer_time\"] >= 0, r
 '"
 check "... and listed with its cause" bash -c "'$CLI' --socket '$SOCK' cdr --last 1 | grep -E ' alice +1000 +[0-9]+ +[0-9]+ +CRASH$'"
 stop_crossbar main
