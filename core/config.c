@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <gio/gio.h>
 #include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
 GQuark xb_config_error_quark(void)
@@ -388,85 +387,17 @@ static const XbSettingDef *def_find(const char *key, Section **section_out)
 
 /* ---- reading ---- */
 
-static void silent_error_cb(void *ctx, const char *msg, ...)
-{
-}
-
-static void structured_error_cb(void *user_data, xmlErrorPtr err)
-{
-	char **first = user_data;
-
-	if (*first || !err)
-		return;
-	g_autofree char *msg = g_strstrip(g_strdup(err->message ? err->message : "invalid"));
-	*first = g_strdup_printf("%d: %s", err->line, msg);
-}
-
-static xmlRelaxNGPtr schema_get(GError **error)
-{
-	static xmlRelaxNGPtr schema;
-
-	if (schema)
-		return schema;
-	g_autoptr(GBytes) bytes = g_resources_lookup_data("/org/crossbar/crossbar.rng", 0, error);
-	if (!bytes)
-		return NULL;
-	gsize len;
-	const char *data = g_bytes_get_data(bytes, &len);
-	xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewMemParserCtxt(data, (int)len);
-	schema = xmlRelaxNGParse(pctx);
-	xmlRelaxNGFreeParserCtxt(pctx);
-	if (!schema)
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED,
-		            "the built-in configuration schema does not compile");
-	return schema;
-}
-
 static xmlDoc *parse_file(const char *file, GError **error)
 {
-	g_autofree char *first = NULL;
-	xmlParserCtxtPtr ctx;
-	xmlDoc *doc;
+	const XbXmlKind kind = {"/org/crossbar/crossbar.rng", "configuration", XB_CONFIG_ERROR,
+	                        XB_CONFIG_ERROR_MALFORMED};
 
 	if (access(file, R_OK) != 0) {
 		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_IO, "%s: cannot read: %s", file,
 		            g_strerror(errno));
 		return NULL;
 	}
-	/* The first error is the one to show: later ones are its consequences. */
-	xmlSetGenericErrorFunc(NULL, silent_error_cb);
-	xmlSetStructuredErrorFunc(&first, structured_error_cb);
-	ctx = xmlNewParserCtxt();
-	doc = xmlCtxtReadFile(ctx, file, NULL, XML_PARSE_NONET);
-	xmlSetStructuredErrorFunc(NULL, NULL);
-	if (!doc || first) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED, "%s:%s", file,
-		            first ? first : "0: not XML");
-		if (doc)
-			xmlFreeDoc(doc);
-		xmlFreeParserCtxt(ctx);
-		return NULL;
-	}
-	g_clear_pointer(&first, g_free);
-	xmlFreeParserCtxt(ctx);
-
-	xmlRelaxNGPtr schema = schema_get(error);
-	if (!schema) {
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
-	xmlRelaxNGSetValidStructuredErrors(vctx, structured_error_cb, &first);
-	int rc = xmlRelaxNGValidateDoc(vctx, doc);
-	xmlRelaxNGFreeValidCtxt(vctx);
-	if (rc != 0) {
-		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_MALFORMED,
-		            "%s:%s (does not match the configuration schema)", file,
-		            first ? first : "0: invalid document");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
+	return xb_xml_read(&kind, file, NULL, 0, error);
 }
 
 static void entry_add(XbConfig *cfg, const char *section, const char *name, const char *value,

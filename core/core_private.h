@@ -190,3 +190,21 @@ guint xb_dialplan_exec_count(void);
  * 0 when the executor goes on with the new actions, a negative errno when the call ended
  * (no route, or too many transfers). Only from an application of that channel. */
 int xb_dialplan_transfer(XbChannel *channel, const char *number, const char *context);
+
+/* ---- XML files (xml.c) ---- */
+
+struct _xmlDoc; /* libxml2's xmlDoc, without its headers here */
+
+/* A kind of XML file crossbar reads: its built-in RelaxNG schema (a GResource path), what
+ * errors call it ("configuration", "dialplan") and the error they are reported as. */
+typedef struct {
+	const char *schema;
+	const char *what;
+	GQuark domain;
+	int code;
+} XbXmlKind;
+
+/* The document `name` (from data when given, else the file), well formed and valid against
+ * the kind's schema, or NULL with the first error as "NAME:LINE: message". */
+struct _xmlDoc *xb_xml_read(const XbXmlKind *kind, const char *name, const char *data, gsize len,
+                            GError **error);

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <gio/gio.h>
 #include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
 
 GQuark xb_dialplan_error_quark(void)
@@ -115,84 +114,14 @@ guint xb_dialplan_n_extensions(const XbDialplan *plan)
 
 /* ---- reading and validating ---- */
 
-static void silent_error_cb(void *ctx, const char *msg, ...)
-{
-}
-
-static void first_error_cb(void *user_data, xmlErrorPtr err)
-{
-	char **first = user_data;
-
-	if (*first || !err)
-		return;
-	g_autofree char *msg = g_strstrip(g_strdup(err->message ? err->message : "invalid"));
-	*first = g_strdup_printf("%d: %s", err->line, msg);
-}
-
-static xmlRelaxNGPtr schema_get(GError **error)
-{
-	static xmlRelaxNGPtr schema;
-
-	if (schema)
-		return schema;
-	g_autoptr(GBytes) bytes = g_resources_lookup_data("/org/crossbar/dialplan.rng", 0, error);
-	if (!bytes)
-		return NULL;
-	gsize len;
-	const char *data = g_bytes_get_data(bytes, &len);
-	xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewMemParserCtxt(data, (int)len);
-	schema = xmlRelaxNGParse(pctx);
-	xmlRelaxNGFreeParserCtxt(pctx);
-	if (!schema)
-		g_set_error(error, XB_DIALPLAN_ERROR, XB_DIALPLAN_ERROR_MALFORMED,
-		            "the built-in dialplan schema does not compile");
-	return schema;
-}
-
 /* The document of `name`, read from memory when xml is given, else from the file; well
  * formed and valid against the schema, or NULL with the first error and its line. */
 static xmlDoc *read_doc(const char *name, const char *xml, gsize len, GError **error)
 {
-	g_autofree char *first = NULL;
-	const int options = XML_PARSE_NONET | XML_PARSE_BIG_LINES;
-	xmlParserCtxtPtr ctx;
-	xmlDoc *doc;
+	const XbXmlKind kind = {"/org/crossbar/dialplan.rng", "dialplan", XB_DIALPLAN_ERROR,
+	                        XB_DIALPLAN_ERROR_MALFORMED};
 
-	xmlSetGenericErrorFunc(NULL, silent_error_cb);
-	xmlSetStructuredErrorFunc(&first, first_error_cb);
-	ctx = xmlNewParserCtxt();
-	if (xml)
-		doc = xmlCtxtReadMemory(ctx, xml, (int)MIN(len, (gsize)G_MAXINT), name, NULL,
-		                        options);
-	else
-		doc = xmlCtxtReadFile(ctx, name, NULL, options);
-	xmlFreeParserCtxt(ctx);
-	xmlSetStructuredErrorFunc(NULL, NULL);
-	if (!doc || first) {
-		g_set_error(error, XB_DIALPLAN_ERROR, XB_DIALPLAN_ERROR_MALFORMED, "%s:%s", name,
-		            first ? first : "1: not XML");
-		if (doc)
-			xmlFreeDoc(doc);
-		return NULL;
-	}
-
-	xmlRelaxNGPtr schema = schema_get(error);
-	if (!schema) {
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
-	xmlRelaxNGSetValidStructuredErrors(vctx, first_error_cb, &first);
-	int rc = xmlRelaxNGValidateDoc(vctx, doc);
-	xmlRelaxNGFreeValidCtxt(vctx);
-	if (rc != 0) {
-		g_set_error(error, XB_DIALPLAN_ERROR, XB_DIALPLAN_ERROR_MALFORMED,
-		            "%s:%s (does not match the dialplan schema)", name,
-		            first ? first : "1: invalid document");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
+	return xb_xml_read(&kind, name, xml, len, error);
 }
 
 /* ---- compiling ---- */

@@ -16,6 +16,7 @@ $CC -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Wno-unused-parameter \
 	-I"$src/include" -I"$src" $(pkg-config --cflags glib-2.0 gio-2.0 libxml-2.0) \
 	"$src"/tests/fuzz/dialplan_fuzz.c "$src"/core/dialplan/compile.c \
-	"$src"/core/dialplan/timespec.c "$src"/core/dialplan/hunt.c "$out/resources.c" \
+	"$src"/core/dialplan/timespec.c "$src"/core/dialplan/hunt.c "$src"/core/xml.c \
+	"$out/resources.c" \
 	$(pkg-config --libs glib-2.0 gio-2.0 libxml-2.0) -o "$out/dialplan_fuzz"
 echo "built $out/dialplan_fuzz"
