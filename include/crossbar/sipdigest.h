@@ -7,6 +7,7 @@
 #ifndef XB_SIP_DIGEST_H
 #define XB_SIP_DIGEST_H
 
+#include <crossbar/directory.h>
 #include <crossbar/sipmsg.h>
 
 typedef enum {
@@ -155,6 +156,10 @@ typedef enum {
  * no such user (which still costs a full digest computation, so that timing tells
  * nothing). */
 typedef char *(*SipDigestHa1Func)(const char *username, SipDigestAlg alg, void *user_data);
+/* The HA1 of a directory user for the server's check (crossbar/directory.h): NULL when
+ * there is no such user or its digests are for another realm than the directory's. *user
+ * is replaced by the user looked up (or NULL), for the caller to keep or free. */
+char *sip_digest_directory_ha1(const char *username, SipDigestAlg alg, XbDirUser **user);
 
 /* The request to challenge or to verify. */
 typedef struct {

@@ -386,3 +386,12 @@ void sip_digest_outcome_clear(SipDigestOutcome *out)
 	out->reason = NULL;
 	out->status = 0;
 }
+
+char *sip_digest_directory_ha1(const char *username, SipDigestAlg alg, XbDirUser **user)
+{
+	g_clear_pointer(user, xb_dir_user_free);
+	*user = xb_directory_lookup(username);
+	if (!*user || strcmp((*user)->realm, xb_directory_realm()) != 0)
+		return NULL;
+	return g_strdup(alg == SIP_DIGEST_SHA256 ? (*user)->ha1_sha256 : (*user)->ha1_md5);
+}

@@ -41,12 +41,7 @@ static char *ha1_of(const char *username, SipDigestAlg alg, void *user_data)
 {
 	Registrar *reg = user_data;
 
-	g_clear_pointer(&reg->current_user, xb_dir_user_free);
-	reg->current_user = xb_directory_lookup(username);
-	if (!reg->current_user || strcmp(reg->current_user->realm, xb_directory_realm()) != 0)
-		return NULL;
-	return g_strdup(alg == SIP_DIGEST_SHA256 ? reg->current_user->ha1_sha256
-	                                         : reg->current_user->ha1_md5);
+	return sip_digest_directory_ha1(username, alg, &reg->current_user);
 }
 
 /* One Contact of the request, with what §10.3 steps 6-7 need. */

@@ -633,12 +633,7 @@ static unsigned incoming_check(const struct sip_msg *m, const char **extra)
  * caller ID. */
 static char *ha1_of(const char *username, SipDigestAlg alg, void *user_data)
 {
-	g_clear_pointer(&sip_drv.checking, xb_dir_user_free);
-	sip_drv.checking = xb_directory_lookup(username);
-	if (!sip_drv.checking || strcmp(sip_drv.checking->realm, xb_directory_realm()) != 0)
-		return NULL;
-	return g_strdup(alg == SIP_DIGEST_SHA256 ? sip_drv.checking->ha1_sha256
-	                                         : sip_drv.checking->ha1_md5);
+	return sip_digest_directory_ha1(username, alg, &sip_drv.checking);
 }
 
 /* Who may call, and in which context: what incoming_authorize found. */
