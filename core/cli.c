@@ -51,6 +51,11 @@ gboolean xb_cli_register(XbModule *owner, const XbCliCommand *table, gpointer us
 			ok = FALSE;
 			continue;
 		}
+		if (owner &&
+		    g_strcmp0(xb_module_command_declarer(cmd->name), xb_module_name(owner)) != 0)
+			g_warning("module %s registers command '%s' without declaring it in its "
+			          "descriptor (.commands)",
+			          xb_module_name(owner), cmd->name);
 		Command *c = g_new0(Command, 1);
 		c->cmd = cmd;
 		c->owner = owner;
@@ -59,6 +64,18 @@ gboolean xb_cli_register(XbModule *owner, const XbCliCommand *table, gpointer us
 		g_ptr_array_add(commands, c);
 	}
 	return ok;
+}
+
+gboolean xb_cli_core_has(const char *name)
+{
+	static const XbCliCommand *const tables[] = {
+	    xb_builtin_cli, xb_channel_cli, xb_dialplan_cli, xb_directory_cli, xb_features_cli};
+
+	for (guint t = 0; t < G_N_ELEMENTS(tables); t++)
+		for (const XbCliCommand *c = tables[t]; c->name; c++)
+			if (!strcmp(c->name, name))
+				return TRUE;
+	return FALSE;
 }
 
 void xb_cli_forget(XbModule *owner)

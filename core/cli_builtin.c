@@ -194,7 +194,7 @@ static gboolean cmd_app_exec(XbCliReply *r, int argc, char **argv, gpointer user
 	return TRUE;
 }
 
-static const XbCliCommand builtin_commands[] = {
+const XbCliCommand xb_builtin_cli[] = {
     {"status", "", "version, uptime and state of the daemon", cmd_status},
     {"modules", "", "loaded modules and their state", cmd_modules},
     {"reload", "", "re-read the configuration (the running one stays if the new one is bad)",
@@ -208,5 +208,5 @@ static const XbCliCommand builtin_commands[] = {
 
 void xb_cli_builtin_register(void)
 {
-	xb_cli_register(NULL, builtin_commands, NULL);
+	xb_cli_register(NULL, xb_builtin_cli, NULL);
 }

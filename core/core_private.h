@@ -59,6 +59,8 @@ struct xb_module {
 gboolean xb_modules_open(const char *dir, char **names, char **optional, GError **error);
 /* The opened module whose descriptor declares a dialplan application, or NULL. */
 const char *xb_module_app_declarer(const char *application);
+/* The opened module whose descriptor declares a control command, or NULL. */
+const char *xb_module_command_declarer(const char *command);
 /* Call each opened module's validate() (the configuration is installed); the first
  * refusal is an XB_CONFIG_ERROR naming the module. */
 gboolean xb_modules_validate(GError **error);
@@ -107,6 +109,11 @@ void xb_cli_builtin_register(void);
 void xb_cli_reset(void);
 /* For `help`: the registered commands (const XbCliCommand *), and who registered one. */
 GPtrArray *xb_cli_commands(void);
+/* The core's own command tables (registered at start, known before any module loads). */
+extern const XbCliCommand xb_builtin_cli[], xb_channel_cli[], xb_dialplan_cli[], xb_directory_cli[],
+    xb_features_cli[];
+/* Whether the core has a command of that name. */
+gboolean xb_cli_core_has(const char *name);
 const char *xb_cli_command_owner(const XbCliCommand *cmd);
 
 /* ---- core life cycle (core.c) ---- */

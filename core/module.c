@@ -309,8 +309,33 @@ static gboolean requirements_loaded(XbModule *mod, const char **missing)
 	return TRUE;
 }
 
+/* No two modules, nor a module and the core, declare the same control command. */
+static gboolean commands_unique(GError **error)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		const XbModule *mod = modules->pdata[i];
+		for (const char *const *c = mod->desc->commands; c && *c; c++) {
+			const char *first = xb_module_command_declarer(*c);
+			g_autofree char *holder = NULL;
+			if (xb_cli_core_has(*c))
+				holder = g_strdup("the core");
+			else if (g_strcmp0(first, mod->name) != 0)
+				holder = g_strdup_printf("module '%s'", first);
+			else
+				continue;
+			g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
+			            "module '%s': declares command '%s', which %s has already",
+			            mod->name, *c, holder);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 gboolean xb_modules_validate(GError **error)
 {
+	if (!commands_unique(error))
+		return FALSE;
 	for (guint i = 0; modules && i < modules->len; i++) {
 		XbModule *mod = modules->pdata[i];
 		g_autoptr(GError) err = NULL;
@@ -419,6 +444,17 @@ void xb_api_forget(XbModule *owner)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&api))
 		if (api->owner == owner)
 			g_hash_table_iter_remove(&it);
+}
+
+const char *xb_module_command_declarer(const char *command)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		const XbModule *mod = modules->pdata[i];
+		if (mod->desc && mod->desc->commands &&
+		    g_strv_contains((const char *const *)mod->desc->commands, command))
+			return mod->name;
+	}
+	return NULL;
 }
 
 const char *xb_module_app_declarer(const char *application)

@@ -144,7 +144,9 @@ static const char *const requires[] = {"sip", NULL};
 /* Declared, so that `crossbar --check-config` knows a plan naming it is fine. */
 static const char *const applications[] = {"example_greet", NULL};
 
+static const char *const command_names[] = {"example hello", NULL};
+
 XB_MODULE_DEFINE(.name = "example", .version = "1.0.0",
                  .description = "out-of-tree example: a command, an application, MESSAGE",
                  .requires = requires, .settings = settings, .applications = applications,
-                 .load = example_load, .unload = example_unload);
+                 .commands = command_names, .load = example_load, .unload = example_unload);

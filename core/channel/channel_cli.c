@@ -181,7 +181,7 @@ static gboolean cmd_originate(XbCliReply *r, int argc, char **argv, gpointer use
 	return TRUE;
 }
 
-static const XbCliCommand channel_commands[] = {
+const XbCliCommand xb_channel_cli[] = {
     {"calls", "", "live calls: each leg, the legs bridged side by side", cmd_calls},
     {"hangup", "UUID [CAUSE]", "end a call leg (a uuid prefix will do)", cmd_hangup},
     {"originate", "TARGET EXTENSION [--context C] [--caller-id N]",
@@ -191,5 +191,5 @@ static const XbCliCommand channel_commands[] = {
 
 void xb_channel_cli_register(void)
 {
-	xb_cli_register(NULL, channel_commands, NULL);
+	xb_cli_register(NULL, xb_channel_cli, NULL);
 }

@@ -251,7 +251,7 @@ static gboolean cmd_show(XbCliReply *r, int argc, char **argv, gpointer user_dat
 	return TRUE;
 }
 
-static const XbCliCommand commands[] = {
+const XbCliCommand xb_dialplan_cli[] = {
     {"dialplan test",
      "NUMBER [--context C] [--caller-id X] [--caller-name N] [--network-addr A] "
      "[--var K=V]... [--at \"YYYY-MM-DD HH:MM\"]",
@@ -262,5 +262,5 @@ static const XbCliCommand commands[] = {
 
 void xb_dialplan_cli_register(void)
 {
-	xb_cli_register(NULL, commands, NULL);
+	xb_cli_register(NULL, xb_dialplan_cli, NULL);
 }

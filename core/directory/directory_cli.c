@@ -203,7 +203,7 @@ static gboolean cmd_user_list(XbCliReply *r, int argc, char **argv, gpointer use
 	return TRUE;
 }
 
-static const XbCliCommand commands[] = {
+const XbCliCommand xb_directory_cli[] = {
     {"user add",
      "EXT --password P [--name N] [--pin PIN] [--context C] [--caller-id X] "
      "[--email E] [--max-contacts N] [--turn-password T]",
@@ -216,5 +216,5 @@ static const XbCliCommand commands[] = {
 
 void dir_cli_register(void)
 {
-	xb_cli_register(NULL, commands, NULL);
+	xb_cli_register(NULL, xb_directory_cli, NULL);
 }

@@ -239,7 +239,7 @@ static gboolean cmd_features(XbCliReply *r, int argc, char **argv, gpointer user
 	return TRUE;
 }
 
-static const XbCliCommand feature_commands[] = {
+const XbCliCommand xb_features_cli[] = {
     {"user dnd", "EXT on|off", "turn a user's do-not-disturb on or off", cmd_dnd},
     {"user forward", "EXT always|busy|noanswer NUMBER|off", "set or clear call forwarding",
      cmd_forward},
@@ -298,7 +298,7 @@ static const XbApp feature_apps[] = {
 
 void dir_features_register(void)
 {
-	xb_cli_register(NULL, feature_commands, NULL);
+	xb_cli_register(NULL, xb_features_cli, NULL);
 }
 
 void xb_directory_apps_register(void)

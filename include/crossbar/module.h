@@ -53,6 +53,11 @@ typedef struct {
 	 * `crossbar --check-config` knows a plan's applications without loading anything.
 	 * Registering one not declared here works, with a warning. May be NULL. */
 	const char *const *applications;
+	/* The control commands load() registers, by their whole names ("sip status"),
+	 * NULL-terminated, so that the loader refuses two modules (or a module and the core)
+	 * that would claim the same command before either loads, and `crossbar --check-config`
+	 * says so. Registering one not declared here works, with a warning. May be NULL. */
+	const char *const *commands;
 } XbModuleDesc;
 
 #define XB_MODULE_SYMBOL "xb_module_descriptor"

@@ -62,5 +62,8 @@ static void cdr_unload(XbModule *self)
 	cdr_free(xb_module_get_data(self));
 }
 
+static const char *const command_names[] = {"cdr", "cdr show", NULL};
+
 XB_MODULE_DEFINE(.name = "cdr", .version = XB_VERSION_STRING, .description = "call detail records",
-                 .settings = settings, .load = cdr_load, .unload = cdr_unload);
+                 .settings = settings, .commands = command_names, .load = cdr_load,
+                 .unload = cdr_unload);

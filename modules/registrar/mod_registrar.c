@@ -140,6 +140,9 @@ static void registrar_unload(XbModule *self)
 
 static const char *const requires[] = {"sip", NULL};
 
+static const char *const command_names[] = {"registrations", NULL};
+
 XB_MODULE_DEFINE(.name = "registrar", .version = XB_VERSION_STRING,
                  .description = "registrar and location service", .requires = requires,
-                 .settings = settings, .load = registrar_load, .unload = registrar_unload);
+                 .settings = settings, .commands = command_names, .load = registrar_load,
+                 .unload = registrar_unload);

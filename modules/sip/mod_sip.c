@@ -156,8 +156,10 @@ static gboolean sip_validate(GError **error)
 	return defs != NULL;
 }
 
+static const char *const command_names[] = {"sip status", "sip calls", "gateways", NULL};
+
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
                  .description = "SIP channel driver: transports, transactions, UA core, calls, "
                                 "carrier trunks",
-                 .settings = settings, .elements = elements, .load = sip_load, .unload = sip_unload,
-                 .validate = sip_validate);
+                 .settings = settings, .elements = elements, .commands = command_names,
+                 .load = sip_load, .unload = sip_unload, .validate = sip_validate);

@@ -226,7 +226,9 @@ static gboolean turn_validate(GError **error)
 	return cfg != NULL;
 }
 
+static const char *const command_names[] = {"turn", "turn stats", NULL};
+
 XB_MODULE_DEFINE(.name = "turn", .version = XB_VERSION_STRING,
                  .description = "TURN/STUN server: relays for phones and browsers behind NAT",
-                 .settings = settings, .load = turn_load, .unload = turn_unload,
-                 .validate = turn_validate);
+                 .settings = settings, .commands = command_names, .load = turn_load,
+                 .unload = turn_unload, .validate = turn_validate);

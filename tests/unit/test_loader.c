@@ -204,6 +204,40 @@ static void test_not_a_module(void)
 	teardown();
 }
 
+static void test_command_declared_twice(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	setup();
+	error = open_modules("good,clash", NULL);
+	g_assert_no_error(error);
+	g_assert_false(xb_modules_validate(&error));
+	assert_message(error, "module 'clash': declares command 'good', which module 'good' has "
+	                      "already");
+	g_assert_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT);
+	g_assert_true(xb_cli_core_has("status"));
+	g_assert_true(xb_cli_core_has("user dnd"));
+	g_assert_false(xb_cli_core_has("good"));
+	teardown();
+}
+
+static void test_command_undeclared(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	setup();
+	error = open_modules("clash", NULL);
+	g_assert_no_error(error);
+	g_assert_true(xb_modules_validate(&error));
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING,
+	                      "module clash registers command 'clash' without declaring it in "
+	                      "its descriptor (.commands)");
+	g_test_expect_message("crossbar", G_LOG_LEVEL_MESSAGE, "module clash 1.0 loaded");
+	g_assert_true(xb_modules_load(&error));
+	g_test_assert_expected_messages();
+	teardown();
+}
+
 static void test_no_such_module(void)
 {
 	setup();
@@ -229,5 +263,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/loader/load-failure-optional", test_load_failure_optional);
 	g_test_add_func("/loader/not-a-module", test_not_a_module);
 	g_test_add_func("/loader/no-such-module", test_no_such_module);
+	g_test_add_func("/loader/command-declared-twice", test_command_declared_twice);
+	g_test_add_func("/loader/command-undeclared", test_command_undeclared);
 	return g_test_run();
 }

@@ -379,7 +379,9 @@ static void calltest_unload(XbModule *self)
 }
 
 static const char *const requires[] = {"sip", NULL};
+static const char *const command_names[] = {"calltest", "calltest dial", "calltest request",
+                                            "calltest hangup", NULL};
 
 XB_MODULE_DEFINE(.name = "calltest", .version = "1.0",
                  .description = "test: place and take calls through mod_sip", .requires = requires,
-                 .load = calltest_load, .unload = calltest_unload);
+                 .commands = command_names, .load = calltest_load, .unload = calltest_unload);

@@ -79,5 +79,7 @@ static void evtap_unload(XbModule *self)
 	g_free(tap);
 }
 
+static const char *const command_names[] = {"evtap", "evtap locate", NULL};
+
 XB_MODULE_DEFINE(.name = "evtap", .version = "1.0", .description = "test: tap the event bus",
-                 .load = evtap_load, .unload = evtap_unload);
+                 .commands = command_names, .load = evtap_load, .unload = evtap_unload);

@@ -44,6 +44,8 @@ static gboolean good_load(XbModule *self, GError **error)
 }
 
 static const char *const applications[] = {"good", NULL};
+static const char *const command_names[] = {"good", NULL};
 
 XB_MODULE_DEFINE(.name = "good", .version = "1.0", .description = "test module",
-                 .settings = settings, .applications = applications, .load = good_load);
+                 .settings = settings, .applications = applications, .commands = command_names,
+                 .load = good_load);
