@@ -144,12 +144,18 @@ static void exec_run(Exec *ex)
 		g_autofree char *data =
 		    xb_dialplan_expand(act->data ? act->data : "", channel_lookup, ch);
 		if (!xb_app_exists(act->application)) {
+			/* The caller cannot get what the plan promised (a mailbox, a menu): the
+			 * call ends with a cause that says so, rather than running on without it.
+			 */
 			const char *by = xb_dialplan_app_provider(act->application);
-			g_warning("%s: %s:%u: application '%s' is not available%s%s; skipped",
+			g_warning("%s: %s:%u: application '%s' is not available%s%s%s; call ended "
+			          "(SERVICE_NOT_IMPLEMENTED)",
 			          xb_channel_name(ch), xb_dialplan_file(ex->result->plan),
 			          act->line, act->application, by ? " (it comes with " : "",
-			          by ? by : "");
-			continue;
+			          by ? by : "", by ? ", not loaded)" : "");
+			xb_channel_set_var(ch, "unavailable_application", act->application);
+			exec_finish(ex, XB_CAUSE_SERVICE_NOT_IMPLEMENTED);
+			return;
 		}
 		xb_debug("%s: execute %s(%s)", xb_channel_name(ch), act->application, data);
 		ex->running = TRUE;
