@@ -124,6 +124,7 @@ static void call_clear(gpointer data)
 	g_free(c->call_id);
 	g_free(c->local_tag);
 	g_free(c->ruri);
+	g_free(c->reason);
 	g_free(c->ctype);
 	g_free(c->body);
 }

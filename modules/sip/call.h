@@ -43,6 +43,9 @@ const char *sip_call_state(const SipCall *call);
 int sip_call_respond(SipCall *call, const SipResponse *resp);
 int sip_call_request(SipCall *call, const SipRequest *req);
 void sip_call_hangup(SipCall *call, unsigned status);
+/* The value of a Reason header (RFC 3326: 'Q.850;cause=17;text="USER_BUSY"') that the BYE,
+ * the CANCEL or the final response ending the call carries; NULL for none. */
+void sip_call_set_reason(SipCall *call, const char *reason);
 int sip_call_ack(SipCall *call, const char *ctype, const char *body, size_t body_len);
 /* req_respond on a request within a call (sip_req_call(req) == call). */
 int sip_call_req_respond(SipCall *call, SipServerReq *req, const SipResponse *resp);

@@ -8,7 +8,8 @@
 
 int call_bye_send(SipCall *c)
 {
-	int rc = call_dialog_send(c, c->dlg, "BYE", NULL, NULL, NULL, 0, NULL, NULL);
+	g_autofree char *extra = c->reason ? g_strdup_printf("Reason: %s\r\n", c->reason) : NULL;
+	int rc = call_dialog_send(c, c->dlg, "BYE", extra, NULL, NULL, 0, NULL, NULL);
 
 	if (rc < 0)
 		xb_info("call %s: BYE not sent: %s", c->call_id, g_strerror(-rc));
@@ -65,6 +66,12 @@ void call_bye_received(SipCall *c, SipServerReq *r, const struct sip_msg *req)
 	sip_req_respond(r, &(SipResponse){.status = 200});
 }
 
+void sip_call_set_reason(SipCall *c, const char *reason)
+{
+	g_free(c->reason);
+	c->reason = reason && *reason ? g_strdup(reason) : NULL;
+}
+
 void sip_call_hangup(SipCall *c, unsigned status)
 {
 	sip_call_ref(c);
@@ -72,8 +79,11 @@ void sip_call_hangup(SipCall *c, unsigned status)
 	if (c->state == CALL_ENDED) {
 		/* nothing to say on the wire */
 	} else if (c->uas && !sip_req_answered(c->invite_req)) {
-		call_uas_respond(c, c->invite_req,
-		                 &(SipResponse){.status = status >= 300 ? status : 480});
+		g_autofree char *reason =
+		    c->reason ? g_strdup_printf("Reason: %s\r\n", c->reason) : NULL;
+		call_uas_respond(
+		    c, c->invite_req,
+		    &(SipResponse){.status = status >= 300 ? status : 480, .headers = reason});
 		call_end(c);
 	} else if (c->uas && c->ok && c->ok_kind != CALL_OK_REFRESH) {
 		c->ok_kind = CALL_OK_INITIAL_BYE; /* §15: not before the ACK (or its timeout) */

@@ -54,6 +54,8 @@ void call_cancel_send(SipCall *c)
 	for (const struct sip_hdr *r = sip_msg_hdr(inv, SIP_HDR_ROUTE); r;
 	     r = sip_msg_hdr_next(inv, r))
 		sip_mb_header_pl(&mb, "Route", &r->val);
+	if (c->reason)
+		sip_mb_header(&mb, "Reason", c->reason);
 	if (sip_mb_end(&mb) < 0)
 		return;
 	Pending *pd = call_pending_new(c, "CANCEL");

@@ -66,6 +66,7 @@ struct sip_call {
 	SipCallFunc func;
 	void *user_data;
 	gboolean hung_up; /* by its user: no more events */
+	char *reason;     /* the Reason (RFC 3326) of what ends it, or NULL */
 	SipFlow peer;     /* the flow of the initial INVITE */
 	gboolean secure;  /* its Request-URI was sips */
 	char *call_id;

@@ -39,6 +39,7 @@
  * The method a request goes out with follows the far dialog's state, not the method the
  * other leg received: an UPDATE in a confirmed call reaches the other side as a re-INVITE. */
 #include "sip_channel.h"
+#include "call.h"
 
 #include <errno.h>
 #include <string.h>
@@ -417,6 +418,17 @@ static int drv_answer(XbChannel *ch)
 	return sip_drv.sip->call_respond(leg->call, &r);
 }
 
+/* RFC 3326: why crossbar ends a leg. A ring group's other phones are told the call was
+ * answered elsewhere (so that they log no missed call); otherwise the Q.850 cause. */
+static char *reason_of(XbCause cause)
+{
+	if (cause == XB_CAUSE_LOSE_RACE)
+		return g_strdup("SIP;cause=200;text=\"Call completed elsewhere\"");
+	if (!cause)
+		return NULL;
+	return g_strdup_printf("Q.850;cause=%u;text=\"%s\"", (unsigned)cause, xb_cause_name(cause));
+}
+
 static void drv_hangup(XbChannel *ch)
 {
 	SipLeg *leg = xb_channel_pvt(ch);
@@ -426,8 +438,11 @@ static void drv_hangup(XbChannel *ch)
 		return;
 	if (!status)
 		status = xb_cause_to_sip(xb_channel_cause(ch));
-	if (leg->call)
+	if (leg->call) {
+		g_autofree char *reason = reason_of(xb_channel_cause(ch));
+		sip_call_set_reason(leg->call, reason);
 		sip_drv.sip->call_hangup(leg->call, status);
+	}
 	sip_leg_over(leg, XB_CAUSE_NONE, 0);
 }
 

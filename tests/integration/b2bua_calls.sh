@@ -10,7 +10,10 @@
 # crossbar's; re-INVITE, UPDATE (RFC 3311) and INFO (RFC 6086) go across both ways with
 # their bodies; a call that
 # loops back into crossbar ends in 483 within 71 INVITEs (§16.3 item 2, Max-Forwards); 415
-# and 406 refuse what crossbar cannot take (§8.2.3, §20.1). Then the targets gateway/NAME/NUMBER
+# and 406 refuse what crossbar cannot take (§8.2.3, §20.1). The final responses, BYEs and
+# CANCELs crossbar sends say why in a Reason header (RFC 3326, the Q.850 cause). Ring groups
+# (a,b: the phone that loses is told "Call completed elsewhere") and hunt groups (a|b, on
+# busy and on [leg_timeout=N]). Then the targets gateway/NAME/NUMBER
 # (its credentials answer a 407, From its account) and user/EXT (a registered contact, along
 # the flow it registered on; 480 when the user has none registered). Last, a shutdown with a call up
 # sends both parties a BYE. Targets are literal addresses but one, localhost by name (RFC 3263
@@ -25,6 +28,8 @@ crossbar_names b2b
 PORT=$b2b_PORT
 UAS_PORT=$(free_port)
 while [ "$UAS_PORT" = "$PORT" ]; do UAS_PORT=$(free_port); done
+UAS2_PORT=$(free_port)
+while [ "$UAS2_PORT" = "$PORT" ] || [ "$UAS2_PORT" = "$UAS_PORT" ]; do UAS2_PORT=$(free_port); done
 SIPP_DIR=$SRC/tests/integration/sipp
 LOCAL_IP=127.0.0.1
 HOST=127.0.0.1
@@ -58,6 +63,21 @@ cat >"$TMP/plan.xml" <<XML
     <extension name="by-name">
       <condition field="destination_number" expression="^h(\d+)\$">
         <action application="bridge" data="sip:\$1@localhost:$UAS_PORT"/>
+      </condition>
+    </extension>
+    <extension name="ring-group">
+      <condition field="destination_number" expression="^group\$">
+        <action application="bridge" data="sip:g1@127.0.0.1:$UAS_PORT,sip:g2@127.0.0.1:$UAS2_PORT"/>
+      </condition>
+    </extension>
+    <extension name="hunt-group">
+      <condition field="destination_number" expression="^hunt\$">
+        <action application="bridge" data="sip:h1@127.0.0.1:$UAS_PORT|sip:h2@127.0.0.1:$UAS2_PORT"/>
+      </condition>
+    </extension>
+    <extension name="hunt-on-no-answer">
+      <condition field="destination_number" expression="^slow\$">
+        <action application="bridge" data="[leg_timeout=2]sip:s1@127.0.0.1:$UAS_PORT|sip:s2@127.0.0.1:$UAS2_PORT"/>
       </condition>
     </extension>
     <extension name="x">
@@ -149,6 +169,8 @@ uas_start busy b2b_uas_busy.xml
 check "a busy callee" uac busy_a b2b_uac_refused.xml 1002
 check "... is 486 at the caller (USER_BUSY and its SIP status carried across)" final busy_a 486
 check "... crossbar ACKed the callee's 486" uas_done
+check "... the 486 says why in a Reason header (RFC 3326)" \
+	grep -q '^Reason: Q.850;cause=17;text="USER_BUSY"' "$TMP/busy_a.msgs"
 check "... the caller's channel ended USER_BUSY" gone_with busy_a-1 USER_BUSY
 
 uas_start noanswer call_uas_cancel.xml
@@ -159,6 +181,8 @@ secs=$((($(date +%s%N) - t0) / 1000000000))
 check "... the caller gets 480 (NO_ANSWER) after the 180" final noanswer_a "180 480"
 check "... after about 3 s (took ${secs} s)" test "$secs" -ge 2 -a "$secs" -le 6
 check "... and the callee got crossbar's CANCEL, its 487 ACKed" uas_done
+check "... the CANCEL says why (Reason: Q.850 cause 19, NO_ANSWER)" \
+	grep -q '^Reason: Q.850;cause=19;text="NO_ANSWER"' "$TMP/noanswer.msgs"
 check "... the caller's channel ended NO_ANSWER" gone_with noanswer_a-1 NO_ANSWER
 
 uas_start cancel call_uas_cancel.xml
@@ -230,6 +254,41 @@ check "user/1011, a user never registered: the caller gets 480 (SUBSCRIBER_ABSEN
 	uac absent_a b2b_uac_refused.xml u1011
 check "... 480" final absent_a 480
 check "... the caller's channel ended SUBSCRIBER_ABSENT" gone_with absent_a-1 SUBSCRIBER_ABSENT
+
+# --- ring and hunt groups -----------------------------------------------------------------
+# two_callees SCEN1 SCEN2 NAME: a SIPp callee on UAS_PORT (NAME1) and one on UAS2_PORT (NAME2).
+two_callees() {
+	uas_start "${3}1" "$1" && G1_PID=$UAS_PID &&
+		UAS_PORT=$UAS2_PORT uas_start "${3}2" "$2" && G2_PID=$UAS_PID
+}
+# callee_done NAME PID: that callee's SIPp ended its call successfully.
+callee_done() { UAS_NAME=$1 UAS_PID=$2 uas_done; }
+
+check "two callees wait" two_callees b2b_uas_answer.xml call_uas_cancel.xml group
+check "a ring group (a,b) rings both; the first to answer takes the call" \
+	uac group_a b2b_uac_bye.xml group
+check "... the one that answered had the call" callee_done group1 "$G1_PID"
+check "... the other was cancelled" callee_done group2 "$G2_PID"
+check "... its CANCEL says the call was answered elsewhere (no missed call on that phone)" \
+	grep -q '^Reason: SIP;cause=200;text="Call completed elsewhere"' "$TMP/group2.msgs"
+
+check "two callees wait" two_callees b2b_uas_busy.xml b2b_uas_answer.xml hunt
+check "a hunt group (a|b): the first is busy, the second answers" \
+	uac hunt_a b2b_uac_bye.xml hunt
+check "... the first was busy" callee_done hunt1 "$G1_PID"
+check "... the second had the call" callee_done hunt2 "$G2_PID"
+
+check "two callees wait" two_callees call_uas_cancel.xml b2b_uas_answer.xml slow
+t0=$(date +%s%N)
+check "[leg_timeout=2]a|b: a rings unanswered, b answers" uac slow_a b2b_uac_bye.xml slow
+secs=$((($(date +%s%N) - t0) / 1000000000))
+check "... the first was cancelled after its 2 s (the call took ${secs} s)" \
+	callee_done slow1 "$G1_PID"
+check "... with Reason: Q.850 cause 19 (NO_ANSWER)" \
+	grep -q '^Reason: Q.850;cause=19;text="NO_ANSWER"' "$TMP/slow1.msgs"
+check "... the second had the call" callee_done slow2 "$G2_PID"
+check "... b was tried only after a's timeout" test "$secs" -ge 2
+check "... every leg is gone" until_ok 3 no_channels
 
 # --- a loop ------------------------------------------------------------------------------
 before=$(requests)

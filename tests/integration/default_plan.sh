@@ -3,7 +3,8 @@
 # are not loaded. A user's call to the echo test (9196), to voicemail (*97, *98) or to the
 # main menu (5000) is answered and then ended by crossbar with SERVICE_NOT_IMPLEMENTED (a
 # BYE), the log names the application and what brings it, and the call record keeps the
-# cause: nothing runs on after an application the plan promised.
+# cause (and the BYE its Reason, RFC 3326): nothing runs on after an application the plan
+# promised.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -25,6 +26,8 @@ for n in 9196 '*97' '*98' 5000; do
 	check "a call to $n is answered and then ended by crossbar" \
 		uac "call$n" b2b_uac_auth_hungup.xml "$n" -au 1005 -ap right-1005
 done
+check "crossbar's BYE says why (Reason: Q.850 cause 79)" \
+	grep -q '^Reason: Q.850;cause=79;text="SERVICE_NOT_IMPLEMENTED"' "$TMP/call9196.msgs"
 check "the log names what is missing: the echo test comes with the media engine" \
 	grep -q "application 'echo' is not available (it comes with the media engine, not loaded); call ended" "$TMP/dp.log"
 check "... voicemail with mod_voicemail" \
