@@ -68,8 +68,9 @@ gboolean xb_cli_register(XbModule *owner, const XbCliCommand *table, gpointer us
 
 gboolean xb_cli_core_has(const char *name)
 {
-	static const XbCliCommand *const tables[] = {
-	    xb_builtin_cli, xb_channel_cli, xb_dialplan_cli, xb_directory_cli, xb_features_cli};
+	static const XbCliCommand *const tables[] = {xb_builtin_cli,  xb_channel_cli,
+	                                             xb_dialplan_cli, xb_directory_cli,
+	                                             xb_features_cli, xb_media_cli};
 
 	for (guint t = 0; t < G_N_ELEMENTS(tables); t++)
 		for (const XbCliCommand *c = tables[t]; c->name; c++)

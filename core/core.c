@@ -127,6 +127,8 @@ gboolean xb_core_start(GError **error)
 		return FALSE;
 	xb_cli_builtin_register();
 	xb_channel_cli_register();
+	if (!xb_media_start(error))
+		return FALSE;
 
 	started_at = g_get_monotonic_time();
 	if (!xb_modules_load(error))
@@ -199,6 +201,7 @@ void xb_core_stop(void)
 	xb_channel_hangup_all(XB_CAUSE_NORMAL_CLEARING);
 	xb_event_dispatch_pending();
 	xb_modules_unload_all();
+	xb_media_stop();
 	xb_channel_driver_reset();
 	xb_control_stop();
 	xb_cli_reset();

@@ -111,7 +111,10 @@ void xb_cli_reset(void);
 GPtrArray *xb_cli_commands(void);
 /* The core's own command tables (registered at start, known before any module loads). */
 extern const XbCliCommand xb_builtin_cli[], xb_channel_cli[], xb_dialplan_cli[], xb_directory_cli[],
-    xb_features_cli[];
+    xb_features_cli[], xb_media_cli[];
+/* The media engine (core/media): started before the modules load, stopped after. */
+gboolean xb_media_start(GError **error);
+void xb_media_stop(void);
 /* Whether the core has a command of that name. */
 gboolean xb_cli_core_has(const char *name);
 const char *xb_cli_command_owner(const XbCliCommand *cmd);

@@ -18,3 +18,4 @@
 #include <crossbar/authlimit.h>
 #include <crossbar/random.h>
 #include <crossbar/net.h>
+#include <crossbar/media.h>

@@ -1,0 +1,678 @@
+/* engine.c: the media workers and the endpoints' life on them. Each worker is a thread with
+ * its own epoll poller, a command queue the main loop fills (woken by an eventfd), and the
+ * endpoints it polls; it moves packets with recvmmsg/sendmmsg and takes no lock on the way.
+ * The main loop learns what happened through one event queue, woken by another eventfd.
+ *
+ * An endpoint is made and bound on the main loop, handed to its worker (ATTACH) and let go
+ * the same way (REMOVE: the worker closes its sockets and posts REMOVED; only then is its
+ * memory freed). Joining two endpoints of different workers first moves one (DETACH on its
+ * worker, DETACHED back, ATTACH on the other); commands for an endpoint on the move wait in
+ * its `held` queue, so each worker sees an endpoint's commands in the order they were
+ * given. */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#include "media_private.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define BATCH        32
+#define PACKET_MAX   2048
+#define SCAN_MS      250
+#define LATCH_WINDOW 16 /* packets from the first source that any source may replace */
+
+G_DEFINE_QUARK(xb - media - error - quark, xb_media_error)
+
+typedef enum {
+	CMD_ATTACH,
+	CMD_DETACH, /* to another worker: `to` */
+	CMD_REMOTE, /* addr/len: where to send (len 0: nowhere) */
+	CMD_TIMEOUT,
+	CMD_JOIN, /* with `other` */
+	CMD_UNJOIN,
+	CMD_REMOVE,
+	CMD_STOP,
+} CmdType;
+
+typedef struct {
+	CmdType type;
+	XbMediaEndpoint *ep, *other;
+	MediaWorker *to;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	guint seconds;
+} Cmd;
+
+typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED } EvType;
+
+typedef struct {
+	EvType type;
+	XbMediaEndpoint *ep;
+	MediaWorker *to;
+	struct sockaddr_storage from;
+	socklen_t len;
+} Ev;
+
+struct media_worker {
+	guint index;
+	GThread *thread;
+	int epfd, cmdfd;
+	GAsyncQueue *cmds;
+	GPtrArray *eps;                          /* attached endpoints (worker only) */
+	guint nendpoints;                        /* main loop's count, for placing new endpoints */
+	guint64 rx_packets, tx_packets, dropped; /* atomic */
+	/* packet buffers of one batch */
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec in_iov[BATCH], out_iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	guint8 buf[BATCH][PACKET_MAX];
+};
+
+static MediaWorker **workers;
+static guint nworkers;
+static GAsyncQueue *events;
+static int evfd = -1;
+static guint ev_source;
+
+/* ---- the worker's side ---- */
+
+static void post(Ev *ev)
+{
+	guint64 one = 1;
+
+	g_async_queue_push(events, ev);
+	if (write(evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+		g_warning("media: cannot wake the main loop: %s", g_strerror(errno));
+}
+
+static void post_simple(EvType type, XbMediaEndpoint *ep, MediaWorker *to)
+{
+	Ev *ev = g_new0(Ev, 1);
+	ev->type = type;
+	ev->ep = ep;
+	ev->to = to;
+	post(ev);
+}
+
+static void unjoin(XbMediaEndpoint *ep)
+{
+	if (ep->peer)
+		ep->peer->peer = NULL;
+	ep->peer = NULL;
+}
+
+static void poll_add(MediaWorker *w, XbMediaEndpoint *ep)
+{
+	for (int i = 0; i < 2; i++) {
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &ep->ref[i]};
+		ep->ref[i].ep = ep;
+		ep->ref[i].which = i;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ep->fd[i], &e) < 0)
+			g_warning("media: cannot poll port %u: %s", ep->port + i,
+			          g_strerror(errno));
+	}
+	g_ptr_array_add(w->eps, ep);
+	ep->attached = w;
+	ep->last_rx_us = g_get_monotonic_time();
+	ep->timed_out = FALSE;
+}
+
+static void poll_remove(MediaWorker *w, XbMediaEndpoint *ep)
+{
+	if (ep->attached != w)
+		return;
+	for (int i = 0; i < 2; i++)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd[i], NULL);
+	g_ptr_array_remove_fast(w->eps, ep);
+	ep->attached = NULL;
+	unjoin(ep);
+}
+
+static void run_command(MediaWorker *w, Cmd *c)
+{
+	XbMediaEndpoint *ep = c->ep;
+
+	switch (c->type) {
+	case CMD_ATTACH:
+		poll_add(w, ep);
+		break;
+	case CMD_DETACH:
+		poll_remove(w, ep);
+		post_simple(EV_DETACHED, ep, c->to);
+		break;
+	case CMD_REMOTE:
+		for (int i = 0; i < 2; i++) {
+			ep->send_len[i] = c->len;
+			ep->latched[i] = FALSE;
+			if (!c->len)
+				continue;
+			ep->send_to[i] = c->addr;
+			if (i == 1) { /* RTCP: the port above RTP's (RFC 3550 §11) */
+				struct sockaddr_storage *s = &ep->send_to[1];
+				if (s->ss_family == AF_INET6)
+					((struct sockaddr_in6 *)s)->sin6_port =
+					    htons(ntohs(((struct sockaddr_in6 *)s)->sin6_port) + 1);
+				else
+					((struct sockaddr_in *)s)->sin_port =
+					    htons(ntohs(((struct sockaddr_in *)s)->sin_port) + 1);
+			}
+		}
+		ep->latch_count = 0;
+		break;
+	case CMD_TIMEOUT:
+		ep->timeout_s = c->seconds;
+		ep->last_rx_us = g_get_monotonic_time();
+		ep->timed_out = FALSE;
+		break;
+	case CMD_JOIN:
+		if (ep->attached != w || c->other->attached != w)
+			break; /* one was freed meanwhile */
+		unjoin(ep);
+		unjoin(c->other);
+		ep->peer = c->other;
+		c->other->peer = ep;
+		break;
+	case CMD_UNJOIN:
+		unjoin(ep);
+		break;
+	case CMD_REMOVE:
+		poll_remove(w, ep);
+		for (int i = 0; i < 2; i++)
+			close(ep->fd[i]);
+		post_simple(EV_REMOVED, ep, NULL);
+		break;
+	case CMD_STOP:
+		break;
+	}
+}
+
+static gboolean same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return FALSE;
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+	}
+	const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+	return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+/* The sender's SSRC: RTP's at bytes 8-11, RTCP's (SR, RR, ...) at 4-7. */
+static guint32 packet_ssrc(const guint8 *p, int which)
+{
+	const guint8 *s = p + (which ? 4 : 8);
+	return (guint32)s[0] << 24 | (guint32)s[1] << 16 | (guint32)s[2] << 8 | s[3];
+}
+
+/* Whether a packet that arrived on the endpoint may go on, learning its source when the
+ * stream is young or the source brings the SSRC already learnt. */
+static gboolean admit(XbMediaEndpoint *ep, int which, const guint8 *p, unsigned len,
+                      const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	if (len < (which ? 8u : 12u) || p[0] >> 6 != 2)
+		return FALSE; /* not RTP/RTCP version 2 */
+	guint32 ssrc = packet_ssrc(p, which);
+	if (ep->latched[which] && same_source(&ep->send_to[which], from)) {
+		if (!which && ep->latch_count < LATCH_WINDOW)
+			ep->latch_count++;
+		return TRUE;
+	}
+	/* A new source: the first of the stream, or one within its first packets (the phone's
+	 * NAT settling), or one that sends the stream already learnt (a NAT rebinding). */
+	if (ep->latched[which] && ep->latch_count >= LATCH_WINDOW && ssrc != ep->ssrc)
+		return FALSE;
+	ep->send_to[which] = *from;
+	ep->send_len[which] = fromlen;
+	if (!ep->latched[which] && !which) {
+		Ev *ev = g_new0(Ev, 1);
+		ev->type = EV_LATCHED;
+		ev->ep = ep;
+		ev->from = *from;
+		ev->len = fromlen;
+		post(ev);
+	}
+	ep->latched[which] = TRUE;
+	if (!which)
+		ep->ssrc = ssrc;
+	return TRUE;
+}
+
+static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
+{
+	for (;;) {
+		for (int i = 0; i < BATCH; i++) {
+			w->in_iov[i] = (struct iovec){w->buf[i], PACKET_MAX};
+			w->in[i].msg_hdr = (struct msghdr){.msg_name = &w->from[i],
+			                                   .msg_namelen = sizeof w->from[i],
+			                                   .msg_iov = &w->in_iov[i],
+			                                   .msg_iovlen = 1};
+		}
+		int n = recvmmsg(ep->fd[which], w->in, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		XbMediaEndpoint *peer = ep->peer;
+		guint64 bytes = 0, dropped = 0;
+		int out = 0, admitted = 0;
+		for (int i = 0; i < n; i++) {
+			unsigned len = w->in[i].msg_len;
+			bytes += len;
+			if (!admit(ep, which, w->buf[i], len, &w->from[i],
+			           w->in[i].msg_hdr.msg_namelen)) {
+				dropped++;
+				continue;
+			}
+			admitted++;
+			if (!peer || !peer->send_len[which]) {
+				dropped++;
+				continue;
+			}
+			w->out_iov[out] = (struct iovec){w->buf[i], len};
+			w->out[out].msg_hdr = (struct msghdr){.msg_name = &peer->send_to[which],
+			                                      .msg_namelen = peer->send_len[which],
+			                                      .msg_iov = &w->out_iov[out],
+			                                      .msg_iovlen = 1};
+			out++;
+		}
+		if (!which && admitted)
+			ep->last_rx_us = g_get_monotonic_time();
+		int sent = out ? sendmmsg(peer->fd[which], w->out, out, MSG_DONTWAIT) : 0;
+		if (sent < 0)
+			sent = 0;
+		dropped += out - sent;
+		__atomic_fetch_add(&ep->rx_packets, n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ep->rx_bytes, bytes, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ep->dropped, dropped, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->rx_packets, n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->dropped, dropped, __ATOMIC_RELAXED);
+		if (sent) {
+			__atomic_fetch_add(&peer->tx_packets, sent, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&w->tx_packets, sent, __ATOMIC_RELAXED);
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+static void scan_timeouts(MediaWorker *w, gint64 now)
+{
+	for (guint i = 0; i < w->eps->len; i++) {
+		XbMediaEndpoint *ep = w->eps->pdata[i];
+		if (!ep->timeout_s || ep->timed_out ||
+		    now - ep->last_rx_us < (gint64)ep->timeout_s * G_USEC_PER_SEC)
+			continue;
+		ep->timed_out = TRUE;
+		post_simple(EV_TIMEOUT, ep, NULL);
+	}
+}
+
+static gpointer worker_main(gpointer data)
+{
+	MediaWorker *w = data;
+	struct epoll_event evs[64];
+	gint64 last_scan = g_get_monotonic_time();
+	gboolean stop = FALSE;
+
+	while (!stop) {
+		int n = epoll_wait(w->epfd, evs, G_N_ELEMENTS(evs), SCAN_MS);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL) {
+				guint64 v;
+				Cmd *c;
+				if (read(w->cmdfd, &v, sizeof v) < 0 && errno != EAGAIN)
+					g_warning("media: worker %u: %s", w->index,
+					          g_strerror(errno));
+				while ((c = g_async_queue_try_pop(w->cmds))) {
+					stop |= c->type == CMD_STOP;
+					run_command(w, c);
+					g_free(c);
+				}
+				continue;
+			}
+			MediaFdRef *r = evs[i].data.ptr;
+			if (r->ep->attached == w)
+				relay(w, r->ep, r->which);
+		}
+		gint64 now = g_get_monotonic_time();
+		if (now - last_scan >= SCAN_MS * 1000) {
+			scan_timeouts(w, now);
+			last_scan = now;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the main loop's side ---- */
+
+static void push(MediaWorker *w, Cmd *c)
+{
+	guint64 one = 1;
+
+	g_async_queue_push(w->cmds, c);
+	if (write(w->cmdfd, &one, sizeof one) < 0 && errno != EAGAIN)
+		g_warning("media: cannot wake worker %u: %s", w->index, g_strerror(errno));
+}
+
+static Cmd *cmd_new(CmdType type, XbMediaEndpoint *ep)
+{
+	Cmd *c = g_new0(Cmd, 1);
+	c->type = type;
+	c->ep = ep;
+	return c;
+}
+
+static void join_now(XbMediaEndpoint *a, XbMediaEndpoint *b);
+
+/* A command for the endpoint's worker, or for later while it moves. */
+static void send_cmd(XbMediaEndpoint *ep, Cmd *c)
+{
+	if (ep->moving) {
+		g_queue_push_tail(&ep->held, c);
+		return;
+	}
+	if (c->type == CMD_JOIN) {
+		XbMediaEndpoint *other = c->other;
+		g_free(c);
+		join_now(ep, other);
+		return;
+	}
+	if (c->type == CMD_DETACH) {
+		ep->moving = TRUE;
+		ep->w->nendpoints--;
+		c->to->nendpoints++;
+	}
+	push(ep->w, c);
+}
+
+static void join_now(XbMediaEndpoint *a, XbMediaEndpoint *b)
+{
+	Cmd *c = cmd_new(CMD_JOIN, a);
+	c->other = b;
+	if (a->moving) {
+		g_queue_push_tail(&a->held, c);
+	} else if (b->w != a->w) {
+		Cmd *d = cmd_new(CMD_DETACH, b);
+		d->to = a->w;
+		send_cmd(b, d);
+		g_queue_push_tail(&b->held, c); /* b is moving now */
+		c->ep = b;
+		c->other = a;
+	} else if (b->moving) {
+		g_queue_push_tail(&b->held, c);
+		c->ep = b;
+		c->other = a;
+	} else {
+		push(a->w, c);
+	}
+}
+
+static void on_detached(XbMediaEndpoint *ep, MediaWorker *to)
+{
+	Cmd *c;
+
+	ep->w = to;
+	ep->moving = FALSE;
+	push(to, cmd_new(CMD_ATTACH, ep));
+	while (!ep->moving && (c = g_queue_pop_head(&ep->held)))
+		send_cmd(ep, c);
+}
+
+static void endpoint_free_memory(XbMediaEndpoint *ep)
+{
+	Cmd *c;
+
+	while ((c = g_queue_pop_head(&ep->held)))
+		g_free(c);
+	g_free(ep);
+}
+
+void xb_media_dispatch_events(void)
+{
+	Ev *ev;
+
+	if (!events)
+		return;
+	while ((ev = g_async_queue_try_pop(events))) {
+		XbMediaEndpoint *ep = ev->ep;
+		switch (ev->type) {
+		case EV_DETACHED:
+			on_detached(ep, ev->to);
+			break;
+		case EV_REMOVED:
+			xb_media_ports_release(ep->port);
+			ep->w->nendpoints--;
+			endpoint_free_memory(ep);
+			break;
+		case EV_TIMEOUT:
+			if (!ep->freed && ep->func)
+				ep->func(ep, &(XbMediaEvent){.type = XB_MEDIA_EV_TIMEOUT},
+				         ep->user_data);
+			break;
+		case EV_LATCHED:
+			if (!ep->freed && ep->func) {
+				g_autoptr(GSocketAddress) sa =
+				    g_socket_address_new_from_native(&ev->from, ev->len);
+				XbMediaEvent e = {.type = XB_MEDIA_EV_LATCHED,
+				                  .source = G_IS_INET_SOCKET_ADDRESS(sa)
+				                                ? G_INET_SOCKET_ADDRESS(sa)
+				                                : NULL};
+				ep->func(ep, &e, ep->user_data);
+			}
+			break;
+		}
+		g_free(ev);
+	}
+}
+
+static gboolean events_cb(gint fd, GIOCondition cond, gpointer user_data)
+{
+	guint64 v;
+
+	if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		g_warning("media: event queue: %s", g_strerror(errno));
+	xb_media_dispatch_events();
+	return G_SOURCE_CONTINUE;
+}
+
+gboolean xb_media_engine_start(guint n, guint lo, guint hi, gint64 rest_ms, GError **error)
+{
+	if (workers)
+		return TRUE;
+	if (!n)
+		n = MAX(1, g_get_num_processors());
+	xb_media_ports_init(lo, hi, rest_ms);
+	events = g_async_queue_new();
+	evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (evfd < 0) {
+		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_SOCKET,
+		            "media: cannot make an eventfd: %s", g_strerror(errno));
+		return FALSE;
+	}
+	ev_source = g_unix_fd_add(evfd, G_IO_IN, events_cb, NULL);
+	workers = g_new0(MediaWorker *, n);
+	for (guint i = 0; i < n; i++) {
+		MediaWorker *w = g_new0(MediaWorker, 1);
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
+		w->index = i;
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->cmdfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->cmds = g_async_queue_new();
+		w->eps = g_ptr_array_new();
+		workers[nworkers++] = w;
+		if (w->epfd < 0 || w->cmdfd < 0 ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmdfd, &e)) {
+			g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_SOCKET,
+			            "media: cannot make worker %u's poller: %s", i,
+			            g_strerror(errno));
+			xb_media_engine_stop();
+			return FALSE;
+		}
+		g_autofree char *name = g_strdup_printf("xb-media-%u", i);
+		w->thread = g_thread_new(name, worker_main, w);
+	}
+	return TRUE;
+}
+
+void xb_media_engine_stop(void)
+{
+	for (guint i = 0; i < nworkers; i++) {
+		MediaWorker *w = workers[i];
+		if (w->thread) {
+			push(w, cmd_new(CMD_STOP, NULL));
+			g_thread_join(w->thread);
+		}
+	}
+	/* What the workers posted last (REMOVED frees), then what nobody let go. */
+	xb_media_dispatch_events();
+	for (guint i = 0; i < nworkers; i++) {
+		MediaWorker *w = workers[i];
+		Cmd *c;
+		while ((c = g_async_queue_try_pop(w->cmds)))
+			g_free(c);
+		for (guint j = 0; j < w->eps->len; j++) {
+			XbMediaEndpoint *ep = w->eps->pdata[j];
+			close(ep->fd[0]);
+			close(ep->fd[1]);
+			endpoint_free_memory(ep);
+		}
+		g_ptr_array_unref(w->eps);
+		g_async_queue_unref(w->cmds);
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->cmdfd >= 0)
+			close(w->cmdfd);
+		g_free(w);
+	}
+	g_clear_pointer(&workers, g_free);
+	nworkers = 0;
+	if (ev_source)
+		g_source_remove(ev_source);
+	ev_source = 0;
+	if (evfd >= 0)
+		close(evfd);
+	evfd = -1;
+	g_clear_pointer(&events, g_async_queue_unref);
+	xb_media_ports_reset();
+}
+
+gboolean xb_media_engine_running(void)
+{
+	return workers != NULL;
+}
+
+guint xb_media_worker_count(void)
+{
+	return nworkers;
+}
+
+void xb_media_worker_stats(guint i, XbMediaWorkerStats *out)
+{
+	MediaWorker *w = workers[i];
+
+	out->endpoints = w->nendpoints;
+	out->rx_packets = __atomic_load_n(&w->rx_packets, __ATOMIC_RELAXED);
+	out->tx_packets = __atomic_load_n(&w->tx_packets, __ATOMIC_RELAXED);
+	out->dropped = __atomic_load_n(&w->dropped, __ATOMIC_RELAXED);
+}
+
+/* ---- the public API ---- */
+
+XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *near,
+                                       XbMediaEventFunc func, gpointer user_data, GError **error)
+{
+	XbMediaEndpoint *ep;
+	MediaWorker *w;
+	int fd[2];
+	guint16 port;
+
+	if (!workers) {
+		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_STOPPED,
+		            "media: the engine is not running");
+		return NULL;
+	}
+	if (!xb_media_ports_open(bind_ip, fd, &port, error))
+		return NULL;
+	w = near ? near->w : workers[0];
+	for (guint i = 1; !near && i < nworkers; i++)
+		if (workers[i]->nendpoints < w->nendpoints)
+			w = workers[i];
+	ep = g_new0(XbMediaEndpoint, 1);
+	ep->w = w;
+	ep->port = port;
+	ep->fd[0] = fd[0];
+	ep->fd[1] = fd[1];
+	ep->func = func;
+	ep->user_data = user_data;
+	g_queue_init(&ep->held);
+	w->nendpoints++;
+	send_cmd(ep, cmd_new(CMD_ATTACH, ep));
+	return ep;
+}
+
+void xb_media_endpoint_free(XbMediaEndpoint *ep)
+{
+	if (!ep || ep->freed)
+		return;
+	ep->freed = TRUE;
+	ep->func = NULL;
+	if (!workers)
+		return; /* xb_media_engine_stop freed it */
+	send_cmd(ep, cmd_new(CMD_REMOVE, ep));
+}
+
+guint16 xb_media_endpoint_port(const XbMediaEndpoint *ep)
+{
+	return ep->port;
+}
+
+gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint16 port)
+{
+	Cmd *c = cmd_new(CMD_REMOTE, ep);
+
+	if (port) {
+		g_autoptr(GInetAddress) a = ip ? g_inet_address_new_from_string(ip) : NULL;
+		g_autoptr(GSocketAddress) sa = a ? g_inet_socket_address_new(a, port) : NULL;
+		if (!sa || !g_socket_address_to_native(sa, &c->addr, sizeof c->addr, NULL)) {
+			g_free(c);
+			return FALSE;
+		}
+		c->len = g_socket_address_get_native_size(sa);
+	}
+	send_cmd(ep, c);
+	return TRUE;
+}
+
+void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds)
+{
+	Cmd *c = cmd_new(CMD_TIMEOUT, ep);
+	c->seconds = seconds;
+	send_cmd(ep, c);
+}
+
+void xb_media_join(XbMediaEndpoint *a, XbMediaEndpoint *b)
+{
+	if (!a || !b || a == b || a->freed || b->freed)
+		return;
+	Cmd *c = cmd_new(CMD_JOIN, a);
+	c->other = b;
+	send_cmd(a, c);
+}
+
+void xb_media_unjoin(XbMediaEndpoint *ep)
+{
+	if (ep && !ep->freed)
+		send_cmd(ep, cmd_new(CMD_UNJOIN, ep));
+}
+
+void xb_media_endpoint_counters(const XbMediaEndpoint *ep, XbMediaCounters *out)
+{
+	out->rx_packets = __atomic_load_n(&ep->rx_packets, __ATOMIC_RELAXED);
+	out->tx_packets = __atomic_load_n(&ep->tx_packets, __ATOMIC_RELAXED);
+	out->rx_bytes = __atomic_load_n(&ep->rx_bytes, __ATOMIC_RELAXED);
+	out->dropped = __atomic_load_n(&ep->dropped, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,81 @@
+/* media_private.h: what the files of core/media/ share. An endpoint's fields are in two
+ * groups: those of the main loop and those of the worker it lives on; a field of one group
+ * is never touched by the other thread, except the counters (atomic) and the sockets, which
+ * the main loop opens and hands over in the ATTACH command (the queue orders the two). */
+#pragma once
+
+#include "../core_private.h"
+
+#include <crossbar/media.h>
+#include <sys/socket.h>
+
+typedef struct media_worker MediaWorker;
+
+/* One socket of an endpoint, as the worker's poller knows it. */
+typedef struct {
+	XbMediaEndpoint *ep;
+	int which; /* 0 RTP, 1 RTCP */
+} MediaFdRef;
+
+struct xb_media_endpoint {
+	/* main loop */
+	MediaWorker *w; /* where it lives, or will once its move is done */
+	guint16 port;
+	XbMediaEventFunc func;
+	gpointer user_data;
+	gboolean freed;  /* xb_media_endpoint_free: waiting for the worker to let it go */
+	gboolean moving; /* a DETACH is on its way: commands wait in `held` */
+	GQueue held;
+
+	/* handed over in ATTACH, closed by the worker on REMOVE */
+	int fd[2];
+	MediaFdRef ref[2];
+
+	/* worker */
+	MediaWorker *attached; /* the worker that polls it, or NULL */
+	XbMediaEndpoint *peer; /* joined endpoint (same worker) */
+	struct sockaddr_storage send_to[2];
+	socklen_t send_len[2]; /* 0: nowhere to send */
+	gboolean latched[2];
+	guint latch_count; /* RTP packets from the latched source, up to the latching window */
+	guint32 ssrc;      /* of the latched RTP source */
+	gint64 last_rx_us;
+	guint timeout_s;
+	gboolean timed_out;
+
+	/* counters: written by the worker, read by anyone (atomic) */
+	guint64 rx_packets, tx_packets, rx_bytes, dropped;
+};
+
+/* ---- ports (ports.c, main loop) ---- */
+
+/* Port pairs of [lo, hi] (RTP even, RTCP odd above it); a pair given back rests for
+ * `rest_ms` before it is handed out again. */
+void xb_media_ports_init(guint lo, guint hi, gint64 rest_ms);
+void xb_media_ports_reset(void);
+/* Two bound UDP sockets on the next free pair: fd[0] RTP, fd[1] RTCP; the RTP port. */
+gboolean xb_media_ports_open(const char *bind_ip, int fd[2], guint16 *port, GError **error);
+void xb_media_ports_release(guint16 port);
+guint xb_media_ports_in_use(void);
+guint xb_media_ports_resting(void);
+guint xb_media_ports_total(void);
+
+/* ---- the engine (engine.c) ---- */
+
+/* Start `workers` threads (0: one per core) for ports lo-hi. */
+gboolean xb_media_engine_start(guint workers, guint lo, guint hi, gint64 rest_ms, GError **error);
+/* Stop the workers and free what is left. */
+void xb_media_engine_stop(void);
+gboolean xb_media_engine_running(void);
+/* Handle the events the workers posted (the main loop does it on its own; tests call it). */
+void xb_media_dispatch_events(void);
+
+typedef struct {
+	guint endpoints;
+	guint64 rx_packets, tx_packets, dropped;
+} XbMediaWorkerStats;
+guint xb_media_worker_count(void);
+void xb_media_worker_stats(guint i, XbMediaWorkerStats *out);
+
+/* media_cli.c */
+extern const XbCliCommand xb_media_cli[];

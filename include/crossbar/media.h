@@ -1,0 +1,74 @@
+/* media.h: the media engine. RTP and RTCP are moved by worker threads (media.workers, one
+ * per core by default), each with its own poller; the main loop only sends commands and
+ * receives events. An endpoint is one leg's media: an even UDP port for RTP and the odd
+ * one above it for RTCP, taken from media.rtp_ports, living on one worker for its lifetime.
+ * Two endpoints joined relay each other's packets: what arrives on one goes out of the
+ * other to its far end, with no lock and no copy beyond the kernel's.
+ *
+ * The far end's address is what its session description says until its packets arrive;
+ * then, for phones behind NAT, packets go back to where they come from (symmetric RTP).
+ * To keep a stranger from hijacking a stream, the source is learnt ("latched") only in the
+ * first packets of a stream, and later moves only to a source that sends the SSRC already
+ * learnt. Every function here is for the main loop's thread. */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define XB_MEDIA_ERROR (xb_media_error_quark())
+GQuark xb_media_error_quark(void);
+typedef enum {
+	XB_MEDIA_ERROR_NO_PORTS, /* every port pair of media.rtp_ports is in use or resting */
+	XB_MEDIA_ERROR_SOCKET,   /* a socket could not be made or bound */
+	XB_MEDIA_ERROR_STOPPED,  /* the engine is not running */
+} XbMediaError;
+
+typedef struct xb_media_endpoint XbMediaEndpoint;
+
+typedef enum {
+	XB_MEDIA_EV_TIMEOUT, /* no RTP for the endpoint's timeout (once per silence) */
+	XB_MEDIA_EV_LATCHED, /* RTP now goes back to a source learnt from its packets */
+} XbMediaEventType;
+
+typedef struct {
+	XbMediaEventType type;
+	GInetSocketAddress *source; /* LATCHED: where the packets come from */
+} XbMediaEvent;
+
+typedef void (*XbMediaEventFunc)(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer user_data);
+
+/* A new endpoint bound to `bind_ip` (a literal address; NULL: every IPv4 address), on the
+ * worker of `near` when given (so that two legs of one call share a worker and join without
+ * a lock), else on the least loaded one. `func` gets the endpoint's events on the main loop
+ * until xb_media_endpoint_free. NULL with XB_MEDIA_ERROR set when no port pair is free. */
+XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *near,
+                                       XbMediaEventFunc func, gpointer user_data, GError **error);
+/* Stops the endpoint: its events stop at once; its sockets close on its worker and its
+ * ports rest for a quiet period before another endpoint takes them. NULL is accepted. */
+void xb_media_endpoint_free(XbMediaEndpoint *ep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbMediaEndpoint, xb_media_endpoint_free)
+
+/* The local RTP port (RTCP is the port above it). */
+guint16 xb_media_endpoint_port(const XbMediaEndpoint *ep);
+/* The far end as its session description gives it: RTP to `ip`:`port`, RTCP to `port` + 1.
+ * A new address starts learning the source afresh. port 0 stops sending (a stream put on
+ * hold or rejected). */
+gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint16 port);
+/* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
+void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
+/* Relay between two endpoints (each leaves any other it was joined to); one moves to the
+ * other's worker when they are on different ones. */
+void xb_media_join(XbMediaEndpoint *a, XbMediaEndpoint *b);
+/* Stop relaying; packets that arrive are counted and dropped. */
+void xb_media_unjoin(XbMediaEndpoint *ep);
+
+typedef struct {
+	guint64 rx_packets, tx_packets, rx_bytes, dropped;
+} XbMediaCounters;
+/* What the endpoint has received, sent on and dropped (RTP and RTCP together), as last seen
+ * by its worker. */
+void xb_media_endpoint_counters(const XbMediaEndpoint *ep, XbMediaCounters *out);
+
+G_END_DECLS
