@@ -608,15 +608,22 @@ XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *nea
 	ep->fd[1] = fd[1];
 	ep->func = func;
 	ep->user_data = user_data;
+	ep->refs = 1;
 	g_queue_init(&ep->held);
 	w->nendpoints++;
 	send_cmd(ep, cmd_new(CMD_ATTACH, ep));
 	return ep;
 }
 
-void xb_media_endpoint_free(XbMediaEndpoint *ep)
+XbMediaEndpoint *xb_media_endpoint_ref(XbMediaEndpoint *ep)
 {
-	if (!ep || ep->freed)
+	ep->refs++;
+	return ep;
+}
+
+void xb_media_endpoint_unref(XbMediaEndpoint *ep)
+{
+	if (!ep || ep->freed || --ep->refs > 0)
 		return;
 	ep->freed = TRUE;
 	ep->func = NULL;

@@ -23,7 +23,8 @@ struct xb_media_endpoint {
 	guint16 port;
 	XbMediaEventFunc func;
 	gpointer user_data;
-	gboolean freed;  /* xb_media_endpoint_free: waiting for the worker to let it go */
+	guint refs;
+	gboolean freed;  /* the last reference went: waiting for the worker to let it go */
 	gboolean moving; /* a DETACH is on its way: commands wait in `held` */
 	GQueue held;
 

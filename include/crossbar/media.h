@@ -42,13 +42,16 @@ typedef void (*XbMediaEventFunc)(XbMediaEndpoint *ep, const XbMediaEvent *ev, gp
 /* A new endpoint bound to `bind_ip` (a literal address; NULL: every IPv4 address), on the
  * worker of `near` when given (so that two legs of one call share a worker and join without
  * a lock), else on the least loaded one. `func` gets the endpoint's events on the main loop
- * until xb_media_endpoint_free. NULL with XB_MEDIA_ERROR set when no port pair is free. */
+ * until its last reference goes. NULL with XB_MEDIA_ERROR set when no port pair is free. */
 XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *near,
                                        XbMediaEventFunc func, gpointer user_data, GError **error);
-/* Stops the endpoint: its events stop at once; its sockets close on its worker and its
- * ports rest for a quiet period before another endpoint takes them. NULL is accepted. */
-void xb_media_endpoint_free(XbMediaEndpoint *ep);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbMediaEndpoint, xb_media_endpoint_free)
+/* Another holder (the legs of one target that ring together share an endpoint). */
+XbMediaEndpoint *xb_media_endpoint_ref(XbMediaEndpoint *ep);
+/* Drops a holder's reference; with the last, the endpoint stops: its events stop at once;
+ * its sockets close on its worker and its ports rest for a quiet period before another
+ * endpoint takes them. NULL is accepted. */
+void xb_media_endpoint_unref(XbMediaEndpoint *ep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbMediaEndpoint, xb_media_endpoint_unref)
 
 /* The local RTP port (RTCP is the port above it). */
 guint16 xb_media_endpoint_port(const XbMediaEndpoint *ep);

@@ -188,8 +188,8 @@ static void test_relay_both_ways(void)
 	g_assert_cmpuint(c.tx_packets, ==, 2); /* b's, towards a */
 	close(ar.fd);
 	close(br.fd);
-	xb_media_endpoint_free(ea);
-	xb_media_endpoint_free(eb);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
 	close(a.fd);
 	close(b.fd);
 	teardown();
@@ -212,8 +212,8 @@ static void test_symmetric_rtp(void)
 	g_assert_true(saw(want, 1000));
 	rtp_send(&b, xb_media_endpoint_port(eb), 0x2222, 2);
 	g_assert_cmpint(rtp_recv(&a, NULL), ==, 2); /* to where a's packets came from */
-	xb_media_endpoint_free(ea);
-	xb_media_endpoint_free(eb);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
 	close(a.fd);
 	close(b.fd);
 	teardown();
@@ -256,8 +256,8 @@ static void test_hijack_refused(void)
 	g_assert_cmpint(rtp_recv(&b, NULL), ==, -1);
 	xb_media_endpoint_counters(ea, &c);
 	g_assert_cmpuint(c.dropped, ==, 2);
-	xb_media_endpoint_free(ea);
-	xb_media_endpoint_free(eb);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
 	close(a.fd);
 	close(b.fd);
 	close(stranger.fd);
@@ -275,7 +275,7 @@ static void test_timeout(void)
 	xb_media_endpoint_set_timeout(ea, 1);
 	g_assert_false(saw("timeout:a", 600));
 	g_assert_true(saw("timeout:a", 1500));
-	xb_media_endpoint_free(ea);
+	xb_media_endpoint_unref(ea);
 	close(a.fd);
 	teardown();
 }
@@ -310,8 +310,8 @@ static void test_join_across_workers(void)
 	xb_media_worker_stats(1, &s1);
 	g_assert_cmpuint(s0.endpoints + s1.endpoints, ==, 2);
 	g_assert_true(s0.endpoints == 2 || s1.endpoints == 2);
-	xb_media_endpoint_free(ea);
-	xb_media_endpoint_free(eb);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
 	close(a.fd);
 	close(b.fd);
 	teardown();
@@ -327,7 +327,7 @@ static void test_ports_run_out_and_rest(void)
 	g_assert_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_NO_PORTS);
 	g_assert_nonnull(strstr(error->message, "2 in use, 0 resting"));
 	g_clear_error(&error);
-	xb_media_endpoint_free(e1);
+	xb_media_endpoint_unref(e1);
 	for (int i = 0; i < 50 && xb_media_ports_in_use() == 2; i++) {
 		g_usleep(10 * 1000);
 		xb_media_dispatch_events();
@@ -338,8 +338,8 @@ static void test_ports_run_out_and_rest(void)
 	g_clear_error(&error);
 	g_usleep(350 * 1000);
 	XbMediaEndpoint *e3 = endpoint(NULL, "3");
-	xb_media_endpoint_free(e2);
-	xb_media_endpoint_free(e3);
+	xb_media_endpoint_unref(e2);
+	xb_media_endpoint_unref(e3);
 	teardown();
 }
 
