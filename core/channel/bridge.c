@@ -25,11 +25,14 @@ static void passed_cb(XbChannel *to, unsigned status, const XbChannelBody *body,
 	Passing *p = user_data;
 
 	if (xb_channel_state(p->from) < XB_CHANNEL_HANGING_UP) {
-		if (status >= 200 && status < 300 && p->kind == XB_CHANNEL_REQ_REOFFER && body)
-			xb_channel_set_local_body(p->from, body);
+		XbChannelBody *answer = status >= 200 && status < 300 && body
+		                            ? xb_channel_media_pass(to, p->from, body)
+		                            : NULL;
+		if (p->kind == XB_CHANNEL_REQ_REOFFER && answer)
+			xb_channel_set_local_body(p->from, answer);
 		/* The other leg ended first: its request cannot be answered for it. */
-		xb_channel_request_reply(p->from, p->req, status ? status : 500,
-		                         status >= 200 && status < 300 ? body : NULL);
+		xb_channel_request_reply(p->from, p->req, status ? status : 500, answer);
+		xb_channel_body_free(answer);
 	} else {
 		xb_channel_request_reply(p->from, p->req, 481, NULL);
 	}
@@ -50,7 +53,9 @@ static void pass_request(XbChannel *from, XbChannel *to, const XbChannelEvent *e
 	p->from = xb_channel_ref(from);
 	p->req = ev->request;
 	p->kind = ev->kind;
-	rc = xb_channel_request(to, ev->kind, ev->body, passed_cb, p);
+	XbChannelBody *body = ev->body ? xb_channel_media_pass(from, to, ev->body) : NULL;
+	rc = xb_channel_request(to, ev->kind, body, passed_cb, p);
+	xb_channel_body_free(body);
 	if (rc < 0) {
 		/* §14.1: an offer crossing one in progress is 491; anything else 500. */
 		xb_channel_request_reply(from, ev->request, rc == -EBUSY ? 491 : 500, NULL);

@@ -29,6 +29,7 @@ static void channel_clear(gpointer data)
 	if (ch->driver && ch->driver->free_pvt && ch->pvt)
 		ch->driver->free_pvt(ch->pvt);
 	g_hash_table_unref(ch->vars);
+	xb_media_endpoint_unref(ch->media);
 	xb_channel_body_free(ch->remote);
 	xb_channel_body_free(ch->local);
 	g_free(ch->uuid);
@@ -165,6 +166,8 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 	xb_event_publish(XB_EVENT_CHANNEL_STATE,
 	                 g_variant_new("(sss@a{sv})", ch->uuid, xb_channel_state_name(state),
 	                               xb_cause_name(ch->cause), channel_details(ch)));
+	if (state == XB_CHANNEL_GONE)
+		g_clear_pointer(&ch->media, xb_media_endpoint_unref);
 	if (state == XB_CHANNEL_GONE && ch->listed) {
 		ch->listed = FALSE;
 		g_queue_remove(&live_order, ch);

@@ -17,6 +17,7 @@ struct xb_channel {
 	unsigned sip_status;
 	gint64 created_us, answered_us, ended_us;
 	XbChannel *partner; /* the bridged leg (the bridge holds the references) */
+	XbMediaEndpoint *media; /* the leg's anchored media (one reference), or NULL */
 	XbChannelEventFunc ctl;
 	gpointer ctl_data;
 	gboolean hangup_asked; /* the core asked the driver to hang up */

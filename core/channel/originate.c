@@ -223,8 +223,11 @@ static void originate_won(Originate *o, Leg *winner)
 		}
 	}
 	g_ptr_array_set_size(o->legs, 0);
-	if (body)
-		xb_channel_set_local_body(a, body);
+	if (body) {
+		XbChannelBody *answer = xb_channel_media_pass(o->b, a, body);
+		xb_channel_set_local_body(a, answer);
+		xb_channel_body_free(answer);
+	}
 	if (xb_channel_answer(a) < 0) {
 		/* a's hang-up must not reach a_event, which would finish o a second time. */
 		xb_channel_set_controller(a, NULL, NULL);
@@ -259,7 +262,9 @@ static void leg_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_dat
 		if (xb_channel_state(o->a) >= XB_CHANNEL_ANSWERED)
 			break;
 		if (ev->body) {
-			xb_channel_set_local_body(o->a, ev->body);
+			XbChannelBody *early = xb_channel_media_pass(ch, o->a, ev->body);
+			xb_channel_set_local_body(o->a, early);
+			xb_channel_body_free(early);
 			xb_channel_pre_answer(o->a);
 		} else if (xb_channel_state(o->a) < XB_CHANNEL_RINGING) {
 			xb_channel_ring(o->a);
@@ -358,7 +363,13 @@ static void place_target(Originate *o, const char *spec, gint64 group_timeout_s)
 		o->last_status = 483;
 		return;
 	}
-	if (!driver->originate(target, &params, legs, &error)) {
+	/* The legs of one target (a user's phones) share one media endpoint until one answers. */
+	g_autoptr(XbMediaEndpoint) offer_ep = NULL;
+	XbChannelBody *offer = xb_channel_media_offer(o->a, params.offer, &offer_ep);
+	params.offer = offer;
+	gboolean placed = driver->originate(target, &params, legs, &error);
+	xb_channel_body_free(offer);
+	if (!placed) {
 		xb_info("%s: bridge to %s: %s", xb_channel_name(o->a), target,
 		        error ? error->message : "failed");
 		o->last_cause = error ? (XbCause)error->code : XB_CAUSE_NORMAL_TEMPORARY_FAILURE;
@@ -369,6 +380,7 @@ static void place_target(Originate *o, const char *spec, gint64 group_timeout_s)
 		Leg *leg = g_new0(Leg, 1);
 		leg->o = o;
 		leg->ch = legs->pdata[i]; /* the driver's reference is ours */
+		xb_channel_media_attach(leg->ch, offer_ep);
 		xb_channel_set_var(leg->ch, "originator_uuid", xb_channel_uuid(o->a));
 		xb_channel_set_controller(leg->ch, leg_event, leg);
 		if (timeout_s > 0)

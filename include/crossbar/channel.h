@@ -25,6 +25,7 @@
 
 #include <glib.h>
 #include <crossbar/module.h>
+#include <crossbar/media.h>
 
 G_BEGIN_DECLS
 
@@ -210,6 +211,23 @@ const XbChannelBody *xb_channel_local_body(const XbChannel *channel);
 void xb_channel_set_remote_body(XbChannel *channel, const XbChannelBody *body);
 void xb_channel_set_local_body(XbChannel *channel, const XbChannelBody *body);
 XbChannelBody *xb_channel_body_copy(const XbChannelBody *body);
+
+/* ---- media anchored through crossbar (core/channel/media.c) ----
+ * Unless bypass_media=true is set on either leg, a session description going from one leg
+ * to the other is rewritten to name crossbar's address (media.ip, else the route's source
+ * address) and a port of the receiving leg's media endpoint, and the sending leg's endpoint
+ * learns from it where its far end listens; the two endpoints are joined. */
+gboolean xb_channel_media_anchored(const XbChannel *a, const XbChannel *b);
+/* The body for `to`'s far end, made from `body` that `from`'s far end sent (a new copy;
+ * unchanged when not anchored or not SDP). */
+XbChannelBody *xb_channel_media_pass(XbChannel *from, XbChannel *to, const XbChannelBody *body);
+/* The offer for legs not made yet: *to_ep is a new endpoint (the caller's reference, NULL
+ * when not anchored) that xb_channel_media_attach gives each leg placed with it. */
+XbChannelBody *xb_channel_media_offer(XbChannel *from, const XbChannelBody *body,
+                                      XbMediaEndpoint **to_ep);
+/* The leg's endpoint becomes `ep` (a reference is taken; NULL drops it). */
+void xb_channel_media_attach(XbChannel *channel, XbMediaEndpoint *ep);
+XbMediaEndpoint *xb_channel_media(XbChannel *channel);
 void xb_channel_body_free(XbChannelBody *body);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbChannelBody, xb_channel_body_free)
 

@@ -278,9 +278,14 @@ static void leg_acked(SipLeg *leg, const struct sip_msg *ack)
 		xb_channel_set_remote_body(leg->ch, &b);
 	if (partner && xb_channel_driver(partner) == &sip_channel_driver) {
 		SipLeg *other = xb_channel_pvt(partner);
-		if (other->late_offer && other->call)
-			sip_drv.sip->call_ack(other->call, has ? b.content_type : NULL,
-			                      has ? b.body : NULL, has ? b.len : 0);
+		if (other->late_offer && other->call) {
+			XbChannelBody *answer =
+			    has ? xb_channel_media_pass(leg->ch, partner, &b) : NULL;
+			sip_drv.sip->call_ack(other->call, answer ? answer->content_type : NULL,
+			                      answer ? answer->body : NULL,
+			                      answer ? answer->len : 0);
+			xb_channel_body_free(answer);
+		}
 		other->late_offer = FALSE;
 	}
 	body_clear(&b);

@@ -1,0 +1,224 @@
+/* media.c: a call's media anchored in crossbar. Each leg has an endpoint of the media
+ * engine; a session description that goes from one leg to the other is rewritten on the way
+ * (RFC 3264 offer or answer alike): its connection address becomes crossbar's and its
+ * audio port the receiving leg's endpoint, while the sending leg's endpoint learns from it
+ * where its far end listens. The two endpoints are joined, so RTP and RTCP flow through the
+ * engine's workers. The channel variable bypass_media=true (on either leg) passes the
+ * description unchanged and media goes end to end; so it does while the engine is not
+ * running (unit tests).
+ *
+ * Only the first audio stream is anchored: other streams are refused (port 0), ICE
+ * attributes are dropped (crossbar is the far end's only candidate) and so are a=rtcp and
+ * a=rtcp-mux (RTCP on the port above RTP). A description lib/sdp cannot parse passes
+ * unchanged, with a log line. */
+#include "channel_private.h"
+#include "../media/media_private.h"
+
+#include <crossbar/sdp.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static gboolean is_sdp(const XbChannelBody *b)
+{
+	return b && b->body && b->content_type &&
+	       !g_ascii_strcasecmp(b->content_type, "application/sdp");
+}
+
+static gboolean is_any(const char *address)
+{
+	return !address || !strcmp(address, "0.0.0.0") || !strcmp(address, "::");
+}
+
+/* ICE's attributes (crossbar is the only candidate) and RTCP's port or multiplexing (RTCP
+ * goes to the port above RTP's) leave an anchored description. */
+static void drop_attributes(GPtrArray *lines)
+{
+	static const char *const dropped[] = {"candidate",         "ice-ufrag", "ice-pwd",
+	                                      "ice-options",       "ice-lite",  "end-of-candidates",
+	                                      "remote-candidates", "rtcp",      "rtcp-mux"};
+	for (guint i = lines->len; i-- > 0;) {
+		const XbSdpLine *l = lines->pdata[i];
+		if (l->type == 'a' && g_strv_contains(dropped, l->name))
+			g_ptr_array_remove_index(lines, i);
+	}
+}
+
+/* The description with crossbar's address and `port` for `audio`; other streams refused. */
+static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const char *ip,
+                                  guint16 port)
+{
+	gboolean v6 = strchr(ip, ':') != NULL;
+
+	g_free(sdp->origin.address);
+	sdp->origin.address = g_strdup(ip);
+	sdp->origin.ipv6 = v6;
+	/* c=0.0.0.0 is a hold (RFC 3264 §8.4's older form): kept as it is. */
+	if (sdp->connection.present && !is_any(sdp->connection.address)) {
+		g_free(sdp->connection.address);
+		sdp->connection.address = g_strdup(ip);
+		sdp->connection.ipv6 = v6;
+	}
+	drop_attributes(sdp->lines);
+	for (guint i = 0; i < sdp->media->len; i++) {
+		XbSdpMedia *m = sdp->media->pdata[i];
+		if (m != audio) {
+			m->port = 0;
+			continue;
+		}
+		m->port = port;
+		m->rtcp_port = 0;
+		m->rtcp.present = false;
+		if (m->connection.present && !is_any(m->connection.address)) {
+			g_free(m->connection.address);
+			m->connection.address = g_strdup(ip);
+			m->connection.ipv6 = v6;
+		}
+		drop_attributes(m->lines);
+	}
+	XbChannelBody *b = g_new0(XbChannelBody, 1);
+	b->content_type = g_strdup("application/sdp");
+	b->body = xb_sdp_print(sdp);
+	b->len = strlen(b->body);
+	return b;
+}
+
+/* The address the far end at `toward` reaches crossbar on: media.ip, else the source
+ * address of the route to it (a connected UDP socket sends nothing), else loopback. */
+static char *local_ip_toward(const char *toward)
+{
+	const char *set = xb_config_get_string("media.ip");
+	g_autoptr(GInetAddress) a = toward ? g_inet_address_new_from_string(toward) : NULL;
+	struct sockaddr_storage ss = {0};
+	socklen_t len = sizeof ss;
+	int fd;
+
+	if (set && *set)
+		return g_strdup(set);
+	if (!a || g_inet_address_get_is_any(a))
+		return g_strdup("127.0.0.1");
+	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(a, 9);
+	if (!g_socket_address_to_native(sa, &ss, sizeof ss, NULL))
+		return g_strdup("127.0.0.1");
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return g_strdup("127.0.0.1");
+	char buf[INET6_ADDRSTRLEN] = "127.0.0.1";
+	if (connect(fd, (struct sockaddr *)&ss, g_socket_address_get_native_size(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf,
+			          sizeof buf);
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, sizeof buf);
+	}
+	close(fd);
+	return g_strdup(buf);
+}
+
+gboolean xb_channel_media_anchored(const XbChannel *a, const XbChannel *b)
+{
+	if (!xb_media_engine_running())
+		return FALSE;
+	for (const XbChannel *ch = a; ch; ch = ch == a ? b : NULL)
+		if (!g_strcmp0(xb_channel_get_var(ch, "bypass_media"), "true"))
+			return FALSE;
+	return TRUE;
+}
+
+static void media_event(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer user_data)
+{
+	XbChannel *ch = user_data;
+
+	if (ch && ev->type == XB_MEDIA_EV_LATCHED && ev->source) {
+		g_autofree char *ip =
+		    g_inet_address_to_string(g_inet_socket_address_get_address(ev->source));
+		xb_debug("%s: RTP comes from %s:%u", xb_channel_name(ch), ip,
+		         g_inet_socket_address_get_port(ev->source));
+	}
+}
+
+/* A new endpoint, on the worker of `near` when given. */
+static XbMediaEndpoint *endpoint_new(XbChannel *owner, XbMediaEndpoint *near)
+{
+	g_autoptr(GError) error = NULL;
+	const char *set = xb_config_get_string("media.ip");
+	XbMediaEndpoint *ep =
+	    xb_media_endpoint_new(set && *set ? set : NULL, near, media_event, owner, &error);
+
+	if (!ep)
+		g_warning("%s: %s", owner ? xb_channel_name(owner) : "media", error->message);
+	return ep;
+}
+
+void xb_channel_media_attach(XbChannel *ch, XbMediaEndpoint *ep)
+{
+	if (ch->media == ep)
+		return;
+	XbMediaEndpoint *old = ch->media;
+	ch->media = ep ? xb_media_endpoint_ref(ep) : NULL;
+	xb_media_endpoint_unref(old);
+}
+
+XbMediaEndpoint *xb_channel_media(XbChannel *ch)
+{
+	return ch->media;
+}
+
+/* The body for a leg's far end made from `body`, which came from the far end of `from`:
+ * from's endpoint learns where to send, and the copy names `to_ep`. */
+static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbChannelBody *body)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(body->body, body->len, &error);
+	XbSdpMedia *audio;
+
+	if (!sdp) {
+		xb_info("%s: media: session description not understood (%s): passed unchanged",
+		        xb_channel_name(from), error->message);
+		return xb_channel_body_copy(body);
+	}
+	if (!from->media)
+		from->media = endpoint_new(from, to_ep);
+	if (!from->media)
+		return xb_channel_body_copy(body);
+	audio = xb_sdp_find_media(sdp, "audio");
+	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
+	const char *far_ip = c && c->present ? c->address : NULL;
+	if (!audio || is_any(far_ip))
+		xb_media_endpoint_set_remote(from->media, NULL, 0);
+	else if (!xb_media_endpoint_set_remote(from->media, far_ip, (guint16)audio->port))
+		xb_info("%s: media: '%s' is not an address; nothing is sent there",
+		        xb_channel_name(from), far_ip);
+	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
+	return sdp_rewrite(sdp, audio, ip, xb_media_endpoint_port(to_ep));
+}
+
+XbChannelBody *xb_channel_media_pass(XbChannel *from, XbChannel *to, const XbChannelBody *body)
+{
+	if (!is_sdp(body) || !xb_channel_media_anchored(from, to))
+		return xb_channel_body_copy(body);
+	if (!to->media)
+		to->media = endpoint_new(to, from->media);
+	if (!to->media)
+		return xb_channel_body_copy(body);
+	XbChannelBody *out = pass_to(from, to->media, body);
+	if (from->media)
+		xb_media_join(from->media, to->media);
+	return out;
+}
+
+XbChannelBody *xb_channel_media_offer(XbChannel *from, const XbChannelBody *body,
+                                      XbMediaEndpoint **to_ep)
+{
+	*to_ep = NULL;
+	if (!is_sdp(body) || !xb_channel_media_anchored(from, NULL))
+		return xb_channel_body_copy(body);
+	*to_ep = endpoint_new(NULL, from->media);
+	if (!*to_ep)
+		return xb_channel_body_copy(body);
+	return pass_to(from, *to_ep, body);
+}
