@@ -193,6 +193,8 @@ void xb_channel_driver_reset(void);
 /* features.c: the dnd and call_forward applications (at configure, for --check-config). */
 void xb_directory_apps_register(void);
 /* originate.c: the bridge application. */
+/* The echo application (core/channel/media.c). */
+void xb_channel_media_apps_register(void);
 void xb_channel_apps_register(void);
 /* The executor (core/dialplan/exec.c): calls whose dialplan is running. */
 guint xb_dialplan_exec_count(void);

@@ -325,6 +325,7 @@ int xb_channel_pre_answer(XbChannel *ch)
 		return -ESHUTDOWN;
 	if (ch->direction != XB_CHANNEL_INBOUND || ch->state >= XB_CHANNEL_ANSWERED)
 		return -EINVAL;
+	xb_channel_media_answer_own(ch);
 	int rc = ch->driver && ch->driver->progress ? ch->driver->progress(ch, TRUE) : 0;
 	if (rc == 0)
 		channel_set_state(ch, XB_CHANNEL_EARLY);
@@ -343,6 +344,7 @@ int xb_channel_answer(XbChannel *ch)
 		return 0;
 	if (ch->direction != XB_CHANNEL_INBOUND)
 		return -EINVAL;
+	xb_channel_media_answer_own(ch);
 	int rc = ch->driver && ch->driver->answer ? ch->driver->answer(ch) : 0;
 	if (rc == 0)
 		channel_set_state(ch, XB_CHANNEL_ANSWERED);

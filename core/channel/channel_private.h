@@ -4,6 +4,9 @@
 
 #include "../core_private.h"
 
+/* media.c: crossbar's own answer to the leg's offer, when nothing gave one yet. */
+void xb_channel_media_answer_own(XbChannel *ch);
+
 struct xb_channel {
 	char *uuid;
 	char *name;
@@ -16,8 +19,9 @@ struct xb_channel {
 	XbCause cause;
 	unsigned sip_status;
 	gint64 created_us, answered_us, ended_us;
-	XbChannel *partner; /* the bridged leg (the bridge holds the references) */
-	XbMediaEndpoint *media; /* the leg's anchored media (one reference), or NULL */
+	XbChannel *partner;      /* the bridged leg (the bridge holds the references) */
+	XbMediaEndpoint *media;  /* the leg's anchored media (one reference), or NULL */
+	guint64 own_sdp_version; /* of the last answer crossbar made for the leg itself */
 	XbChannelEventFunc ctl;
 	gpointer ctl_data;
 	gboolean hangup_asked; /* the core asked the driver to hang up */

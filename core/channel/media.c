@@ -17,6 +17,7 @@
 #include <crossbar/sdp.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -221,4 +222,133 @@ XbChannelBody *xb_channel_media_offer(XbChannel *from, const XbChannelBody *body
 	if (!*to_ep)
 		return xb_channel_body_copy(body);
 	return pass_to(from, *to_ep, body);
+}
+
+/* ---- crossbar's own answer, and the echo ---- */
+
+/* The codecs crossbar answers with when it answers for itself: it relays without
+ * transcoding, so the far end's own choice among these is kept. */
+static const XbSdpCodec own_codecs[] = {
+    {"PCMU", 8000, 1, NULL},
+    {"PCMA", 8000, 1, NULL},
+    {"G722", 8000, 1, NULL},
+};
+
+/* The answer to the offer the leg's far end made, naming crossbar and the leg's endpoint:
+ * for a leg the dialplan answers itself (an echo, later a prompt). */
+static gboolean own_answer(XbChannel *ch)
+{
+	const XbChannelBody *offer = xb_channel_remote_body(ch);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(XbSdpSession) sdp = NULL;
+	g_autoptr(XbSdpSession) answer = NULL;
+
+	if (!is_sdp(offer) || !xb_channel_media_anchored(ch, NULL))
+		return FALSE;
+	sdp = xb_sdp_parse(offer->body, offer->len, &error);
+	if (!sdp) {
+		xb_info("%s: media: the offer is not understood (%s)", xb_channel_name(ch),
+		        error->message);
+		return FALSE;
+	}
+	if (!ch->media)
+		ch->media = endpoint_new(ch, NULL);
+	if (!ch->media)
+		return FALSE;
+	XbSdpMedia *audio = xb_sdp_find_media(sdp, "audio");
+	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
+	const char *far_ip = c && c->present ? c->address : NULL;
+	if (!audio || is_any(far_ip))
+		xb_media_endpoint_set_remote(ch->media, NULL, 0);
+	else
+		xb_media_endpoint_set_remote(ch->media, far_ip, (guint16)audio->port);
+	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
+	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, ch->created_us);
+	const XbChannelBody *before = xb_channel_local_body(ch);
+	XbSdpLocal local = {
+	    .codecs = own_codecs,
+	    .n_codecs = G_N_ELEMENTS(own_codecs),
+	    .telephone_event = true,
+	    .address = ip,
+	    .ipv6 = strchr(ip, ':') != NULL,
+	    .port = xb_media_endpoint_port(ch->media),
+	    .username = "crossbar",
+	    .sess_id = sess_id,
+	    .sess_version = 1 + (before ? ch->own_sdp_version : 0),
+	};
+	answer = xb_sdp_answer(sdp, &local, &error);
+	if (!answer) {
+		xb_info("%s: media: no answer to the offer (%s)", xb_channel_name(ch),
+		        error->message);
+		return FALSE;
+	}
+	ch->own_sdp_version = local.sess_version;
+	g_autofree char *text = xb_sdp_print(answer);
+	XbChannelBody b = {.content_type = "application/sdp", .body = text, .len = strlen(text)};
+	xb_channel_set_local_body(ch, &b);
+	return TRUE;
+}
+
+void xb_channel_media_answer_own(XbChannel *ch)
+{
+	if (!xb_channel_local_body(ch))
+		own_answer(ch);
+}
+
+typedef struct {
+	XbChannel *ch; /* reference */
+} Echo;
+
+static void echo_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_data)
+{
+	Echo *e = user_data;
+
+	switch (ev->type) {
+	case XB_CHANNEL_EV_HANGUP:
+		xb_channel_set_controller(ch, NULL, NULL);
+		xb_app_done(ch, -ECONNRESET);
+		xb_channel_unref(e->ch);
+		g_free(e);
+		break;
+	case XB_CHANNEL_EV_REQUEST:
+		/* A new offer (hold, resume, a new address) gets a new answer. */
+		if (ev->kind == XB_CHANNEL_REQ_REOFFER && !own_answer(ch)) {
+			xb_channel_request_reply(ch, ev->request, 488, NULL);
+			break;
+		}
+		xb_channel_request_reply(
+		    ch, ev->request, 200,
+		    ev->kind == XB_CHANNEL_REQ_INFO ? NULL : xb_channel_local_body(ch));
+		break;
+	default:
+		break;
+	}
+}
+
+/* "echo": answers and sends the caller's audio back to it until the caller hangs up. */
+static int app_echo(XbChannel *ch, const char *data, gpointer user_data)
+{
+	int rc = xb_channel_answer(ch);
+
+	if (rc < 0)
+		return rc;
+	if (ch->media)
+		xb_media_join(ch->media, ch->media);
+	else
+		xb_info("%s: echo: no media to send back (bypass_media, or no offer)",
+		        xb_channel_name(ch));
+	Echo *e = g_new0(Echo, 1);
+	e->ch = xb_channel_ref(ch);
+	xb_channel_set_controller(ch, echo_event, e);
+	return XB_APP_PENDING;
+}
+
+static const XbApp media_apps[] = {
+    {"echo", "", "answer and send the caller's audio back (an echo test)", app_echo},
+    XB_APPS_END,
+};
+
+void xb_channel_media_apps_register(void)
+{
+	xb_app_register(NULL, media_apps, NULL);
 }

@@ -15,7 +15,6 @@ static const struct {
 	const char *application;
 	const char *provider;
 } provided[] = {
-    {"echo", "the media engine"},
     {"playback", "the media engine"},
     {"record", "the media engine"},
     {"voicemail", "mod_voicemail"},
@@ -146,5 +145,6 @@ void xb_dialplan_apps_register(void)
 	xb_app_register(NULL, core_apps, NULL);
 	xb_dialplan_exec_register();
 	xb_channel_apps_register();
+	xb_channel_media_apps_register();
 	xb_directory_apps_register();
 }

@@ -172,7 +172,7 @@ static void run_command(MediaWorker *w, Cmd *c)
 		if (ep->attached != w || c->other->attached != w)
 			break; /* one was freed meanwhile */
 		unjoin(ep);
-		unjoin(c->other);
+		unjoin(c->other); /* (the same one for an echo) */
 		ep->peer = c->other;
 		c->other->peer = ep;
 		break;
@@ -663,7 +663,7 @@ void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds)
 
 void xb_media_join(XbMediaEndpoint *a, XbMediaEndpoint *b)
 {
-	if (!a || !b || a == b || a->freed || b->freed)
+	if (!a || !b || a->freed || b->freed)
 		return;
 	Cmd *c = cmd_new(CMD_JOIN, a);
 	c->other = b;

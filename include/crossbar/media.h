@@ -62,7 +62,8 @@ gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint
 /* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
 /* Relay between two endpoints (each leaves any other it was joined to); one moves to the
- * other's worker when they are on different ones. */
+ * other's worker when they are on different ones. An endpoint joined to itself sends back
+ * what it receives (an echo). */
 void xb_media_join(XbMediaEndpoint *a, XbMediaEndpoint *b);
 /* Stop relaying; packets that arrive are counted and dropped. */
 void xb_media_unjoin(XbMediaEndpoint *ep);

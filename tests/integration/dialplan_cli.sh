@@ -120,7 +120,7 @@ expect_exit 2 "dialplan.timezone: 'Nowhere/Land' is not a known time zone" "a ba
 expect_exit 0 "'voicemail' comes with mod_voicemail" "--check-config lists applications nothing registers yet" \
 	"$CROSSBAR" --set core.modules= --set core.data_dir="$TMP/chk" --set dialplan.file="$SRC/dialplans/default.xml" --check-config
 check "... and the applications it knows" \
-	grep -q "applications known without modules: answer bridge call_forward dnd export" "$TMP/expect.out"
+	grep -q "applications known without modules: answer bridge call_forward dnd echo export" "$TMP/expect.out"
 sed 's|application="echo"|application="echoo"|' "$SRC/dialplans/default.xml" >"$TMP/typo.xml"
 expect_exit 2 "typo.xml:$APP_LINE: unknown application 'echoo': neither the core nor a module" \
 	"--check-config refuses an application nothing declares, naming file and line" \

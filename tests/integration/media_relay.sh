@@ -4,7 +4,8 @@
 # Each leg's session description names crossbar (its address and a port of media.rtp_ports,
 # RTP even), the RTP crosses the engine both ways (crossbar-cli media counts it in and out,
 # nothing dropped), and the port pairs are given back when the call ends. With
-# bypass_media=true the descriptions pass unchanged and media goes end to end.
+# bypass_media=true the descriptions pass unchanged and media goes end to end. The echo
+# application answers with crossbar's own description and sends every packet back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -28,6 +29,11 @@ cat >"$TMP/plan.xml" <<XML
       <condition field="destination_number" expression="^bypass\$">
         <action application="set" data="bypass_media=true"/>
         <action application="bridge" data="sip:bypass@127.0.0.1:$UAS_PORT"/>
+      </condition>
+    </extension>
+    <extension name="echo-test">
+      <condition field="destination_number" expression="^echo\$">
+        <action application="echo"/>
       </condition>
     </extension>
     <extension name="x">
@@ -64,6 +70,13 @@ check "RTP crossed the engine both ways ($in in, $out out of 472)" \
 check "... nothing dropped ($dropped)" test "$dropped" -le 2
 check "the port pairs are given back when the call ends" \
 	until_ok 5 bash -c "[ \"\$('$CLI' --socket '$mr_SOCK' media | awk '\$1 == \"port_pairs_in_use\" {print \$2}')\" = 0 ]"
+
+in0=$(field packets_in) out0=$(field packets_out)
+check "the echo application: 7 s of audio to it" uac echoed media_uac.xml echo
+check "... its answer is crossbar's own (o=crossbar, A-law, telephone-event)" bash -c \
+	"grep -q '^o=crossbar ' '$TMP/echoed.msgs' && grep -q '^m=audio 3[01][0-9][0-9][02468] RTP/AVP 8 101' '$TMP/echoed.msgs'"
+in=$(($(field packets_in) - in0)) out=$(($(field packets_out) - out0))
+check "... every packet came back ($in in, $out out of 236)" test "$in" -ge 230 -a "$out" -ge 230
 
 uas_start plain b2b_uas_answer.xml
 check "with bypass_media=true" uac plain_a b2b_uac_bye.xml bypass
