@@ -62,6 +62,7 @@ static void test_host_names(void)
 	g_assert_cmpstr(p.host, ==, "sip.carrier.example");
 	g_assert_cmpuint(p.port, ==, 5060);
 	g_assert_cmpuint(p.peer.addr_len, ==, 0); /* resolved later, never at load */
+	g_assert_true(p.srv);                     /* RFC 3263 §4.2: no port written, SRV first */
 	gateway_proxy_clear(&p);
 
 	g_assert_true(gateway_proxy_parse("localhost:5080", XB_TRANSPORT_TCP, &p));
@@ -69,6 +70,7 @@ static void test_host_names(void)
 	g_assert_true(p.is_name);
 	g_assert_cmpstr(p.host, ==, "localhost");
 	g_assert_cmpuint(p.port, ==, 5080);
+	g_assert_false(p.srv); /* a port written: A/AAAA only */
 	g_assert_cmpint(p.peer.transport, ==, XB_TRANSPORT_TCP);
 	gateway_proxy_clear(&p);
 
@@ -145,13 +147,14 @@ typedef struct {
 	char *error;
 } Outcome;
 
-static void outcome_cb(const SipFlow *peer, const char *error, void *user_data)
+static void outcome_cb(GatewayTargets *found, const char *error, void *user_data)
 {
 	Outcome *o = user_data;
+	int first = error ? -1 : gateway_targets_next(found, 0);
 
 	o->calls++;
-	if (peer)
-		o->peer = *peer;
+	if (first >= 0)
+		o->peer = g_array_index(found->targets, GatewayTarget, first).peer;
 	o->error = g_strdup(error);
 }
 
