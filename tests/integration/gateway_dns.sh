@@ -203,6 +203,7 @@ fits_80() {
 	! awk 'length > 80 { bad = 1 } END { exit !bad }' <<<"$out"
 }
 check "... in 80 columns" fits_80
+sed 's/^/# /' "$TMP/last.out"
 check "gateway show --json gives the targets" bash -c \
 	"'$CLI' --socket '$xb_SOCK' --json gateway show carrier | grep -q '\"target\":\"p2.carrier.test\"'"
 
