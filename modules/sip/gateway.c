@@ -13,6 +13,8 @@
  *                                                        the expiry granted (Contact
  *                                                        expires, else Expires)
  *   registering    423 with a longer Min-Expires         registering, asking for that
+ *   registering    timeout, transport err. or 503, with  registering: the same REGISTER
+ *                  another DNS target left               (CSeq+1) to the next target
  *   registering    other final, timeout, transport err., failed; retry after back-off
  *                  DNS look-up failure
  *   registered     refresh timer                         registering (same Call-ID, CSeq+1)

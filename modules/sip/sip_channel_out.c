@@ -9,12 +9,12 @@
  *   gateway/NAME/NUMBER  a carrier trunk of <gateways>: sip:NUMBER@from_domain to its
  *                        address in use, its credentials answering 401/407, From its
  *                        from_user (or the caller ID, with caller_id_in_from) @ from_domain.
- * A leg to a host name keeps the other targets its look-up found: an INVITE that times out,
- * cannot be sent or gets 503 goes to the next (RFC 3263 §4.3, sip_channel.c). A name that
- * does not resolve ends the leg at once with NETWORK_OUT_OF_ORDER (503).
  *   user/EXT             every live contact the registrar's location service (mod_registrar,
  *                        crossbar/location.h) knows, rung at once, each along the flow its
  *                        REGISTER came on, its Path (RFC 3327) as Route; To: EXT @ sip.domain.
+ * A leg to a host name keeps the other targets its look-up found: an INVITE that times out,
+ * cannot be sent or gets 503 goes to the next (RFC 3263 §4.3, sip_channel.c). A name that
+ * does not resolve ends the leg at once with NETWORK_OUT_OF_ORDER (503).
  * A target that stands for no leg at all fails at once with its cause; a leg that fails
  * later (DNS, the transport) hangs up with its own. */
 #include "sip_channel.h"
