@@ -13,6 +13,8 @@
  *                                                        the expiry granted (Contact
  *                                                        expires, else Expires)
  *   registering    423 with a longer Min-Expires         registering, asking for that
+ *   registering    timeout, transport err. or 503, with  registering: the same REGISTER
+ *                  another DNS target left               (CSeq+1) to the next target
  *   registering    other final, timeout, transport err., failed; retry after back-off
  *                  DNS look-up failure
  *   registered     refresh timer                         registering (same Call-ID, CSeq+1)
@@ -26,11 +28,14 @@
  * up on any response and down on a timeout or a transport error; it does not touch the
  * registration.
  *
- * A proxy given as a host name is resolved (A/AAAA, gateway_proxy.c) before every
- * registration attempt (first, refresh, retry) and every ping, so that a carrier that moves
- * is followed within one refresh or one retry; a 423's immediate retry and the
- * unregistration reuse the last address. Requests carry the host name in their URIs and go
- * to the address found. */
+ * A proxy given as a host name is resolved (RFC 3263 §4: SRV, then A/AAAA; gateway_proxy.c)
+ * before every registration attempt (first, refresh, retry) and every ping, so that a
+ * carrier that moves is followed within one refresh or one retry. An attempt walks the
+ * targets found in order: a timeout, a transport error or a 503 moves it to the next one
+ * (§4.3), and only when the last fails does the attempt fail. The target that answered last
+ * is the gateway's address (calls go there first); a 423's immediate retry and the
+ * unregistration reuse it. Requests carry the host name in their URIs and go to the
+ * address found. */
 #include "gateway.h"
 
 #include <errno.h>
@@ -79,9 +84,15 @@ struct gateway {
 	XbTimer *ping_timer;
 	GwRequest *reg_req, *ping_req;
 	GatewayLookup *reg_lookup, *ping_lookup; /* a host name's look-up in flight */
-	SipFlow peer;       /* where requests go: the literal address or the last look-up's
-	                     * answer (addr_len 0 before the first answer) */
-	int contact_family; /* the family `contact` was made for */
+	SipFlow peer;          /* the address in use: the literal one, else the target that
+	                        * answered last, else the first the look-up found (addr_len 0
+	                        * before any look-up answered) */
+	GatewayTargets *found; /* the last look-up's answer, error or not (a host name only) */
+	char *lookup_error;    /* ... its error, or NULL */
+	GatewayTargets *reg_targets, *ping_targets; /* those an attempt walks (NULL: literal) */
+	guint reg_idx, ping_idx;                    /* ... the first target not tried yet */
+	SipFlow reg_to, ping_to; /* where the REGISTER or OPTIONS in flight went */
+	int contact_family;      /* the family `contact` was made for */
 	PingState ping;
 	gboolean dying;
 };
@@ -98,6 +109,10 @@ static Gateways *the_gateways; /* for the API table's plain functions */
 
 static void gw_send_register(Gateway *gw, guint32 expires);
 static void gw_register_attempt(Gateway *gw);
+static void gw_set_peer(Gateway *gw, const SipFlow *peer);
+static gboolean worth_next_target(const struct sip_msg *resp, int error);
+static gboolean gw_reg_next_target(Gateway *gw, const char *why);
+static gboolean gw_ping_next_target(Gateway *gw, const char *why);
 
 static void detach(GwRequest **req)
 {
@@ -121,6 +136,10 @@ static void gw_free(Gateway *gw)
 	cancel_lookup(&gw->ping_lookup);
 	xb_timer_clear(&gw->reg_timer);
 	xb_timer_clear(&gw->ping_timer);
+	gateway_targets_unref(gw->found);
+	gateway_targets_unref(gw->reg_targets);
+	gateway_targets_unref(gw->ping_targets);
+	g_free(gw->lookup_error);
 	gateway_def_free(gw->def);
 	g_free(gw->call_id);
 	g_free(gw->from_tag);
@@ -143,12 +162,13 @@ static SipCredentials *gw_credentials(const Gateway *gw)
 	return sip_credentials_new(gw->def->auth_username, gw->def->password, gw->def->realm);
 }
 
-/* Our Contact for this gateway: the listen address of its transport (else UDP's). */
+/* Our Contact for this gateway: the listen address of its transport (else UDP's) in the
+ * family of the address the REGISTER goes to. */
 static gboolean gw_make_contact(Gateway *gw)
 {
 	const SipApi *sip = gw->gws->sip;
-	XbTransport tp = gw->peer.transport;
-	int family = gw->peer.addr.ss_family;
+	XbTransport tp = gw->reg_to.transport;
+	int family = gw->reg_to.addr.ss_family;
 	const char *sent_by = sip->sent_by(tp, family);
 
 	if (!sent_by)
@@ -336,6 +356,8 @@ static void reg_cb(const struct sip_msg *resp, int error, void *user_data)
 	else
 		gw->cseq += 8;
 
+	if (resp)
+		gw_set_peer(gw, &gw->reg_to); /* it answered */
 	if (asked == 0) {
 		gw_unregistered(gw, resp, error);
 		return;
@@ -354,7 +376,10 @@ static void reg_cb(const struct sip_msg *resp, int error, void *user_data)
 			return;
 		}
 	}
-	gw_failed(gw, failure_text(resp, error, gw));
+	g_autofree char *why = failure_text(resp, error, gw);
+	if (worth_next_target(resp, error) && gw_reg_next_target(gw, why))
+		return;
+	gw_failed(gw, g_steal_pointer(&why));
 }
 
 /* Send REGISTER asking for `expires` s (0: unregister). On a local failure the gateway
@@ -363,13 +388,13 @@ static void gw_send_register(Gateway *gw, guint32 expires)
 {
 	const GatewayDef *d = gw->def;
 	g_autoptr(SipCredentials) cred = gw_credentials(gw);
-	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->peer);
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->reg_to);
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
 	g_autofree char *headers = NULL;
 	int rc;
 
 	detach(&gw->reg_req);
-	if ((!gw->contact || gw->contact_family != gw->peer.addr.ss_family) &&
+	if ((!gw->contact || gw->contact_family != gw->reg_to.addr.ss_family) &&
 	    !gw_make_contact(gw)) {
 		rc = -EAFNOSUPPORT;
 		goto out;
@@ -411,42 +436,105 @@ out:
 
 /* ---- looking the proxy up ---- */
 
-/* Follow the carrier to the address found; say so when it moved. */
+/* Where requests go when nothing has answered yet, or when the carrier moved: the answer
+ * that the address in use is no longer part of. Say so when it moved. */
 static void gw_set_peer(Gateway *gw, const SipFlow *peer)
 {
-	if (gw->peer.addr_len && (gw->peer.addr_len != peer->addr_len ||
-	                          memcmp(&gw->peer.addr, &peer->addr, peer->addr_len) != 0)) {
+	if (gw->peer.addr_len && !gateway_flow_equal(&gw->peer, peer)) {
 		g_autofree char *was = gateway_peer_text(&gw->peer);
 		g_autofree char *now = gateway_peer_text(peer);
-		g_message("gateway %s: %s moved from %s to %s", gw->def->name, gw->def->dest.host,
-		          was, now);
+		g_message("gateway %s: %s is now at %s (was %s)", gw->def->name, gw->def->dest.host,
+		          now, was);
 	}
 	gw->peer = *peer;
-	/* A carrier known by name must prove that name over TLS, not just any certificate. */
-	if (peer->transport == XB_TRANSPORT_TLS) {
-		g_autoptr(SipPeer) to = sip_flow_to_peer(peer);
-		gw->gws->sip->tls_name(to, gw->def->dest.host);
+}
+
+/* A carrier known by name must prove that name over TLS, not just any certificate. */
+static void gw_tls_name(Gateway *gw, const SipFlow *to)
+{
+	if (gw->def->dest.is_name && to->transport == XB_TRANSPORT_TLS) {
+		g_autoptr(SipPeer) p = sip_flow_to_peer(to);
+		gw->gws->sip->tls_name(p, gw->def->dest.host);
 	}
 }
 
-static void reg_resolved_cb(const SipFlow *peer, const char *error, void *user_data)
+/* Keep a look-up's answer for `gateway show` and for calls; a first answer, or one that
+ * no longer holds the address in use, gives the gateway its first target's address. */
+static void gw_found(Gateway *gw, GatewayTargets *found, const char *error)
+{
+	if (found) {
+		g_clear_pointer(&gw->found, gateway_targets_unref);
+		gw->found = gateway_targets_ref(found);
+	}
+	g_free(gw->lookup_error);
+	gw->lookup_error = g_strdup(error);
+	if (error)
+		return;
+	if (!gw->peer.addr_len || gateway_targets_find(found, &gw->peer) < 0) {
+		int first = gateway_targets_next(found, 0);
+		gw_set_peer(gw, &g_array_index(found->targets, GatewayTarget, first).peer);
+	}
+}
+
+/* RFC 3263 §4.3: a target that did not answer, or answered 503, is left for the next. */
+static gboolean worth_next_target(const struct sip_msg *resp, int error)
+{
+	return resp ? resp->status == 503 : error != 0;
+}
+
+/* The next target of a walk after `why` (NULL: the first), into *to; FALSE when none is
+ * left. */
+static gboolean next_target(Gateway *gw, GatewayTargets *t, guint *idx, SipFlow *to,
+                            const char *what, const char *why)
+{
+	int next = gateway_targets_next(t, *idx);
+
+	if (next < 0)
+		return FALSE;
+	if (why) {
+		g_autofree char *was = gateway_peer_text(to);
+		const GatewayTarget *x = &g_array_index(t->targets, GatewayTarget, next);
+		g_autofree char *now = gateway_peer_text(&x->peer);
+		g_message("gateway %s: %s to %s failed (%s); trying %s at %s", gw->def->name, what,
+		          was, why, x->name, now);
+	}
+	*to = g_array_index(t->targets, GatewayTarget, next).peer;
+	*idx = (guint)next + 1;
+	gw_tls_name(gw, to);
+	return TRUE;
+}
+
+static gboolean gw_reg_next_target(Gateway *gw, const char *why)
+{
+	if (!next_target(gw, gw->reg_targets, &gw->reg_idx, &gw->reg_to, "REGISTER", why))
+		return FALSE;
+	gw_send_register(gw, gw->asking);
+	return TRUE;
+}
+
+static void reg_resolved_cb(GatewayTargets *found, const char *error, void *user_data)
 {
 	Gateway *gw = user_data;
 
 	gw->reg_lookup = NULL;
-	if (!peer) {
+	gw_found(gw, found, error);
+	if (error) {
 		gw_failed(gw, g_strdup(error));
 		return;
 	}
-	gw_set_peer(gw, peer);
-	gw_send_register(gw, gw->asking);
+	g_clear_pointer(&gw->reg_targets, gateway_targets_unref);
+	gw->reg_targets = gateway_targets_ref(found);
+	gw->reg_idx = 0;
+	gw_reg_next_target(gw, NULL);
 }
 
 /* A registration attempt (the first, a refresh, a retry): a host name is looked up again
- * each time, so that a carrier that moved is followed. */
+ * each time, so that a carrier that moved is followed, and its targets walked from the
+ * first (RFC 3263 §4.3), so that the preferred one is taken back when it returns. */
 static void gw_register_attempt(Gateway *gw)
 {
 	if (!gw->def->dest.is_name) {
+		gw->reg_to = gw->def->dest.peer;
 		gw_send_register(gw, gw->asking);
 		return;
 	}
@@ -491,8 +579,13 @@ static void ping_cb(const struct sip_msg *resp, int error, void *user_data)
 	if (!gw)
 		return;
 	gw->ping_req = NULL;
+	const char *why = resp ? NULL : error == -ETIMEDOUT ? "timeout" : g_strerror(-error);
+	if (resp)
+		gw_set_peer(gw, &gw->ping_to);
+	else if (gw_ping_next_target(gw, why))
+		return;
 	/* Any answer, even 404 or 405, shows the carrier is there. */
-	ping_result(gw, resp != NULL, error == -ETIMEDOUT ? "timeout" : g_strerror(-error));
+	ping_result(gw, resp != NULL, why);
 	ping_next(gw);
 }
 
@@ -500,7 +593,7 @@ static void ping_send(Gateway *gw)
 {
 	const GatewayDef *d = gw->def;
 	g_autoptr(SipCredentials) cred = gw_credentials(gw);
-	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->peer);
+	g_autoptr(SipPeer) to = sip_flow_to_peer(&gw->ping_to);
 	g_autofree char *ruri = g_strdup_printf("sip:%s", d->from_domain);
 	g_autofree char *tag = xb_random_hex_new(16);
 	g_autofree char *call_id = xb_random_hex_new(32);
@@ -528,18 +621,29 @@ static void ping_send(Gateway *gw)
 	gw->ping_req = r;
 }
 
-static void ping_resolved_cb(const SipFlow *peer, const char *error, void *user_data)
+static gboolean gw_ping_next_target(Gateway *gw, const char *why)
+{
+	if (!next_target(gw, gw->ping_targets, &gw->ping_idx, &gw->ping_to, "OPTIONS", why))
+		return FALSE;
+	ping_send(gw);
+	return TRUE;
+}
+
+static void ping_resolved_cb(GatewayTargets *found, const char *error, void *user_data)
 {
 	Gateway *gw = user_data;
 
 	gw->ping_lookup = NULL;
-	if (!peer) {
+	gw_found(gw, found, error);
+	if (error) {
 		ping_result(gw, FALSE, error);
 		ping_next(gw);
 		return;
 	}
-	gw_set_peer(gw, peer);
-	ping_send(gw);
+	g_clear_pointer(&gw->ping_targets, gateway_targets_unref);
+	gw->ping_targets = gateway_targets_ref(found);
+	gw->ping_idx = 0;
+	gw_ping_next_target(gw, NULL);
 }
 
 /* Each ping cycle looks a host name up again, as registration attempts do. */
@@ -549,6 +653,7 @@ static void ping_send_cb(XbTimer *t, gpointer user_data)
 
 	gw->ping_timer = NULL;
 	if (!gw->def->dest.is_name) {
+		gw->ping_to = gw->def->dest.peer;
 		ping_send(gw);
 		return;
 	}
@@ -600,6 +705,7 @@ static gboolean gw_stop(Gateway *gw)
 		return FALSE;
 	if (!gw->def->reg || !in_force)
 		return FALSE;
+	gw->reg_to = gw->peer;
 	gw_send_register(gw, 0);
 	return gw->state == GW_UNREGISTERING;
 }
@@ -691,13 +797,17 @@ XbGateway *gateways_lookup(Gateways *gws, const char *name)
 	return x;
 }
 
-const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer)
+const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer,
+                                GatewayTargets **targets)
 {
 	Gateway *gw = gws ? g_hash_table_lookup(gws->by_name, name) : NULL;
 
+	*targets = NULL;
 	if (!gw)
 		return NULL;
 	*peer = gw->peer;
+	if (gw->found && !gw->lookup_error)
+		*targets = gateway_targets_ref(gw->found);
 	return gw->def;
 }
 
@@ -727,6 +837,13 @@ const GatewayDef *gateways_find_source(Gateways *gws, const SipFlow *from)
 			return gw->def;
 		if (gw->def->dest.peer.addr_len && same_ip(&gw->def->dest.peer.addr, &from->addr))
 			return gw->def;
+		/* A carrier of several SRV targets calls from any of them. */
+		for (guint i = 0; gw->found && i < gw->found->targets->len; i++) {
+			const GatewayTarget *t =
+			    &g_array_index(gw->found->targets, GatewayTarget, i);
+			if (t->peer.addr_len && same_ip(&t->peer.addr, &from->addr))
+				return gw->def;
+		}
 	}
 	return NULL;
 }
@@ -820,6 +937,92 @@ void gateways_report(Gateways *gws, XbCliReply *reply, const char *name)
 		                 g_variant_new_int64(retry_in), "last_error",
 		                 g_variant_new_string(gw->last_error ? gw->last_error : ""), NULL);
 	}
+}
+
+/* ---- `gateway show NAME` ---- */
+
+static void field_s(XbCliReply *reply, const char *key, const char *value)
+{
+	xb_cli_reply_field(reply, key, g_variant_new_string(value ? value : ""));
+}
+
+/* The address of a flow without its port (the table has a column for the port). */
+static char *address_text(const SipFlow *peer)
+{
+	g_autoptr(GSocketAddress) sa =
+	    g_socket_address_new_from_native((gpointer)&peer->addr, peer->addr_len);
+
+	if (!sa || !G_IS_INET_SOCKET_ADDRESS(sa))
+		return g_strdup("-");
+	return g_inet_address_to_string(
+	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+/* One row of the targets: SRV's priority and weight ("-" for a name without SRV or an
+ * address), where it is, and "in use", or why it has no address. */
+static void target_row(XbCliReply *reply, const Gateway *gw, const GatewayTarget *t, gboolean srv)
+{
+	g_autofree char *addr = t->peer.addr_len ? address_text(&t->peer) : g_strdup("-");
+	g_autofree char *prio = srv ? g_strdup_printf("%u", t->priority) : g_strdup("-");
+	g_autofree char *weight = srv ? g_strdup_printf("%u", t->weight) : g_strdup("-");
+	gboolean in_use =
+	    gw->peer.addr_len && t->peer.addr_len && gateway_flow_equal(&t->peer, &gw->peer);
+
+	xb_cli_reply_row(reply, "prio", g_variant_new_string(prio), "weight",
+	                 g_variant_new_string(weight), "target", g_variant_new_string(t->name),
+	                 "port", g_variant_new_uint32(t->port), "address",
+	                 g_variant_new_string(addr), "status",
+	                 g_variant_new_string(t->error ? t->error
+	                                      : in_use ? "in use"
+	                                               : ""),
+	                 NULL);
+}
+
+gboolean gateways_show(Gateways *gws, XbCliReply *reply, const char *name)
+{
+	Gateway *gw = g_hash_table_lookup(gws->by_name, name);
+	const GatewayDef *d;
+
+	if (!gw) {
+		xb_cli_reply_error(reply, "gateway show: no gateway '%s' (see 'gateways')", name);
+		return FALSE;
+	}
+	d = gw->def;
+	g_autofree char *proxy =
+	    g_strdup_printf("%s:%s", xb_transport_name(d->dest.peer.transport), d->proxy);
+	g_autofree char *in_use = gw->peer.addr_len ? gateway_peer_text(&gw->peer) : NULL;
+	g_autofree char *lookup = NULL;
+	g_autofree char *age = NULL;
+	if (!d->dest.is_name)
+		lookup = g_strdup("none: an address");
+	else if (!gw->found)
+		lookup = g_strdup(d->dest.srv ? "SRV, then A/AAAA (not yet asked)"
+		                              : "A/AAAA (not yet asked)");
+	else
+		lookup =
+		    g_strdup_printf("%s %s", gw->found->srv ? "SRV" : "A/AAAA", gw->found->query);
+	if (gw->found)
+		age = g_strdup_printf("%" G_GINT64_FORMAT " s ago",
+		                      (xb_clock_now() - gw->found->at) / 1000);
+	field_s(reply, "name", d->name);
+	field_s(reply, "proxy", proxy);
+	field_s(reply, "state", state_names[gw->state]);
+	field_s(reply, "address", in_use ? in_use : "-");
+	field_s(reply, "lookup", lookup);
+	field_s(reply, "looked_up", age ? age : "-");
+	field_s(reply, "lookup_error", gw->lookup_error);
+	field_s(reply, "last_error", gw->last_error);
+	xb_cli_reply_columns(reply, "prio", "weight", "target", "port", "address", "status", NULL);
+	if (!d->dest.is_name) {
+		GatewayTarget t = {
+		    .name = d->dest.host, .port = d->dest.port, .peer = d->dest.peer};
+		target_row(reply, gw, &t, FALSE);
+		return TRUE;
+	}
+	for (guint i = 0; gw->found && i < gw->found->targets->len; i++)
+		target_row(reply, gw, &g_array_index(gw->found->targets, GatewayTarget, i),
+		           gw->found->srv);
+	return TRUE;
 }
 
 /* ---- life cycle ---- */

@@ -1,6 +1,7 @@
 /* modules/sip/gateway.h: carrier trunks ("gateways") of mod_sip, private to modules/sip/:
  * their definitions from <gateways> (gateway_config.c), the UAC registration and OPTIONS
- * ping of each (gateway.c), and the `gateways` command (gateway_cli.c). Nothing here places
+ * ping of each (gateway.c), and the `gateways` and `gateway show` commands
+ * (gateway_cli.c). Nothing here places
  * calls; calls go through a gateway by its name, address and credentials (gateways_lookup,
  * or the "gateways" API table of crossbar/gateway.h for other modules). */
 #pragma once
@@ -45,11 +46,16 @@ void gateways_free(Gateways *gws);
 void gateway_cli_register(XbModule *module, Gateways *gws);
 /* The rows of `gateways` (only `name`'s when not NULL), for gateway_cli.c. */
 void gateways_report(Gateways *gws, XbCliReply *reply, const char *name);
+/* `gateway show NAME`: where the gateway is now, what its look-up asked, and the targets it
+ * found; FALSE (an error in reply) when there is no such gateway. */
+gboolean gateways_show(Gateways *gws, XbCliReply *reply, const char *name);
 /* For calls through a gateway (sip_channel.c): its definition, valid until the next reload
- * or the module's unload (copy what outlives the caller), and where its requests go now
- * into *peer (addr_len 0 while a host name was never looked up). NULL when there is none
- * by that name. */
-const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer);
+ * or the module's unload (copy what outlives the caller), where its requests go now into
+ * *peer (addr_len 0 while a host name was never looked up), and into *targets (a reference,
+ * or NULL) the targets its last successful look-up found, which a call walks after *peer
+ * when that fails (RFC 3263 §4.3). NULL when there is none by that name. */
+const GatewayDef *gateways_find(Gateways *gws, const char *name, SipFlow *peer,
+                                GatewayTargets **targets);
 /* The gateway a request from `from` came from: the one whose address (the literal proxy,
  * or what its host name last resolved to) is from's IP address, whatever the port (a
  * carrier sends from ports of its own). NULL when none is. */

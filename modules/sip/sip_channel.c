@@ -157,6 +157,8 @@ static void leg_free(gpointer pvt)
 	g_queue_clear_full(&leg->sent, sent_free);
 	g_string_free(leg->dtmf, TRUE);
 	sip_place_free(leg->place);
+	if (leg->alternates)
+		g_array_unref(leg->alternates);
 	g_free(leg);
 }
 
@@ -212,8 +214,52 @@ int sip_leg_place(SipLeg *leg)
 	if (!leg->call)
 		return rc;
 	xb_channel_set_var(leg->ch, "sip_call_id", sip->call_id(leg->call));
-	g_clear_pointer(&leg->place, sip_place_free);
+	if (!leg->alternates || !leg->alternates->len)
+		g_clear_pointer(&leg->place, sip_place_free);
 	return 0;
+}
+
+void sip_leg_set_alternates(SipLeg *leg, const GatewayTargets *targets, const SipFlow *first)
+{
+	if (!leg->alternates)
+		leg->alternates = g_array_new(FALSE, FALSE, sizeof(SipFlow));
+	for (int i = gateway_targets_next(targets, 0); i >= 0;
+	     i = gateway_targets_next(targets, (guint)i + 1)) {
+		const SipFlow *f = &g_array_index(targets->targets, GatewayTarget, i).peer;
+		if (!gateway_flow_equal(f, first))
+			g_array_append_val(leg->alternates, *f);
+	}
+}
+
+/* RFC 3263 §4.3: an INVITE that timed out, could not be delivered or got a 503 goes to
+ * the next target, as a new call (Call-ID, tags) of the same leg. FALSE when no target is
+ * left, or the failure is not one of those. */
+static gboolean leg_next_target(SipLeg *leg, const SipCallEvent *ev)
+{
+	const SipApi *sip = sip_drv.sip;
+
+	if (ev->msg ? ev->status != 503 : ev->error == 0)
+		return FALSE;
+	while (leg->place && leg->alternates && leg->alternates->len) {
+		g_autofree char *was = gateway_peer_text(&leg->place->dest);
+		g_autofree char *now = NULL;
+		leg->place->dest = g_array_index(leg->alternates, SipFlow, 0);
+		g_array_remove_index(leg->alternates, 0);
+		now = gateway_peer_text(&leg->place->dest);
+		xb_notice("%s: INVITE to %s failed (%s); trying the next target, %s",
+		          xb_channel_name(leg->ch), was,
+		          ev->msg                   ? "503"
+		          : ev->error == -ETIMEDOUT ? "timeout"
+		                                    : g_strerror(-ev->error),
+		          now);
+		if (leg->call) {
+			sip->call_set_handler(leg->call, NULL, NULL);
+			g_clear_pointer(&leg->call, sip->call_unref);
+		}
+		if (sip_leg_place(leg) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 /* ---- SipCall events ---- */
@@ -240,6 +286,8 @@ static XbCause reason_cause(const struct sip_msg *msg)
 
 static void leg_failed(SipLeg *leg, const SipCallEvent *ev)
 {
+	if (leg_next_target(leg, ev))
+		return;
 	if (ev->msg) {
 		sip_leg_over(leg, xb_cause_from_sip(ev->status), ev->status);
 	} else if (ev->error == -ETIMEDOUT) {

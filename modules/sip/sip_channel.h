@@ -53,8 +53,12 @@ typedef struct {
 	gboolean dtmf_busy;    /* ... and one is on its way */
 	gboolean late_offer;   /* outgoing: the INVITE had no body, so its 2xx may carry the
 	                        * offer and its ACK waits for the answer */
-	SipPlace *place;       /* outgoing: waiting for its look-up */
+	SipPlace *place;       /* outgoing: waiting for its look-up, or kept while alternates
+	                        * are left */
 	GatewayLookup *lookup; /* ... in flight */
+	GArray *alternates;    /* outgoing: SipFlow, where the INVITE goes next when the one
+	                        * in use times out, cannot be sent or answers 503 (RFC 3263
+	                        * §4.3); NULL or empty when none is left */
 } SipLeg;
 
 /* The driver's state: one per process (mod_sip is loaded once). */
@@ -78,6 +82,9 @@ SipLeg *sip_leg_new(XbChannelDirection direction);
 void sip_leg_over(SipLeg *leg, XbCause cause, unsigned sip_status);
 /* Place an outgoing leg now (its place's dest is known): 0 or a negative errno. */
 int sip_leg_place(SipLeg *leg);
+/* The flows of targets the leg may fail over to, after `first` (the one its INVITE goes to
+ * first), in their order, `first` left out. */
+void sip_leg_set_alternates(SipLeg *leg, const GatewayTargets *targets, const SipFlow *first);
 void sip_place_free(SipPlace *p);
 
 /* sip_channel_out.c: XbChannelDriver.originate */

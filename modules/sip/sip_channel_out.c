@@ -4,13 +4,17 @@
  *   sip:URI, sips:URI    a literal address, or a host name looked up off the main loop
  *                        (RFC 3263 §4.2: SRV, then A/AAAA; only A/AAAA when the URI has a
  *                        port), the leg waiting meanwhile; transport from sips or the
- *                        transport parameter (no NAPTR). From: caller ID @ sip.domain.
+ *                        transport parameter (no NAPTR: GLib cannot ask for it). From:
+ *                        caller ID @ sip.domain.
  *   gateway/NAME/NUMBER  a carrier trunk of <gateways>: sip:NUMBER@from_domain to its
- *                        address, its credentials answering 401/407, From its from_user
- *                        (or the caller ID, with caller_id_in_from) @ from_domain.
+ *                        address in use, its credentials answering 401/407, From its
+ *                        from_user (or the caller ID, with caller_id_in_from) @ from_domain.
  *   user/EXT             every live contact the registrar's location service (mod_registrar,
  *                        crossbar/location.h) knows, rung at once, each along the flow its
  *                        REGISTER came on, its Path (RFC 3327) as Route; To: EXT @ sip.domain.
+ * A leg to a host name keeps the other targets its look-up found: an INVITE that times out,
+ * cannot be sent or gets 503 goes to the next (RFC 3263 §4.3, sip_channel.c). A name that
+ * does not resolve ends the leg at once with NETWORK_OUT_OF_ORDER (503).
  * A target that stands for no leg at all fails at once with its cause; a leg that fails
  * later (DNS, the transport) hangs up with its own. */
 #include "sip_channel.h"
@@ -140,7 +144,7 @@ static SipPlace *place_new(const Origin *og, const XbOriginate *o, const char *f
 
 /* ---- legs on their way ---- */
 
-static void resolved_cb(const SipFlow *peer, const char *error, void *user_data)
+static void resolved_cb(GatewayTargets *found, const char *error, void *user_data)
 {
 	SipLeg *leg = user_data;
 	int rc;
@@ -149,12 +153,14 @@ static void resolved_cb(const SipFlow *peer, const char *error, void *user_data)
 	if (!leg->ch)
 		return;
 	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
-	if (!peer) {
-		xb_info("%s: %s", xb_channel_name(ch), error);
-		sip_leg_over(leg, XB_CAUSE_NO_ROUTE_DESTINATION, 0);
+	if (error) {
+		xb_notice("%s: %s: no INVITE sent", xb_channel_name(ch), error);
+		sip_leg_over(leg, XB_CAUSE_NETWORK_OUT_OF_ORDER, 0);
 		return;
 	}
-	leg->place->dest = *peer;
+	int first = gateway_targets_next(found, 0);
+	leg->place->dest = g_array_index(found->targets, GatewayTarget, first).peer;
+	sip_leg_set_alternates(leg, found, &leg->place->dest);
 	rc = sip_leg_place(leg);
 	if (rc < 0) {
 		xb_info("%s: INVITE not sent: %s", xb_channel_name(ch), g_strerror(-rc));
@@ -284,6 +290,7 @@ static gboolean target_gateway(const char *rest, const Origin *og, const XbOrigi
 	const char *slash = strchr(rest, '/');
 	XbCause failed = XB_CAUSE_NONE;
 	SipFlow peer;
+	g_autoptr(GatewayTargets) targets = NULL;
 
 	if (!slash || slash == rest || !slash[1]) {
 		g_set_error(error, XB_CHANNEL_ERROR, XB_CAUSE_INVALID_NUMBER_FORMAT,
@@ -292,7 +299,7 @@ static gboolean target_gateway(const char *rest, const Origin *og, const XbOrigi
 	}
 	g_autofree char *name = g_strndup(rest, slash - rest);
 	const char *number = slash + 1;
-	const GatewayDef *d = gateways_find(sip_drv.gws, name, &peer);
+	const GatewayDef *d = gateways_find(sip_drv.gws, name, &peer, &targets);
 	if (!d) {
 		g_set_error(error, XB_CHANNEL_ERROR, XB_CAUSE_NO_ROUTE_DESTINATION,
 		            "gateway/%s: no gateway named %s", rest, name);
@@ -309,7 +316,10 @@ static gboolean target_gateway(const char *rest, const Origin *og, const XbOrigi
 	gboolean lookup = !peer.addr_len && d->dest.is_name;
 	if (d->dest.is_name)
 		p->tls_host = g_strdup(d->dest.host);
-	SipLeg *leg = leg_new(p, number, lookup ? d->dest.host : NULL, d->dest.port, FALSE);
+	SipLeg *leg = leg_new(p, number, lookup ? d->dest.host : NULL, d->dest.port, d->dest.srv);
+	/* The address in use first, then the gateway's other targets in their order. */
+	if (!lookup && targets)
+		sip_leg_set_alternates(leg, targets, &p->dest);
 	xb_channel_set_var(leg->ch, "gateway", name);
 	leg_go(leg, o, legs, &failed);
 	if (failed) {

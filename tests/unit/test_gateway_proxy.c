@@ -62,6 +62,7 @@ static void test_host_names(void)
 	g_assert_cmpstr(p.host, ==, "sip.carrier.example");
 	g_assert_cmpuint(p.port, ==, 5060);
 	g_assert_cmpuint(p.peer.addr_len, ==, 0); /* resolved later, never at load */
+	g_assert_true(p.srv);                     /* RFC 3263 §4.2: no port written, SRV first */
 	gateway_proxy_clear(&p);
 
 	g_assert_true(gateway_proxy_parse("localhost:5080", XB_TRANSPORT_TCP, &p));
@@ -69,6 +70,7 @@ static void test_host_names(void)
 	g_assert_true(p.is_name);
 	g_assert_cmpstr(p.host, ==, "localhost");
 	g_assert_cmpuint(p.port, ==, 5080);
+	g_assert_false(p.srv); /* a port written: A/AAAA only */
 	g_assert_cmpint(p.peer.transport, ==, XB_TRANSPORT_TCP);
 	gateway_proxy_clear(&p);
 
@@ -143,15 +145,24 @@ typedef struct {
 	int calls;
 	SipFlow peer;
 	char *error;
+	guint targets;     /* how many the look-up reported */
+	char *first_error; /* ... and why the first has no address, if so */
 } Outcome;
 
-static void outcome_cb(const SipFlow *peer, const char *error, void *user_data)
+static void outcome_cb(GatewayTargets *found, const char *error, void *user_data)
 {
 	Outcome *o = user_data;
+	int first = error ? -1 : gateway_targets_next(found, 0);
 
 	o->calls++;
-	if (peer)
-		o->peer = *peer;
+	if (found) {
+		o->targets = found->targets->len;
+		if (found->targets->len)
+			o->first_error =
+			    g_strdup(g_array_index(found->targets, GatewayTarget, 0).error);
+	}
+	if (first >= 0)
+		o->peer = g_array_index(found->targets, GatewayTarget, first).peer;
 	o->error = g_strdup(error);
 }
 
@@ -203,6 +214,7 @@ static void test_lookup_invalid_tld(void)
 		g_assert_nonnull(o.error);
 		g_assert_true(g_str_has_prefix(o.error, "DNS: nowhere.invalid: "));
 		g_free(o.error);
+		g_free(o.first_error);
 		gateway_proxy_clear(&p);
 		return;
 	}
@@ -387,6 +399,10 @@ static void test_lookup_srv_targets(void)
 		g_assert_cmpint(o.peer.transport, ==, XB_TRANSPORT_TCP);
 		g_autofree char *text = gateway_peer_text(&o.peer);
 		g_assert_cmpstr(text, ==, "127.0.0.1:5072");
+		/* Both targets are reported, the first with the reason it has no address. */
+		g_assert_cmpuint(o.targets, ==, 2);
+		g_assert_nonnull(o.first_error);
+		g_free(o.first_error);
 		gateway_proxy_clear(&p);
 		shutdown(fd, SHUT_RDWR);
 		g_thread_join(server);
