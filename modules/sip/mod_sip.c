@@ -156,7 +156,8 @@ static gboolean sip_validate(GError **error)
 	return defs != NULL;
 }
 
-static const char *const command_names[] = {"sip status", "sip calls", "gateways", NULL};
+static const char *const command_names[] = {"sip status", "sip calls", "gateways", "gateway show",
+                                            NULL};
 
 XB_MODULE_DEFINE(.name = "sip", .version = XB_VERSION_STRING,
                  .description = "SIP channel driver: transports, transactions, UA core, calls, "
