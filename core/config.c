@@ -69,6 +69,9 @@ static XbSettingDef dialplan_defs[] = {
 static const XbSettingDef media_defs[] = {
     {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
     {"workers", XB_SETTING_INT, "0", "media worker threads (0: one per core)", 0, 64},
+    {"rtp_timeout", XB_SETTING_INT, "60",
+     "seconds without RTP from a far end that sends before its call is hung up (0: never)", 0,
+     86400},
     {"ip", XB_SETTING_STRING, "",
      "address RTP is bound to and written into session descriptions (empty: every address, "
      "and the source address of the route to each far end)"},

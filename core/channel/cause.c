@@ -42,6 +42,7 @@ static const struct {
     {XB_CAUSE_ORIGINATOR_CANCEL, "ORIGINATOR_CANCEL"},
     {XB_CAUSE_LOSE_RACE, "LOSE_RACE"},
     {XB_CAUSE_ALLOTTED_TIMEOUT, "ALLOTTED_TIMEOUT"},
+    {XB_CAUSE_MEDIA_TIMEOUT, "MEDIA_TIMEOUT"},
 };
 
 const char *xb_cause_name(XbCause cause)
@@ -185,6 +186,7 @@ unsigned xb_cause_to_sip(XbCause cause)
 	case XB_CAUSE_ORIGINATOR_CANCEL:
 		return 487;
 	case XB_CAUSE_ALLOTTED_TIMEOUT:
+	case XB_CAUSE_MEDIA_TIMEOUT:
 	case XB_CAUSE_LOSE_RACE:
 	case XB_CAUSE_INTERWORKING:
 		return 500;

@@ -161,6 +161,8 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 	ch->state = state;
 	if (state == XB_CHANNEL_ANSWERED && !ch->answered_us)
 		ch->answered_us = g_get_real_time();
+	if (state == XB_CHANNEL_ANSWERED)
+		xb_channel_media_watch(ch);
 	if (state == XB_CHANNEL_GONE && !ch->ended_us)
 		ch->ended_us = g_get_real_time();
 	xb_event_publish(XB_EVENT_CHANNEL_STATE,

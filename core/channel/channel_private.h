@@ -6,6 +6,8 @@
 
 /* media.c: crossbar's own answer to the leg's offer, when nothing gave one yet. */
 void xb_channel_media_answer_own(XbChannel *ch);
+/* The leg's RTP timeout: media.rtp_timeout once answered while its far end sends, else none. */
+void xb_channel_media_watch(XbChannel *ch);
 
 struct xb_channel {
 	char *uuid;
@@ -22,6 +24,7 @@ struct xb_channel {
 	XbChannel *partner;      /* the bridged leg (the bridge holds the references) */
 	XbMediaEndpoint *media;  /* the leg's anchored media (one reference), or NULL */
 	guint64 own_sdp_version; /* of the last answer crossbar made for the leg itself */
+	gboolean far_sends;      /* its far end's description says it sends RTP */
 	XbChannelEventFunc ctl;
 	gpointer ctl_data;
 	gboolean hangup_asked; /* the core asked the driver to hang up */

@@ -130,10 +130,42 @@ gboolean xb_channel_media_anchored(const XbChannel *a, const XbChannel *b)
 	return TRUE;
 }
 
+/* Whether the far end sends RTP on the stream: it offers or answers sendrecv or sendonly,
+ * not on hold by c=0.0.0.0. */
+static gboolean far_end_sends(const XbSdpSession *sdp, const XbSdpMedia *audio)
+{
+	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
+	XbSdpDirection d = audio ? xb_sdp_media_direction(sdp, audio) : XB_SDP_DIR_INACTIVE;
+
+	return audio && c && c->present && !is_any(c->address) &&
+	       (d == XB_SDP_DIR_SENDRECV || d == XB_SDP_DIR_SENDONLY);
+}
+
+void xb_channel_media_watch(XbChannel *ch)
+{
+	if (!ch->media || ch->state < XB_CHANNEL_ANSWERED || ch->state >= XB_CHANNEL_HANGING_UP)
+		return;
+	xb_media_endpoint_set_timeout(
+	    ch->media, ch->far_sends ? (guint)xb_config_get_int("media.rtp_timeout") : 0);
+}
+
 static void media_event(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer user_data)
 {
 	XbChannel *ch = user_data;
 
+	if (ev->type == XB_MEDIA_EV_TIMEOUT) {
+		/* The leg whose endpoint it is (legs of one target share one until an answer). */
+		g_autoptr(GPtrArray) all = xb_channel_list();
+		for (guint i = 0; i < all->len; i++) {
+			XbChannel *c = all->pdata[i];
+			if (c->media != ep || c->state < XB_CHANNEL_ANSWERED)
+				continue;
+			g_message("%s: no RTP for %" G_GINT64_FORMAT " s: hung up (MEDIA_TIMEOUT)",
+			          xb_channel_name(c), xb_config_get_int("media.rtp_timeout"));
+			xb_channel_hangup(c, XB_CAUSE_MEDIA_TIMEOUT, 0);
+		}
+		return;
+	}
 	if (ch && ev->type == XB_MEDIA_EV_LATCHED && ev->source) {
 		g_autofree char *ip =
 		    g_inet_address_to_string(g_inet_socket_address_get_address(ev->source));
@@ -194,6 +226,8 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 	else if (!xb_media_endpoint_set_remote(from->media, far_ip, (guint16)audio->port))
 		xb_info("%s: media: '%s' is not an address; nothing is sent there",
 		        xb_channel_name(from), far_ip);
+	from->far_sends = far_end_sends(sdp, audio);
+	xb_channel_media_watch(from);
 	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
 	return sdp_rewrite(sdp, audio, ip, xb_media_endpoint_port(to_ep));
 }
@@ -262,6 +296,8 @@ static gboolean own_answer(XbChannel *ch)
 		xb_media_endpoint_set_remote(ch->media, NULL, 0);
 	else
 		xb_media_endpoint_set_remote(ch->media, far_ip, (guint16)audio->port);
+	ch->far_sends = far_end_sends(sdp, audio);
+	xb_channel_media_watch(ch);
 	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
 	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, ch->created_us);
 	const XbChannelBody *before = xb_channel_local_body(ch);

@@ -83,6 +83,7 @@ typedef enum {
 	XB_CAUSE_ORIGINATOR_CANCEL = 487,
 	XB_CAUSE_LOSE_RACE = 502,             /* another leg of the same bridge answered first */
 	XB_CAUSE_ALLOTTED_TIMEOUT = 602,      /* the maximum call duration passed */
+	XB_CAUSE_MEDIA_TIMEOUT = 604,         /* no RTP from the far end for media.rtp_timeout */
 	XB_CAUSE_EXCHANGE_ROUTING_ERROR = 25, /* a loop: too many hops (SIP 483) */
 } XbCause;
 

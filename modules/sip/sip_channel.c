@@ -477,7 +477,7 @@ static char *reason_of(XbCause cause)
 {
 	if (cause == XB_CAUSE_LOSE_RACE)
 		return g_strdup("SIP;cause=200;text=\"Call completed elsewhere\"");
-	if (!cause)
+	if (!cause || cause > 127) /* crossbar's own causes have no Q.850 number */
 		return NULL;
 	return g_strdup_printf("Q.850;cause=%u;text=\"%s\"", (unsigned)cause, xb_cause_name(cause));
 }

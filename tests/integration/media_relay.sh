@@ -5,7 +5,8 @@
 # RTP even), the RTP crosses the engine both ways (crossbar-cli media counts it in and out,
 # nothing dropped), and the port pairs are given back when the call ends. With
 # bypass_media=true the descriptions pass unchanged and media goes end to end. The echo
-# application answers with crossbar's own description and sends every packet back.
+# application answers with crossbar's own description and sends every packet back. A call
+# with no RTP is hung up after media.rtp_timeout (MEDIA_TIMEOUT).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -46,7 +47,8 @@ cat >"$TMP/plan.xml" <<XML
 XML
 
 check "the daemon starts" start_crossbar mr sip --set dialplan.file="$TMP/plan.xml" \
-	--set sip.public_for_strangers=yes --set media.rtp_ports=31000-31999
+	--set sip.public_for_strangers=yes --set media.rtp_ports=31000-31999 \
+	--set media.rtp_timeout=3
 field() { cli media | awk -v k="$1" '$1 == k {print $2}'; }
 check "the engine runs with its workers" test "$(field workers)" -ge 1
 
@@ -77,6 +79,15 @@ check "... its answer is crossbar's own (o=crossbar, A-law, telephone-event)" ba
 	"grep -q '^o=crossbar ' '$TMP/echoed.msgs' && grep -q '^m=audio 3[01][0-9][0-9][02468] RTP/AVP 8 101' '$TMP/echoed.msgs'"
 in=$(($(field packets_in) - in0)) out=$(($(field packets_out) - out0))
 check "... every packet came back ($in in, $out out of 236)" test "$in" -ge 230 -a "$out" -ge 230
+
+uas_start silent b2b_uas_answer.xml
+t0=$(date +%s%N)
+check "a call whose phones send no RTP" uac silent_a b2b_uac_callee_bye.xml 1001
+secs=$((($(date +%s%N) - t0) / 1000000000))
+check "... is hung up by crossbar after media.rtp_timeout (3 s; took $secs s)" \
+	test "$secs" -ge 3 -a "$secs" -le 6
+check "... the callee got crossbar's BYE too" uas_done
+check "... the log says why" grep -q 'no RTP for 3 s: hung up (MEDIA_TIMEOUT)' "$TMP/mr.log"
 
 uas_start plain b2b_uas_answer.xml
 check "with bypass_media=true" uac plain_a b2b_uac_bye.xml bypass
