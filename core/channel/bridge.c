@@ -96,7 +96,8 @@ static void bridge_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_
 		break;
 	case XB_CHANNEL_EV_DTMF: {
 		char digits[2] = {ev->digit, 0};
-		xb_channel_send_dtmf(other, digits);
+		if (!ev->dtmf_in_media) /* else the engine relayed its packets already */
+			xb_channel_send_dtmf(other, digits);
 		break;
 	}
 	case XB_CHANNEL_EV_PROGRESS:

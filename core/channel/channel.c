@@ -18,6 +18,7 @@ GQuark xb_channel_error_quark(void)
 void xb_channel_init(void)
 {
 	xb_event_type_register(XB_EVENT_CHANNEL_STATE, "(sssa{sv})");
+	xb_event_type_register(XB_EVENT_CHANNEL_DTMF, "(ss)");
 	if (!live)
 		live = g_hash_table_new(g_str_hash, g_str_equal);
 }
@@ -515,12 +516,21 @@ void xb_channel_request_cb(XbChannel *ch, XbChannelRequest *req, XbChannelReques
 	deliver(ch, &ev);
 }
 
+void xb_channel_dtmf_digit(XbChannel *ch, char digit, gboolean in_media)
+{
+	XbChannelEvent ev = {.type = XB_CHANNEL_EV_DTMF, .digit = digit, .dtmf_in_media = in_media};
+	char text[2] = {digit, 0};
+
+	if (over(ch))
+		return;
+	xb_info("%s: DTMF %c%s", ch->name, digit, in_media ? " (RFC 4733)" : "");
+	xb_event_publish(XB_EVENT_CHANNEL_DTMF, g_variant_new("(ss)", ch->uuid, text));
+	deliver(ch, &ev);
+}
+
 void xb_channel_dtmf_cb(XbChannel *ch, char digit)
 {
-	XbChannelEvent ev = {.type = XB_CHANNEL_EV_DTMF, .digit = digit};
-
-	if (!over(ch))
-		deliver(ch, &ev);
+	xb_channel_dtmf_digit(ch, digit, FALSE);
 }
 
 void xb_channel_hangup_all(XbCause cause)

@@ -6,6 +6,8 @@
 
 /* media.c: crossbar's own answer to the leg's offer, when nothing gave one yet. */
 void xb_channel_media_answer_own(XbChannel *ch);
+/* A digit from the far end; in_media when it came as RFC 4733 events in anchored RTP. */
+void xb_channel_dtmf_digit(XbChannel *ch, char digit, gboolean in_media);
 /* The leg's RTP timeout: media.rtp_timeout once answered while its far end sends, else none. */
 void xb_channel_media_watch(XbChannel *ch);
 

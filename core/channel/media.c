@@ -141,6 +141,20 @@ static gboolean far_end_sends(const XbSdpSession *sdp, const XbSdpMedia *audio)
 	       (d == XB_SDP_DIR_SENDRECV || d == XB_SDP_DIR_SENDONLY);
 }
 
+/* The far end's telephone-event payload type (RFC 4733), so that the engine reports its
+ * digits; -1 when it offers none. */
+static void learn_dtmf(XbMediaEndpoint *ep, const XbSdpMedia *audio)
+{
+	for (guint i = 0; audio && i < audio->formats->len; i++) {
+		const XbSdpFormat *f = audio->formats->pdata[i];
+		if (f->encoding && !g_ascii_strcasecmp(f->encoding, "telephone-event")) {
+			xb_media_endpoint_set_dtmf(ep, (int)f->pt, f->clock_rate);
+			return;
+		}
+	}
+	xb_media_endpoint_set_dtmf(ep, -1, 0);
+}
+
 void xb_channel_media_watch(XbChannel *ch)
 {
 	if (!ch->media || ch->state < XB_CHANNEL_ANSWERED || ch->state >= XB_CHANNEL_HANGING_UP)
@@ -153,6 +167,15 @@ static void media_event(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer us
 {
 	XbChannel *ch = user_data;
 
+	if (ev->type == XB_MEDIA_EV_DTMF) {
+		g_autoptr(GPtrArray) all = xb_channel_list();
+		for (guint i = 0; i < all->len; i++) {
+			XbChannel *c = all->pdata[i];
+			if (c->media == ep && c->state >= XB_CHANNEL_EARLY)
+				xb_channel_dtmf_digit(c, ev->digit, TRUE);
+		}
+		return;
+	}
 	if (ev->type == XB_MEDIA_EV_TIMEOUT) {
 		/* The leg whose endpoint it is (legs of one target share one until an answer). */
 		g_autoptr(GPtrArray) all = xb_channel_list();
@@ -227,6 +250,7 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 		xb_info("%s: media: '%s' is not an address; nothing is sent there",
 		        xb_channel_name(from), far_ip);
 	from->far_sends = far_end_sends(sdp, audio);
+	learn_dtmf(from->media, audio);
 	xb_channel_media_watch(from);
 	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
 	return sdp_rewrite(sdp, audio, ip, xb_media_endpoint_port(to_ep));
@@ -297,6 +321,7 @@ static gboolean own_answer(XbChannel *ch)
 	else
 		xb_media_endpoint_set_remote(ch->media, far_ip, (guint16)audio->port);
 	ch->far_sends = far_end_sends(sdp, audio);
+	learn_dtmf(ch->media, audio);
 	xb_channel_media_watch(ch);
 	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
 	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, ch->created_us);

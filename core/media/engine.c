@@ -32,6 +32,7 @@ typedef enum {
 	CMD_DETACH, /* to another worker: `to` */
 	CMD_REMOTE, /* addr/len: where to send (len 0: nowhere) */
 	CMD_TIMEOUT,
+	CMD_DTMF, /* seconds: payload type (or -1), len: clock rate */
 	CMD_JOIN, /* with `other` */
 	CMD_UNJOIN,
 	CMD_REMOVE,
@@ -47,7 +48,7 @@ typedef struct {
 	guint seconds;
 } Cmd;
 
-typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED } EvType;
+typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED, EV_DTMF } EvType;
 
 typedef struct {
 	EvType type;
@@ -55,6 +56,8 @@ typedef struct {
 	MediaWorker *to;
 	struct sockaddr_storage from;
 	socklen_t len;
+	char digit;
+	guint duration_ms;
 } Ev;
 
 struct media_worker {
@@ -163,6 +166,11 @@ static void run_command(MediaWorker *w, Cmd *c)
 		}
 		ep->latch_count = 0;
 		break;
+	case CMD_DTMF:
+		ep->dtmf_pt = (int)c->seconds;
+		ep->dtmf_rate = c->len ? c->len : 8000;
+		xb_rtp_dtmf_rx_init(&ep->dtmf_rx);
+		break;
 	case CMD_TIMEOUT:
 		ep->timeout_s = c->seconds;
 		ep->last_rx_us = g_get_monotonic_time();
@@ -243,6 +251,36 @@ static gboolean admit(XbMediaEndpoint *ep, int which, const guint8 *p, unsigned 
 	return TRUE;
 }
 
+static void post_dtmf(XbMediaEndpoint *ep, const XbRtpDtmfReport *r)
+{
+	char digit = xb_rtp_dtmf_char(r->event);
+
+	if (r->kind != XB_RTP_DTMF_END || !digit || digit == '!')
+		return;
+	Ev *ev = g_new0(Ev, 1);
+	ev->type = EV_DTMF;
+	ev->ep = ep;
+	ev->digit = digit;
+	ev->duration_ms = r->duration * 1000u / ep->dtmf_rate;
+	post(ev);
+}
+
+/* A telephone-event packet of the far end: reported once, as it ends. */
+static void dtmf_packet(XbMediaEndpoint *ep, const guint8 *p, unsigned len)
+{
+	XbRtpHeader h;
+	XbRtpDtmf d;
+	XbRtpDtmfReport reports[3];
+
+	if (xb_rtp_parse(&h, p, len) < 0 || h.pt != ep->dtmf_pt ||
+	    xb_rtp_dtmf_decode(&d, h.payload, h.payload_len) < 0)
+		return;
+	unsigned n = xb_rtp_dtmf_rx_feed(&ep->dtmf_rx, h.ts, &d, reports);
+	for (unsigned i = 0; i < n; i++)
+		post_dtmf(ep, &reports[i]);
+	ep->dtmf_last_us = g_get_monotonic_time();
+}
+
 static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 {
 	for (;;) {
@@ -268,6 +306,9 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 				continue;
 			}
 			admitted++;
+			if (!which && ep->dtmf_pt >= 0 && len >= 2 &&
+			    (w->buf[i][1] & 0x7f) == ep->dtmf_pt)
+				dtmf_packet(ep, w->buf[i], len);
 			if (!peer || !peer->send_len[which]) {
 				dropped++;
 				continue;
@@ -303,6 +344,12 @@ static void scan_timeouts(MediaWorker *w, gint64 now)
 {
 	for (guint i = 0; i < w->eps->len; i++) {
 		XbMediaEndpoint *ep = w->eps->pdata[i];
+		XbRtpDtmfReport r;
+		/* An event whose end packets never came ends after a second of silence. */
+		if (ep->dtmf_rx.state == XB_RTP_DTMF_RX_ACTIVE &&
+		    now - ep->dtmf_last_us > G_USEC_PER_SEC &&
+		    xb_rtp_dtmf_rx_timeout(&ep->dtmf_rx, &r))
+			post_dtmf(ep, &r);
 		if (!ep->timeout_s || ep->timed_out ||
 		    now - ep->last_rx_us < (gint64)ep->timeout_s * G_USEC_PER_SEC)
 			continue;
@@ -451,6 +498,14 @@ void xb_media_dispatch_events(void)
 		case EV_TIMEOUT:
 			if (!ep->freed && ep->func)
 				ep->func(ep, &(XbMediaEvent){.type = XB_MEDIA_EV_TIMEOUT},
+				         ep->user_data);
+			break;
+		case EV_DTMF:
+			if (!ep->freed && ep->func)
+				ep->func(ep,
+				         &(XbMediaEvent){.type = XB_MEDIA_EV_DTMF,
+				                         .digit = ev->digit,
+				                         .duration_ms = ev->duration_ms},
 				         ep->user_data);
 			break;
 		case EV_LATCHED:
@@ -609,6 +664,7 @@ XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *nea
 	ep->func = func;
 	ep->user_data = user_data;
 	ep->refs = 1;
+	ep->dtmf_pt = -1;
 	g_queue_init(&ep->held);
 	w->nendpoints++;
 	send_cmd(ep, cmd_new(CMD_ATTACH, ep));
@@ -652,6 +708,14 @@ gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint
 	}
 	send_cmd(ep, c);
 	return TRUE;
+}
+
+void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clock_rate)
+{
+	Cmd *c = cmd_new(CMD_DTMF, ep);
+	c->seconds = (guint)payload_type;
+	c->len = clock_rate;
+	send_cmd(ep, c);
 }
 
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds)

@@ -7,6 +7,7 @@
 #include "../core_private.h"
 
 #include <crossbar/media.h>
+#include <crossbar/rtp.h>
 #include <sys/socket.h>
 
 typedef struct media_worker MediaWorker;
@@ -41,6 +42,10 @@ struct xb_media_endpoint {
 	guint latch_count; /* RTP packets from the latched source, up to the latching window */
 	guint32 ssrc;      /* of the latched RTP source */
 	gint64 last_rx_us;
+	int dtmf_pt; /* telephone-event payload type, or -1 */
+	guint dtmf_rate;
+	XbRtpDtmfRx dtmf_rx;
+	gint64 dtmf_last_us;
 	guint timeout_s;
 	gboolean timed_out;
 

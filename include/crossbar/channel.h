@@ -269,6 +269,8 @@ typedef struct {
 	XbChannelRequest *request; /* REQUEST */
 	XbChannelRequestKind kind; /* REQUEST */
 	char digit;                /* DTMF */
+	gboolean dtmf_in_media;    /* DTMF: it came in the anchored RTP (RFC 4733), which the
+	                            * media engine relays to the bridged leg by itself */
 } XbChannelEvent;
 
 typedef void (*XbChannelEventFunc)(XbChannel *channel, const XbChannelEvent *ev,
@@ -321,5 +323,7 @@ void xb_channel_bridge(XbChannel *a, XbChannel *b, XbBridgeDoneFunc done, gpoint
  * channel (s): caller_id_number, destination_number, context, originator_uuid (the A-leg of
  * a placed leg), bridge_uuid, gateway ... */
 #define XB_EVENT_CHANNEL_STATE "channel.state"
+/* A digit a channel's far end sent: (ss) uuid, digit. */
+#define XB_EVENT_CHANNEL_DTMF "channel.dtmf"
 
 G_END_DECLS

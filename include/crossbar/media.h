@@ -30,11 +30,14 @@ typedef struct xb_media_endpoint XbMediaEndpoint;
 typedef enum {
 	XB_MEDIA_EV_TIMEOUT, /* no RTP for the endpoint's timeout (once per silence) */
 	XB_MEDIA_EV_LATCHED, /* RTP now goes back to a source learnt from its packets */
+	XB_MEDIA_EV_DTMF,    /* a telephone-event (RFC 4733) ended */
 } XbMediaEventType;
 
 typedef struct {
 	XbMediaEventType type;
 	GInetSocketAddress *source; /* LATCHED: where the packets come from */
+	char digit;                 /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
+	guint duration_ms;          /* DTMF: how long it lasted */
 } XbMediaEvent;
 
 typedef void (*XbMediaEventFunc)(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer user_data);
@@ -59,6 +62,10 @@ guint16 xb_media_endpoint_port(const XbMediaEndpoint *ep);
  * A new address starts learning the source afresh. port 0 stops sending (a stream put on
  * hold or rejected). */
 gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint16 port);
+/* The RTP payload type of the far end's telephone-events (RFC 4733) at `clock_rate`, or
+ * -1 for none: their packets are still relayed, and each event is also reported
+ * (XB_MEDIA_EV_DTMF). */
+void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clock_rate);
 /* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
 /* Relay between two endpoints (each leaves any other it was joined to); one moves to the

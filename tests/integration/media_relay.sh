@@ -6,7 +6,8 @@
 # nothing dropped), and the port pairs are given back when the call ends. With
 # bypass_media=true the descriptions pass unchanged and media goes end to end. The echo
 # application answers with crossbar's own description and sends every packet back. A call
-# with no RTP is hung up after media.rtp_timeout (MEDIA_TIMEOUT).
+# with no RTP is hung up after media.rtp_timeout (MEDIA_TIMEOUT). Digits sent as
+# telephone-events (RFC 4733) reach the call, each once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -48,7 +49,7 @@ XML
 
 check "the daemon starts" start_crossbar mr sip --set dialplan.file="$TMP/plan.xml" \
 	--set sip.public_for_strangers=yes --set media.rtp_ports=31000-31999 \
-	--set media.rtp_timeout=3
+	--set media.rtp_timeout=3 --set core.log_level=info
 field() { cli media | awk -v k="$1" '$1 == k {print $2}'; }
 check "the engine runs with its workers" test "$(field workers)" -ge 1
 
@@ -79,6 +80,10 @@ check "... its answer is crossbar's own (o=crossbar, A-law, telephone-event)" ba
 	"grep -q '^o=crossbar ' '$TMP/echoed.msgs' && grep -q '^m=audio 3[01][0-9][0-9][02468] RTP/AVP 8 101' '$TMP/echoed.msgs'"
 in=$(($(field packets_in) - in0)) out=$(($(field packets_out) - out0))
 check "... every packet came back ($in in, $out out of 236)" test "$in" -ge 230 -a "$out" -ge 230
+
+check "a caller dials 5 and # (RFC 4733) into the echo test" uac dialled media_uac_dtmf.xml echo
+check "... crossbar heard each digit once" bash -c \
+	"[ \$(grep -c 'DTMF 5 (RFC 4733)' '$TMP/mr.log') = 1 ] && [ \$(grep -c 'DTMF # (RFC 4733)' '$TMP/mr.log') = 1 ]"
 
 uas_start silent b2b_uas_answer.xml
 t0=$(date +%s%N)

@@ -2,7 +2,8 @@
  * talk through two joined endpoints, RTP and RTCP both ways; packets go back to where they
  * come from (symmetric RTP), the source is learnt early in a stream and later only from the
  * same SSRC (a stranger's packets are dropped, a NAT rebinding is followed); a silent
- * stream times out; endpoints on different workers join; port pairs are even/odd, run out
+ * stream times out; telephone-events (RFC 4733) are reported once each, as they end, and
+ * still relayed; endpoints on different workers join; port pairs are even/odd, run out
  * with a clear error and rest before reuse; what is not RTP is dropped. */
 #include "config.h"
 #include "core/media/media_private.h"
@@ -107,6 +108,11 @@ static GPtrArray *seen; /* "latched:PORT", "timeout" */
 
 static void event_cb(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer user_data)
 {
+	if (ev->type == XB_MEDIA_EV_DTMF) {
+		g_ptr_array_add(seen, g_strdup_printf("dtmf:%s:%c:%u", (char *)user_data, ev->digit,
+		                                      ev->duration_ms));
+		return;
+	}
 	if (ev->type == XB_MEDIA_EV_TIMEOUT) {
 		g_ptr_array_add(seen, g_strdup_printf("timeout:%s", (char *)user_data));
 		return;
@@ -265,6 +271,74 @@ static void test_hijack_refused(void)
 	teardown();
 }
 
+/* One RFC 4733 packet of `event` (PT 101) with the RTP timestamp ts. */
+static void dtmf_send(Phone *p, guint16 to, guint16 seq, guint32 ts, guint8 event, gboolean end,
+                      guint16 duration)
+{
+	guint8 pkt[16] = {0x80,
+	                  101,
+	                  seq >> 8,
+	                  seq & 0xff,
+	                  ts >> 24,
+	                  ts >> 16,
+	                  ts >> 8,
+	                  ts,
+	                  0,
+	                  0,
+	                  0x11,
+	                  0x11,
+	                  event,
+	                  end ? 0x8a : 0x0a,
+	                  duration >> 8,
+	                  duration & 0xff};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                        .sin_port = htons(to)};
+
+	if (seq == 100)
+		pkt[1] |= 0x80; /* the marker starts an event */
+	g_assert_cmpint(sendto(p->fd, pkt, sizeof pkt, 0, (struct sockaddr *)&a, sizeof a), ==,
+	                sizeof pkt);
+}
+
+static void test_dtmf(void)
+{
+	setup(LO, HI, 0);
+	Phone a = phone_new(), b = phone_new();
+	XbMediaEndpoint *ea = endpoint(NULL, "a"), *eb = endpoint(ea, "b");
+	guint16 port = 0;
+
+	xb_media_endpoint_set_remote(ea, "127.0.0.1", a.port);
+	xb_media_endpoint_set_remote(eb, "127.0.0.1", b.port);
+	xb_media_endpoint_set_dtmf(ea, 101, 8000);
+	xb_media_join(ea, eb);
+	g_usleep(50 * 1000);
+	port = xb_media_endpoint_port(ea);
+	/* '5' for 100 ms: start, two updates, the end three times: reported once, at its end. */
+	dtmf_send(&a, port, 100, 8000, 5, FALSE, 0);
+	dtmf_send(&a, port, 101, 8000, 5, FALSE, 320);
+	dtmf_send(&a, port, 102, 8000, 5, FALSE, 640);
+	for (guint16 s = 103; s < 106; s++)
+		dtmf_send(&a, port, s, 8000, 5, TRUE, 800);
+	g_assert_true(saw("dtmf:a:5:100", 1000));
+	/* The packets still reach the other leg. */
+	g_assert_cmpint(rtp_recv(&b, NULL), ==, 100);
+	/* '#' whose end packets are lost ends after a second without packets. */
+	dtmf_send(&a, port, 107, 9600, 11, FALSE, 0);
+	dtmf_send(&a, port, 108, 9600, 11, FALSE, 160);
+	g_assert_false(saw("dtmf:a:#:20", 500));
+	g_assert_true(saw("dtmf:a:#:20", 2000));
+	guint n = 0;
+	for (guint i = 0; i < seen->len; i++)
+		n += g_str_has_prefix(seen->pdata[i], "dtmf:");
+	g_assert_cmpuint(n, ==, 2);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
+	close(a.fd);
+	close(b.fd);
+	teardown();
+}
+
 static void test_timeout(void)
 {
 	setup(LO, HI, 0);
@@ -350,6 +424,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/media/symmetric-rtp", test_symmetric_rtp);
 	g_test_add_func("/media/hijack-refused-rebinding-followed", test_hijack_refused);
 	g_test_add_func("/media/rtp-timeout", test_timeout);
+	g_test_add_func("/media/dtmf-rfc4733", test_dtmf);
 	g_test_add_func("/media/join-across-workers", test_join_across_workers);
 	g_test_add_func("/media/ports-run-out-and-rest", test_ports_run_out_and_rest);
 	return g_test_run();
