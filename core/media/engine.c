@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #define BATCH        32
@@ -36,6 +37,8 @@ typedef enum {
 	CMD_JOIN, /* with `other` */
 	CMD_UNJOIN,
 	CMD_REMOVE,
+	CMD_PLAY, /* bytes: frames of `frame` bytes, payload type pt, id */
+	CMD_PLAY_STOP,
 	CMD_STOP,
 } CmdType;
 
@@ -46,9 +49,12 @@ typedef struct {
 	struct sockaddr_storage addr;
 	socklen_t len;
 	guint seconds;
+	GBytes *bytes;
+	guint pt, frame;
+	guint64 id;
 } Cmd;
 
-typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED, EV_DTMF } EvType;
+typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED, EV_DTMF, EV_PLAYED } EvType;
 
 typedef struct {
 	EvType type;
@@ -58,12 +64,15 @@ typedef struct {
 	socklen_t len;
 	char digit;
 	guint duration_ms;
+	guint64 id;
 } Ev;
 
 struct media_worker {
 	guint index;
 	GThread *thread;
 	int epfd, cmdfd;
+	int tickfd; /* a 10 ms timer while something plays */
+	guint nplaying;
 	GAsyncQueue *cmds;
 	GPtrArray *eps;                          /* attached endpoints (worker only) */
 	guint nendpoints;                        /* main loop's count, for placing new endpoints */
@@ -124,12 +133,43 @@ static void poll_add(MediaWorker *w, XbMediaEndpoint *ep)
 	ep->timed_out = FALSE;
 }
 
+static void tick_arm(MediaWorker *w, gboolean on)
+{
+	struct itimerspec its = {0};
+
+	if (on) {
+		its.it_interval.tv_nsec = 10 * 1000 * 1000;
+		its.it_value.tv_nsec = 10 * 1000 * 1000;
+	}
+	timerfd_settime(w->tickfd, 0, &its, NULL);
+}
+
+/* The playback ends (played, stopped, or the endpoint leaves); the next relayed packet
+ * takes the stream up where it stopped. */
+static void play_end(MediaWorker *w, XbMediaEndpoint *ep, gboolean tell)
+{
+	if (!ep->play)
+		return;
+	g_clear_pointer(&ep->play, g_bytes_unref);
+	ep->src_valid = FALSE;
+	if (tell) {
+		Ev *ev = g_new0(Ev, 1);
+		ev->type = EV_PLAYED;
+		ev->ep = ep;
+		ev->id = ep->play_running_id;
+		post(ev);
+	}
+	if (--w->nplaying == 0)
+		tick_arm(w, FALSE);
+}
+
 static void poll_remove(MediaWorker *w, XbMediaEndpoint *ep)
 {
 	if (ep->attached != w)
 		return;
 	for (int i = 0; i < 2; i++)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd[i], NULL);
+	play_end(w, ep, FALSE);
 	g_ptr_array_remove_fast(w->eps, ep);
 	ep->attached = NULL;
 	unjoin(ep);
@@ -193,8 +233,112 @@ static void run_command(MediaWorker *w, Cmd *c)
 			close(ep->fd[i]);
 		post_simple(EV_REMOVED, ep, NULL);
 		break;
+	case CMD_PLAY:
+		if (ep->attached != w) {
+			g_bytes_unref(c->bytes);
+			break;
+		}
+		play_end(w, ep, FALSE);
+		ep->play = c->bytes;
+		ep->play_off = 0;
+		ep->play_pt = c->pt;
+		ep->play_frame = c->frame;
+		ep->play_start_us = g_get_monotonic_time();
+		ep->play_frames_sent = 0;
+		ep->play_running_id = c->id;
+		if (w->nplaying++ == 0)
+			tick_arm(w, TRUE);
+		break;
+	case CMD_PLAY_STOP:
+		play_end(w, ep, FALSE);
+		break;
 	case CMD_STOP:
 		break;
+	}
+}
+
+/* One played frame towards the far end, continuing the endpoint's stream. */
+static void play_frame(MediaWorker *w, XbMediaEndpoint *ep, const guint8 *payload, gsize len,
+                       gboolean first)
+{
+	guint8 pkt[12 + 320];
+
+	if (len > sizeof pkt - 12)
+		len = sizeof pkt - 12;
+	ep->out_seq = ep->out_started ? ep->out_seq + 1 : (guint16)g_random_int();
+	ep->out_ts = ep->out_started ? ep->out_ts + 160 : g_random_int();
+	ep->out_started = TRUE;
+	pkt[0] = 0x80;
+	pkt[1] = (first ? 0x80 : 0) | (ep->play_pt & 0x7f);
+	pkt[2] = ep->out_seq >> 8;
+	pkt[3] = ep->out_seq & 0xff;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = ep->out_ts >> (24 - 8 * i);
+		pkt[8 + i] = ep->out_ssrc >> (24 - 8 * i);
+	}
+	memcpy(pkt + 12, payload, len);
+	if (!ep->send_len[0] || sendto(ep->fd[0], pkt, 12 + len, MSG_DONTWAIT,
+	                               (struct sockaddr *)&ep->send_to[0], ep->send_len[0]) < 0) {
+		__atomic_fetch_add(&ep->dropped, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&w->dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_fetch_add(&ep->tx_packets, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->tx_packets, 1, __ATOMIC_RELAXED);
+}
+
+/* Every 10 ms: the frames that fell due since each playback began. */
+static void play_tick(MediaWorker *w)
+{
+	gint64 now = g_get_monotonic_time();
+
+	for (guint i = 0; i < w->eps->len; i++) {
+		XbMediaEndpoint *ep = w->eps->pdata[i];
+		if (!ep->play)
+			continue;
+		gsize size;
+		const guint8 *data = g_bytes_get_data(ep->play, &size);
+		guint due = (guint)((now - ep->play_start_us) / 20000) + 1;
+		while (ep->play && ep->play_frames_sent < due) {
+			if (ep->play_off >= size) {
+				play_end(w, ep, TRUE);
+				break;
+			}
+			gsize n = MIN(ep->play_frame, size - ep->play_off);
+			play_frame(w, ep, data + ep->play_off, n, ep->play_frames_sent == 0);
+			ep->play_off += n;
+			ep->play_frames_sent++;
+		}
+	}
+}
+
+/* A relayed RTP packet joins the stream towards the far end: the stream's own SSRC, and
+ * sequence numbers and timestamps that go on from the last ones sent, whatever the source
+ * (another phone, a transfer, a prompt before it). */
+static void restamp(XbMediaEndpoint *out, guint8 *p)
+{
+	guint16 seq = (guint16)(p[2] << 8 | p[3]);
+	guint32 ts = (guint32)p[4] << 24 | (guint32)p[5] << 16 | (guint32)p[6] << 8 | p[7];
+	guint32 ssrc = (guint32)p[8] << 24 | (guint32)p[9] << 16 | (guint32)p[10] << 8 | p[11];
+
+	if (!out->src_valid || ssrc != out->src_ssrc) {
+		out->src_ssrc = ssrc;
+		out->src_valid = TRUE;
+		out->seq_delta = out->out_started ? (guint16)(out->out_seq + 1 - seq) : 0;
+		out->ts_delta = out->out_started ? out->out_ts + 160 - ts : 0;
+	}
+	guint16 nseq = seq + out->seq_delta;
+	guint32 nts = ts + out->ts_delta;
+	if (!out->out_started || (gint16)(nseq - out->out_seq) > 0) {
+		out->out_seq = nseq;
+		out->out_ts = nts;
+	}
+	out->out_started = TRUE;
+	p[2] = nseq >> 8;
+	p[3] = nseq & 0xff;
+	for (int i = 0; i < 4; i++) {
+		p[4 + i] = nts >> (24 - 8 * i);
+		p[8 + i] = out->out_ssrc >> (24 - 8 * i);
 	}
 }
 
@@ -309,10 +453,12 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 			if (!which && ep->dtmf_pt >= 0 && len >= 2 &&
 			    (w->buf[i][1] & 0x7f) == ep->dtmf_pt)
 				dtmf_packet(ep, w->buf[i], len);
-			if (!peer || !peer->send_len[which]) {
-				dropped++;
+			if (!peer || !peer->send_len[which] || (!which && peer->play)) {
+				dropped++; /* (a playback takes the relayed audio's place) */
 				continue;
 			}
+			if (!which)
+				restamp(peer, w->buf[i]);
 			w->out_iov[out] = (struct iovec){w->buf[i], len};
 			w->out[out].msg_hdr = (struct msghdr){.msg_name = &peer->send_to[which],
 			                                      .msg_namelen = peer->send_len[which],
@@ -368,6 +514,14 @@ static gpointer worker_main(gpointer data)
 	while (!stop) {
 		int n = epoll_wait(w->epfd, evs, G_N_ELEMENTS(evs), SCAN_MS);
 		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &w->tickfd) {
+				guint64 v;
+				if (read(w->tickfd, &v, sizeof v) < 0 && errno != EAGAIN)
+					g_warning("media: worker %u: %s", w->index,
+					          g_strerror(errno));
+				play_tick(w);
+				continue;
+			}
 			if (evs[i].data.ptr == NULL) {
 				guint64 v;
 				Cmd *c;
@@ -469,12 +623,21 @@ static void on_detached(XbMediaEndpoint *ep, MediaWorker *to)
 		send_cmd(ep, c);
 }
 
+/* A command that never reached its worker. */
+static void cmd_free(gpointer data)
+{
+	Cmd *c = data;
+
+	if (c->bytes)
+		g_bytes_unref(c->bytes);
+	g_free(c);
+}
+
 static void endpoint_free_memory(XbMediaEndpoint *ep)
 {
-	Cmd *c;
-
-	while ((c = g_queue_pop_head(&ep->held)))
-		g_free(c);
+	g_queue_clear_full(&ep->held, cmd_free);
+	if (ep->play)
+		g_bytes_unref(ep->play);
 	g_free(ep);
 }
 
@@ -499,6 +662,10 @@ void xb_media_dispatch_events(void)
 			if (!ep->freed && ep->func)
 				ep->func(ep, &(XbMediaEvent){.type = XB_MEDIA_EV_TIMEOUT},
 				         ep->user_data);
+			break;
+		case EV_PLAYED:
+			if (!ep->freed)
+				xb_media_play_ended(ep, ev->id);
 			break;
 		case EV_DTMF:
 			if (!ep->freed && ep->func)
@@ -556,11 +723,14 @@ gboolean xb_media_engine_start(guint n, guint lo, guint hi, gint64 rest_ms, GErr
 		w->index = i;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->cmdfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		w->cmds = g_async_queue_new();
 		w->eps = g_ptr_array_new();
 		workers[nworkers++] = w;
-		if (w->epfd < 0 || w->cmdfd < 0 ||
-		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmdfd, &e)) {
+		struct epoll_event t = {.events = EPOLLIN, .data.ptr = &w->tickfd};
+		if (w->epfd < 0 || w->cmdfd < 0 || w->tickfd < 0 ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->cmdfd, &e) ||
+		    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tickfd, &t)) {
 			g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_SOCKET,
 			            "media: cannot make worker %u's poller: %s", i,
 			            g_strerror(errno));
@@ -588,7 +758,7 @@ void xb_media_engine_stop(void)
 		MediaWorker *w = workers[i];
 		Cmd *c;
 		while ((c = g_async_queue_try_pop(w->cmds)))
-			g_free(c);
+			cmd_free(c);
 		for (guint j = 0; j < w->eps->len; j++) {
 			XbMediaEndpoint *ep = w->eps->pdata[j];
 			close(ep->fd[0]);
@@ -601,6 +771,8 @@ void xb_media_engine_stop(void)
 			close(w->epfd);
 		if (w->cmdfd >= 0)
 			close(w->cmdfd);
+		if (w->tickfd >= 0)
+			close(w->tickfd);
 		g_free(w);
 	}
 	g_clear_pointer(&workers, g_free);
@@ -665,6 +837,7 @@ XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *nea
 	ep->user_data = user_data;
 	ep->refs = 1;
 	ep->dtmf_pt = -1;
+	ep->out_ssrc = g_random_int();
 	g_queue_init(&ep->held);
 	w->nendpoints++;
 	send_cmd(ep, cmd_new(CMD_ATTACH, ep));
@@ -716,6 +889,21 @@ void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clo
 	c->seconds = (guint)payload_type;
 	c->len = clock_rate;
 	send_cmd(ep, c);
+}
+
+void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, guint64 id)
+{
+	Cmd *c = cmd_new(CMD_PLAY, ep);
+	c->bytes = g_bytes_ref(frames);
+	c->pt = pt;
+	c->frame = frame;
+	c->id = id;
+	send_cmd(ep, c);
+}
+
+void xb_media_engine_play_stop(XbMediaEndpoint *ep)
+{
+	send_cmd(ep, cmd_new(CMD_PLAY_STOP, ep));
 }
 
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds)

@@ -28,6 +28,9 @@ struct xb_media_endpoint {
 	gboolean freed;  /* the last reference went: waiting for the worker to let it go */
 	gboolean moving; /* a DETACH is on its way: commands wait in `held` */
 	GQueue held;
+	XbMediaPlayFunc play_func; /* the playback in progress, told when it ends */
+	gpointer play_data;
+	guint64 play_id; /* of the playback the main loop waits for */
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
@@ -49,6 +52,24 @@ struct xb_media_endpoint {
 	guint timeout_s;
 	gboolean timed_out;
 
+	/* the stream towards the far end, relayed or played: one SSRC, sequence and timestamp
+	 * run whatever its source (RFC 3550 §8.2 leaves a translator free to do so) */
+	guint32 out_ssrc;
+	guint16 out_seq;
+	guint32 out_ts;
+	gboolean out_started;
+	guint32 src_ssrc; /* the relayed source the deltas below are for */
+	gboolean src_valid;
+	guint16 seq_delta;
+	guint32 ts_delta;
+	/* a playback: encoded frames sent every 20 ms in place of the relayed audio */
+	GBytes *play;
+	gsize play_off;
+	guint play_pt, play_frame;
+	gint64 play_start_us;
+	guint play_frames_sent;
+	guint64 play_running_id;
+
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
 };
@@ -67,6 +88,12 @@ guint xb_media_ports_resting(void);
 guint xb_media_ports_total(void);
 
 /* ---- the engine (engine.c) ---- */
+
+/* Hands encoded frames (`frame` bytes each, 20 ms) to the endpoint's worker (play.c). */
+void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, guint64 id);
+void xb_media_engine_play_stop(XbMediaEndpoint *ep);
+/* A playback ended on its worker (engine.c tells play.c on the main loop). */
+void xb_media_play_ended(XbMediaEndpoint *ep, guint64 id);
 
 /* Start `workers` threads (0: one per core) for ports lo-hi. */
 gboolean xb_media_engine_start(guint workers, guint lo, guint hi, gint64 rest_ms, GError **error);

@@ -23,6 +23,7 @@ typedef enum {
 	XB_MEDIA_ERROR_NO_PORTS, /* every port pair of media.rtp_ports is in use or resting */
 	XB_MEDIA_ERROR_SOCKET,   /* a socket could not be made or bound */
 	XB_MEDIA_ERROR_STOPPED,  /* the engine is not running */
+	XB_MEDIA_ERROR_FILE,     /* an audio file that cannot be played */
 } XbMediaError;
 
 typedef struct xb_media_endpoint XbMediaEndpoint;
@@ -74,6 +75,17 @@ void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
 void xb_media_join(XbMediaEndpoint *a, XbMediaEndpoint *b);
 /* Stop relaying; packets that arrive are counted and dropped. */
 void xb_media_unjoin(XbMediaEndpoint *ep);
+
+/* Playing an audio file to the far end (in place of what the endpoint relays): any file
+ * libsndfile reads (WAV of 16-bit PCM or G.711 ...), mixed down to mono and resampled to
+ * 8 kHz, sent as `encoding` ("PCMU" or "PCMA") with payload type `pt`, 20 ms a packet. The
+ * file is read off the main loop. `func` is told once, when the file has been played or
+ * could not be (error set: not found, not audio, too long); not after
+ * xb_media_play_stop or the endpoint's last reference. */
+typedef void (*XbMediaPlayFunc)(XbMediaEndpoint *ep, const GError *error, gpointer user_data);
+void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
+                   XbMediaPlayFunc func, gpointer user_data);
+void xb_media_play_stop(XbMediaEndpoint *ep);
 
 typedef struct {
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;

@@ -1,0 +1,160 @@
+/* play.c: audio files played to an endpoint's far end. The file is read, mixed down to
+ * mono, resampled to 8 kHz (speexdsp) and encoded (G.711) on a GLib worker thread, never on
+ * the main loop; the encoded frames then go to the endpoint's media worker, which sends one
+ * every 20 ms in the stream it already sends (the same SSRC, sequence and timestamps). */
+#include "media_private.h"
+
+#include <crossbar/codec.h>
+#include <sndfile.h>
+#include <speex/speex_resampler.h>
+#include <string.h>
+
+#define RATE        8000
+#define FRAME       160       /* bytes of G.711 in 20 ms */
+#define MAX_SECONDS (60 * 60) /* a longer file is refused rather than held in memory */
+
+typedef struct {
+	XbMediaEndpoint *ep; /* reference */
+	char *path;
+	gboolean alaw;
+	guint pt;
+	guint64 id;
+} Load;
+
+static void load_free(gpointer data)
+{
+	Load *l = data;
+
+	xb_media_endpoint_unref(l->ep);
+	g_free(l->path);
+	g_free(l);
+}
+
+/* The file as 8 kHz mono 16-bit samples. */
+static GArray *read_samples(const char *path, GError **error)
+{
+	SF_INFO info = {0};
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
+
+	if (!f) {
+		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_FILE, "%s: %s", path,
+		            sf_strerror(NULL));
+		return NULL;
+	}
+	if (info.channels < 1 || info.samplerate < 4000 || info.samplerate > 192000 ||
+	    info.frames > (sf_count_t)MAX_SECONDS * info.samplerate) {
+		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_FILE,
+		            "%s: not playable (%d channels at %d Hz, %" G_GINT64_FORMAT " frames)",
+		            path, info.channels, info.samplerate, (gint64)info.frames);
+		sf_close(f);
+		return NULL;
+	}
+	g_autofree short *frames = g_new(short, (gsize)info.frames *info.channels + 1);
+	sf_count_t got = sf_readf_short(f, frames, info.frames);
+	sf_close(f);
+	GArray *mono = g_array_sized_new(FALSE, FALSE, sizeof(gint16), (guint)got);
+	for (sf_count_t i = 0; i < got; i++) {
+		int sum = 0;
+		for (int c = 0; c < info.channels; c++)
+			sum += frames[i * info.channels + c];
+		gint16 s = (gint16)(sum / info.channels);
+		g_array_append_val(mono, s);
+	}
+	if (info.samplerate == RATE)
+		return mono;
+
+	int err = 0;
+	SpeexResamplerState *rs =
+	    speex_resampler_init(1, (spx_uint32_t)info.samplerate, RATE, 5, &err);
+	if (!rs) {
+		g_array_unref(mono);
+		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_FILE, "%s: cannot resample: %s",
+		            path, speex_resampler_strerror(err));
+		return NULL;
+	}
+	spx_uint32_t in_len = mono->len;
+	spx_uint32_t out_len = (spx_uint32_t)((guint64)mono->len * RATE / info.samplerate + 64);
+	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(gint16), out_len);
+	g_array_set_size(out, out_len);
+	speex_resampler_process_int(rs, 0, (const spx_int16_t *)mono->data, &in_len,
+	                            (spx_int16_t *)out->data, &out_len);
+	speex_resampler_destroy(rs);
+	g_array_set_size(out, out_len);
+	g_array_unref(mono);
+	return out;
+}
+
+static void load_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	Load *l = data;
+	GError *error = NULL;
+	g_autoptr(GArray) samples = read_samples(l->path, &error);
+
+	if (!samples) {
+		g_task_return_error(task, error);
+		return;
+	}
+	/* Whole frames: the last one padded with silence. */
+	gsize n = ((gsize)samples->len + FRAME - 1) / FRAME * FRAME;
+	guint8 *enc = g_malloc(MAX(n, 1));
+	memset(enc, l->alaw ? 0xd5 : 0xff, n); /* G.711's silence */
+	if (l->alaw)
+		xb_g711_alaw_encode_buf((const int16_t *)samples->data, enc, samples->len);
+	else
+		xb_g711_ulaw_encode_buf((const int16_t *)samples->data, enc, samples->len);
+	g_task_return_pointer(task, g_bytes_new_take(enc, n), (GDestroyNotify)g_bytes_unref);
+}
+
+static void loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Load *l = g_task_get_task_data(G_TASK(res));
+	XbMediaEndpoint *ep = l->ep;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) frames = g_task_propagate_pointer(G_TASK(res), &error);
+
+	if (ep->freed || ep->play_id != l->id || !ep->play_func)
+		return; /* stopped meanwhile */
+	if (!frames) {
+		XbMediaPlayFunc func = ep->play_func;
+		ep->play_func = NULL;
+		func(ep, error, ep->play_data);
+		return;
+	}
+	xb_media_engine_play(ep, frames, l->pt, FRAME, l->id);
+}
+
+void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
+                   XbMediaPlayFunc func, gpointer user_data)
+{
+	Load *l = g_new0(Load, 1);
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, loaded_cb, NULL);
+
+	ep->play_id++;
+	ep->play_func = func;
+	ep->play_data = user_data;
+	l->ep = xb_media_endpoint_ref(ep);
+	l->path = g_strdup(path);
+	l->alaw = encoding && !g_ascii_strcasecmp(encoding, "PCMA");
+	l->pt = pt;
+	l->id = ep->play_id;
+	g_task_set_task_data(task, l, load_free);
+	g_task_run_in_thread(task, load_thread);
+}
+
+void xb_media_play_stop(XbMediaEndpoint *ep)
+{
+	if (!ep || !ep->play_func)
+		return;
+	ep->play_id++;
+	ep->play_func = NULL;
+	xb_media_engine_play_stop(ep);
+}
+
+void xb_media_play_ended(XbMediaEndpoint *ep, guint64 id)
+{
+	if (id != ep->play_id || !ep->play_func)
+		return;
+	XbMediaPlayFunc func = ep->play_func;
+	ep->play_func = NULL;
+	func(ep, NULL, ep->play_data);
+}
