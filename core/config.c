@@ -66,9 +66,11 @@ static XbSettingDef dialplan_defs[] = {
     XB_SETTINGS_END,
 };
 
-static const XbSettingDef media_defs[] = {
+static XbSettingDef media_defs[] = {
     {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
     {"workers", XB_SETTING_INT, "0", "media worker threads (0: one per core)", 0, 64},
+    {"sounds_dir", XB_SETTING_PATH, NULL,
+     "folder of the prompts; a file a plan names without a folder is looked for here"},
     {"rtp_timeout", XB_SETTING_INT, "60",
      "seconds without RTP from a far end that sends before its call is hung up (0: never)", 0,
      86400},
@@ -170,10 +172,12 @@ void xb_config_init_core(void)
 		core_defs[0].def = "./var";
 		core_defs[2].def = XB_BUILDDIR "/modules";
 		dialplan_defs[0].def = XB_SRCDIR "/dialplans/default.xml";
+		media_defs[2].def = XB_BUILDDIR "/sounds";
 	} else {
 		core_defs[0].def = XB_LOCALSTATEDIR "/lib/crossbar";
 		core_defs[2].def = XB_MODULEDIR;
 		dialplan_defs[0].def = XB_DATADIR "/dialplans/default.xml";
+		media_defs[2].def = XB_DATADIR "/sounds";
 	}
 	xb_config_declare_section("core", NULL, core_defs, NULL);
 	xb_config_declare_section("dialplan", NULL, dialplan_defs, NULL);

@@ -404,8 +404,127 @@ static int app_echo(XbChannel *ch, const char *data, gpointer user_data)
 	return XB_APP_PENDING;
 }
 
+/* ---- playback ---- */
+
+typedef struct {
+	XbChannel *ch; /* reference */
+	char *file;
+} Playback;
+
+static void playback_free(Playback *p)
+{
+	xb_channel_unref(p->ch);
+	g_free(p->file);
+	g_free(p);
+}
+
+static void playback_done(XbMediaEndpoint *ep, const GError *error, gpointer user_data)
+{
+	Playback *p = user_data;
+	XbChannel *ch = p->ch;
+
+	if (error)
+		g_warning("%s: playback: %s", xb_channel_name(ch), error->message);
+	xb_channel_set_controller(ch, NULL, NULL);
+	xb_channel_set_var(ch, "playback_result", error ? "error" : "done");
+	xb_app_done(ch, 0);
+	playback_free(p);
+}
+
+static void playback_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_data)
+{
+	Playback *p = user_data;
+
+	switch (ev->type) {
+	case XB_CHANNEL_EV_HANGUP:
+		if (ch->media)
+			xb_media_play_stop(ch->media);
+		xb_channel_set_controller(ch, NULL, NULL);
+		xb_app_done(ch, -ECONNRESET);
+		playback_free(p);
+		break;
+	case XB_CHANNEL_EV_REQUEST:
+		if (ev->kind == XB_CHANNEL_REQ_REOFFER && !own_answer(ch)) {
+			xb_channel_request_reply(ch, ev->request, 488, NULL);
+			break;
+		}
+		xb_channel_request_reply(
+		    ch, ev->request, 200,
+		    ev->kind == XB_CHANNEL_REQ_INFO ? NULL : xb_channel_local_body(ch));
+		break;
+	default:
+		break;
+	}
+}
+
+/* The G.711 format the leg's description towards its far end chose, or FALSE. */
+static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
+{
+	const XbChannelBody *local = xb_channel_local_body(ch);
+	g_autoptr(XbSdpSession) sdp =
+	    is_sdp(local) ? xb_sdp_parse(local->body, local->len, NULL) : NULL;
+	XbSdpMedia *audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
+
+	for (guint i = 0; audio && i < audio->formats->len; i++) {
+		const XbSdpFormat *f = audio->formats->pdata[i];
+		if (f->encoding && f->clock_rate == 8000 &&
+		    (!g_ascii_strcasecmp(f->encoding, "PCMU") ||
+		     !g_ascii_strcasecmp(f->encoding, "PCMA"))) {
+			*encoding = !g_ascii_strcasecmp(f->encoding, "PCMA") ? "PCMA" : "PCMU";
+			*pt = f->pt;
+			return TRUE;
+		}
+		if (f->encoding && g_ascii_strcasecmp(f->encoding, "telephone-event"))
+			return FALSE; /* the first codec is the one in use: one we cannot encode */
+	}
+	return FALSE;
+}
+
+/* "playback FILE": plays an audio file to the caller (early media before an answer); a
+ * file without a folder is one of media.sounds_dir, with or without its ".wav". A file
+ * that cannot be played is logged and the plan goes on. */
+static int app_playback(XbChannel *ch, const char *data, gpointer user_data)
+{
+	g_autofree char *file = NULL;
+	const char *encoding;
+	guint pt;
+
+	if (!*data)
+		return -EINVAL;
+	if (g_path_is_absolute(data) || strchr(data, '/')) {
+		file = g_strdup(data);
+	} else {
+		const char *dir = xb_config_get_string("media.sounds_dir");
+		file = g_build_filename(dir ? dir : ".", data, NULL);
+		if (!g_file_test(file, G_FILE_TEST_EXISTS) && !g_str_has_suffix(file, ".wav")) {
+			char *with = g_strconcat(file, ".wav", NULL);
+			g_free(file);
+			file = with;
+		}
+	}
+	if (ch->state < XB_CHANNEL_EARLY) {
+		int rc = xb_channel_pre_answer(ch);
+		if (rc < 0)
+			return rc;
+	}
+	if (!ch->media || !playable_format(ch, &encoding, &pt)) {
+		g_warning("%s: playback %s: the call has no G.711 audio through crossbar "
+		          "(bypass_media, no offer, or another codec)",
+		          xb_channel_name(ch), file);
+		xb_channel_set_var(ch, "playback_result", "error");
+		return 0;
+	}
+	Playback *p = g_new0(Playback, 1);
+	p->ch = xb_channel_ref(ch);
+	p->file = g_steal_pointer(&file);
+	xb_channel_set_controller(ch, playback_event, p);
+	xb_media_play(ch->media, p->file, encoding, pt, playback_done, p);
+	return XB_APP_PENDING;
+}
+
 static const XbApp media_apps[] = {
     {"echo", "", "answer and send the caller's audio back (an echo test)", app_echo},
+    {"playback", "FILE", "play an audio file to the caller (WAV; media.sounds_dir)", app_playback},
     XB_APPS_END,
 };
 

@@ -15,7 +15,6 @@ static const struct {
 	const char *application;
 	const char *provider;
 } provided[] = {
-    {"playback", "the media engine"},
     {"record", "the media engine"},
     {"voicemail", "mod_voicemail"},
     {"ivr", "mod_ivr"},
