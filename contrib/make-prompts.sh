@@ -14,6 +14,7 @@ while IFS='|' read -r name text; do
 	espeak-ng -v en-us -s 150 -w "$out/$name.wav" "$text"
 done <<'PROMPTS'
 welcome|Welcome to crossbar.
+hold|Please hold the line. You will be connected shortly.
 echo-test|This is the echo test. Speak, and you will hear yourself.
 not-available|The service you asked for is not available.
 goodbye|Goodbye.

@@ -69,6 +69,10 @@ static XbSettingDef dialplan_defs[] = {
 static XbSettingDef media_defs[] = {
     {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
     {"workers", XB_SETTING_INT, "0", "media worker threads (0: one per core)", 0, 64},
+    {"tone_country", XB_SETTING_ENUM, "eu",
+     "call progress tones (ringback, busy ...) as heard in: eu (425 Hz), us, uk", 0, 0, "eu|us|uk"},
+    {"hold_music", XB_SETTING_STRING, "hold",
+     "played to a party on hold: a file, or a prompt of sounds_dir; empty for silence"},
     {"sounds_dir", XB_SETTING_PATH, NULL,
      "folder of the prompts; a file a plan names without a folder is looked for here"},
     {"rtp_timeout", XB_SETTING_INT, "60",
@@ -168,19 +172,24 @@ gboolean xb_core_running_uninstalled(void)
 
 void xb_config_init_core(void)
 {
+	const char *sounds_default;
+
 	if (xb_core_running_uninstalled()) {
 		core_defs[0].def = "./var";
 		core_defs[2].def = XB_BUILDDIR "/modules";
 		dialplan_defs[0].def = XB_SRCDIR "/dialplans/default.xml";
-		media_defs[2].def = XB_BUILDDIR "/sounds";
+		sounds_default = XB_BUILDDIR "/sounds";
 	} else {
 		core_defs[0].def = XB_LOCALSTATEDIR "/lib/crossbar";
 		core_defs[2].def = XB_MODULEDIR;
 		dialplan_defs[0].def = XB_DATADIR "/dialplans/default.xml";
-		media_defs[2].def = XB_DATADIR "/sounds";
+		sounds_default = XB_DATADIR "/sounds";
 	}
 	xb_config_declare_section("core", NULL, core_defs, NULL);
 	xb_config_declare_section("dialplan", NULL, dialplan_defs, NULL);
+	for (XbSettingDef *d = media_defs; d->name; d++)
+		if (!strcmp(d->name, "sounds_dir"))
+			d->def = sounds_default;
 	xb_config_declare_section("media", NULL, media_defs, NULL);
 	xb_directory_declare();
 }

@@ -54,6 +54,8 @@ static void pass_request(XbChannel *from, XbChannel *to, const XbChannelEvent *e
 	p->req = ev->request;
 	p->kind = ev->kind;
 	XbChannelBody *body = ev->body ? xb_channel_media_pass(from, to, ev->body) : NULL;
+	if (ev->kind == XB_CHANNEL_REQ_REOFFER && ev->body)
+		xb_channel_media_hold(from, to, ev->body);
 	rc = xb_channel_request(to, ev->kind, body, passed_cb, p);
 	xb_channel_body_free(body);
 	if (rc < 0) {

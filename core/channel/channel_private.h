@@ -10,6 +10,9 @@ void xb_channel_media_answer_own(XbChannel *ch);
 void xb_channel_dtmf_digit(XbChannel *ch, char digit, gboolean in_media);
 /* The leg's RTP timeout: media.rtp_timeout once answered while its far end sends, else none. */
 void xb_channel_media_watch(XbChannel *ch);
+/* A new offer from `holder` puts the bridged `held` on hold (music on hold starts) or takes
+ * it off (the music stops). */
+void xb_channel_media_hold(XbChannel *holder, XbChannel *held, const XbChannelBody *offer);
 
 struct xb_channel {
 	char *uuid;
@@ -27,6 +30,7 @@ struct xb_channel {
 	XbMediaEndpoint *media;  /* the leg's anchored media (one reference), or NULL */
 	guint64 own_sdp_version; /* of the last answer crossbar made for the leg itself */
 	gboolean far_sends;      /* its far end's description says it sends RTP */
+	gboolean on_hold_music;  /* its far end hears media.hold_music */
 	XbChannelEventFunc ctl;
 	gpointer ctl_data;
 	gboolean hangup_asked; /* the core asked the driver to hang up */

@@ -457,12 +457,15 @@ static void playback_event(XbChannel *ch, const XbChannelEvent *ev, gpointer use
 	}
 }
 
-/* The G.711 format the leg's description towards its far end chose, or FALSE. */
+/* The G.711 format in use on the leg: the first codec of the answer, crossbar's own (a
+ * call it answered) or its far end's (a leg it placed). FALSE for another codec. */
 static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
 {
-	const XbChannelBody *local = xb_channel_local_body(ch);
+	const XbChannelBody *body = ch->direction == XB_CHANNEL_INBOUND
+	                                ? xb_channel_local_body(ch)
+	                                : xb_channel_remote_body(ch);
 	g_autoptr(XbSdpSession) sdp =
-	    is_sdp(local) ? xb_sdp_parse(local->body, local->len, NULL) : NULL;
+	    is_sdp(body) ? xb_sdp_parse(body->body, body->len, NULL) : NULL;
 	XbSdpMedia *audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
 
 	for (guint i = 0; audio && i < audio->formats->len; i++) {
@@ -480,6 +483,22 @@ static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
 	return FALSE;
 }
 
+/* A file a plan names: as it is with a folder, else a prompt of media.sounds_dir, with or
+ * without its ".wav". */
+static char *sound_path(const char *name)
+{
+	if (g_path_is_absolute(name) || strchr(name, '/'))
+		return g_strdup(name);
+	const char *dir = xb_config_get_string("media.sounds_dir");
+	char *file = g_build_filename(dir ? dir : ".", name, NULL);
+	if (!g_file_test(file, G_FILE_TEST_EXISTS) && !g_str_has_suffix(file, ".wav")) {
+		char *with = g_strconcat(file, ".wav", NULL);
+		g_free(file);
+		file = with;
+	}
+	return file;
+}
+
 /* "playback FILE": plays an audio file to the caller (early media before an answer); a
  * file without a folder is one of media.sounds_dir, with or without its ".wav". A file
  * that cannot be played is logged and the plan goes on. */
@@ -491,17 +510,7 @@ static int app_playback(XbChannel *ch, const char *data, gpointer user_data)
 
 	if (!*data)
 		return -EINVAL;
-	if (g_path_is_absolute(data) || strchr(data, '/')) {
-		file = g_strdup(data);
-	} else {
-		const char *dir = xb_config_get_string("media.sounds_dir");
-		file = g_build_filename(dir ? dir : ".", data, NULL);
-		if (!g_file_test(file, G_FILE_TEST_EXISTS) && !g_str_has_suffix(file, ".wav")) {
-			char *with = g_strconcat(file, ".wav", NULL);
-			g_free(file);
-			file = with;
-		}
-	}
+	file = sound_path(data);
 	if (ch->state < XB_CHANNEL_EARLY) {
 		int rc = xb_channel_pre_answer(ch);
 		if (rc < 0)
@@ -522,7 +531,75 @@ static int app_playback(XbChannel *ch, const char *data, gpointer user_data)
 	return XB_APP_PENDING;
 }
 
+/* ---- tones ---- */
+
+static void tone_done(XbMediaEndpoint *ep, const GError *error, gpointer user_data)
+{
+	Playback *p = user_data;
+	XbChannel *ch = p->ch;
+
+	xb_channel_set_controller(ch, NULL, NULL);
+	xb_app_done(ch, 0);
+	playback_free(p);
+}
+
+/* "tone NAME [SECONDS]": a call progress tone of media.tone_country (ringback, busy,
+ * congestion, beep), one cycle of its cadence or SECONDS long. */
+static int app_tone(XbChannel *ch, const char *data, gpointer user_data)
+{
+	g_auto(GStrv) w = g_strsplit_set(data, " \t", -1);
+	const char *encoding;
+	guint pt;
+	guint64 seconds = 0;
+
+	if (!w[0] || !g_strv_contains(xb_media_tone_names, w[0]) ||
+	    (w[1] && (!g_ascii_string_to_unsigned(w[1], 10, 1, 3600, &seconds, NULL) || w[2])))
+		return -EINVAL;
+	if (ch->state < XB_CHANNEL_EARLY) {
+		int rc = xb_channel_pre_answer(ch);
+		if (rc < 0)
+			return rc;
+	}
+	if (!ch->media || !playable_format(ch, &encoding, &pt)) {
+		g_warning("%s: tone %s: the call has no G.711 audio through crossbar",
+		          xb_channel_name(ch), w[0]);
+		return 0;
+	}
+	Playback *p = g_new0(Playback, 1);
+	p->ch = xb_channel_ref(ch);
+	p->file = g_strdup(w[0]);
+	xb_channel_set_controller(ch, playback_event, p);
+	xb_media_play_tone(ch->media, w[0], encoding, pt, (guint)seconds * 1000, tone_done, p);
+	return XB_APP_PENDING;
+}
+
+/* ---- music on hold ---- */
+
+void xb_channel_media_hold(XbChannel *holder, XbChannel *held, const XbChannelBody *offer)
+{
+	const char *music = xb_config_get_string("media.hold_music");
+	const char *encoding;
+	guint pt;
+
+	if (!is_sdp(offer) || !held->media || !xb_channel_media_anchored(holder, held))
+		return;
+	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(offer->body, offer->len, NULL);
+	XbSdpMedia *audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
+	gboolean hold = audio && xb_sdp_media_is_hold(sdp, audio);
+	if (hold && !held->on_hold_music && music && *music &&
+	    playable_format(held, &encoding, &pt)) {
+		g_autofree char *file = sound_path(music);
+		xb_info("%s: on hold: %s", xb_channel_name(held), file);
+		xb_media_play_loop(held->media, file, encoding, pt);
+		held->on_hold_music = TRUE;
+	} else if (!hold && held->on_hold_music) {
+		xb_media_play_stop(held->media);
+		held->on_hold_music = FALSE;
+	}
+}
+
 static const XbApp media_apps[] = {
+    {"tone", "NAME [SECONDS]", "a call progress tone: ringback, busy, congestion, beep", app_tone},
     {"echo", "", "answer and send the caller's audio back (an echo test)", app_echo},
     {"playback", "FILE", "play an audio file to the caller (WAV; media.sounds_dir)", app_playback},
     XB_APPS_END,

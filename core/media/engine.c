@@ -243,6 +243,7 @@ static void run_command(MediaWorker *w, Cmd *c)
 		ep->play_off = 0;
 		ep->play_pt = c->pt;
 		ep->play_frame = c->frame;
+		ep->play_loop = c->seconds != 0;
 		ep->play_start_us = g_get_monotonic_time();
 		ep->play_frames_sent = 0;
 		ep->play_running_id = c->id;
@@ -300,7 +301,9 @@ static void play_tick(MediaWorker *w)
 		const guint8 *data = g_bytes_get_data(ep->play, &size);
 		guint due = (guint)((now - ep->play_start_us) / 20000) + 1;
 		while (ep->play && ep->play_frames_sent < due) {
-			if (ep->play_off >= size) {
+			if (ep->play_off >= size && ep->play_loop && size) {
+				ep->play_off = 0; /* a tone's cadence, music on hold */
+			} else if (ep->play_off >= size) {
 				play_end(w, ep, TRUE);
 				break;
 			}
@@ -891,9 +894,11 @@ void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clo
 	send_cmd(ep, c);
 }
 
-void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, guint64 id)
+void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, gboolean loop,
+                          guint64 id)
 {
 	Cmd *c = cmd_new(CMD_PLAY, ep);
+	c->seconds = loop;
 	c->bytes = g_bytes_ref(frames);
 	c->pt = pt;
 	c->frame = frame;

@@ -66,6 +66,7 @@ struct xb_media_endpoint {
 	GBytes *play;
 	gsize play_off;
 	guint play_pt, play_frame;
+	gboolean play_loop; /* from the start again at the end, until stopped */
 	gint64 play_start_us;
 	guint play_frames_sent;
 	guint64 play_running_id;
@@ -90,7 +91,8 @@ guint xb_media_ports_total(void);
 /* ---- the engine (engine.c) ---- */
 
 /* Hands encoded frames (`frame` bytes each, 20 ms) to the endpoint's worker (play.c). */
-void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, guint64 id);
+void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame,
+                          gboolean loop, guint64 id);
 void xb_media_engine_play_stop(XbMediaEndpoint *ep);
 /* A playback ended on its worker (engine.c tells play.c on the main loop). */
 void xb_media_play_ended(XbMediaEndpoint *ep, guint64 id);

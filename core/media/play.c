@@ -7,6 +7,7 @@
 #include <crossbar/codec.h>
 #include <sndfile.h>
 #include <speex/speex_resampler.h>
+#include <math.h>
 #include <string.h>
 
 #define RATE        8000
@@ -18,6 +19,7 @@ typedef struct {
 	char *path;
 	gboolean alaw;
 	guint pt;
+	gboolean loop;
 	guint64 id;
 } Load;
 
@@ -120,11 +122,11 @@ static void loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		func(ep, error, ep->play_data);
 		return;
 	}
-	xb_media_engine_play(ep, frames, l->pt, FRAME, l->id);
+	xb_media_engine_play(ep, frames, l->pt, FRAME, l->loop, l->id);
 }
 
-void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
-                   XbMediaPlayFunc func, gpointer user_data)
+static void play_file(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
+                      gboolean loop, XbMediaPlayFunc func, gpointer user_data)
 {
 	Load *l = g_new0(Load, 1);
 	g_autoptr(GTask) task = g_task_new(NULL, NULL, loaded_cb, NULL);
@@ -136,9 +138,125 @@ void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, 
 	l->path = g_strdup(path);
 	l->alaw = encoding && !g_ascii_strcasecmp(encoding, "PCMA");
 	l->pt = pt;
+	l->loop = loop;
 	l->id = ep->play_id;
 	g_task_set_task_data(task, l, load_free);
 	g_task_run_in_thread(task, load_thread);
+}
+
+void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
+                   XbMediaPlayFunc func, gpointer user_data)
+{
+	play_file(ep, path, encoding, pt, FALSE, func, user_data);
+}
+
+/* Music on hold: nothing to tell but a file that cannot be read. */
+static void loop_failed(XbMediaEndpoint *ep, const GError *error, gpointer user_data)
+{
+	if (error)
+		g_warning("music on hold: %s", error->message);
+}
+
+void xb_media_play_loop(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt)
+{
+	play_file(ep, path, encoding, pt, TRUE, loop_failed, NULL);
+}
+
+/* ---- tones ---- */
+
+/* A tone's cadence: pairs of frequencies (Hz, 0 for none) on for `on` ms, then silent for
+ * `off` ms, in turn; ITU-T E.180's figures for each country. */
+typedef struct {
+	const char *name;
+	guint f1, f2;
+	guint cadence[4]; /* on, off, on, off (ms; 0 ends) */
+} Tone;
+
+static const Tone tones_eu[] = {
+    {"ringback", 425, 0, {1000, 4000}},
+    {"busy", 425, 0, {500, 500}},
+    {"congestion", 425, 0, {200, 200}},
+    {"beep", 1000, 0, {500}},
+};
+static const Tone tones_us[] = {
+    {"ringback", 440, 480, {2000, 4000}},
+    {"busy", 480, 620, {500, 500}},
+    {"congestion", 480, 620, {250, 250}},
+    {"beep", 1000, 0, {500}},
+};
+static const Tone tones_uk[] = {
+    {"ringback", 400, 450, {400, 200, 400, 2000}},
+    {"busy", 400, 0, {375, 375}},
+    {"congestion", 400, 0, {400, 350, 225, 525}},
+    {"beep", 1000, 0, {500}},
+};
+
+const char *const xb_media_tone_names[] = {"ringback", "busy", "congestion", "beep", NULL};
+
+static const Tone *tone_find(const char *name)
+{
+	const char *country = xb_config_get_string("media.tone_country");
+	const Tone *set = tones_eu;
+
+	if (!g_strcmp0(country, "us"))
+		set = tones_us;
+	else if (!g_strcmp0(country, "uk"))
+		set = tones_uk;
+	for (guint i = 0; i < G_N_ELEMENTS(tones_eu); i++)
+		if (!strcmp(set[i].name, name))
+			return &set[i];
+	return NULL;
+}
+
+/* `ms` of the tone (whole cycles of its cadence when ms is 0), G.711-encoded. */
+static GBytes *tone_frames(const Tone *t, guint ms, gboolean alaw)
+{
+	guint cycle = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(t->cadence); i++)
+		cycle += t->cadence[i];
+	if (!ms)
+		ms = cycle;
+	gsize n = (gsize)ms * RATE / 1000 / FRAME * FRAME;
+	g_autofree gint16 *pcm = g_new0(gint16, MAX(n, 1));
+	for (gsize i = 0; i < n; i++) {
+		guint at = (guint)(i * 1000 / RATE) % cycle, edge = 0;
+		gboolean on = FALSE;
+		for (guint k = 0; k < G_N_ELEMENTS(t->cadence) && t->cadence[k]; k++) {
+			edge += t->cadence[k];
+			if (at < edge) {
+				on = k % 2 == 0;
+				break;
+			}
+		}
+		if (!on)
+			continue;
+		double s = sin(2 * G_PI * t->f1 * i / RATE);
+		if (t->f2)
+			s = (s + sin(2 * G_PI * t->f2 * i / RATE)) / 2;
+		pcm[i] = (gint16)(s * 8000); /* about -12 dBm0 */
+	}
+	guint8 *enc = g_malloc(MAX(n, 1));
+	if (alaw)
+		xb_g711_alaw_encode_buf(pcm, enc, n);
+	else
+		xb_g711_ulaw_encode_buf(pcm, enc, n);
+	return g_bytes_new_take(enc, n);
+}
+
+gboolean xb_media_play_tone(XbMediaEndpoint *ep, const char *name, const char *encoding, guint pt,
+                            guint ms, XbMediaPlayFunc func, gpointer user_data)
+{
+	const Tone *t = tone_find(name);
+	gboolean alaw = encoding && !g_ascii_strcasecmp(encoding, "PCMA");
+
+	if (!t)
+		return FALSE;
+	g_autoptr(GBytes) frames = tone_frames(t, ms, alaw);
+	ep->play_id++;
+	ep->play_func = func;
+	ep->play_data = user_data;
+	xb_media_engine_play(ep, frames, pt, FRAME, func == NULL, ep->play_id);
+	return TRUE;
 }
 
 void xb_media_play_stop(XbMediaEndpoint *ep)

@@ -86,6 +86,14 @@ typedef void (*XbMediaPlayFunc)(XbMediaEndpoint *ep, const GError *error, gpoint
 void xb_media_play(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt,
                    XbMediaPlayFunc func, gpointer user_data);
 void xb_media_play_stop(XbMediaEndpoint *ep);
+/* The same file again and again, until xb_media_play_stop (music on hold). */
+void xb_media_play_loop(XbMediaEndpoint *ep, const char *path, const char *encoding, guint pt);
+/* A call progress tone of media.tone_country (ITU-T E.180): "ringback", "busy",
+ * "congestion" or "beep", for `ms` milliseconds (0: one cycle of its cadence), then `func`;
+ * without func it repeats until xb_media_play_stop. FALSE for an unknown tone. */
+gboolean xb_media_play_tone(XbMediaEndpoint *ep, const char *tone, const char *encoding, guint pt,
+                            guint ms, XbMediaPlayFunc func, gpointer user_data);
+extern const char *const xb_media_tone_names[];
 
 typedef struct {
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;

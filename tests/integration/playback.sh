@@ -4,7 +4,8 @@
 # (22050 Hz, resampled); a file that does not exist is logged and the plan goes on. What
 # the caller receives is checked packet by packet: PCMU as offered, 20 ms a packet, one SSRC
 # with sequence numbers and timestamps running on from one file to the next, and the tone's
-# samples G.711-encoded as the standard says.
+# samples G.711-encoded as the standard says; then a beep (the tone application). A callee
+# put on hold hears media.hold_music for as long as it is held.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -17,6 +18,8 @@ SIPP_DIR=$SRC/tests/integration/sipp
 LOCAL_IP=127.0.0.1
 HOST=127.0.0.1
 LISTEN=$(free_port)
+UAS_PORT=$(free_port)
+while [ "$UAS_PORT" = "$PORT" ]; do UAS_PORT=$(free_port); done
 
 python3 - "$TMP/tone.wav" <<'PY'
 import math, struct, sys, wave
@@ -37,7 +40,13 @@ cat >"$TMP/plan.xml" <<XML
         <action application="playback" data="$TMP/tone.wav"/>
         <action application="playback" data="$TMP/missing.wav"/>
         <action application="playback" data="welcome"/>
+        <action application="tone" data="beep"/>
         <action application="hangup"/>
+      </condition>
+    </extension>
+    <extension name="held">
+      <condition field="destination_number" expression="^held\$">
+        <action application="bridge" data="sip:held@127.0.0.1:$UAS_PORT"/>
       </condition>
     </extension>
   </context>
@@ -45,7 +54,7 @@ cat >"$TMP/plan.xml" <<XML
 XML
 
 check "the daemon starts" start_crossbar pb sip --set dialplan.file="$TMP/plan.xml" \
-	--set sip.public_for_strangers=yes
+	--set sip.public_for_strangers=yes --set core.log_level=info
 python3 "$SRC/tests/integration/rtp_listen.py" "$LISTEN" "$TMP/heard.json" 25 &
 EAR=$!
 PIDS+=("$EAR")
@@ -63,7 +72,7 @@ pk = json.load(open(sys.argv[1]))
 tone = wave.open(sys.argv[2]).readframes(8000)
 w = wave.open(sys.argv[3])
 prompt_s = w.getnframes() / w.getframerate()
-want = 50 + round(prompt_s * 50)
+want = 50 + round(prompt_s * 50) + 25  # the tone, the prompt, a beep
 print(f"{len(pk)} packets (want about {want})")
 assert abs(len(pk) - want) <= 3, "packet count"
 assert all(p["pt"] == 0 for p in pk), "PCMU, as offered"
@@ -78,4 +87,24 @@ same = sum(x == y for x, y in zip(got, ref))
 print(f"tone: {same} of {len(ref)} bytes as G.711 says")
 assert same >= 0.99 * len(ref), "the tone's samples"
 PY
+# Music on hold: the caller puts the callee on hold for 2 s; the callee hears the hold
+# music (the caller itself sends nothing), and nothing once the call is resumed.
+EAR2=$(free_port)
+python3 "$SRC/tests/integration/rtp_listen.py" "$EAR2" "$TMP/held.json" 20 &
+PIDS+=("$!")
+HELD_EAR=$!
+LISTEN=$EAR2
+check "the held callee's ear listens" until_ok 10 listening
+uas_start callee media_uas_hold.xml -set rtpport "$EAR2"
+check "a call put on hold for 2 s and resumed" uac holder media_uac_hold.xml held
+check "... the callee saw sendonly, answered recvonly, then sendrecv" uas_done
+wait_exit "$HELD_EAR" 10
+check "... and heard the hold music while held, and only then" python3 - "$TMP/held.json" <<'PY'
+import json, sys
+pk = json.load(open(sys.argv[1]))
+print(f"{len(pk)} packets of hold music")
+assert 70 <= len(pk) <= 125, "about 2 s of music"
+assert len({p["ssrc"] for p in pk}) == 1
+PY
+check "... the log says so" grep -q "on hold: .*hold.wav" "$TMP/pb.log"
 done_testing
