@@ -577,12 +577,12 @@ static int app_tone(XbChannel *ch, const char *data, gpointer user_data)
 
 void xb_channel_media_hold(XbChannel *holder, XbChannel *held, const XbChannelBody *offer)
 {
-	const char *music = xb_config_get_string("media.hold_music");
-	const char *encoding;
+	const char *music, *encoding;
 	guint pt;
 
 	if (!is_sdp(offer) || !held->media || !xb_channel_media_anchored(holder, held))
 		return;
+	music = xb_config_get_string("media.hold_music");
 	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(offer->body, offer->len, NULL);
 	XbSdpMedia *audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
 	gboolean hold = audio && xb_sdp_media_is_hold(sdp, audio);
