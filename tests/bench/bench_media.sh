@@ -19,20 +19,25 @@
 #              media.workers at its default (one worker thread per CPU),
 #              media.rtp_ports=XB_PORTS.
 #   rtpengine  Debian's rtpengine (rtpengine-daemon) in userspace (--table=-1: no kernel
-#              forwarding), its default worker threads (one per CPU), ports RTPE_PORTS; each
-#              call made by an ng offer and answer (tests/bench/media/ng.py), deleted after.
+#              forwarding), its default --num-threads (threads that share one poller: 4 on
+#              this 2-CPU machine), ports RTPE_PORTS; each call made by an ng offer and answer
+#              (tests/bench/media/ng.py), deleted after.
 # Both relay each packet from one UDP socket to another in user space; rtpengine parses and
 # counts RTP per stream (and would do RTCP, SRTP, recording), crossbar checks the version
-# and the source (symmetric RTP) only.
+# and the source (symmetric RTP) only. A crossbar endpoint lives on one worker, which has
+# its own poller and takes up to 64 ready sockets a wake-up; any of rtpengine's threads
+# takes any ready socket from their shared poller.
 #
 # A step is clean when loss <= MAX_LOSS percent and the mean jitter of the streams <=
-# MAX_JITTER_MS. N doubles from START_N while either server is clean (at most MAX_N), then
-# each server's limit is bisected REFINE times between its last clean N and its first
-# unclean one (to ROUND calls). Each step prints N, packets relayed per second, loss,
-# jitter (mean and worst stream), p99 transit delay, the server's CPU (100% = one core),
-# its CPU per relayed packet, and the load generator's CPU and lateness. The end gives, per
-# server, the highest clean N, the packets per second per core at it (relayed packets /
-# the server's CPU in cores) and the CPU per call, and the ratios crossbar / rtpengine.
+# MAX_JITTER_MS. N doubles from START_N while either server is clean (at most MAX_N; which
+# server goes first alternates from one N to the next), then each server's limit is
+# bisected REFINE times between its last clean N and its first unclean one (to ROUND
+# calls). Each step prints N, packets relayed per second, loss, jitter (mean and worst
+# stream), p99 transit delay, the server's CPU (100% = one core), its CPU per relayed
+# packet, and the load generator's CPU and lateness. The end gives, per server, the highest
+# clean N, the packets per second per core at it (relayed packets / the server's CPU in
+# cores) and the CPU per call; the CPU per packet at the highest N both carried clean (the
+# same load); and the ratios crossbar / rtpengine.
 #
 # Caveats. The machine's CPUs are shared: rtp_load (two threads) runs on the same cores as
 # the server and costs about as much per packet (one send and one receive system call a
@@ -147,7 +152,9 @@ for _ in $(seq 1 50); do
 done
 python3 "$NG" "$NG_PORT" ping >/dev/null 2>&1 ||
 	{ echo "bench_media: rtpengine did not start"; cat "$TMP/rtpengine.log"; exit 1; }
-LABEL[rtpengine]="rtpengine $(rtpengine --version 2>&1 | awk '{ print $2 }') (userspace, --num-threads default: one per CPU)"
+# Its default --num-threads: the threads that share its poller, named "poller".
+RTPE_POLLERS=$(cat /proc/"${PID[rtpengine]}"/task/*/comm 2>/dev/null | grep -c '^poller$')
+LABEL[rtpengine]="rtpengine $(rtpengine --version 2>&1 | awk '{ print $2 }') (userspace, $RTPE_POLLERS poller threads: its default)"
 
 # xb_pairs PORTS_FILE TARGETS_FILE: crossbar's pairs for the generator's ports, 200 a command.
 xb_pairs() {
@@ -228,9 +235,13 @@ printf '%-10s %6s %8s %8s %6s %6s %7s %6s %8s %6s %6s\n' server calls pkts/s los
 SERVERS=(crossbar rtpengine)
 for srv in "${SERVERS[@]}"; do BEST[$srv]=0 FAIL[$srv]=0; done
 n=$START_N
+LEVEL=0
 while [ "$n" -le "$MAX_N" ] && [ $((SECONDS - START)) -lt "$BUDGET_SECONDS" ]; do
 	any=0
-	for srv in "${SERVERS[@]}"; do
+	# The order of the servers alternates from one level to the next.
+	order=("${SERVERS[@]}")
+	[ $((LEVEL++ % 2)) = 0 ] || order=("${SERVERS[1]}" "${SERVERS[0]}")
+	for srv in "${order[@]}"; do
 		[ "${FAIL[$srv]}" = 0 ] || continue
 		step "$srv" "$n"
 		if [ "$CLEAN" = 1 ]; then BEST[$srv]=$n any=1; else FAIL[$srv]=$n; fi
