@@ -90,6 +90,6 @@ awk -F '\t' '
 	}
 	END {
 		if (!rows) print "(no figures)"
-		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), Kamailio as a stateful proxy (calls), coturn (TURN), rtpengine (media); "aim" is a target, not a peer: see the README.", "")
+		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), Kamailio as a stateful proxy (calls), coturn (TURN), rtpengine (media); \"aim\" is a target, not a peer: see the README.", "")
 		for (i = 1; i <= n; i++) wrap(notes[i], "- ")
 	}' "$SUMMARY"
