@@ -120,14 +120,15 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /* Sends every stream's packets on schedule: stream s's packet i is due at
- * t_start + i * 20 ms + s * 20 ms / nstreams. Wakes every millisecond at most. */
+ * t_start + i * 20 ms + s * 20 ms / nstreams. It sleeps until the next packet is due
+ * (within 50 us; at most 1 ms at a time) and sends what is due, late or not. */
 static void *sender_main(void *arg)
 {
 	uint8_t pkt[PACKET];
-	(void)arg;
 	int64_t round = 0;
 	int s = 0;
 
+	(void)arg;
 	memset(pkt, 0xff, sizeof pkt); /* PCMU silence */
 	pkt[0] = 0x80;                 /* version 2 */
 	pkt[1] = 0;                    /* PT 0: PCMU */
