@@ -2,14 +2,16 @@
 # deps.sh [build|test]: installs the Debian 12 packages crossbar needs to build (build) or
 # to build and run its whole test suite (test). Installs only what is missing; needs root
 # (or sudo) only when something is. Services that Debian would start on install (coturn,
-# kamailio) are kept from starting: the tests start their own on loopback.
+# kamailio, rtpengine) are kept from starting: the tests and benches start their own on
+# loopback.
 set -eu
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libglib2.0-dev
 	libglib2.0-dev-bin libxml2-dev libsqlite3-dev libssl-dev libsndfile1-dev libspeexdsp-dev
 	espeak-ng iproute2"
 TEST_PKGS="clang clang-format libclang-rt-14-dev llvm sqlite3 util-linux procps sip-tester baresip
-	coturn kamailio kamailio-sqlite-modules libosip2-dev python3 openssl dnsmasq-base"
+	coturn kamailio kamailio-sqlite-modules libosip2-dev python3 openssl dnsmasq-base
+	rtpengine-daemon"
 
 want=$BUILD_PKGS
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

@@ -12,14 +12,15 @@
 # under the table. A value that is not a number (a benchmark that did not reach a figure)
 # gives no ratio.
 #
-# Settings (environment): BENCHES="sip register calls turn" (which to run, in that order),
-# SIP_ITERATIONS and SIP_RUNS (bench_sip_parse's arguments); the others' own settings pass
-# through (bench_register.sh: REPS, USERS, STEP_SECONDS ...; bench_calls.sh: REPS,
-# CONCURRENT, RAMP_SECONDS ...; bench_turn.sh: LEVELS, SECONDS_PER_LEVEL ...).
+# Settings (environment): BENCHES="sip register calls turn media" (which to run, in that
+# order), SIP_ITERATIONS and SIP_RUNS (bench_sip_parse's arguments); the others' own
+# settings pass through (bench_register.sh: REPS, USERS, STEP_SECONDS ...; bench_calls.sh:
+# REPS, CONCURRENT, RAMP_SECONDS ...; bench_turn.sh: LEVELS, SECONDS_PER_LEVEL ...;
+# bench_media.sh: STEP_SECONDS, MAX_N, REFINE ...).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-${XB_BUILDDIR:-$SRC}}" && pwd) || exit 1
-read -r -a BENCHES <<<"${BENCHES:-sip register calls turn}"
+read -r -a BENCHES <<<"${BENCHES:-sip register calls turn media}"
 SUMMARY=$(mktemp /tmp/crossbar-bench-summary-XXXXXX)
 trap 'rm -f "$SUMMARY"' EXIT
 export XB_BENCH_SUMMARY=$SUMMARY XB_BUILDDIR=$BUILD
@@ -43,8 +44,9 @@ for b in "${BENCHES[@]}"; do
 	register) "$SRC/tests/bench/bench_register.sh" "$BUILD" ;;
 	calls) "$SRC/tests/bench/bench_calls.sh" "$BUILD" ;;
 	turn) "$SRC/tests/bench/bench_turn.sh" "$BUILD" ;;
+	media) "$SRC/tests/bench/bench_media.sh" "$BUILD" ;;
 	*)
-		echo "run-all: no benchmark '$b' (sip, register, calls, turn)"
+		echo "run-all: no benchmark '$b' (sip, register, calls, turn, media)"
 		false
 		;;
 	esac
@@ -88,6 +90,6 @@ awk -F '\t' '
 	}
 	END {
 		if (!rows) print "(no figures)"
-		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), Kamailio as a stateful proxy (calls), coturn (TURN); "aim" is a target, not a peer: see the README.", "")
+		wrap("ratio = crossbar / peer; (higher) or (lower) says which wins. Peers: libosip2 (parser), Kamailio CHILDREN:DB_MODE (registrar), Kamailio as a stateful proxy (calls), coturn (TURN), rtpengine (media); \"aim\" is a target, not a peer: see the README.", "")
 		for (i = 1; i <= n; i++) wrap(notes[i], "- ")
 	}' "$SUMMARY"
