@@ -26,6 +26,7 @@ typedef struct {
 	gboolean pending; /* an application returned XB_APP_PENDING and is not done */
 	gboolean done_early;
 	int done_result;
+	XbCause end_with; /* once the running application is done, end the call so */
 } Exec;
 
 static GHashTable *execs; /* XbChannel * -> Exec * */
@@ -131,6 +132,10 @@ static void exec_run(Exec *ex)
 {
 	XbChannel *ch = ex->ch;
 
+	if (ex->end_with) {
+		exec_finish(ex, ex->end_with);
+		return;
+	}
 	while (ex->next < ex->result->actions->len) {
 		const XbDialplanAction *act = ex->result->actions->pdata[ex->next++];
 		int rc;
@@ -154,6 +159,18 @@ static void exec_run(Exec *ex)
 			          act->line, act->application, by ? " (it comes with " : "",
 			          by ? by : "", by ? ", not loaded)" : "");
 			xb_channel_set_var(ch, "unavailable_application", act->application);
+			/* A caller already answered hears so before the call ends. */
+			if (xb_channel_state(ch) >= XB_CHANNEL_EARLY && xb_app_exists("playback")) {
+				ex->end_with = XB_CAUSE_SERVICE_NOT_IMPLEMENTED;
+				ex->running = TRUE;
+				ex->done_early = FALSE;
+				rc = xb_app_exec(ch, "playback", "not-available");
+				ex->running = FALSE;
+				if (rc == XB_APP_PENDING && !ex->done_early) {
+					ex->pending = TRUE;
+					return;
+				}
+			}
 			exec_finish(ex, XB_CAUSE_SERVICE_NOT_IMPLEMENTED);
 			return;
 		}
