@@ -167,13 +167,15 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 		ch->answered_us = g_get_real_time();
 	if (state == XB_CHANNEL_GONE && !ch->ended_us)
 		ch->ended_us = g_get_real_time();
-	GVariant *event[] = {
-	    g_variant_new_string(ch->uuid),
-	    g_variant_new_string(xb_channel_state_name(state)),
-	    g_variant_new_string(xb_cause_name(ch->cause)),
-	    channel_details(ch),
-	};
-	xb_event_publish(XB_EVENT_CHANNEL_STATE, g_variant_new_tuple(event, 4));
+	if (xb_event_wanted(XB_EVENT_CHANNEL_STATE)) {
+		GVariant *event[] = {
+		    g_variant_new_string(ch->uuid),
+		    g_variant_new_string(xb_channel_state_name(state)),
+		    g_variant_new_string(xb_cause_name(ch->cause)),
+		    channel_details(ch),
+		};
+		xb_event_publish(XB_EVENT_CHANNEL_STATE, g_variant_new_tuple(event, 4));
+	}
 	if (state == XB_CHANNEL_GONE && ch->listed) {
 		ch->listed = FALSE;
 		g_queue_remove(&live_order, ch);
