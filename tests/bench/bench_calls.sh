@@ -60,6 +60,7 @@
 #
 # Other settings (environment): XB_MODULES=sip,registrar,cdr STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
 #   REFINE=3 ROUND=50 XB_TX_MB=1024 BUDGET_SECONDS=330 (no repetition starts after this) STRICT=0
+#   SETTLE_SECONDS=40 (a search starts when the server is idle, or after this long)
 #   CHILDREN=2 CONCURRENT=10000 RAMP_SECONDS=20 HOLD_SECONDS=10 AIM_KIB=32 (CONCURRENT=0:
 #   no part 2) KEEP=1 (keep the temporary folder: logs, SIPp statistics and errors of every
 #   step), XB_BENCH_SUMMARY=FILE (append the rows of `make bench`'s table:
@@ -77,6 +78,7 @@ MAX_RATE=${MAX_RATE:-12800}
 REFINE=${REFINE:-3}
 ROUND=${ROUND:-50}
 BUDGET_SECONDS=${BUDGET_SECONDS:-330}
+SETTLE_SECONDS=${SETTLE_SECONDS:-40}
 STRICT=${STRICT:-0}
 CHILDREN=${CHILDREN:-2}
 CONCURRENT=${CONCURRENT:-10000}
@@ -313,10 +315,28 @@ step() {
 		"$STEP_CPU" "$STEP_SIPP_CPU" "$([ $STEP_OK = 1 ] && echo clean || echo "NOT CLEAN (sipp exit $rc)")")
 }
 
+# settle SERVER: until the server is idle (under 5% of a core over a second), at most
+# SETTLE_SECONDS. After an unclean step a B2BUA still works off the calls that failed at
+# SIPp (2xx retransmitted until Timer H, BYEs, transactions ending): the next search must
+# not start on that backlog, which would measure the previous step instead.
+settle() {
+	local t0 t1 c0 c1
+	for _ in $(seq 1 "$SETTLE_SECONDS"); do
+		c0=$(cpu_ticks "${PID[$1]}")
+		t0=$(date +%s%N)
+		sleep 1
+		c1=$(cpu_ticks "${PID[$1]}")
+		t1=$(date +%s%N)
+		[ $(((c1 - c0) * 100000 / TCK / ((t1 - t0) / 1000000 + 1))) -lt 5 ] && return 0
+	done
+	echo "$1 still busy after ${SETTLE_SECONDS} s"
+}
+
 # search SERVER REP: doubling, then bisection. Sets BEST, BEST_CPU, BEST_SIPP_CPU, LIMIT.
 search() {
 	local srv=$1 rep=$2 r=$START_RATE lo=0 hi=0 mid
 	BEST_CPU=0 BEST_SIPP_CPU=0 LIMIT=""
+	settle "$srv"
 	try() {
 		step "$srv" "$1" $(($1 * STEP_SECONDS)) "rep$rep-$srv-$1"
 		echo "rep $rep  $STEP_LINE"
