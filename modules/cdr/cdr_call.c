@@ -120,6 +120,21 @@ typedef struct {
 	guint sip_status;
 } Details;
 
+/* A {sv} entry's key. Serialised, an entry begins with its key string and its NUL (the
+ * GVariant specification's layout of a tuple whose first member is a string), which
+ * spares a GVariant for every key, most of which the record does not take; otherwise, or
+ * if no NUL is there, the key's own GVariant (into *k). */
+static const char *entry_key(GVariant *entry, GVariant **k)
+{
+	const char *data = g_variant_get_data(entry);
+	gsize size = g_variant_get_size(entry);
+
+	if (data && memchr(data, '\0', size))
+		return data;
+	*k = g_variant_get_child_value(entry, 0);
+	return g_variant_get_string(*k, NULL);
+}
+
 /* d is borrowed from the payload, which outlives det. As g_variant_lookup() would, the
  * first entry of a key counts, and a value of an unexpected type leaves the field unset. */
 static void details_read(Details *det, GVariant *d)
@@ -150,8 +165,8 @@ static void details_read(Details *det, GVariant *d)
 	memset(det, 0, sizeof(*det));
 	for (gsize i = 0; i < n; i++) {
 		g_autoptr(GVariant) entry = g_variant_get_child_value(d, i);
-		g_autoptr(GVariant) k = g_variant_get_child_value(entry, 0);
-		const char *key = g_variant_get_string(k, NULL);
+		g_autoptr(GVariant) k = NULL;
+		const char *key = entry_key(entry, &k);
 		guint j;
 
 		for (j = 0; j < G_N_ELEMENTS(fields); j++)
