@@ -60,7 +60,8 @@
 #
 # Other settings (environment): XB_MODULES=sip,registrar,cdr STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
 #   REFINE=3 ROUND=50 XB_TX_MB=1024 BUDGET_SECONDS=330 (no repetition starts after this) STRICT=0
-#   SETTLE_SECONDS=40 (a search starts when the server is idle, or after this long)
+#   SETTLE_SECONDS=40 (a search, and a step after an unclean one, starts when the server
+#   is idle, or after this long)
 #   CHILDREN=2 CONCURRENT=10000 RAMP_SECONDS=20 HOLD_SECONDS=10 AIM_KIB=32 (CONCURRENT=0:
 #   no part 2) KEEP=1 (keep the temporary folder: logs, SIPp statistics and errors of every
 #   step), XB_BENCH_SUMMARY=FILE (append the rows of `make bench`'s table:
@@ -317,8 +318,8 @@ step() {
 
 # settle SERVER: until the server is idle (under 5% of a core over a second), at most
 # SETTLE_SECONDS. After an unclean step a B2BUA still works off the calls that failed at
-# SIPp (2xx retransmitted until Timer H, BYEs, transactions ending): the next search must
-# not start on that backlog, which would measure the previous step instead.
+# SIPp (2xx retransmitted until Timer H, BYEs, transactions ending): the next step, or the
+# next search, must not start on that backlog, which would measure the previous step.
 settle() {
 	local t0 t1 c0 c1
 	for _ in $(seq 1 "$SETTLE_SECONDS"); do
@@ -346,6 +347,7 @@ search() {
 		else
 			[ -n "$LIMIT" ] || LIMIT="server ${STEP_CPU}% sipp ${STEP_SIPP_CPU}% at $1/s: $(first_error "$TMP/rep$rep-$srv-$1.err")"
 			sleep 3 # let a saturated server drain
+			settle "$srv"
 		fi
 		[ "$STEP_OK" = 1 ]
 	}
