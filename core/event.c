@@ -117,6 +117,16 @@ static gboolean idle_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+gboolean xb_event_wanted(const char *type)
+{
+	for (guint i = 0; subs && i < subs->len; i++) {
+		const Subscription *s = subs->pdata[i];
+		if (!s->removed && (strcmp(s->type, "*") == 0 || strcmp(s->type, type) == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 gboolean xb_event_publish(const char *type, GVariant *payload)
 {
 	const char *signature;

@@ -1,5 +1,8 @@
 /* timer.c: one-shot timers on one ordered queue (a GSequence keyed by deadline, then by
- * start order), woken by a single GSource whose ready time is the earliest deadline. The
+ * start order), woken by a single GSource whose prepare gives the main loop's poll the time
+ * left to the earliest deadline. (A ready time set with g_source_set_ready_time() would
+ * cost a write to the loop's wake-up eventfd, and a spare poll and read, every time the
+ * earliest deadline moves: several times a call.) The
  * manual clock used by tests replaces the wall of time with xb_clock_advance(); nothing here
  * may sleep. */
 #include "core_private.h"
@@ -38,18 +41,6 @@ static int timer_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-static void rearm(void)
-{
-	if (!wake || manual)
-		return;
-	if (!queue || g_sequence_is_empty(queue)) {
-		g_source_set_ready_time(wake, -1);
-		return;
-	}
-	XbTimer *first = g_sequence_get(g_sequence_get_begin_iter(queue));
-	g_source_set_ready_time(wake, first->deadline * 1000);
-}
-
 /* Fire every timer due at `now`, earliest first; timers started by callbacks for a time
  * already past fire in the same pass, in order. */
 static guint fire_due(gint64 now)
@@ -73,14 +64,41 @@ static guint fire_due(gint64 now)
 	return n;
 }
 
+/* The earliest deadline, or -1 when no timer runs. */
+static gint64 first_deadline(void)
+{
+	if (!queue || g_sequence_is_empty(queue))
+		return -1;
+	return ((XbTimer *)g_sequence_get(g_sequence_get_begin_iter(queue)))->deadline;
+}
+
+static gboolean wake_prepare(GSource *source, gint *timeout)
+{
+	gint64 first = first_deadline(), left;
+
+	*timeout = -1;
+	if (first < 0)
+		return FALSE;
+	left = first - xb_clock_now();
+	*timeout = (gint)CLAMP(left, 0, G_MAXINT);
+	return left <= 0;
+}
+
+static gboolean wake_check(GSource *source)
+{
+	gint64 first = first_deadline();
+
+	return first >= 0 && first <= xb_clock_now();
+}
+
 static gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
 	fire_due(xb_clock_now());
-	rearm();
 	return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs wake_funcs = {.dispatch = wake_dispatch};
+static GSourceFuncs wake_funcs = {
+    .prepare = wake_prepare, .check = wake_check, .dispatch = wake_dispatch};
 
 static void ensure_queue(void)
 {
@@ -89,7 +107,6 @@ static void ensure_queue(void)
 	if (!wake && !manual) {
 		wake = g_source_new(&wake_funcs, sizeof(GSource));
 		g_source_set_name(wake, "crossbar timers");
-		g_source_set_ready_time(wake, -1);
 		g_source_attach(wake, NULL);
 	}
 }
@@ -127,7 +144,6 @@ XbTimer *xb_timer_start(XbModule *owner, gint64 ms, XbTimerFunc func, gpointer u
 	t->func = func;
 	t->user_data = user_data;
 	t->iter = g_sequence_insert_sorted(queue, t, timer_cmp, NULL);
-	rearm();
 	return t;
 }
 
@@ -137,7 +153,6 @@ void xb_timer_cancel(XbTimer *t)
 		return;
 	g_sequence_remove(t->iter);
 	g_free(t);
-	rearm();
 }
 
 gint64 xb_timer_deadline(const XbTimer *t)
@@ -164,7 +179,6 @@ void xb_timer_forget(XbModule *owner)
 		}
 		it = next;
 	}
-	rearm();
 }
 
 void xb_timer_shutdown(void)

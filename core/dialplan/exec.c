@@ -75,7 +75,6 @@ static gboolean exec_hunt(Exec *ex)
 {
 	g_autoptr(XbDialplan) plan = xb_dialplan_current();
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	const char *context = xb_channel_get_var(ex->ch, "context");
 	XbDialplanResult *r;
 	GHashTableIter it;
@@ -90,7 +89,9 @@ static gboolean exec_hunt(Exec *ex)
 		          xb_channel_name(ex->ch));
 		return FALSE;
 	}
-	r = xb_dialplan_hunt(plan, context, channel_lookup, ex->ch, now, &error);
+	/* now: the hunt takes the time in the plan's zone (a local GDateTime would look the
+	 * local zone up again, a readlink and two stats per call). */
+	r = xb_dialplan_hunt(plan, context, channel_lookup, ex->ch, NULL, &error);
 	if (!r) {
 		g_warning("%s: %s", xb_channel_name(ex->ch), error->message);
 		return FALSE;

@@ -27,6 +27,10 @@ void xb_event_unsubscribe(guint id);
 /* Takes a floating reference on payload (g_variant_new(...) can be passed straight in).
  * Returns FALSE, and drops the payload, when the type is unknown or does not match. */
 gboolean xb_event_publish(const char *type, GVariant *payload);
+/* Whether any subscription takes events of type now: a publisher whose payload is costly
+ * to build (one per channel state change) skips it when nobody would see it. A
+ * subscription made afterwards sees only the events published after it. */
+gboolean xb_event_wanted(const char *type);
 /* Deliver everything queued now; for tests and for shutdown. Returns how many. */
 guint xb_event_dispatch_pending(void);
 

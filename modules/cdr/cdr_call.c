@@ -109,19 +109,84 @@ static Call *call_new(CdrRecord *rec)
 
 /* ---- what an event says ---- */
 
-static const char *detail(GVariant *d, const char *key)
-{
-	const char *s;
+/* The details of an event that a record takes (NULL or 0 when absent), read in one pass
+ * over its a{sv}: a look-up by key walks the dictionary each time, and a dozen of them an
+ * event cost more than the rest of the call's signalling. The strings point into the
+ * event's payload. */
+typedef struct {
+	const char *bridge_uuid, *originator_uuid, *direction, *driver, *gateway;
+	const char *caller_id_number, *caller_id_name, *destination_number, *context;
+	gint64 created_s, answered_s, ended_s;
+	guint sip_status;
+} Details;
 
-	return g_variant_lookup(d, key, "&s", &s) ? s : NULL;
+/* A {sv} entry's key. Serialised, an entry begins with its key string and its NUL (the
+ * GVariant specification's layout of a tuple whose first member is a string), which
+ * spares a GVariant for every key, most of which the record does not take; otherwise, or
+ * if no NUL is there, the key's own GVariant (into *k). */
+static const char *entry_key(GVariant *entry, GVariant **k)
+{
+	const char *data = g_variant_get_data(entry);
+	gsize size = g_variant_get_size(entry);
+
+	if (data && memchr(data, '\0', size))
+		return data;
+	*k = g_variant_get_child_value(entry, 0);
+	return g_variant_get_string(*k, NULL);
 }
 
-static gint64 detail_s(GVariant *d, const char *key)
+/* d is borrowed from the payload, which outlives det. As g_variant_lookup() would, the
+ * first entry of a key counts, and a value of an unexpected type leaves the field unset. */
+static void details_read(Details *det, GVariant *d)
 {
-	gint64 us = 0;
+	enum { STR, SECONDS, U32 };
+	static const struct {
+		const char *key;
+		int kind;
+		gsize off;
+	} fields[] = {
+	    {"bridge_uuid", STR, G_STRUCT_OFFSET(Details, bridge_uuid)},
+	    {"originator_uuid", STR, G_STRUCT_OFFSET(Details, originator_uuid)},
+	    {"direction", STR, G_STRUCT_OFFSET(Details, direction)},
+	    {"driver", STR, G_STRUCT_OFFSET(Details, driver)},
+	    {"gateway", STR, G_STRUCT_OFFSET(Details, gateway)},
+	    {"caller_id_number", STR, G_STRUCT_OFFSET(Details, caller_id_number)},
+	    {"caller_id_name", STR, G_STRUCT_OFFSET(Details, caller_id_name)},
+	    {"destination_number", STR, G_STRUCT_OFFSET(Details, destination_number)},
+	    {"context", STR, G_STRUCT_OFFSET(Details, context)},
+	    {"created_us", SECONDS, G_STRUCT_OFFSET(Details, created_s)},
+	    {"answered_us", SECONDS, G_STRUCT_OFFSET(Details, answered_s)},
+	    {"ended_us", SECONDS, G_STRUCT_OFFSET(Details, ended_s)},
+	    {"sip_status", U32, G_STRUCT_OFFSET(Details, sip_status)},
+	};
+	gsize n = g_variant_n_children(d);
+	guint32 seen = 0;
 
-	g_variant_lookup(d, key, "x", &us);
-	return us / G_USEC_PER_SEC;
+	memset(det, 0, sizeof(*det));
+	for (gsize i = 0; i < n; i++) {
+		g_autoptr(GVariant) entry = g_variant_get_child_value(d, i);
+		g_autoptr(GVariant) k = NULL;
+		const char *key = entry_key(entry, &k);
+		guint j;
+
+		for (j = 0; j < G_N_ELEMENTS(fields); j++)
+			if (strcmp(key, fields[j].key) == 0)
+				break;
+		if (j == G_N_ELEMENTS(fields) || (seen & 1u << j))
+			continue;
+		seen |= 1u << j;
+
+		g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
+		g_autoptr(GVariant) v = g_variant_get_variant(boxed);
+		gpointer field = G_STRUCT_MEMBER_P(det, fields[j].off);
+
+		if (fields[j].kind == STR && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
+			*(const char **)field = g_variant_get_string(v, NULL);
+		else if (fields[j].kind == SECONDS && g_variant_is_of_type(v, G_VARIANT_TYPE_INT64))
+			*(gint64 *)field = g_variant_get_int64(v) / G_USEC_PER_SEC;
+		else if (fields[j].kind == U32 && g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
+			*(guint *)field = g_variant_get_uint32(v);
+	}
 }
 
 static gboolean known_cause(const char *cause)
@@ -183,53 +248,48 @@ static gboolean pick_b(Call *c)
 	return changed;
 }
 
-static gboolean apply_a(Call *c, const char *state, const char *cause, GVariant *d)
+static gboolean apply_a(Call *c, const char *state, const char *cause, const Details *d)
 {
 	CdrRecord *r = c->rec;
 	gboolean changed = FALSE;
-	const char *bridge = detail(d, "bridge_uuid");
-	guint status = 0;
-	gint64 t;
 
-	changed |= set_str(&r->direction, detail(d, "direction"));
-	changed |= set_str(&r->driver, detail(d, "driver"));
-	changed |= set_str(&r->caller_id_number, detail(d, "caller_id_number"));
-	changed |= set_str(&r->caller_id_name, detail(d, "caller_id_name"));
-	changed |= set_str(&r->destination_number, detail(d, "destination_number"));
-	changed |= set_str(&r->context, detail(d, "context"));
-	if ((t = detail_s(d, "created_us")))
-		changed |= set_int(&r->start_time, t);
-	if ((t = detail_s(d, "answered_us")))
-		changed |= set_int(&r->answer_time, t);
+	changed |= set_str(&r->direction, d->direction);
+	changed |= set_str(&r->driver, d->driver);
+	changed |= set_str(&r->caller_id_number, d->caller_id_number);
+	changed |= set_str(&r->caller_id_name, d->caller_id_name);
+	changed |= set_str(&r->destination_number, d->destination_number);
+	changed |= set_str(&r->context, d->context);
+	if (d->created_s)
+		changed |= set_int(&r->start_time, d->created_s);
+	if (d->answered_s)
+		changed |= set_int(&r->answer_time, d->answered_s);
 	if (known_cause(cause))
 		changed |= set_str(&r->hangup_cause, cause);
-	if (g_variant_lookup(d, "sip_status", "u", &status) && status)
-		changed |= set_uint(&r->sip_status, status);
-	if (bridge && *bridge)
-		leg_get(c, bridge)->bridged = TRUE;
+	if (d->sip_status)
+		changed |= set_uint(&r->sip_status, d->sip_status);
+	if (d->bridge_uuid && *d->bridge_uuid)
+		leg_get(c, d->bridge_uuid)->bridged = TRUE;
 	if (strcmp(state, xb_channel_state_name(XB_CHANNEL_GONE)) == 0 && !r->end_time) {
-		t = detail_s(d, "ended_us");
-		cdr_record_set_end(r, t ? t : xb_clock_wall_s());
+		cdr_record_set_end(r, d->ended_s ? d->ended_s : xb_clock_wall_s());
 		changed = TRUE;
 	}
 	return pick_b(c) || changed;
 }
 
-static gboolean apply_b(Cdr *cdr, Call *c, const char *uuid, const char *cause, GVariant *d)
+static gboolean apply_b(Cdr *cdr, Call *c, const char *uuid, const char *cause, const Details *d)
 {
 	Leg *leg = leg_get(c, uuid);
-	guint status = 0;
 
 	leg->seq = ++cdr->seq;
-	set_str(&leg->driver, detail(d, "driver"));
-	set_str(&leg->gateway, detail(d, "gateway"));
+	set_str(&leg->driver, d->driver);
+	set_str(&leg->gateway, d->gateway);
 	if (known_cause(cause))
 		set_str(&leg->cause, cause);
-	if (g_variant_lookup(d, "sip_status", "u", &status) && status)
-		leg->sip_status = status;
-	if (detail_s(d, "answered_us"))
+	if (d->sip_status)
+		leg->sip_status = d->sip_status;
+	if (d->answered_s)
 		leg->answered = TRUE;
-	if (g_strcmp0(detail(d, "bridge_uuid"), c->rec->uuid) == 0)
+	if (g_strcmp0(d->bridge_uuid, c->rec->uuid) == 0)
 		leg->bridged = TRUE;
 	return pick_b(c);
 }
@@ -285,19 +345,25 @@ static Call *call_for(Cdr *cdr, const char *uuid, gboolean look, gboolean *fresh
 void cdr_channel_event(Cdr *cdr, GVariant *payload)
 {
 	const char *uuid, *state, *cause, *origin;
-	g_autoptr(GVariant) d = NULL;
+	g_autoptr(GVariant) v_uuid = NULL, v_state = NULL, v_cause = NULL, d = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean fresh, changed, ok = TRUE;
+	Details det;
 	Call *c;
 
 	if (!g_variant_is_of_type(payload, G_VARIANT_TYPE("(sssa{sv})")))
 		return;
-	g_variant_get(payload, "(&s&s&s@a{sv})", &uuid, &state, &cause, &d);
-	origin = detail(d, "originator_uuid");
+	/* Child by child: g_variant_get() with "&s" would serialise the whole payload first. */
+	uuid = g_variant_get_string(v_uuid = g_variant_get_child_value(payload, 0), NULL);
+	state = g_variant_get_string(v_state = g_variant_get_child_value(payload, 1), NULL);
+	cause = g_variant_get_string(v_cause = g_variant_get_child_value(payload, 2), NULL);
+	d = g_variant_get_child_value(payload, 3);
+	details_read(&det, d);
+	origin = det.originator_uuid;
 	if (origin && !*origin)
 		origin = NULL;
 	c = call_for(cdr, origin ? origin : uuid, origin != NULL, &fresh);
-	changed = origin ? apply_b(cdr, c, uuid, cause, d) : apply_a(c, state, cause, d);
+	changed = origin ? apply_b(cdr, c, uuid, cause, &det) : apply_a(c, state, cause, &det);
 	if (fresh)
 		ok = cdr->store->insert(cdr->store, c->rec, &error);
 	else if (changed)

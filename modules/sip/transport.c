@@ -259,6 +259,22 @@ static gboolean tls_setup(SipTransports *tp, GError **error)
 	return TRUE;
 }
 
+/* A listener's watch, which GLib does not block while it runs: blocking a source takes
+ * its fd out of the poll set and puts it back, each time a write to the main loop's
+ * wake-up eventfd and a spare poll and read after every dispatch. The callbacks run no
+ * nested main loop, so they are never re-entered. */
+static guint watch_listener(int fd, GUnixFDSourceFunc func, gpointer data)
+{
+	GSource *src = g_unix_fd_source_new(fd, G_IO_IN);
+	guint id;
+
+	g_source_set_can_recurse(src, TRUE);
+	g_source_set_callback(src, G_SOURCE_FUNC(func), data, NULL);
+	id = g_source_attach(src, NULL);
+	g_source_unref(src);
+	return id;
+}
+
 static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **error)
 {
 	/* Large buffers absorb bursts (a REGISTER storm after a power cut) without loss. */
@@ -297,7 +313,7 @@ static gboolean listen_one(SipTransports *tp, const XbListenAddr *a, GError **er
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "[%s]:%u", a->address, a->port);
 	else
 		g_snprintf(l->sent_by, sizeof(l->sent_by), "%s:%u", a->address, a->port);
-	l->watch = g_unix_fd_add(l->fd, G_IO_IN, udp ? udp_read_cb : tcp_accept_cb, l);
+	l->watch = watch_listener(l->fd, udp ? udp_read_cb : tcp_accept_cb, l);
 	g_ptr_array_add(tp->listeners, l);
 	g_message("listening on %s:%s", xb_transport_name(a->transport), l->sent_by);
 	return TRUE;

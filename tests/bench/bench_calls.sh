@@ -11,8 +11,11 @@
 # copies Record-Route into its answers): INVITE with SDP, 180, 200 with SDP, ACK, BYE, 200,
 # no pause between ACK and BYE, signalling only (no RTP). In the same run, on the same
 # machine, through two servers:
-#   crossbar  BUILD_DIR/core/crossbar, core.modules=sip,registrar, its own temporary data
-#             directory, log level warning, every other setting at its default. SIPp plays a
+#   crossbar  BUILD_DIR/core/crossbar, core.modules=XB_MODULES (default sip,registrar,cdr:
+#             the default configuration's modules, so every call writes its detail record
+#             as an operator's crossbar does; XB_MODULES=sip,registrar measures the
+#             signalling alone), its own temporary data directory, log level warning,
+#             every other setting at its default. SIPp plays a
 #             carrier trunk: crossbar.xml holds a <gateway> whose proxy is 127.0.0.1, so the
 #             INVITEs (which carry no credentials) are routed in the "public" context, where
 #             a plan bridges every number to the UAS (bridge sip:NUMBER@127.0.0.1:UAS_PORT).
@@ -55,8 +58,10 @@
 # shared memory Kamailio is given for its transactions; XB_TX_MB="": crossbar's default),
 # and part 2, an operator's view, keeps the default. XB_SET="KEY=VALUE ..." passes further settings to crossbar (both parts).
 #
-# Other settings (environment): STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
+# Other settings (environment): XB_MODULES=sip,registrar,cdr STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
 #   REFINE=3 ROUND=50 XB_TX_MB=1024 BUDGET_SECONDS=330 (no repetition starts after this) STRICT=0
+#   SETTLE_SECONDS=40 (a search, and a step after an unclean one, starts when the server
+#   is idle, or after this long)
 #   CHILDREN=2 CONCURRENT=10000 RAMP_SECONDS=20 HOLD_SECONDS=10 AIM_KIB=32 (CONCURRENT=0:
 #   no part 2) KEEP=1 (keep the temporary folder: logs, SIPp statistics and errors of every
 #   step), XB_BENCH_SUMMARY=FILE (append the rows of `make bench`'s table:
@@ -74,6 +79,7 @@ MAX_RATE=${MAX_RATE:-12800}
 REFINE=${REFINE:-3}
 ROUND=${ROUND:-50}
 BUDGET_SECONDS=${BUDGET_SECONDS:-330}
+SETTLE_SECONDS=${SETTLE_SECONDS:-40}
 STRICT=${STRICT:-0}
 CHILDREN=${CHILDREN:-2}
 CONCURRENT=${CONCURRENT:-10000}
@@ -81,6 +87,7 @@ RAMP_SECONDS=${RAMP_SECONDS:-20}
 HOLD_SECONDS=${HOLD_SECONDS:-10}
 AIM_KIB=${AIM_KIB:-32}
 XB_TX_MB=${XB_TX_MB-1024}
+XB_MODULES=${XB_MODULES:-sip,registrar,cdr}
 read -r -a XB_SETTINGS <<<"${XB_SET:-}"
 TMP=$(mktemp -d /tmp/crossbar-bench-calls-XXXXXX)
 chmod 700 "$TMP"
@@ -191,7 +198,7 @@ start_crossbar() {
 	mkdir -p "$data"
 	chmod 700 "$data"
 	for s in "$@" "${XB_SETTINGS[@]}"; do args+=(--set "$s"); done
-	"$CROSSBAR" --config "$TMP/crossbar.xml" --set core.modules=sip,registrar \
+	"$CROSSBAR" --config "$TMP/crossbar.xml" --set core.modules="$XB_MODULES" \
 		--set core.data_dir="$data" --set sip.listen=udp:127.0.0.1:${PORT[crossbar]} \
 		--set dialplan.file="$TMP/plan.xml" --set directory.demo_users=no \
 		--set core.log_level=warning "${args[@]}" >>"$TMP/crossbar.log" 2>&1 &
@@ -220,10 +227,10 @@ port_var sp
 PORT[crossbar]=$p
 SIPP_PORT[crossbar]=$sp
 if [ -n "$XB_TX_MB" ]; then
-	LABEL[crossbar]="crossbar (B2BUA, 1 thread, ${XB_TX_MB} MB tx)"
+	LABEL[crossbar]="crossbar (B2BUA, 1 thread, ${XB_TX_MB} MB tx, $XB_MODULES)"
 	start_crossbar "$TMP/crossbar-cps" "sip.max_transaction_memory=$XB_TX_MB"
 else
-	LABEL[crossbar]="crossbar (B2BUA, 1 thread)"
+	LABEL[crossbar]="crossbar (B2BUA, 1 thread, $XB_MODULES)"
 	start_crossbar "$TMP/crossbar-cps"
 fi
 
@@ -309,10 +316,28 @@ step() {
 		"$STEP_CPU" "$STEP_SIPP_CPU" "$([ $STEP_OK = 1 ] && echo clean || echo "NOT CLEAN (sipp exit $rc)")")
 }
 
+# settle SERVER: until the server is idle (under 5% of a core over a second), at most
+# SETTLE_SECONDS. After an unclean step a B2BUA still works off the calls that failed at
+# SIPp (2xx retransmitted until Timer H, BYEs, transactions ending): the next step, or the
+# next search, must not start on that backlog, which would measure the previous step.
+settle() {
+	local t0 t1 c0 c1
+	for _ in $(seq 1 "$SETTLE_SECONDS"); do
+		c0=$(cpu_ticks "${PID[$1]}")
+		t0=$(date +%s%N)
+		sleep 1
+		c1=$(cpu_ticks "${PID[$1]}")
+		t1=$(date +%s%N)
+		[ $(((c1 - c0) * 100000 / TCK / ((t1 - t0) / 1000000 + 1))) -lt 5 ] && return 0
+	done
+	echo "$1 still busy after ${SETTLE_SECONDS} s"
+}
+
 # search SERVER REP: doubling, then bisection. Sets BEST, BEST_CPU, BEST_SIPP_CPU, LIMIT.
 search() {
 	local srv=$1 rep=$2 r=$START_RATE lo=0 hi=0 mid
 	BEST_CPU=0 BEST_SIPP_CPU=0 LIMIT=""
+	settle "$srv"
 	try() {
 		step "$srv" "$1" $(($1 * STEP_SECONDS)) "rep$rep-$srv-$1"
 		echo "rep $rep  $STEP_LINE"
@@ -322,6 +347,7 @@ search() {
 		else
 			[ -n "$LIMIT" ] || LIMIT="server ${STEP_CPU}% sipp ${STEP_SIPP_CPU}% at $1/s: $(first_error "$TMP/rep$rep-$srv-$1.err")"
 			sleep 3 # let a saturated server drain
+			settle "$srv"
 		fi
 		[ "$STEP_OK" = 1 ]
 	}

@@ -424,6 +424,81 @@ static void test_causes(void)
 	g_assert_cmpuint(xb_cause_to_sip(XB_CAUSE_EXCHANGE_ROUTING_ERROR), ==, 483);
 }
 
+/* ---- channel.state events ---- */
+
+static GVariant *last_event;
+
+static void state_cb(const char *type, GVariant *payload, gpointer user_data)
+{
+	g_clear_pointer(&last_event, g_variant_unref);
+	last_event = g_variant_ref(payload);
+}
+
+/* The details of a state event, written in serialised form, are what GLib would write for
+ * the same entries (in normal form, byte for byte), whatever the size of the framing
+ * offsets (1, 2 and 4 octets). */
+static void test_state_event_details(void)
+{
+	static const gsize value_len[] = {1, 300, 70000};
+
+	xb_event_init();
+	xb_channel_init();
+	guint sub = xb_event_subscribe(NULL, XB_EVENT_CHANNEL_STATE, state_cb, NULL);
+	for (guint t = 0; t < G_N_ELEMENTS(value_len); t++) {
+		XbChannel *ch = xb_channel_new(NULL, XB_CHANNEL_INBOUND, "test/details", NULL);
+		g_autofree char *big = g_strnfill(value_len[t], 'v');
+		g_autoptr(GVariant) d = NULL, rebuilt = NULL, uuid = NULL;
+		GVariantBuilder b;
+		const char *s;
+		guint32 status;
+
+		xb_channel_set_var(ch, "destination_number", "100");
+		xb_channel_set_var(ch, "big", big);
+		xb_channel_set_var(ch, "e", "");
+		xb_channel_hangup_cb(ch, XB_CAUSE_USER_BUSY, 486);
+		xb_event_dispatch_pending();
+		g_assert_nonnull(last_event);
+		g_assert_true(g_variant_is_of_type(last_event, G_VARIANT_TYPE("(sssa{sv})")));
+		uuid = g_variant_get_child_value(last_event, 0);
+		g_assert_cmpstr(g_variant_get_string(uuid, NULL), ==, xb_channel_uuid(ch));
+		d = g_variant_get_child_value(last_event, 3);
+		g_assert_true(g_variant_is_normal_form(d));
+		g_assert_cmpuint(g_variant_n_children(d), ==, 3 + 7);
+		g_assert_true(g_variant_lookup(d, "big", "&s", &s));
+		g_assert_cmpstr(s, ==, big);
+		g_assert_true(g_variant_lookup(d, "e", "&s", &s));
+		g_assert_cmpstr(s, ==, "");
+		g_assert_true(g_variant_lookup(d, "name", "&s", &s));
+		g_assert_cmpstr(s, ==, "test/details");
+		g_assert_true(g_variant_lookup(d, "direction", "&s", &s));
+		g_assert_cmpstr(s, ==, "in");
+		g_assert_true(g_variant_lookup(d, "sip_status", "u", &status));
+		g_assert_cmpuint(status, ==, 486);
+
+		/* The same entries in the same order, serialised by GLib. */
+		g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+		for (gsize i = 0; i < g_variant_n_children(d); i++) {
+			g_autoptr(GVariant) entry = g_variant_get_child_value(d, i);
+			g_autoptr(GVariant) k = g_variant_get_child_value(entry, 0);
+			g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
+			g_autoptr(GVariant) v = g_variant_get_variant(boxed);
+			GVariant *copy = g_variant_new_from_data(
+			    g_variant_get_type(v),
+			    g_memdup2(g_variant_get_data(v), g_variant_get_size(v)),
+			    g_variant_get_size(v), FALSE, g_free, NULL);
+			g_variant_builder_add(&b, "{sv}", g_variant_get_string(k, NULL), copy);
+		}
+		rebuilt = g_variant_ref_sink(g_variant_builder_end(&b));
+		g_assert_cmpuint(g_variant_get_size(rebuilt), ==, g_variant_get_size(d));
+		g_assert_cmpmem(g_variant_get_data(rebuilt), g_variant_get_size(rebuilt),
+		                g_variant_get_data(d), g_variant_get_size(d));
+		g_clear_pointer(&last_event, g_variant_unref);
+		xb_channel_unref(ch);
+	}
+	xb_event_unsubscribe(sub);
+	g_assert_cmpuint(xb_channel_count(), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -441,5 +516,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/channel/exec/no-route", test_no_route);
 	g_test_add_func("/channel/exec/sleep-answer-hangup", test_sleep_answer_hangup);
 	g_test_add_func("/channel/exec/transfer-loop", test_transfer_loop);
+	g_test_add_func("/channel/event/state-details-serialised", test_state_event_details);
 	return g_test_run();
 }
