@@ -58,7 +58,7 @@
 # shared memory Kamailio is given for its transactions; XB_TX_MB="": crossbar's default),
 # and part 2, an operator's view, keeps the default. XB_SET="KEY=VALUE ..." passes further settings to crossbar (both parts).
 #
-# Other settings (environment): XB_MODULES=sip,registrar,cdr STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
+# Other settings (environment): BYPASS_MEDIA=true XB_MODULES=sip,registrar,cdr STEP_SECONDS=5 REPS=3 START_RATE=200 MAX_RATE=12800
 #   REFINE=3 ROUND=50 XB_TX_MB=1024 BUDGET_SECONDS=330 (no repetition starts after this) STRICT=0
 #   SETTLE_SECONDS=40 (a search, and a step after an unclean one, starts when the server
 #   is idle, or after this long)
@@ -88,6 +88,10 @@ HOLD_SECONDS=${HOLD_SECONDS:-10}
 AIM_KIB=${AIM_KIB:-32}
 XB_TX_MB=${XB_TX_MB-1024}
 XB_MODULES=${XB_MODULES:-sip,registrar,cdr}
+# Signalling only: the session descriptions pass unchanged (no media anchored, no RTP port
+# pairs taken), as the proxy does; BYPASS_MEDIA=false anchors media as crossbar does by
+# default (two endpoints a call, and 10,000 calls need media.rtp_ports for 20,000 pairs).
+BYPASS_MEDIA=${BYPASS_MEDIA:-true}
 read -r -a XB_SETTINGS <<<"${XB_SET:-}"
 TMP=$(mktemp -d /tmp/crossbar-bench-calls-XXXXXX)
 chmod 700 "$TMP"
@@ -173,6 +177,7 @@ cat >"$TMP/plan.xml" <<XML
   <context name="public">
     <extension name="callee">
       <condition field="destination_number" expression="^(\\d+)\$">
+        <action application="set" data="bypass_media=$BYPASS_MEDIA"/>
         <action application="bridge" data="sip:\$1@127.0.0.1:${UAS_PORT[crossbar]}"/>
       </condition>
     </extension>
