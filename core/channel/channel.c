@@ -18,6 +18,7 @@ GQuark xb_channel_error_quark(void)
 void xb_channel_init(void)
 {
 	xb_event_type_register(XB_EVENT_CHANNEL_STATE, "(sssa{sv})");
+	xb_event_type_register(XB_EVENT_CHANNEL_TRANSFER, "(ssssu)");
 	if (!live)
 		live = g_hash_table_new(g_str_hash, g_str_equal);
 }
@@ -165,6 +166,8 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 	xb_event_publish(XB_EVENT_CHANNEL_STATE,
 	                 g_variant_new("(sss@a{sv})", ch->uuid, xb_channel_state_name(state),
 	                               xb_cause_name(ch->cause), channel_details(ch)));
+	if (ch->xfer)
+		channel_transfer_state(ch);
 	if (state == XB_CHANNEL_GONE && ch->listed) {
 		ch->listed = FALSE;
 		g_queue_remove(&live_order, ch);
