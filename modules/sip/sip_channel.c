@@ -21,6 +21,7 @@
  *            481, 408              hangup_cb (NORMAL_CLEARING, the status)
  *   REQUEST  re-INVITE/UPDATE+SDP  request_cb (REOFFER); without a body: REFRESH
  *            INFO                  request_cb (INFO); other methods stay call.c's (501)
+ *            REFER                 a transfer (sip_transfer.c), answered there
  *   RESPONSE                       the reply function of the request it answers
  *   ACK      of our 2xx to theirs  its body becomes the remote one
  *
@@ -305,6 +306,9 @@ static void leg_request(SipLeg *leg, const SipCallEvent *ev)
 	case SIP_METHOD_INFO:
 		kind = XB_CHANNEL_REQ_INFO;
 		break;
+	case SIP_METHOD_REFER:
+		sip_leg_refer(leg, ev->req, m);
+		return;
 	default:
 		return; /* call.c answers what nobody takes */
 	}

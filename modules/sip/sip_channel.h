@@ -55,6 +55,9 @@ typedef struct {
 	                        * offer and its ACK waits for the answer */
 	SipPlace *place;       /* outgoing: waiting for its look-up */
 	GatewayLookup *lookup; /* ... in flight */
+	gboolean referring;    /* a REFER of its far end is being carried out */
+	gboolean refer_notify; /* ... and its progress goes in NOTIFYs (no Refer-Sub: false) */
+	guint32 refer_id;      /* ... the REFER's CSeq: the id of Event: refer */
 } SipLeg;
 
 /* The driver's state: one per process (mod_sip is loaded once). */
@@ -79,6 +82,9 @@ void sip_leg_over(SipLeg *leg, XbCause cause, unsigned sip_status);
 /* Place an outgoing leg now (its place's dest is known): 0 or a negative errno. */
 int sip_leg_place(SipLeg *leg);
 void sip_place_free(SipPlace *p);
+
+/* sip_transfer.c: a REFER within the leg's call (RFC 3515), answered there. */
+void sip_leg_refer(SipLeg *leg, SipServerReq *req, const struct sip_msg *refer);
 
 /* sip_channel_out.c: XbChannelDriver.originate */
 gboolean sip_channel_originate(const char *target, const XbOriginate *o, GPtrArray *legs,
