@@ -77,6 +77,18 @@ static void publish(const Transfer *tr, unsigned status)
 	                                                          tr->e->uuid, tr->target, status));
 }
 
+static void set_outcome(Transfer *tr, unsigned status)
+{
+	tr->outcome = status;
+	if (tr->e->xfer == tr)
+		tr->e->xfer = NULL;
+	xb_info("%s: transfer of %s to %s: %u", xb_channel_name(tr->t), xb_channel_name(tr->e),
+	        tr->target, status);
+	publish(tr, status);
+}
+
+/* The outcome reaches the driver from here, a turn of the loop after it is known, or
+ * after REPORT_TIMEOUT_MS without one. */
 static void report_cb(XbTimer *timer, gpointer user_data)
 {
 	Transfer *tr = user_data;
@@ -85,18 +97,9 @@ static void report_cb(XbTimer *timer, gpointer user_data)
 	if (!tr->outcome) {
 		xb_info("%s: nothing came of the transfer of %s in %d s", xb_channel_name(tr->t),
 		        xb_channel_name(tr->e), REPORT_TIMEOUT_MS / 1000);
-		tr->outcome = 408;
-		if (tr->e->xfer == tr)
-			tr->e->xfer = NULL;
+		set_outcome(tr, 408);
 	}
-	xb_info("%s: transfer of %s to %s: %u", xb_channel_name(tr->t), xb_channel_name(tr->e),
-	        tr->target, tr->outcome);
-	publish(tr, tr->outcome);
-	if (over(tr->t)) {
-		transfer_free(tr);
-		return;
-	}
-	if (tr->func)
+	if (tr->func && !over(tr->t))
 		tr->func(tr->t, tr->outcome, tr->user_data);
 	if (over(tr->t)) {
 		transfer_free(tr);
@@ -109,10 +112,12 @@ static void outcome(Transfer *tr, unsigned status)
 {
 	if (tr->outcome)
 		return;
-	tr->outcome = status;
-	if (tr->e->xfer == tr)
-		tr->e->xfer = NULL;
+	set_outcome(tr, status);
 	xb_timer_clear(&tr->report);
+	if (over(tr->t)) {
+		transfer_free(tr); /* nobody is left to tell */
+		return;
+	}
 	tr->report = xb_timer_start(NULL, 0, report_cb, tr);
 }
 
@@ -131,10 +136,11 @@ void channel_transfer_state(XbChannel *ch)
 		return;
 	}
 	if (ch == tr->t && over(ch)) {
-		/* The transferor hung up: nobody is left to tell once the outcome is known. */
+		/* The transferor hung up: nobody is left to tell. The transfer lives on until
+		 * the transferee's outcome is known (for the event), not longer. */
 		tr->func = NULL;
 		ch->xfer = NULL;
-		if (tr->outcome && !tr->report)
+		if (tr->outcome)
 			transfer_free(tr);
 	}
 }
@@ -333,7 +339,6 @@ gboolean xb_channel_transfer_join(XbChannel *t, XbChannel *r, XbTransferFunc fun
 	tr = transfer_new(t, e1, "attended", e2->uuid, func, user_data);
 	t->xfer = tr;
 	publish(tr, 100);
-	tr->outcome = 200;
-	tr->report = xb_timer_start(NULL, 0, report_cb, tr);
+	outcome(tr, 200);
 	return TRUE;
 }

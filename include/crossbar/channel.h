@@ -341,9 +341,9 @@ gboolean xb_channel_transfer(XbChannel *transferor, const char *number, const ch
 gboolean xb_channel_transfer_join(XbChannel *transferor, XbChannel *replaced, XbTransferFunc func,
                                   gpointer user_data, GError **error);
 
-/* A transfer: (ssssu) kind ("blind", "attended"), the transferor's uuid, the transferee's,
- * the target (the number, or the uuid of the party joined), and the SIP status: 100 when it
- * starts, then its outcome. */
+/* A transfer: (ssssu) kind ("blind", "attended"), the transferor's uuid, the
+ * transferee's, the target (the number, or the uuid of the party joined), and the SIP status: 100
+ * when it starts, then its outcome. */
 #define XB_EVENT_CHANNEL_TRANSFER "channel.transfer"
 
 /* Channel state changes: (sssa{sv}) uuid, state name, cause name, and what is known of the
