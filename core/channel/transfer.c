@@ -342,3 +342,41 @@ gboolean xb_channel_transfer_join(XbChannel *t, XbChannel *r, XbTransferFunc fun
 	outcome(tr, 200);
 	return TRUE;
 }
+
+gboolean xb_channel_transfer_replace(XbChannel *in, XbChannel *r, GError **error)
+{
+	XbChannel *e = r->partner;
+	g_autoptr(XbChannelBody) body = NULL;
+	Transfer *tr;
+
+	g_return_val_if_fail(in->direction == XB_CHANNEL_INBOUND, FALSE);
+	if (in == r || in == e || in->state >= XB_CHANNEL_ANSWERED) {
+		g_set_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_FORBIDDEN,
+		            "%s cannot replace %s", in->name, r->name);
+		return FALSE;
+	}
+	if (!can_transfer(r, e, error))
+		return FALSE;
+
+	g_autoptr(XbChannel) keep = xb_channel_ref(e);
+	g_autoptr(XbChannel) keep_r = xb_channel_ref(r);
+	xb_info("%s: replaces %s in its call with %s", in->name, r->name, e->name);
+	channel_bridge_split(r);
+	e->transfers++;
+	xb_channel_set_local_body(in, e->remote);
+	if (xb_channel_answer(in) < 0) {
+		/* The new caller is gone already: the old leg stays, alone. */
+		xb_channel_hangup(in, XB_CAUSE_NORMAL_TEMPORARY_FAILURE, 0);
+		xb_channel_hangup(r, XB_CAUSE_NORMAL_TEMPORARY_FAILURE, 0);
+		xb_channel_hangup(e, XB_CAUSE_NORMAL_TEMPORARY_FAILURE, 0);
+		return TRUE;
+	}
+	body = xb_channel_body_copy(in->remote);
+	xb_channel_bridge(in, e, joined_done_cb, NULL);
+	reoffer(e, body);
+	xb_channel_hangup(r, XB_CAUSE_NORMAL_CLEARING, 0);
+	tr = transfer_new(r, e, "replaces", in->uuid, NULL, NULL);
+	publish(tr, 200);
+	transfer_free(tr);
+	return TRUE;
+}

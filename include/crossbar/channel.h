@@ -341,7 +341,13 @@ gboolean xb_channel_transfer(XbChannel *transferor, const char *number, const ch
 gboolean xb_channel_transfer_join(XbChannel *transferor, XbChannel *replaced, XbTransferFunc func,
                                   gpointer user_data, GError **error);
 
-/* A transfer: (ssssu) kind ("blind", "attended"), the transferor's uuid, the
+/* A new incoming call takes the place of `replaced` (RFC 3891 §3: an INVITE with Replaces):
+ * it is answered with the description of replaced's partner, bridged to that partner
+ * (which is re-offered its description), and replaced is hung up. The driver checked that
+ * the caller may. FALSE with XB_TRANSFER_ERROR when replaced is not in a bridged call. */
+gboolean xb_channel_transfer_replace(XbChannel *incoming, XbChannel *replaced, GError **error);
+
+/* A transfer: (ssssu) kind ("blind", "attended", "replaces"), the transferor's uuid, the
  * transferee's, the target (the number, or the uuid of the party joined), and the SIP status: 100
  * when it starts, then its outcome. */
 #define XB_EVENT_CHANNEL_TRANSFER "channel.transfer"
