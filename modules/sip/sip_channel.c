@@ -780,6 +780,14 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 		sip->call_respond(call, &(SipResponse){.status = status, .headers = auth_headers});
 		return TRUE;
 	}
+	SipLeg *replaced;
+	status = sip_replaces_check(call, m, caller.user ? caller.user->ext : NULL, caller.gateway,
+	                            &replaced);
+	if (status) {
+		caller_clear(&caller);
+		sip->call_respond(call, &(SipResponse){.status = status});
+		return TRUE;
+	}
 	SipLeg *leg = sip_leg_new(XB_CHANNEL_INBOUND);
 	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
 	incoming_vars(ch, call, m);
@@ -790,7 +798,10 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 	if (sdp_of(m, &b))
 		xb_channel_set_remote_body(ch, &b);
 	body_clear(&b);
-	xb_channel_route(ch);
+	if (replaced)
+		sip_leg_replace(leg, replaced); /* RFC 3891 §3: not routed */
+	else
+		xb_channel_route(ch);
 	return TRUE;
 }
 

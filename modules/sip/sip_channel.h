@@ -85,6 +85,14 @@ void sip_place_free(SipPlace *p);
 
 /* sip_transfer.c: a REFER within the leg's call (RFC 3515), answered there. */
 void sip_leg_refer(SipLeg *leg, SipServerReq *req, const struct sip_msg *refer);
+/* An INVITE's Replaces header (RFC 3891 §3), after the caller is authorised (user: the
+ * directory user it proved to be, gateway: the trunk it came from): 0 when it has none
+ * (*replaced NULL) or it names a bridged call of the same party (*replaced), else the
+ * status to refuse the INVITE with. */
+unsigned sip_replaces_check(SipCall *call, const struct sip_msg *invite, const char *user,
+                            const char *gateway, SipLeg **replaced);
+/* The new leg of that INVITE takes old's place in its call. */
+void sip_leg_replace(SipLeg *leg, SipLeg *old);
 
 /* sip_channel_out.c: XbChannelDriver.originate */
 gboolean sip_channel_originate(const char *target, const XbOriginate *o, GPtrArray *legs,

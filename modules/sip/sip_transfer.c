@@ -30,7 +30,12 @@
  * that writes them from its own side (swapped) is understood too; the Call-ID and both
  * tags must match either way. Who may replace a dialog: the same directory user
  * (user_ext, the authenticated caller or the user called), else the same gateway, else the
- * same source IP address. */
+ * same source IP address.
+ *
+ * An INVITE with Replaces naming a bridged call of crossbar's takes the named leg's place:
+ * it is answered and bridged to that leg's partner, and the named leg gets BYE. The same
+ * party only (as above); a Replaces naming no dialog or another party's gets 481, one
+ * naming a call not bridged (ringing, in the plan's hands) 603, a malformed one 400. */
 #include "sip_channel.h"
 #include "call.h"
 
@@ -166,20 +171,32 @@ static SipLeg *replaced_leg(const char *text)
 	return leg_of_dialog(parts[0], to_tag, from_tag);
 }
 
-/* Who a leg's far end is, for the check that one party replaces only its own calls. */
-static char *party_of(SipLeg *leg)
+/* Who a far end is, for the check that one party replaces only its own calls: the
+ * directory user (user_ext: the caller who proved itself, or the user a leg called), else
+ * the trunk, else the source address. */
+static char *party(const char *user, const char *gw, const SipPeer *peer)
 {
-	const char *user = xb_channel_get_var(leg->ch, "user_ext");
-	const char *gw = xb_channel_get_var(leg->ch, "gateway");
+	const GatewayDef *def;
 	char host[INET6_ADDRSTRLEN] = "";
 	guint16 port;
+	SipFlow flow;
 
 	if (user)
 		return g_strconcat("user:", user, NULL);
 	if (gw)
 		return g_strconcat("gateway:", gw, NULL);
-	sip_peer_host(sip_drv.sip->call_peer(leg->call), host, sizeof(host), &port);
+	/* A leg placed to a trunk's address by sip: URI is that trunk's as well. */
+	sip_flow_from_peer(&flow, peer);
+	if ((def = gateways_find_source(sip_drv.gws, &flow)))
+		return g_strconcat("gateway:", def->name, NULL);
+	sip_peer_host(peer, host, sizeof(host), &port);
 	return g_strconcat("address:", host, NULL);
+}
+
+static char *party_of(SipLeg *leg)
+{
+	return party(xb_channel_get_var(leg->ch, "user_ext"),
+	             xb_channel_get_var(leg->ch, "gateway"), sip_drv.sip->call_peer(leg->call));
 }
 
 /* ---- the transferor's context ---- */
@@ -318,4 +335,47 @@ void sip_leg_refer(SipLeg *leg, SipServerReq *req, const struct sip_msg *m)
 	leg->refer_id = m->cseq.num;
 	respond(req, 202, NULL, leg->refer_notify ? NULL : "Refer-Sub: false\r\n");
 	notify(leg, 100, FALSE);
+}
+
+/* ---- INVITE with Replaces (RFC 3891 §3) ---- */
+
+unsigned sip_replaces_check(SipCall *call, const struct sip_msg *invite, const char *user,
+                            const char *gateway, SipLeg **replaced)
+{
+	const struct sip_hdr *h = sip_msg_hdr(invite, SIP_HDR_REPLACES);
+	g_autofree char *text = NULL, *mine = NULL, *theirs = NULL;
+	SipLeg *old;
+
+	*replaced = NULL;
+	if (!h)
+		return 0;
+	if (sip_msg_hdr_count(invite, SIP_HDR_REPLACES) != 1 || h->val.l > REFER_TO_MAX ||
+	    sip_pl_has_nul(&h->val))
+		return 400;
+	text = sip_pl_dup(&h->val);
+	old = replaced_leg(text);
+	mine = party(user, gateway, sip_drv.sip->call_peer(call));
+	theirs = old ? party_of(old) : NULL;
+	/* The same answer whether the dialog is unknown or another party's. */
+	if (!old || strcmp(mine, theirs)) {
+		xb_info("INVITE with Replaces naming %s: 481",
+		        old ? "another party's call" : "no call of crossbar's");
+		return 481;
+	}
+	if (xb_channel_state(old->ch) != XB_CHANNEL_BRIDGED)
+		return 603;
+	*replaced = old;
+	return 0;
+}
+
+void sip_leg_replace(SipLeg *leg, SipLeg *old)
+{
+	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
+	g_autoptr(GError) error = NULL;
+
+	if (!old->ch || !xb_channel_transfer_replace(ch, old->ch, &error)) {
+		xb_info("%s: cannot replace: %s", xb_channel_name(ch),
+		        error ? error->message : "the call is over");
+		xb_channel_hangup(ch, XB_CAUSE_CALL_REJECTED, 603);
+	}
 }
