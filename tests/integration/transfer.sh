@@ -13,7 +13,8 @@
 # "public") transferring to a gateway number that only "default" routes. Attended: a phone
 # holding two calls refers the first with Replaces naming the second: its two parties are
 # joined (each re-INVITEd with the other's SDP) and both of its legs end; Replaces naming
-# another party's call is refused with 403. Who routes where: callers from 127.0.0.1 are the
+# another party's call is refused with 403. An INVITE with Replaces (RFC 3891 §3) from the
+# party of a call takes that call's place (481 for no call, or another party's). Who routes where: callers from 127.0.0.1 are the
 # trunk "office" (context default), from 127.0.0.4 the trunk "carrier" (public), from
 # 127.0.0.2 strangers (public, sip.public_for_strangers).
 . "$(dirname "$0")/lib.sh"
@@ -140,6 +141,10 @@ events() {
 # saw FIRST THEN: events matching the regular expressions FIRST and, later, THEN.
 saw() { events | grep -A1000 -E -- "$1" | grep -qE -- "$2"; }
 refer_to() { echo "<sip:$1@127.0.0.1:$PORT>"; }
+# to_tag NAME: the To tag of the first 200 SIPp received: crossbar's tag in that dialog.
+to_tag() {
+	awk '/^SIP\/2.0 200/ { ok = 1 } ok && /^To:/ { if (match($0, /tag=[^;> \r]*/)) { print substr($0, RSTART + 4, RLENGTH - 4); exit } }' "$TMP/$1.msgs"
+}
 # from ADDRESS COMMAND...: the command's SIPp runs from that loopback address.
 from() {
 	local LOCAL_IP=$1
@@ -232,7 +237,7 @@ PIDS+=("$ATT2_PID")
 check "a phone's second call is up" until_ok 5 grep -q "^SIP/2.0 200 OK" "$TMP/att2.msgs"
 # crossbar's tag in that dialog (the To tag of its 200): to-tag in Replaces, the phone's
 # own (att2) from-tag, as RFC 3891 §3 has the recipient compare them.
-tt=$(awk '/^SIP\/2.0 200/ { ok = 1 } ok && /^To:/ { if (match($0, /tag=[^;> \r]*/)) { print substr($0, RSTART + 4, RLENGTH - 4); exit } }' "$TMP/att2.msgs")
+tt=$(to_tag att2)
 replaces="Replaces=att2-1%3Bto-tag%3D$tt%3Bfrom-tag%3Datt2"
 
 callee stranger_b "$B_PORT" b2b_uas_answer.xml
@@ -259,6 +264,30 @@ check "... the second call's party was re-INVITEd with the first's SDP, then got
 check "... its re-INVITE's SDP is the first party's" said att_y '^o=xavier 1 1'
 check "... a channel.transfer event: attended, 200" until_ok 3 saw \
 	"^channel.transfer \('attended'" "^channel.transfer \('attended', .*, 200\)"
+check "... every channel is gone" until_ok 5 no_channels
+
+# --- INVITE with Replaces ----------------------------------------------------------------
+callee rep_y "$Y_PORT" xfer_uas_transferee.xml -key sdp yves
+caller rep2 xfer_uac_hold.xml 1101 >/dev/null 2>&1 &
+REP2_PID=$!
+PIDS+=("$REP2_PID")
+check "a call from the trunk office to 1101 is up" until_ok 5 grep -q "^SIP/2.0 200 OK" "$TMP/rep2.msgs"
+replaces="rep2-1;to-tag=$(to_tag rep2);from-tag=rep2"
+check "an INVITE with Replaces naming no call" \
+	caller rep_none xfer_uac_replaces.xml 1101 -key replaces "nosuch;to-tag=a;from-tag=b"
+check "... gets 481" test "$(statuses rep_none)" = "481 "
+check "a stranger's INVITE with Replaces naming the office's call" \
+	from 127.0.0.2 caller rep_stranger xfer_uac_replaces.xml 1101 -key replaces "$replaces"
+check "... gets 481 too" test "$(statuses rep_stranger)" = "481 "
+check "an INVITE with Replaces from the office naming its call takes that call's place" \
+	caller rep_new xfer_uac_replaces.xml 1101 -key replaces "$replaces"
+check "... answered with the other party's SDP" said rep_new '^o=yves 1 1'
+wait_exit "$REP2_PID" 10
+check "... the replaced call got crossbar's BYE (SIPp exit ${EXIT_STATUS:-none})" test "${EXIT_STATUS:-1}" -eq 0
+check "... the other party was re-INVITEd with the new caller's SDP, then got its BYE" callee_ok rep_y
+check "... its re-INVITE's SDP is the new caller's" said rep_y '^o=zoe 1 1'
+check "... a channel.transfer event: replaces, 200" until_ok 3 saw \
+	"^channel.transfer \('replaces'" "^channel.transfer \('replaces', .*, 200\)"
 check "... every channel is gone" until_ok 5 no_channels
 
 check "the daemon is still alive" cli status
