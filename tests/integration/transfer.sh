@@ -125,7 +125,7 @@ notifies() {
 	/^-----/ { on = 0; next }
 	on && /^NOTIFY / { notify = 1; next }
 	on && notify && !body && $0 == "" { body = 1; next }
-	on && notify && !body && /^(Subscription-State|Event|Content-Type):/ { print }
+	on && notify && !body && /^(Subscription-State|Event|Content-Type|Contact):/ { print }
 	on && notify && body && /^SIP\/2.0/ { print; notify = 0 }' "$TMP/$1.msgs"
 }
 # frags NAME: the sipfrag status lines alone, on one line.
@@ -159,8 +159,9 @@ check "blind transfer from the caller: 202, NOTIFY 100 and 200; a second REFER m
 	caller blind_a xfer_uac_refer_twice.xml 1000 -key referto "$(refer_to 2000)"
 check "... the NOTIFYs: SIP/2.0 100 Trying, then SIP/2.0 200 OK" \
 	test "$(frags blind_a)" = "SIP/2.0 100 Trying SIP/2.0 200 OK "
-check "... Event: refer, message/sipfrag, active then terminated" bash -c "
+check "... Event: refer, message/sipfrag, a Contact, active then terminated" bash -c "
 	n=\$(cat); grep -q '^Event: refer' <<<\"\$n\" && grep -q '^Content-Type: message/sipfrag' <<<\"\$n\" &&
+	[ \"\$(grep -c '^Contact: <sip:crossbar@' <<<\"\$n\")\" = 2 ] &&
 	grep -q '^Subscription-State: active' <<<\"\$n\" &&
 	[ \"\$(grep Subscription-State <<<\"\$n\" | tail -1 | cut -d';' -f1)\" = 'Subscription-State: terminated' ]" \
 	< <(notifies blind_a)
