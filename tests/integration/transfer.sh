@@ -16,7 +16,8 @@
 # another party's call is refused with 403. An INVITE with Replaces (RFC 3891 §3) from the
 # party of a call takes that call's place (481 for no call, or another party's). Who routes where: callers from 127.0.0.1 are the
 # trunk "office" (context default), from 127.0.0.4 the trunk "carrier" (public), from
-# 127.0.0.2 strangers (public, sip.public_for_strangers).
+# 127.0.0.2 strangers (public, sip.public_for_strangers). A transferred call keeps one call
+# record (mod_cdr).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -99,7 +100,7 @@ cat >"$TMP/crossbar.xml" <<XML
 </crossbar>
 XML
 
-check "the daemon starts" start_crossbar xfer sip,evtap --config "$TMP/crossbar.xml" \
+check "the daemon starts" start_crossbar xfer sip,cdr,evtap --config "$TMP/crossbar.xml" \
 	--set dialplan.file="$TMP/plan.xml" --set sip.domain=pbx.test \
 	--set sip.public_for_strangers=yes --set directory.demo_users=no --set core.log_level=info
 
@@ -140,6 +141,21 @@ events() {
 }
 # saw FIRST THEN: events matching the regular expressions FIRST and, later, THEN.
 saw() { events | grep -A1000 -E -- "$1" | grep -qE -- "$2"; }
+# records NUMBER: the call records of calls to NUMBER, one line each: caller, B-leg, cause.
+records() {
+	cli --json cdr --last 1000 | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["rows"]:
+    if r["destination_number"] == sys.argv[1]:
+        print(r["caller_id_number"], r["b_uuid"], r["hangup_cause"] or "(up)")' "$1"
+}
+# one_record NUMBER CAUSE: one record of a call to NUMBER, with a B-leg, ended with CAUSE.
+one_record() {
+	local r
+	r=$(records "$1")
+	echo "$r"
+	[ "$(wc -l <<<"$r")" -eq 1 ] && [[ "$r" =~ ^alice\ [0-9a-f-]{36}\ $2$ ]]
+}
 refer_to() { echo "<sip:$1@127.0.0.1:$PORT>"; }
 # to_tag NAME: the To tag of the first 200 SIPp received: crossbar's tag in that dialog.
 to_tag() {
@@ -171,6 +187,7 @@ check "... the transferee kept its dialog: a re-INVITE brought the target's SDP,
 	callee_ok blind_b
 check "... the re-INVITE's SDP is the target's" said blind_b '^o=carol 1 1'
 check "... the target answered and hung up" callee_ok blind_t
+check "... one call record for the call (mod_cdr), closed" until_ok 5 one_record 1000 NORMAL_CLEARING
 check "... channel.transfer events: blind, 100 then 200" until_ok 3 saw \
 	"^channel.transfer \('blind', .*'2000', 100\)" "^channel.transfer \('blind', .*'2000', 200\)"
 check "... every channel is gone" until_ok 5 no_channels
@@ -187,6 +204,8 @@ check "... the NOTIFYs: SIP/2.0 100 Trying, then SIP/2.0 200 OK" \
 check "... the target got the caller's offer and caller ID" bash -c \
 	"grep -q '^o=alice 1 1' '$TMP/fromb_t.msgs' && grep -q '^From: \"Alice A.\"' '$TMP/fromb_t.msgs'"
 check "... the target answered and hung up" callee_ok fromb_t
+# The record is the caller's, whose destination_number is now the number it was sent to.
+check "... one call record for the call (the caller's, to 2001 now), closed" until_ok 5 one_record 2001 NORMAL_CLEARING
 check "... every channel is gone" until_ok 5 no_channels
 
 # --- outcomes other than 200 --------------------------------------------------------------
@@ -231,8 +250,8 @@ check "... the call went on until the caller's BYE" callee_ok trunk_b
 check "... every channel is gone" until_ok 5 no_channels
 
 # --- attended -----------------------------------------------------------------------------
-callee att_y "$Y_PORT" xfer_uas_transferee.xml -key sdp yves
-caller att2 xfer_uac_hold.xml 1100 >/dev/null 2>&1 &
+callee att_y "$Y_PORT" xfer_uas_transferee.xml -key sdp yves -timeout 60
+caller att2 xfer_uac_hold.xml 1100 -timeout 60 >/dev/null 2>&1 &
 ATT2_PID=$!
 PIDS+=("$ATT2_PID")
 check "a phone's second call is up" until_ok 5 grep -q "^SIP/2.0 200 OK" "$TMP/att2.msgs"
@@ -268,8 +287,8 @@ check "... a channel.transfer event: attended, 200" until_ok 3 saw \
 check "... every channel is gone" until_ok 5 no_channels
 
 # --- INVITE with Replaces ----------------------------------------------------------------
-callee rep_y "$Y_PORT" xfer_uas_transferee.xml -key sdp yves
-caller rep2 xfer_uac_hold.xml 1101 >/dev/null 2>&1 &
+callee rep_y "$Y_PORT" xfer_uas_transferee.xml -key sdp yves -timeout 60
+caller rep2 xfer_uac_hold.xml 1101 -timeout 60 >/dev/null 2>&1 &
 REP2_PID=$!
 PIDS+=("$REP2_PID")
 check "a call from the trunk office to 1101 is up" until_ok 5 grep -q "^SIP/2.0 200 OK" "$TMP/rep2.msgs"
