@@ -69,6 +69,9 @@ static XbSettingDef dialplan_defs[] = {
 static XbSettingDef media_defs[] = {
     {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
     {"workers", XB_SETTING_INT, "0", "media worker threads (0: one per core)", 0, 64},
+    {"anchor", XB_SETTING_BOOL, "yes",
+     "anchor calls' media through crossbar (no: descriptions pass unchanged, media end to "
+     "end, as bypass_media=true does for one call)"},
     {"tone_country", XB_SETTING_ENUM, "eu",
      "call progress tones (ringback, busy ...) as heard in: eu (425 Hz), us, uk", 0, 0, "eu|us|uk"},
     {"hold_music", XB_SETTING_STRING, "hold",

@@ -2,7 +2,8 @@
  * reaches the other through the drivers: a re-offer (hold, unhold, a new codec) is sent on
  * the other leg and its answer returned, an INFO passed on, a digit sent. A session refresh
  * without an offer is answered on its own leg. The bridge ends when either leg hangs up;
- * what becomes of the other is the caller's (`done`). */
+ * what becomes of the other is the caller's (`done`). A transfer ends a bridge with both
+ * legs up (channel_bridge_split). */
 #include "channel_private.h"
 
 #include <errno.h>
@@ -106,6 +107,23 @@ static void bridge_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_
 	case XB_CHANNEL_EV_ANSWERED:
 		break;
 	}
+}
+
+gboolean channel_bridge_split(XbChannel *ch)
+{
+	Bridge *br = ch->ctl == bridge_event ? ch->ctl_data : NULL;
+	XbChannel *a, *b;
+
+	if (!br)
+		return FALSE;
+	a = xb_channel_ref(br->a);
+	b = xb_channel_ref(br->b);
+	a->split = b->split = TRUE;
+	bridge_end(br, NULL);
+	a->split = b->split = FALSE;
+	xb_channel_unref(a);
+	xb_channel_unref(b);
+	return TRUE;
 }
 
 void xb_channel_bridge(XbChannel *a, XbChannel *b, XbBridgeDoneFunc done, gpointer user_data)

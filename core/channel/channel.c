@@ -19,6 +19,7 @@ void xb_channel_init(void)
 {
 	xb_event_type_register(XB_EVENT_CHANNEL_STATE, "(sssa{sv})");
 	xb_event_type_register(XB_EVENT_CHANNEL_DTMF, "(ss)");
+	xb_event_type_register(XB_EVENT_CHANNEL_TRANSFER, "(ssssu)");
 	if (!live)
 		live = g_hash_table_new(g_str_hash, g_str_equal);
 }
@@ -251,6 +252,8 @@ void channel_set_state(XbChannel *ch, XbChannelState state)
 		};
 		xb_event_publish(XB_EVENT_CHANNEL_STATE, g_variant_new_tuple(event, 4));
 	}
+	if (ch->xfer)
+		channel_transfer_state(ch);
 	if (state == XB_CHANNEL_GONE)
 		g_clear_pointer(&ch->media, xb_media_endpoint_unref);
 	if (state == XB_CHANNEL_GONE && ch->listed) {

@@ -33,12 +33,26 @@ struct xb_channel {
 	gboolean on_hold_music;  /* its far end hears media.hold_music */
 	XbChannelEventFunc ctl;
 	gpointer ctl_data;
-	gboolean hangup_asked; /* the core asked the driver to hang up */
-	gboolean listed;       /* in the table of live channels */
+	gboolean hangup_asked;    /* the core asked the driver to hang up */
+	gboolean listed;          /* in the table of live channels */
+	gboolean split;           /* its bridge is being ended by a transfer: nobody hangs up */
+	struct xb_transfer *xfer; /* the transfer it is transferor or transferee of, or NULL */
+	guint transfers;          /* how many times it was transferred */
 };
 
 /* State changes go through here: published on the bus, and GONE leaves the live table. */
 void channel_set_state(XbChannel *ch, XbChannelState state);
 
-/* The executor of the dialplan (core/dialplan/exec.c): routes a new incoming channel. */
+/* The executor of the dialplan (core/dialplan/exec.c): routes a new incoming channel (or
+ * an answered one a transfer sends on). */
 void xb_dialplan_exec_route(XbChannel *channel);
+/* ... and lets go of a channel without hanging it up: its pending application is over, a
+ * transfer took the channel elsewhere. Nothing happens to a channel it does not run. */
+void xb_dialplan_exec_release(XbChannel *channel);
+
+/* bridge.c: end the bridge channel is in without hanging up either leg; the bridge's done
+ * function sees both legs' `split` set. FALSE when channel is in no bridge. */
+gboolean channel_bridge_split(XbChannel *channel);
+
+/* transfer.c: a channel with a transfer changed state. */
+void channel_transfer_state(XbChannel *channel);

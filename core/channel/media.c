@@ -122,7 +122,7 @@ static char *local_ip_toward(const char *toward)
 
 gboolean xb_channel_media_anchored(const XbChannel *a, const XbChannel *b)
 {
-	if (!xb_media_engine_running())
+	if (!xb_media_engine_running() || !xb_config_get_bool("media.anchor"))
 		return FALSE;
 	for (const XbChannel *ch = a; ch; ch = ch == a ? b : NULL)
 		if (!g_strcmp0(xb_channel_get_var(ch, "bypass_media"), "true"))

@@ -189,6 +189,17 @@ static void bridge_done_cb(XbChannel *a, XbChannel *b, gpointer user_data)
 	gboolean a_gone = xb_channel_state(a) >= XB_CHANNEL_HANGING_UP;
 
 	xb_timer_clear(&o->duration);
+	if (a->split) {
+		/* A transfer takes both legs elsewhere: the application is over, nobody hangs
+		 * up, and the dialplan lets go of the A-leg (transfer.c says where it goes). */
+		xb_channel_ref(a);
+		o->done = TRUE;
+		xb_channel_set_controller(a, NULL, NULL);
+		originate_free(o);
+		xb_dialplan_exec_release(a);
+		xb_channel_unref(a);
+		return;
+	}
 	xb_channel_set_var(a, "last_bridge_hangup_cause", xb_cause_name(xb_channel_cause(b)));
 	if (a_gone) {
 		/* The caller hung up: the callee's leg goes with it (a BYE from either side ends
@@ -207,10 +218,21 @@ static void bridge_done_cb(XbChannel *a, XbChannel *b, gpointer user_data)
 	originate_finish(o, -ECONNRESET);
 }
 
+static void reoffered_cb(XbChannel *ch, unsigned status, const XbChannelBody *body,
+                         gpointer user_data)
+{
+	if (status >= 200 && status < 300 && body)
+		xb_channel_set_remote_body(ch, body);
+	else if (status >= 300)
+		xb_info("%s: the re-offer of the new partner's media got %u", xb_channel_name(ch),
+		        status);
+}
+
 static void originate_won(Originate *o, Leg *winner)
 {
 	XbChannel *a = o->a;
 	const XbChannelBody *body = xb_channel_remote_body(winner->ch);
+	gboolean was_answered = xb_channel_state(a) >= XB_CHANNEL_ANSWERED;
 	gint64 max_s;
 
 	o->b = xb_channel_ref(winner->ch);
@@ -238,6 +260,12 @@ static void originate_won(Originate *o, Leg *winner)
 	}
 	xb_channel_set_var(a, "originate_disposition", "SUCCESS");
 	xb_channel_bridge(a, o->b, bridge_done_cb, o);
+	/* A call answered before (a transferred one) learns its new partner's media by a
+	 * re-offer, as long as media goes end to end; anchored, its endpoint stays where it
+	 * sends, now joined to the new partner's. */
+	if (was_answered && body && !xb_channel_media_anchored(a, o->b) &&
+	    xb_channel_request(a, XB_CHANNEL_REQ_REOFFER, body, reoffered_cb, NULL) < 0)
+		xb_info("%s: no re-offer of the new partner's media", xb_channel_name(a));
 	max_s = g_ascii_strtoll(xb_channel_get_var(a, "max_call_duration") ?: "0", NULL, 10);
 	if (max_s > 0)
 		o->duration = xb_timer_start(NULL, max_s * 1000, duration_cb, o);
@@ -381,7 +409,10 @@ static void place_target(Originate *o, const char *spec, gint64 group_timeout_s)
 		leg->o = o;
 		leg->ch = legs->pdata[i]; /* the driver's reference is ours */
 		xb_channel_media_attach(leg->ch, offer_ep);
-		xb_channel_set_var(leg->ch, "originator_uuid", xb_channel_uuid(o->a));
+		/* A placed leg routed again (transferred) places legs for its call's A-leg. */
+		xb_channel_set_var(leg->ch, "originator_uuid",
+		                   xb_channel_get_var(o->a, "originator_uuid")
+		                       ?: xb_channel_uuid(o->a));
 		xb_channel_set_controller(leg->ch, leg_event, leg);
 		if (timeout_s > 0)
 			leg->timeout = xb_timer_start(NULL, timeout_s * 1000, leg_timeout_cb, leg);

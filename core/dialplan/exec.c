@@ -129,6 +129,18 @@ void xb_dialplan_exec_route(XbChannel *ch)
 	exec_run(ex);
 }
 
+void xb_dialplan_exec_release(XbChannel *ch)
+{
+	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
+
+	if (!ex)
+		return;
+	/* Applications never transfer their own channel from inside their function. */
+	g_return_if_fail(!ex->running);
+	g_hash_table_remove(execs, ch);
+	exec_free(ex);
+}
+
 static void exec_run(Exec *ex)
 {
 	XbChannel *ch = ex->ch;

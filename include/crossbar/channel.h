@@ -317,6 +317,62 @@ int xb_channel_request(XbChannel *channel, XbChannelRequestKind kind, const XbCh
 typedef void (*XbBridgeDoneFunc)(XbChannel *a, XbChannel *b, gpointer user_data);
 void xb_channel_bridge(XbChannel *a, XbChannel *b, XbBridgeDoneFunc done, gpointer user_data);
 
+/* ---- transfer ----
+ *
+ * A party of a bridged call hands its partner on (core/channel/transfer.c). Blind: the
+ * partner (the transferee) leaves the bridge and is routed through the dialplan to a number
+ * in a context, normally the transferor's own, so that a transfer never reaches what the
+ * transferor could not call. Attended: the partners of two calls of one transferor are
+ * bridged to each other. Either way the transferor's leg is left out of any bridge, with no
+ * dialplan of its own, and is hung up a few seconds after the outcome unless its far end
+ * hangs up first (a SIP phone sends BYE after the final NOTIFY). The transferee keeps its
+ * own signalling; its new partner's session description reaches it as a re-offer. */
+#define XB_TRANSFER_ERROR (xb_transfer_error_quark())
+GQuark xb_transfer_error_quark(void);
+typedef enum {
+	XB_TRANSFER_ERROR_NOT_BRIDGED, /* the transferor is not in a bridged call */
+	XB_TRANSFER_ERROR_IN_PROGRESS, /* a transfer of that call is under way already */
+	XB_TRANSFER_ERROR_INVALID,     /* an empty or over-long number, or not a number's text */
+	XB_TRANSFER_ERROR_NO_ROUTE,    /* the context has no extension for the number */
+	XB_TRANSFER_ERROR_LOOP,        /* the transferee was transferred too often */
+	XB_TRANSFER_ERROR_FORBIDDEN,   /* attended: the two calls cannot be joined */
+} XbTransferError;
+
+/* The longest number a transfer takes, in bytes. */
+#define XB_TRANSFER_NUMBER_MAX 64
+/* How many times one channel may be transferred. */
+#define XB_TRANSFER_MAX 8
+/* How long the transferor's leg may stay up after the outcome, in milliseconds. */
+#define XB_TRANSFER_HANGUP_DELAY_MS 5000
+
+/* The outcome of a transfer, told once and never from inside the call that started it: 200
+ * when the transferee was bridged to its new partner (or, attended, joined), else the SIP
+ * status of its failure (486, 404 ...; 487 when the transferee hung up, 408 when nothing
+ * came of it in a few minutes: then the transferee is left where the dialplan put it). */
+typedef void (*XbTransferFunc)(XbChannel *transferor, unsigned sip_status, gpointer user_data);
+
+/* Blind transfer of transferor's partner to number in context (NULL: the transferor's
+ * "context" variable). FALSE with XB_TRANSFER_ERROR when it cannot start; then nothing
+ * has changed. */
+gboolean xb_channel_transfer(XbChannel *transferor, const char *number, const char *context,
+                             XbTransferFunc func, gpointer user_data, GError **error);
+/* Attended transfer: the partners of transferor and of replaced (the transferor's other
+ * call, whose driver checked that it is the same party's) are bridged to each other, and
+ * replaced is hung up. FALSE with XB_TRANSFER_ERROR when it cannot be done. */
+gboolean xb_channel_transfer_join(XbChannel *transferor, XbChannel *replaced, XbTransferFunc func,
+                                  gpointer user_data, GError **error);
+
+/* A new incoming call takes the place of `replaced` (RFC 3891 §3: an INVITE with Replaces):
+ * it is answered with the description of replaced's partner, bridged to that partner
+ * (which is re-offered its description), and replaced is hung up. The driver checked that
+ * the caller may. FALSE with XB_TRANSFER_ERROR when replaced is not in a bridged call. */
+gboolean xb_channel_transfer_replace(XbChannel *incoming, XbChannel *replaced, GError **error);
+
+/* A transfer: (ssssu) kind ("blind", "attended", "replaces"), the transferor's uuid, the
+ * transferee's, the target (the number, or the uuid of the party joined), and the SIP status: 100
+ * when it starts, then its outcome. */
+#define XB_EVENT_CHANNEL_TRANSFER "channel.transfer"
+
 /* Channel state changes: (sssa{sv}) uuid, state name, cause name, and what is known of the
  * channel then: "name", "driver", "direction" ("in"/"out") (s); "created_us",
  * "answered_us", "ended_us" (x, 0 for not yet); "sip_status" (u); and every variable of the

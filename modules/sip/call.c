@@ -300,6 +300,14 @@ const char *sip_call_state(const SipCall *c)
 	return state_names[c->state];
 }
 
+gboolean sip_call_dialog_id(const SipCall *c, struct sip_dialog_id *id)
+{
+	if (!c->dlg)
+		return FALSE;
+	sip_dialog_id(c->dlg, id);
+	return TRUE;
+}
+
 SipCalls *sip_calls_new(SipUa *ua, XbModule *owner)
 {
 	SipCalls *calls = g_new0(SipCalls, 1);

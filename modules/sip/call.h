@@ -40,6 +40,9 @@ const SipFlow *sip_call_flow(const SipCall *call);
 const SipPeer *sip_call_peer(SipCall *call);
 const char *sip_call_id(const SipCall *call);
 const char *sip_call_state(const SipCall *call);
+/* The call's dialog ID from crossbar's side (slices valid while the call lives); FALSE
+ * before it has a dialog. */
+gboolean sip_call_dialog_id(const SipCall *call, struct sip_dialog_id *id);
 int sip_call_respond(SipCall *call, const SipResponse *resp);
 int sip_call_request(SipCall *call, const SipRequest *req);
 void sip_call_hangup(SipCall *call, unsigned status);

@@ -106,7 +106,9 @@ int call_dialog_send(SipCall *c, SipDialog *dlg, const char *method, const char 
 		return -EINVAL;
 	}
 	g_autoptr(GString) h = g_string_new(rest);
-	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE"))
+	/* Target refresh requests carry our Contact (RFC 3261 §12.2.1.1, RFC 3311, RFC 6665
+	 * §4.1.2.4 for NOTIFY). */
+	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE") || !strcmp(method, "NOTIFY"))
 		call_append_contact(c, h);
 	if (extra)
 		g_string_append(h, extra);

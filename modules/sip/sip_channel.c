@@ -21,6 +21,7 @@
  *            481, 408              hangup_cb (NORMAL_CLEARING, the status)
  *   REQUEST  re-INVITE/UPDATE+SDP  request_cb (REOFFER); without a body: REFRESH
  *            INFO                  request_cb (INFO); other methods stay call.c's (501)
+ *            REFER                 a transfer (sip_transfer.c), answered there
  *   RESPONSE                       the reply function of the request it answers
  *   ACK      of our 2xx to theirs  its body becomes the remote one
  *
@@ -359,6 +360,9 @@ static void leg_request(SipLeg *leg, const SipCallEvent *ev)
 	case SIP_METHOD_INFO:
 		kind = XB_CHANNEL_REQ_INFO;
 		break;
+	case SIP_METHOD_REFER:
+		sip_leg_refer(leg, ev->req, m);
+		return;
 	default:
 		return; /* call.c answers what nobody takes */
 	}
@@ -844,6 +848,14 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 		sip->call_respond(call, &(SipResponse){.status = status, .headers = auth_headers});
 		return TRUE;
 	}
+	SipLeg *replaced;
+	status = sip_replaces_check(call, m, caller.user ? caller.user->ext : NULL, caller.gateway,
+	                            &replaced);
+	if (status) {
+		caller_clear(&caller);
+		sip->call_respond(call, &(SipResponse){.status = status});
+		return TRUE;
+	}
 	SipLeg *leg = sip_leg_new(XB_CHANNEL_INBOUND);
 	g_autoptr(XbChannel) ch = xb_channel_ref(leg->ch);
 	incoming_vars(ch, call, m);
@@ -854,7 +866,10 @@ static gboolean incoming_cb(SipCall *call, void *user_data)
 	if (sdp_of(m, &b))
 		xb_channel_set_remote_body(ch, &b);
 	body_clear(&b);
-	xb_channel_route(ch);
+	if (replaced)
+		sip_leg_replace(leg, replaced); /* RFC 3891 §3: not routed */
+	else
+		xb_channel_route(ch);
 	return TRUE;
 }
 

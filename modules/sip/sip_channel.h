@@ -59,6 +59,9 @@ typedef struct {
 	GArray *alternates;    /* outgoing: SipFlow, where the INVITE goes next when the one
 	                        * in use times out, cannot be sent or answers 503 (RFC 3263
 	                        * §4.3); NULL or empty when none is left */
+	gboolean referring;    /* a REFER of its far end is being carried out */
+	gboolean refer_notify; /* ... and its progress goes in NOTIFYs (no Refer-Sub: false) */
+	guint32 refer_id;      /* ... the REFER's CSeq: the id of Event: refer */
 } SipLeg;
 
 /* The driver's state: one per process (mod_sip is loaded once). */
@@ -86,6 +89,17 @@ int sip_leg_place(SipLeg *leg);
  * first), in their order, `first` left out. */
 void sip_leg_set_alternates(SipLeg *leg, const GatewayTargets *targets, const SipFlow *first);
 void sip_place_free(SipPlace *p);
+
+/* sip_transfer.c: a REFER within the leg's call (RFC 3515), answered there. */
+void sip_leg_refer(SipLeg *leg, SipServerReq *req, const struct sip_msg *refer);
+/* An INVITE's Replaces header (RFC 3891 §3), after the caller is authorised (user: the
+ * directory user it proved to be, gateway: the trunk it came from): 0 when it has none
+ * (*replaced NULL) or it names a bridged call of the same party (*replaced), else the
+ * status to refuse the INVITE with. */
+unsigned sip_replaces_check(SipCall *call, const struct sip_msg *invite, const char *user,
+                            const char *gateway, SipLeg **replaced);
+/* The new leg of that INVITE takes old's place in its call. */
+void sip_leg_replace(SipLeg *leg, SipLeg *old);
 
 /* sip_channel_out.c: XbChannelDriver.originate */
 gboolean sip_channel_originate(const char *target, const XbOriginate *o, GPtrArray *legs,

@@ -205,7 +205,9 @@ static void leg_go(SipLeg *leg, const XbOriginate *o, GPtrArray *legs, XbCause *
 	int rc;
 
 	if (o->origin)
-		xb_channel_set_var(ch, "originator_uuid", xb_channel_uuid(o->origin));
+		xb_channel_set_var(ch, "originator_uuid",
+		                   xb_channel_get_var(o->origin, "originator_uuid")
+		                       ?: xb_channel_uuid(o->origin));
 	rc = leg->lookup ? 0 : sip_leg_place(leg);
 
 	if (rc < 0) {
@@ -386,7 +388,9 @@ static gboolean target_user(const char *rest, const Origin *og, const XbOriginat
 		p->ruri = g_strdup(c->contact);
 		p->to_uri = g_strdup_printf("sip:%s@%s", to_user, domain);
 		p->dest = dest;
-		leg_go(leg_new(p, ext, NULL, 0, FALSE), o, legs, &failed);
+		SipLeg *leg = leg_new(p, ext, NULL, 0, FALSE);
+		xb_channel_set_var(leg->ch, "user_ext", ext); /* the user it reaches */
+		leg_go(leg, o, legs, &failed);
 	}
 	if (!legs->len) {
 		g_set_error(error, XB_CHANNEL_ERROR, failed, "user/%s: %s", ext,

@@ -33,7 +33,7 @@ const char *sip_ua_sent_by(SipUa *ua, XbTransport transport, int family)
 const char *sip_ua_allow(SipUa *ua)
 {
 	if (!ua->allow) { /* made again after a module takes or leaves a method */
-		GString *s = g_string_new("INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS");
+		GString *s = g_string_new("INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, REFER");
 		g_autofree gpointer *keys = NULL;
 		guint n;
 

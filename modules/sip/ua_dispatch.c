@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Option tags this UA understands in Require (§8.2.2.3). */
-static const char *const supported_tags[] = {"path", NULL};
+static const char *const supported_tags[] = {"path", "replaces", NULL};
 
 /* Answer within the UA core, with optional extra header lines. */
 static void respond(SipUa *ua, SipTx *tx, unsigned status, const char *reason, const char *extra)
@@ -57,10 +57,11 @@ static char *unsupported(const struct sip_msg *req)
 void sip_ua_answer_options(SipUa *ua, SipTx *tx)
 {
 	const char *allow = sip_ua_allow(ua);
-	g_autofree char *extra = g_strdup_printf("Allow: %s\r\nAccept: application/sdp\r\n"
-	                                         "Accept-Encoding: identity\r\n"
-	                                         "Accept-Language: en\r\nSupported: path\r\n",
-	                                         allow);
+	g_autofree char *extra =
+	    g_strdup_printf("Allow: %s\r\nAccept: application/sdp\r\n"
+	                    "Accept-Encoding: identity\r\n"
+	                    "Accept-Language: en\r\nSupported: path, replaces\r\n",
+	                    allow);
 	respond(ua, tx, 200, NULL, extra);
 }
 

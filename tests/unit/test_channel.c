@@ -406,6 +406,184 @@ static void test_max_duration(void)
 	teardown();
 }
 
+/* ---- transfer ---- */
+
+static const XbChannelBody answer_c = {"application/sdp", "answerC", 7};
+
+static void outcome_cb(XbChannel *t, unsigned status, gpointer user_data)
+{
+	note("%s:outcome(%u)", tag(t), status);
+}
+
+/* A call to 100 answered by fake/T100 (the plan bridges NUMBER to fake/TNUMBER). */
+static XbChannel *call_answered(const char *number, const char *name)
+{
+	g_autofree char *leg = g_strdup_printf("T%s", number);
+	XbChannel *a = call_in(number, NULL);
+
+	if (name)
+		xb_channel_set_var(a, "fake_tag", name);
+	xb_channel_answered_cb(placed(leg), &answer_b);
+	return a;
+}
+
+/* Blind transfer by the caller: the callee leaves the bridge and is routed to the number in
+ * the caller's context, its new leg offered the callee's description; once that answers,
+ * the callee is re-offered its new partner's, the outcome 200 is told a turn later and the
+ * caller's leg is hung up XB_TRANSFER_HANGUP_DELAY_MS after that. */
+static void test_transfer_blind(void)
+{
+	setup();
+	load_plan("<action application=\"bridge\" data=\"fake/T$1\"/>");
+	g_autoptr(XbChannel) a = call_answered("100", NULL);
+	XbChannel *b = placed("T100");
+	g_autoptr(GError) error = NULL;
+
+	g_string_truncate(fake.log, 0);
+	g_assert_true(xb_channel_transfer(a, "200", NULL, outcome_cb, NULL, &error));
+	g_assert_no_error(error);
+	assert_log("T200:invite(answerB)");
+	g_assert_null(xb_channel_partner(a));
+	g_assert_cmpint(xb_channel_state(a), ==, XB_CHANNEL_ANSWERED);
+	g_assert_cmpstr(xb_channel_get_var(b, "context"), ==, "public");
+	xb_channel_answered_cb(placed("T200"), &answer_c);
+	assert_log("T200:invite(answerB) T100:200(answerC) T100:request(answerC)");
+	g_assert_true(xb_channel_partner(b) == placed("T200"));
+	xb_clock_advance(1);
+	assert_log("T200:invite(answerB) T100:200(answerC) T100:request(answerC) A:outcome(200)");
+	xb_clock_advance(XB_TRANSFER_HANGUP_DELAY_MS);
+	assert_log("T200:invite(answerB) T100:200(answerC) T100:request(answerC) A:outcome(200) "
+	           "A:hangup(NORMAL_CLEARING)");
+	g_assert_cmpint(xb_channel_state(b), ==, XB_CHANNEL_BRIDGED);
+	teardown();
+}
+
+/* Blind transfer by the callee: the caller is routed again, its dialplan let go of first. */
+static void test_transfer_blind_by_callee(void)
+{
+	setup();
+	load_plan("<action application=\"bridge\" data=\"fake/T$1\"/>");
+	g_autoptr(XbChannel) a = call_answered("100", NULL);
+	XbChannel *b = placed("T100");
+	g_autoptr(GError) error = NULL;
+
+	xb_channel_set_var(b, "context", "public");
+	g_string_truncate(fake.log, 0);
+	g_assert_true(xb_channel_transfer(b, "300", NULL, outcome_cb, NULL, &error));
+	assert_log("T300:invite(offerA)");
+	g_assert_cmpuint(xb_dialplan_exec_count(), ==, 1);
+	xb_channel_hangup_cb(placed("T300"), xb_cause_from_sip(486), 486);
+	assert_log("T300:invite(offerA) A:hangup(USER_BUSY)");
+	xb_clock_advance(1);
+	assert_log("T300:invite(offerA) A:hangup(USER_BUSY) T100:outcome(486)");
+	xb_channel_hangup_cb(b, XB_CAUSE_NORMAL_CLEARING, 0); /* its BYE before the delay */
+	xb_clock_advance(XB_TRANSFER_HANGUP_DELAY_MS);
+	assert_log("T300:invite(offerA) A:hangup(USER_BUSY) T100:outcome(486)");
+	teardown();
+}
+
+/* What cannot be transferred is refused and changes nothing. */
+static void test_transfer_refused(void)
+{
+	setup();
+	load_plan("<action application=\"bridge\" data=\"fake/T$1\"/>");
+	g_autoptr(XbChannel) a = call_in("100", NULL);
+	XbChannel *b = placed("T100");
+	GError *error = NULL;
+
+	g_assert_false(xb_channel_transfer(a, "200", NULL, outcome_cb, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_NOT_BRIDGED);
+	g_clear_error(&error);
+	xb_channel_answered_cb(b, &answer_b);
+	g_string_truncate(fake.log, 0);
+	const char *bad[] = {"", "2 0", "200\n", "<sip:200>",
+	                     "12345678901234567890123456789012345678901234567890123456789012345"};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_false(xb_channel_transfer(a, bad[i], NULL, outcome_cb, NULL, &error));
+		g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_INVALID);
+		g_clear_error(&error);
+	}
+	g_assert_false(xb_channel_transfer(a, "abc", NULL, outcome_cb, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_NO_ROUTE);
+	g_clear_error(&error);
+	g_assert_false(xb_channel_transfer(a, "200", "nowhere", outcome_cb, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_NO_ROUTE);
+	g_clear_error(&error);
+	g_assert_false(xb_channel_transfer_join(a, a, outcome_cb, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_FORBIDDEN);
+	g_clear_error(&error);
+	g_assert_false(xb_channel_transfer_join(a, b, outcome_cb, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_FORBIDDEN);
+	g_clear_error(&error);
+	assert_log("");
+	g_assert_true(xb_channel_partner(a) == b);
+	teardown();
+}
+
+/* A transferee handed on and on stops at XB_TRANSFER_MAX (two phones sending it to each
+ * other); a second transfer of a call while one is carried out is refused. */
+static void test_transfer_limit(void)
+{
+	setup();
+	load_plan("<action application=\"bridge\" data=\"fake/T$1\"/>");
+	g_autoptr(XbChannel) a = call_answered("100", NULL);
+	XbChannel *b = placed("T100");
+	GError *error = NULL;
+
+	for (guint i = 0; i < XB_TRANSFER_MAX; i++) {
+		XbChannel *t = xb_channel_partner(b);
+		g_autofree char *number = g_strdup_printf("%u", 200 + i);
+		g_autofree char *leg = g_strdup_printf("T%u", 200 + i);
+		xb_channel_set_var(t, "context", "public");
+		g_assert_true(xb_channel_transfer(t, number, NULL, NULL, NULL, &error));
+		g_assert_no_error(error);
+		if (i == 0) {
+			g_assert_false(xb_channel_transfer(t, "300", NULL, NULL, NULL, &error));
+			g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_NOT_BRIDGED);
+			g_clear_error(&error);
+		}
+		xb_channel_answered_cb(placed(leg), &answer_c);
+		xb_clock_advance(1);
+	}
+	XbChannel *t = xb_channel_partner(b);
+	xb_channel_set_var(t, "context", "public");
+	g_assert_false(xb_channel_transfer(t, "300", NULL, NULL, NULL, &error));
+	g_assert_error(error, XB_TRANSFER_ERROR, XB_TRANSFER_ERROR_LOOP);
+	g_clear_error(&error);
+	xb_clock_advance(XB_TRANSFER_HANGUP_DELAY_MS);
+	teardown();
+}
+
+/* Attended: the partners of the transferor's two calls are bridged to each other, each
+ * re-offered the other's description; the replaced leg ends at once, the transferor's
+ * after the delay; the joined call ends with either party. */
+static void test_transfer_join(void)
+{
+	setup();
+	load_plan("<action application=\"bridge\" data=\"fake/T$1\"/>");
+	g_autoptr(XbChannel) a1 = call_in("100", NULL);
+	g_autoptr(XbChannel) a2 = call_in("101", NULL);
+	xb_channel_set_var(a2, "fake_tag", "A2");
+	xb_channel_answered_cb(placed("T100"), &answer_b);
+	xb_channel_answered_cb(placed("T101"), &answer_c);
+	g_autoptr(GError) error = NULL;
+
+	g_string_truncate(fake.log, 0);
+	g_assert_true(xb_channel_transfer_join(a1, a2, outcome_cb, NULL, &error));
+	g_assert_no_error(error);
+	assert_log("T100:request(answerC) T101:request(answerB) A2:hangup(NORMAL_CLEARING)");
+	g_assert_true(xb_channel_partner(placed("T100")) == placed("T101"));
+	g_assert_cmpuint(xb_dialplan_exec_count(), ==, 0);
+	xb_clock_advance(1);
+	xb_clock_advance(XB_TRANSFER_HANGUP_DELAY_MS);
+	assert_log("T100:request(answerC) T101:request(answerB) A2:hangup(NORMAL_CLEARING) "
+	           "A:outcome(200) A:hangup(NORMAL_CLEARING)");
+	xb_channel_hangup_cb(placed("T100"), XB_CAUSE_NORMAL_CLEARING, 0);
+	assert_log("T100:request(answerC) T101:request(answerB) A2:hangup(NORMAL_CLEARING) "
+	           "A:outcome(200) A:hangup(NORMAL_CLEARING) T101:hangup(NORMAL_CLEARING)");
+	teardown();
+}
+
 /* The cause tables: names both ways, SIP both ways (RFC 3398). */
 static void test_causes(void)
 {
@@ -517,5 +695,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/channel/exec/sleep-answer-hangup", test_sleep_answer_hangup);
 	g_test_add_func("/channel/exec/transfer-loop", test_transfer_loop);
 	g_test_add_func("/channel/event/state-details-serialised", test_state_event_details);
+	g_test_add_func("/channel/transfer/blind-rfc3515", test_transfer_blind);
+	g_test_add_func("/channel/transfer/blind-by-callee-busy", test_transfer_blind_by_callee);
+	g_test_add_func("/channel/transfer/refused", test_transfer_refused);
+	g_test_add_func("/channel/transfer/limit", test_transfer_limit);
+	g_test_add_func("/channel/transfer/attended-rfc3891", test_transfer_join);
 	return g_test_run();
 }
