@@ -7,9 +7,18 @@
 #include "../core_private.h"
 
 #include <crossbar/media.h>
+#include <crossbar/sdp.h>
 #include <sys/socket.h>
 
 typedef struct media_worker MediaWorker;
+
+/* An endpoint's ICE-lite credentials as its worker uses them: made on the main loop, handed
+ * over in an ICE command, owned by the worker from then on. */
+typedef struct {
+	char ufrag[XB_SDP_ICE_UFRAG_MAX + 1];        /* ours */
+	char pwd[XB_SDP_ICE_PWD_MAX + 1];            /* ours: the short-term key of checks */
+	char remote_ufrag[XB_SDP_ICE_UFRAG_MAX + 1]; /* the far end's */
+} MediaIce;
 
 /* One socket of an endpoint, as the worker's poller knows it. */
 typedef struct {
@@ -27,6 +36,8 @@ struct xb_media_endpoint {
 	gboolean freed;  /* the last reference went: waiting for the worker to let it go */
 	gboolean moving; /* a DETACH is on its way: commands wait in `held` */
 	GQueue held;
+	char *ice_ufrag, *ice_pwd;               /* ours, NULL while ICE is off */
+	char *ice_remote_ufrag, *ice_remote_pwd; /* the far end's, to tell a restart */
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
@@ -43,9 +54,12 @@ struct xb_media_endpoint {
 	gint64 last_rx_us;
 	guint timeout_s;
 	gboolean timed_out;
+	MediaIce *ice;         /* NULL while ICE is off */
+	gboolean nominated[2]; /* send_to[i] is the address a check nominated */
 
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
+	guint64 ice_checks, ice_refused;
 };
 
 /* ---- ports (ports.c, main loop) ---- */
@@ -77,6 +91,26 @@ typedef struct {
 } XbMediaWorkerStats;
 guint xb_media_worker_count(void);
 void xb_media_worker_stats(guint i, XbMediaWorkerStats *out);
+
+/* ---- ICE-lite (ice.c) ---- */
+
+/* What became of a STUN packet that arrived on an endpoint with ICE on. */
+typedef enum {
+	MEDIA_ICE_ANSWERED,  /* a valid check, answered with success */
+	MEDIA_ICE_NOMINATED, /* the same, with USE-CANDIDATE: its source is nominated */
+	MEDIA_ICE_IGNORED,   /* nothing to answer and nothing wrong (a keepalive indication) */
+	MEDIA_ICE_REFUSED,   /* answered with an error, or dropped as the RFCs say */
+} MediaIceResult;
+
+/* Whether a packet is STUN with the magic cookie (RFC 7983: first byte 0-3). */
+gboolean xb_media_ice_is_stun(const guint8 *p, unsigned len);
+/* Answers a STUN packet that arrived on `fd` from `from` (worker thread, no lock, no
+ * allocation). */
+MediaIceResult xb_media_ice_receive(const MediaIce *ice, int fd, const guint8 *p, unsigned len,
+                                    const struct sockaddr_storage *from, socklen_t fromlen);
+/* New credentials for an endpoint (main loop): a random ufrag of 8 ice-chars (48 bits) and
+ * pwd of 24 (144 bits), above RFC 8445 §5.3's 24 and 128. */
+void xb_media_ice_credentials(char **ufrag, char **pwd);
 
 /* media_cli.c */
 extern const XbCliCommand xb_media_cli[];
