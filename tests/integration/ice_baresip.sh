@@ -5,8 +5,10 @@
 # complete with crossbar's port as the remote address, crossbar logs the nomination, and
 # audio flows both ways. Then the phone calls another phone, without ICE, through crossbar:
 # the caller's ICE completes against crossbar, the callee gets plain RTP, and audio flows
-# both ways. Candidates are host ones only (the phones are on one machine):
-# relayed candidates from crossbar's TURN server are not tried here.
+# both ways. Last, the phone gathers relayed candidates from crossbar's own TURN server
+# (stunserver=turn:..., its directory credentials) and calls the echo again: ICE completes
+# and audio flows, but on one machine the host pair wins, so media through the relayed
+# candidates is not shown here.
 . "$(dirname "$0")/lib.sh"
 
 require_tools baresip
@@ -35,7 +37,9 @@ cat >"$TMP/plan.xml" <<XML
   </context>
 </include>
 XML
-check "the daemon starts" start_crossbar ib sip --set dialplan.file="$TMP/plan.xml" \
+check "the daemon starts with mod_turn" start_crossbar ib sip,registrar,turn \
+	--set registrar.realm=pbx.test --set registrar.demo_users=no --set turn.realm=pbx.test \
+	--set turn.allow_loopback_peers=true --set turn.relay_ports=46000-46999 --set dialplan.file="$TMP/plan.xml" \
 	--set sip.public_for_strangers=yes --set media.rtp_ports=34000-34999 --set core.log_level=info
 
 # phone DIR SIP-PORT [ACCOUNT-PARAMS]: a phone whose account has ;ACCOUNT-PARAMS.
@@ -89,5 +93,16 @@ check "... the caller's ICE checks to crossbar complete" grep -q "ice: audio: co
 check "... the callee answered" until_ok 5 grep -q "Call established" "$TMP/callee.log"
 check "... audio flowed both ways at the caller" audio_both caller
 check "... and at the callee" audio_both callee
+cli user add 2000 --password pw-2000 >/dev/null
+mv "$TMP/caller.log" "$TMP/caller-phone.log"
+phone caller "$APORT" "medianat=ice;stunserver=\"turn:127.0.0.1:$ib_TURN\";stunuser=2000;stunpass=pw-2000"
+timeout 20 baresip -f "$TMP/caller" -t 6 -e "/dial sip:echo@127.0.0.1:$PORT" >"$TMP/caller.log" 2>&1 </dev/null
+turn_stat() { cli turn stats | awk -v k="$1" '$1 == k {print $2}'; }
+check "a phone with relayed candidates from crossbar's TURN server calls the echo" \
+	grep -q "Call established: sip:echo@" "$TMP/caller.log"
+check "... it allocated relayed addresses with its directory credentials" \
+	test "$(turn_stat allocations_total)" -ge 1 -a "$(turn_stat auth_failures)" -eq 0
+check "... its ICE checks complete" grep -q "ice: audio: connectivity check is complete" "$TMP/caller.log"
+check "... audio came back" audio_both caller
 check "the daemon is still alive" cli status
 done_testing
