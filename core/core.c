@@ -4,6 +4,8 @@
  * configuration and dialplan and swaps them in only when every part of both is valid. */
 #include "core_private.h"
 
+#include <crossbar/stun.h>
+
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -202,6 +204,7 @@ void xb_core_stop(void)
 	xb_event_dispatch_pending();
 	xb_modules_unload_all();
 	xb_media_stop();
+	stun_auth_shutdown();
 	xb_channel_driver_reset();
 	xb_control_stop();
 	xb_cli_reset();

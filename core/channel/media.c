@@ -7,10 +7,22 @@
  * description unchanged and media goes end to end; so it does while the engine is not
  * running (unit tests).
  *
- * Only the first audio stream is anchored: other streams are refused (port 0), ICE
- * attributes are dropped (crossbar is the far end's only candidate) and so are a=rtcp and
- * a=rtcp-mux (RTCP on the port above RTP). A description lib/sdp cannot parse passes
- * unchanged, with a log line. */
+ * Only the first audio stream is anchored: other streams are refused (port 0), the far
+ * end's ICE attributes are dropped (they name addresses the other leg cannot use) and so
+ * are a=rtcp and a=rtcp-mux (RTCP on the port above RTP). A description lib/sdp cannot
+ * parse passes unchanged, with a log line (and leaves ICE as it was).
+ *
+ * ICE: crossbar is an ICE-lite agent (RFC 8445 §2.5) toward a far end that uses ICE. When
+ * a leg's far end sends a description with ICE (ice-ufrag, ice-pwd, candidates), the leg's
+ * endpoint takes its credentials and answers its checks (core/media/ice.c), and every
+ * description crossbar sends that far end from then on (the answer it passes or makes, a
+ * later re-offer) carries a=ice-lite, the endpoint's own ice-ufrag and ice-pwd and its
+ * host candidates for RTP and RTCP (rtcp-mux is never agreed); a description without ICE
+ * from the far end turns it off again. A far end that sent no ICE gets none. Offers
+ * crossbar makes to a B-leg carry no ICE: a lite agent answers ICE and need not offer it,
+ * and a B-leg's far end that wants ICE can offer it in a re-INVITE. An offer whose default
+ * address is not among its candidates (RFC 8839's ice-mismatch) is treated as any other
+ * ICE offer. */
 #include "channel_private.h"
 #include "../media/media_private.h"
 
@@ -48,10 +60,36 @@ static void drop_attributes(GPtrArray *lines)
 	}
 }
 
-/* The description with crossbar's address and `port` for `audio`; other streams refused. */
-static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const char *ip,
-                                  guint16 port)
+/* The far end's description sets ICE on its endpoint or off (logged when it changes). */
+static void ice_learn(XbChannel *ch, XbMediaEndpoint *ep, const XbSdpSession *sdp,
+                      const XbSdpMedia *audio)
 {
+	const char *ufrag = NULL, *pwd = NULL;
+	gboolean was = xb_media_endpoint_ice_ufrag(ep) != NULL;
+
+	if (audio)
+		xb_sdp_ice_remote(sdp, audio, &ufrag, &pwd);
+	xb_media_endpoint_set_ice(ep, ufrag, pwd);
+	if (was != (ufrag != NULL))
+		xb_debug("%s: media: ICE %s", ch ? xb_channel_name(ch) : "media",
+		         ufrag ? "offered: crossbar is an ICE-lite agent" : "off");
+}
+
+/* The description for a far end with ICE carries crossbar's (no-op while ICE is off). */
+static void ice_offer_own(XbMediaEndpoint *ep, XbSdpSession *sdp, XbSdpMedia *audio, const char *ip)
+{
+	const char *ufrag = xb_media_endpoint_ice_ufrag(ep);
+
+	if (ufrag && audio && audio->port)
+		xb_sdp_ice_add_lite(sdp, audio, ufrag, xb_media_endpoint_ice_pwd(ep), ip, false);
+}
+
+/* The description with crossbar's address and to_ep's port for `audio`; other streams
+ * refused; ICE-lite's attributes when to_ep's far end uses ICE. */
+static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const char *ip,
+                                  XbMediaEndpoint *to_ep)
+{
+	guint16 port = xb_media_endpoint_port(to_ep);
 	gboolean v6 = strchr(ip, ':') != NULL;
 
 	g_free(sdp->origin.address);
@@ -80,6 +118,7 @@ static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const ch
 		}
 		drop_attributes(m->lines);
 	}
+	ice_offer_own(to_ep, sdp, audio, ip);
 	XbChannelBody *b = g_new0(XbChannelBody, 1);
 	b->content_type = g_strdup("application/sdp");
 	b->body = xb_sdp_print(sdp);
@@ -189,12 +228,17 @@ static void media_event(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer us
 		}
 		return;
 	}
-	if (ch && ev->type == XB_MEDIA_EV_LATCHED && ev->source) {
-		g_autofree char *ip =
-		    g_inet_address_to_string(g_inet_socket_address_get_address(ev->source));
+	if (!ch || !ev->source)
+		return;
+	g_autofree char *ip =
+	    g_inet_address_to_string(g_inet_socket_address_get_address(ev->source));
+	if (ev->type == XB_MEDIA_EV_LATCHED)
 		xb_debug("%s: RTP comes from %s:%u", xb_channel_name(ch), ip,
 		         g_inet_socket_address_get_port(ev->source));
-	}
+	else if (ev->type == XB_MEDIA_EV_NOMINATED)
+		xb_info("%s: ICE nominated %s:%u for %s", xb_channel_name(ch), ip,
+		        g_inet_socket_address_get_port(ev->source),
+		        ev->component == 1 ? "RTP" : "RTCP");
 }
 
 /* A new endpoint, on the worker of `near` when given. */
@@ -244,6 +288,7 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 	audio = xb_sdp_find_media(sdp, "audio");
 	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
 	const char *far_ip = c && c->present ? c->address : NULL;
+	ice_learn(from, from->media, sdp, audio);
 	if (!audio || is_any(far_ip))
 		xb_media_endpoint_set_remote(from->media, NULL, 0);
 	else if (!xb_media_endpoint_set_remote(from->media, far_ip, (guint16)audio->port))
@@ -253,7 +298,7 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 	learn_dtmf(from->media, audio);
 	xb_channel_media_watch(from);
 	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
-	return sdp_rewrite(sdp, audio, ip, xb_media_endpoint_port(to_ep));
+	return sdp_rewrite(sdp, audio, ip, to_ep);
 }
 
 XbChannelBody *xb_channel_media_pass(XbChannel *from, XbChannel *to, const XbChannelBody *body)
@@ -316,6 +361,7 @@ static gboolean own_answer(XbChannel *ch)
 	XbSdpMedia *audio = xb_sdp_find_media(sdp, "audio");
 	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
 	const char *far_ip = c && c->present ? c->address : NULL;
+	ice_learn(ch, ch->media, sdp, audio);
 	if (!audio || is_any(far_ip))
 		xb_media_endpoint_set_remote(ch->media, NULL, 0);
 	else
@@ -343,6 +389,7 @@ static gboolean own_answer(XbChannel *ch)
 		        error->message);
 		return FALSE;
 	}
+	ice_offer_own(ch->media, answer, xb_sdp_find_media(answer, "audio"), ip);
 	ch->own_sdp_version = local.sess_version;
 	g_autofree char *text = xb_sdp_print(answer);
 	XbChannelBody b = {.content_type = "application/sdp", .body = text, .len = strlen(text)};

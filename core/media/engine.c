@@ -8,7 +8,12 @@
  * memory freed). Joining two endpoints of different workers first moves one (DETACH on its
  * worker, DETACHED back, ATTACH on the other); commands for an endpoint on the move wait in
  * its `held` queue, so each worker sees an endpoint's commands in the order they were
- * given. */
+ * given.
+ *
+ * With ICE on (ice.c), STUN that arrives on an endpoint is answered there and then, and a
+ * nominating check sets where its component's packets go; from then on only packets from
+ * the nominated address are relayed, and neither latching nor a new description with the
+ * same credentials moves it (another nominating check does). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include "media_private.h"
 
@@ -34,6 +39,7 @@ typedef enum {
 	CMD_REMOTE, /* addr/len: where to send (len 0: nowhere) */
 	CMD_TIMEOUT,
 	CMD_DTMF, /* seconds: payload type (or -1), len: clock rate */
+	CMD_ICE,  /* ice (NULL: ICE off) */
 	CMD_JOIN, /* with `other` */
 	CMD_UNJOIN,
 	CMD_REMOVE,
@@ -52,9 +58,18 @@ typedef struct {
 	GBytes *bytes;
 	guint pt, frame;
 	guint64 id;
+	MediaIce *ice;
 } Cmd;
 
-typedef enum { EV_TIMEOUT, EV_LATCHED, EV_DETACHED, EV_REMOVED, EV_DTMF, EV_PLAYED } EvType;
+typedef enum {
+	EV_TIMEOUT,
+	EV_LATCHED,
+	EV_NOMINATED,
+	EV_DETACHED,
+	EV_REMOVED,
+	EV_DTMF,
+	EV_PLAYED,
+} EvType;
 
 typedef struct {
 	EvType type;
@@ -65,6 +80,7 @@ typedef struct {
 	char digit;
 	guint duration_ms;
 	guint64 id;
+	int which; /* NOMINATED: 0 RTP, 1 RTCP */
 } Ev;
 
 struct media_worker {
@@ -107,6 +123,29 @@ static void post_simple(EvType type, XbMediaEndpoint *ep, MediaWorker *to)
 	ev->type = type;
 	ev->ep = ep;
 	ev->to = to;
+	post(ev);
+}
+
+/* A command done, or one that never reached its worker. */
+static void cmd_free(gpointer data)
+{
+	Cmd *c = data;
+
+	if (c->bytes)
+		g_bytes_unref(c->bytes);
+	g_free(c->ice);
+	g_free(c);
+}
+
+static void post_source(EvType type, XbMediaEndpoint *ep, int which,
+                        const struct sockaddr_storage *from, socklen_t len)
+{
+	Ev *ev = g_new0(Ev, 1);
+	ev->type = type;
+	ev->ep = ep;
+	ev->which = which;
+	ev->from = *from;
+	ev->len = len;
 	post(ev);
 }
 
@@ -189,6 +228,10 @@ static void run_command(MediaWorker *w, Cmd *c)
 		break;
 	case CMD_REMOTE:
 		for (int i = 0; i < 2; i++) {
+			if (c->len && ep->nominated[i])
+				continue; /* ICE chose the address; the description is its default
+				           */
+			ep->nominated[i] = FALSE;
 			ep->send_len[i] = c->len;
 			ep->latched[i] = FALSE;
 			if (!c->len)
@@ -210,6 +253,13 @@ static void run_command(MediaWorker *w, Cmd *c)
 		ep->dtmf_pt = (int)c->seconds;
 		ep->dtmf_rate = c->len ? c->len : 8000;
 		xb_rtp_dtmf_rx_init(&ep->dtmf_rx);
+		break;
+	case CMD_ICE:
+		/* New credentials of ours (on, off, a restart) start the checks afresh. */
+		if (!ep->ice || !c->ice || strcmp(ep->ice->ufrag, c->ice->ufrag))
+			ep->nominated[0] = ep->nominated[1] = FALSE;
+		g_free(ep->ice);
+		ep->ice = g_steal_pointer(&c->ice);
 		break;
 	case CMD_TIMEOUT:
 		ep->timeout_s = c->seconds;
@@ -234,12 +284,10 @@ static void run_command(MediaWorker *w, Cmd *c)
 		post_simple(EV_REMOVED, ep, NULL);
 		break;
 	case CMD_PLAY:
-		if (ep->attached != w) {
-			g_bytes_unref(c->bytes);
-			break;
-		}
+		if (ep->attached != w)
+			break; /* (cmd_free lets the frames go) */
 		play_end(w, ep, FALSE);
-		ep->play = c->bytes;
+		ep->play = g_steal_pointer(&c->bytes);
 		ep->play_off = 0;
 		ep->play_pt = c->pt;
 		ep->play_frame = c->frame;
@@ -372,6 +420,8 @@ static gboolean admit(XbMediaEndpoint *ep, int which, const guint8 *p, unsigned 
 {
 	if (len < (which ? 8u : 12u) || p[0] >> 6 != 2)
 		return FALSE; /* not RTP/RTCP version 2 */
+	if (ep->nominated[which])
+		return same_source(&ep->send_to[which], from);
 	guint32 ssrc = packet_ssrc(p, which);
 	if (ep->latched[which] && same_source(&ep->send_to[which], from)) {
 		if (!which && ep->latch_count < LATCH_WINDOW)
@@ -384,14 +434,8 @@ static gboolean admit(XbMediaEndpoint *ep, int which, const guint8 *p, unsigned 
 		return FALSE;
 	ep->send_to[which] = *from;
 	ep->send_len[which] = fromlen;
-	if (!ep->latched[which] && !which) {
-		Ev *ev = g_new0(Ev, 1);
-		ev->type = EV_LATCHED;
-		ev->ep = ep;
-		ev->from = *from;
-		ev->len = fromlen;
-		post(ev);
-	}
+	if (!ep->latched[which] && !which)
+		post_source(EV_LATCHED, ep, which, from, fromlen);
 	ep->latched[which] = TRUE;
 	if (!which)
 		ep->ssrc = ssrc;
@@ -428,6 +472,31 @@ static void dtmf_packet(XbMediaEndpoint *ep, const guint8 *p, unsigned len)
 	ep->dtmf_last_us = g_get_monotonic_time();
 }
 
+/* A STUN packet on an endpoint with ICE on: answered; a nominating check makes its source
+ * the component's destination, authenticated as it is, whatever latching learnt. */
+static void ice_receive(XbMediaEndpoint *ep, int which, const guint8 *p, unsigned len,
+                        const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	switch (xb_media_ice_receive(ep->ice, ep->fd[which], p, len, from, fromlen)) {
+	case MEDIA_ICE_NOMINATED:
+		if (!ep->nominated[which] || !same_source(&ep->send_to[which], from))
+			post_source(EV_NOMINATED, ep, which, from, fromlen);
+		ep->send_to[which] = *from;
+		ep->send_len[which] = fromlen;
+		ep->latched[which] = TRUE;
+		ep->nominated[which] = TRUE;
+		/* fall through */
+	case MEDIA_ICE_ANSWERED:
+		__atomic_fetch_add(&ep->ice_checks, 1, __ATOMIC_RELAXED);
+		break;
+	case MEDIA_ICE_REFUSED:
+		__atomic_fetch_add(&ep->ice_refused, 1, __ATOMIC_RELAXED);
+		break;
+	case MEDIA_ICE_IGNORED:
+		break;
+	}
+}
+
 static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 {
 	for (;;) {
@@ -447,6 +516,11 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 		for (int i = 0; i < n; i++) {
 			unsigned len = w->in[i].msg_len;
 			bytes += len;
+			if (ep->ice && xb_media_ice_is_stun(w->buf[i], len)) {
+				ice_receive(ep, which, w->buf[i], len, &w->from[i],
+				            w->in[i].msg_hdr.msg_namelen);
+				continue;
+			}
 			if (!admit(ep, which, w->buf[i], len, &w->from[i],
 			           w->in[i].msg_hdr.msg_namelen)) {
 				dropped++;
@@ -534,7 +608,7 @@ static gpointer worker_main(gpointer data)
 				while ((c = g_async_queue_try_pop(w->cmds))) {
 					stop |= c->type == CMD_STOP;
 					run_command(w, c);
-					g_free(c);
+					cmd_free(c);
 				}
 				continue;
 			}
@@ -581,7 +655,7 @@ static void send_cmd(XbMediaEndpoint *ep, Cmd *c)
 	}
 	if (c->type == CMD_JOIN) {
 		XbMediaEndpoint *other = c->other;
-		g_free(c);
+		cmd_free(c);
 		join_now(ep, other);
 		return;
 	}
@@ -626,21 +700,16 @@ static void on_detached(XbMediaEndpoint *ep, MediaWorker *to)
 		send_cmd(ep, c);
 }
 
-/* A command that never reached its worker. */
-static void cmd_free(gpointer data)
-{
-	Cmd *c = data;
-
-	if (c->bytes)
-		g_bytes_unref(c->bytes);
-	g_free(c);
-}
-
 static void endpoint_free_memory(XbMediaEndpoint *ep)
 {
 	g_queue_clear_full(&ep->held, cmd_free);
 	if (ep->play)
 		g_bytes_unref(ep->play);
+	g_free(ep->ice);
+	g_free(ep->ice_ufrag);
+	g_free(ep->ice_pwd);
+	g_free(ep->ice_remote_ufrag);
+	g_free(ep->ice_remote_pwd);
 	g_free(ep);
 }
 
@@ -679,13 +748,17 @@ void xb_media_dispatch_events(void)
 				         ep->user_data);
 			break;
 		case EV_LATCHED:
+		case EV_NOMINATED:
 			if (!ep->freed && ep->func) {
 				g_autoptr(GSocketAddress) sa =
 				    g_socket_address_new_from_native(&ev->from, ev->len);
-				XbMediaEvent e = {.type = XB_MEDIA_EV_LATCHED,
+				XbMediaEvent e = {.type = ev->type == EV_LATCHED
+				                              ? XB_MEDIA_EV_LATCHED
+				                              : XB_MEDIA_EV_NOMINATED,
 				                  .source = G_IS_INET_SOCKET_ADDRESS(sa)
 				                                ? G_INET_SOCKET_ADDRESS(sa)
-				                                : NULL};
+				                                : NULL,
+				                  .component = (guint)ev->which + 1};
 				ep->func(ep, &e, ep->user_data);
 			}
 			break;
@@ -911,6 +984,52 @@ void xb_media_engine_play_stop(XbMediaEndpoint *ep)
 	send_cmd(ep, cmd_new(CMD_PLAY_STOP, ep));
 }
 
+gboolean xb_media_endpoint_set_ice(XbMediaEndpoint *ep, const char *remote_ufrag,
+                                   const char *remote_pwd)
+{
+	gboolean on = remote_ufrag && xb_sdp_ice_ufrag_valid(remote_ufrag) &&
+	              xb_sdp_ice_pwd_valid(remote_pwd);
+
+	if (!on) {
+		if (!ep->ice_ufrag)
+			return remote_ufrag == NULL;
+		g_clear_pointer(&ep->ice_ufrag, g_free);
+		g_clear_pointer(&ep->ice_pwd, g_free);
+		g_clear_pointer(&ep->ice_remote_ufrag, g_free);
+		g_clear_pointer(&ep->ice_remote_pwd, g_free);
+		send_cmd(ep, cmd_new(CMD_ICE, ep));
+		return remote_ufrag == NULL;
+	}
+	if (ep->ice_ufrag && !strcmp(ep->ice_remote_ufrag, remote_ufrag) &&
+	    !strcmp(ep->ice_remote_pwd, remote_pwd))
+		return TRUE; /* the same session: our credentials and nominations stay */
+	g_free(ep->ice_ufrag);
+	g_free(ep->ice_pwd);
+	xb_media_ice_credentials(&ep->ice_ufrag, &ep->ice_pwd);
+	g_free(ep->ice_remote_ufrag);
+	g_free(ep->ice_remote_pwd);
+	ep->ice_remote_ufrag = g_strdup(remote_ufrag);
+	ep->ice_remote_pwd = g_strdup(remote_pwd);
+
+	Cmd *c = cmd_new(CMD_ICE, ep);
+	c->ice = g_new0(MediaIce, 1);
+	g_strlcpy(c->ice->ufrag, ep->ice_ufrag, sizeof c->ice->ufrag);
+	g_strlcpy(c->ice->pwd, ep->ice_pwd, sizeof c->ice->pwd);
+	g_strlcpy(c->ice->remote_ufrag, remote_ufrag, sizeof c->ice->remote_ufrag);
+	send_cmd(ep, c);
+	return TRUE;
+}
+
+const char *xb_media_endpoint_ice_ufrag(const XbMediaEndpoint *ep)
+{
+	return ep->ice_ufrag;
+}
+
+const char *xb_media_endpoint_ice_pwd(const XbMediaEndpoint *ep)
+{
+	return ep->ice_pwd;
+}
+
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds)
 {
 	Cmd *c = cmd_new(CMD_TIMEOUT, ep);
@@ -939,4 +1058,6 @@ void xb_media_endpoint_counters(const XbMediaEndpoint *ep, XbMediaCounters *out)
 	out->tx_packets = __atomic_load_n(&ep->tx_packets, __ATOMIC_RELAXED);
 	out->rx_bytes = __atomic_load_n(&ep->rx_bytes, __ATOMIC_RELAXED);
 	out->dropped = __atomic_load_n(&ep->dropped, __ATOMIC_RELAXED);
+	out->ice_checks = __atomic_load_n(&ep->ice_checks, __ATOMIC_RELAXED);
+	out->ice_refused = __atomic_load_n(&ep->ice_refused, __ATOMIC_RELAXED);
 }

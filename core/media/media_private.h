@@ -8,9 +8,18 @@
 
 #include <crossbar/media.h>
 #include <crossbar/rtp.h>
+#include <crossbar/sdp.h>
 #include <sys/socket.h>
 
 typedef struct media_worker MediaWorker;
+
+/* An endpoint's ICE-lite credentials as its worker uses them: made on the main loop, handed
+ * over in an ICE command, owned by the worker from then on. */
+typedef struct {
+	char ufrag[XB_SDP_ICE_UFRAG_MAX + 1];        /* ours */
+	char pwd[XB_SDP_ICE_PWD_MAX + 1];            /* ours: the short-term key of checks */
+	char remote_ufrag[XB_SDP_ICE_UFRAG_MAX + 1]; /* the far end's */
+} MediaIce;
 
 /* One socket of an endpoint, as the worker's poller knows it. */
 typedef struct {
@@ -30,7 +39,9 @@ struct xb_media_endpoint {
 	GQueue held;
 	XbMediaPlayFunc play_func; /* the playback in progress, told when it ends */
 	gpointer play_data;
-	guint64 play_id; /* of the playback the main loop waits for */
+	guint64 play_id;                         /* of the playback the main loop waits for */
+	char *ice_ufrag, *ice_pwd;               /* ours, NULL while ICE is off */
+	char *ice_remote_ufrag, *ice_remote_pwd; /* the far end's, to tell a restart */
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
@@ -51,6 +62,8 @@ struct xb_media_endpoint {
 	gint64 dtmf_last_us;
 	guint timeout_s;
 	gboolean timed_out;
+	MediaIce *ice;         /* NULL while ICE is off */
+	gboolean nominated[2]; /* send_to[i] is the address a check nominated */
 
 	/* the stream towards the far end, relayed or played: one SSRC, sequence and timestamp
 	 * run whatever its source (RFC 3550 §8.2 leaves a translator free to do so) */
@@ -73,6 +86,7 @@ struct xb_media_endpoint {
 
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
+	guint64 ice_checks, ice_refused;
 };
 
 /* ---- ports (ports.c, main loop) ---- */
@@ -91,8 +105,8 @@ guint xb_media_ports_total(void);
 /* ---- the engine (engine.c) ---- */
 
 /* Hands encoded frames (`frame` bytes each, 20 ms) to the endpoint's worker (play.c). */
-void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame,
-                          gboolean loop, guint64 id);
+void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, gboolean loop,
+                          guint64 id);
 void xb_media_engine_play_stop(XbMediaEndpoint *ep);
 /* A playback ended on its worker (engine.c tells play.c on the main loop). */
 void xb_media_play_ended(XbMediaEndpoint *ep, guint64 id);
@@ -111,6 +125,26 @@ typedef struct {
 } XbMediaWorkerStats;
 guint xb_media_worker_count(void);
 void xb_media_worker_stats(guint i, XbMediaWorkerStats *out);
+
+/* ---- ICE-lite (ice.c) ---- */
+
+/* What became of a STUN packet that arrived on an endpoint with ICE on. */
+typedef enum {
+	MEDIA_ICE_ANSWERED,  /* a valid check, answered with success */
+	MEDIA_ICE_NOMINATED, /* the same, with USE-CANDIDATE: its source is nominated */
+	MEDIA_ICE_IGNORED,   /* nothing to answer and nothing wrong (a keepalive indication) */
+	MEDIA_ICE_REFUSED,   /* answered with an error, or dropped as the RFCs say */
+} MediaIceResult;
+
+/* Whether a packet is STUN with the magic cookie (RFC 7983: first byte 0-3). */
+gboolean xb_media_ice_is_stun(const guint8 *p, unsigned len);
+/* Answers a STUN packet that arrived on `fd` from `from` (worker thread, no lock, no
+ * allocation). */
+MediaIceResult xb_media_ice_receive(const MediaIce *ice, int fd, const guint8 *p, unsigned len,
+                                    const struct sockaddr_storage *from, socklen_t fromlen);
+/* New credentials for an endpoint (main loop): a random ufrag of 8 ice-chars (48 bits) and
+ * pwd of 24 (144 bits), above RFC 8445 §5.3's 24 and 128. */
+void xb_media_ice_credentials(char **ufrag, char **pwd);
 
 /* media_cli.c */
 extern const XbCliCommand xb_media_cli[];

@@ -9,7 +9,13 @@
  * then, for phones behind NAT, packets go back to where they come from (symmetric RTP).
  * To keep a stranger from hijacking a stream, the source is learnt ("latched") only in the
  * first packets of a stream, and later moves only to a source that sends the SSRC already
- * learnt. Every function here is for the main loop's thread. */
+ * learnt.
+ *
+ * When the far end offers ICE, an endpoint is an ICE-lite agent (RFC 8445 §2.5): it has
+ * credentials of its own for the description crossbar sends back, its worker answers the
+ * far end's connectivity checks (STUN Binding requests on the RTP and RTCP ports, short-term
+ * credentials), and the address a check nominates (USE-CANDIDATE) is where RTP then goes,
+ * whatever latching learnt. Every function here is for the main loop's thread. */
 #pragma once
 
 #include <glib.h>
@@ -29,14 +35,17 @@ typedef enum {
 typedef struct xb_media_endpoint XbMediaEndpoint;
 
 typedef enum {
-	XB_MEDIA_EV_TIMEOUT, /* no RTP for the endpoint's timeout (once per silence) */
-	XB_MEDIA_EV_LATCHED, /* RTP now goes back to a source learnt from its packets */
-	XB_MEDIA_EV_DTMF,    /* a telephone-event (RFC 4733) ended */
+	XB_MEDIA_EV_TIMEOUT,   /* no RTP for the endpoint's timeout (once per silence) */
+	XB_MEDIA_EV_LATCHED,   /* RTP now goes back to a source learnt from its packets */
+	XB_MEDIA_EV_DTMF,      /* a telephone-event (RFC 4733) ended */
+	XB_MEDIA_EV_NOMINATED, /* ICE: a check nominated a new address for a component */
 } XbMediaEventType;
 
 typedef struct {
 	XbMediaEventType type;
-	GInetSocketAddress *source; /* LATCHED: where the packets come from */
+	GInetSocketAddress *source; /* LATCHED: where the packets come from; NOMINATED: the
+	                             * nominated address */
+	guint component;            /* NOMINATED: 1 RTP, 2 RTCP */
 	char digit;                 /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
 	guint duration_ms;          /* DTMF: how long it lasted */
 } XbMediaEvent;
@@ -69,6 +78,20 @@ gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint
 void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clock_rate);
 /* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
+/* ICE-lite toward the far end whose description carried `remote_ufrag` and `remote_pwd`
+ * (RFC 8839 ice-ufrag, ice-pwd); NULL: the far end does not use ICE (the default), and the
+ * worker drops STUN like any packet that is not RTP. The endpoint's own credentials are
+ * made at the first call and made anew when the far end's change (an ICE restart, RFC 8445
+ * §9), which also forgets the nominated addresses. FALSE (and ICE off) for credentials that
+ * are not ice-chars of RFC 8839's lengths. Call it before xb_media_endpoint_set_remote for
+ * the same description: a nominated address outlives a new description with the same
+ * credentials. */
+gboolean xb_media_endpoint_set_ice(XbMediaEndpoint *ep, const char *remote_ufrag,
+                                   const char *remote_pwd);
+/* The endpoint's own ICE credentials, for the description that goes to its far end; NULL
+ * while ICE is off. */
+const char *xb_media_endpoint_ice_ufrag(const XbMediaEndpoint *ep);
+const char *xb_media_endpoint_ice_pwd(const XbMediaEndpoint *ep);
 /* Relay between two endpoints (each leaves any other it was joined to); one moves to the
  * other's worker when they are on different ones. An endpoint joined to itself sends back
  * what it receives (an echo). */
@@ -97,9 +120,12 @@ extern const char *const xb_media_tone_names[];
 
 typedef struct {
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
+	guint64 ice_checks;  /* connectivity checks answered with success */
+	guint64 ice_refused; /* STUN refused: bad credentials or integrity, a role conflict,
+	                      * a malformed message (answered with an error or dropped) */
 } XbMediaCounters;
-/* What the endpoint has received, sent on and dropped (RTP and RTCP together), as last seen
- * by its worker. */
+/* What the endpoint has received, sent on and dropped (RTP and RTCP together; STUN counts
+ * as received, and as dropped only while ICE is off), as last seen by its worker. */
 void xb_media_endpoint_counters(const XbMediaEndpoint *ep, XbMediaCounters *out);
 
 G_END_DECLS

@@ -209,6 +209,32 @@ XbSdpVersionCheck xb_sdp_version_check(const XbSdpSession *previous, const XbSdp
  * anything else differs, or to previous's when nothing does. Returns true when it changed. */
 bool xb_sdp_update_version(const XbSdpSession *previous, XbSdpSession *next);
 
+/* ---- ICE (RFC 8839), for an ICE-lite agent (RFC 8445 §2.5) ---- */
+
+/* Lengths of ice-ufrag and ice-pwd, in ice-chars (ALPHA / DIGIT / "+" / "/"). */
+#define XB_SDP_ICE_UFRAG_MIN 4
+#define XB_SDP_ICE_UFRAG_MAX 256
+#define XB_SDP_ICE_PWD_MIN   22
+#define XB_SDP_ICE_PWD_MAX   256
+/* Type preference of a host candidate (RFC 8445 §5.1.2.2). */
+#define XB_SDP_ICE_TYPE_HOST 126
+
+bool xb_sdp_ice_ufrag_valid(const char *ufrag);
+bool xb_sdp_ice_pwd_valid(const char *pwd);
+/* Does the description offer ICE for media m: ice-ufrag and ice-pwd (the media's, else the
+ * session's), well formed, and at least one a=candidate? Then true with both pointing into
+ * sdp; else false and NULLs (a description without ICE, or with ICE that cannot be used). */
+bool xb_sdp_ice_remote(const XbSdpSession *sdp, const XbSdpMedia *m, const char **ufrag,
+                       const char **pwd);
+/* A candidate's priority (RFC 8445 §5.1.2.1): 2^24 type + 2^8 local + (256 - component). */
+guint32 xb_sdp_ice_priority(unsigned type_pref, unsigned local_pref, unsigned component);
+/* Makes the description an ICE-lite agent's: a=ice-lite at session level (once), and in m
+ * a=ice-ufrag, a=ice-pwd and a host candidate "1 1 UDP <prio> address m->port typ host"
+ * for RTP, with one for RTCP (component 2, the port above) unless rtcp_mux. The caller has
+ * removed any ICE attributes m held before. */
+void xb_sdp_ice_add_lite(XbSdpSession *sdp, XbSdpMedia *m, const char *ufrag, const char *pwd,
+                         const char *address, bool rtcp_mux);
+
 G_END_DECLS
 
 #endif /* XB_SDP_H */

@@ -287,10 +287,12 @@ int stun_key_long_term(enum stun_password_alg alg, const char *username, const c
 /* USERHASH (RFC 8489 §14.4): SHA-256(username ":" realm). */
 int stun_userhash(const char *username, const char *realm, uint8_t out[STUN_USERHASH_LEN]);
 
+/* Releases what the integrity code keeps for the life of the process. The library lives in
+ * libcrossbar and serves mod_turn and the media workers alike, so the core calls it once,
+ * when both have stopped; no module may. */
+void stun_auth_shutdown(void);
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY, in constant time.
  * Returns 0, STUN_E_NO_INTEGRITY or STUN_E_INTEGRITY. */
-/* Release what the integrity code keeps for the life of the module (call once, at unload). */
-void stun_auth_shutdown(void);
 int stun_msg_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t key_len);
 
 /* HMAC helpers shared by the encoder, the credential and nonce helpers. */

@@ -13,22 +13,25 @@ static EVP_MAC *mac;
 
 static EVP_MAC *hmac_fetch(void)
 {
-	static gsize once;
+	EVP_MAC *m = g_atomic_pointer_get(&mac);
 
 	/* Fetching is costly in OpenSSL 3; the fetched EVP_MAC is immutable and may be shared
-	 * between threads, so it is fetched once and kept for the life of the process. */
-	if (g_once_init_enter(&once)) {
-		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		g_once_init_leave(&once, 1);
+	 * between threads, so it is fetched once and kept until stun_auth_shutdown (after
+	 * which the next use fetches it again). Two threads racing here keep the first. */
+	if (m)
+		return m;
+	m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (m && !g_atomic_pointer_compare_and_exchange(&mac, NULL, m)) {
+		EVP_MAC_free(m);
+		m = g_atomic_pointer_get(&mac);
 	}
-	return mac;
+	return m;
 }
 
 void stun_auth_shutdown(void)
 {
-	/* The module that holds this code is about to be unloaded: its statics go with it,
-	 * so the fetched object must not outlive them. */
-	g_clear_pointer(&mac, EVP_MAC_free);
+	/* The daemon is stopping: every user (mod_turn, the media workers) is gone. */
+	EVP_MAC_free(g_atomic_pointer_exchange(&mac, NULL));
 }
 
 /* HMAC over the concatenation of parts, truncated to out_len (which must not exceed the

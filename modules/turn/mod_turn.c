@@ -215,7 +215,6 @@ static void turn_unload(XbModule *self)
 	xb_timer_clear(&m->stats);
 	turn_server_free(m->srv);
 	g_free(m);
-	stun_auth_shutdown();
 }
 
 /* --check-config and start-up: turn.users, the CIDR lists and the limits make sense. */

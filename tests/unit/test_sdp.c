@@ -2,7 +2,8 @@
  * SIPp's, Polycom's and Yealink's offers) parsed, printed and parsed again (RFC 8866);
  * malformed ones refused with their line number; the bounds; and the answers of RFC 3264
  * (codec intersection in the offerer's order, telephone-event, directions and hold,
- * rejected streams, version changes on re-offers). */
+ * rejected streams, version changes on re-offers); ICE credentials read from an offer and
+ * an ICE-lite agent's attributes and host candidates written (RFC 8839). */
 #include <crossbar/sdp.h>
 
 #include <string.h>
@@ -631,6 +632,76 @@ static void test_build(void)
 	g_assert_cmpstr(fmt(back->media->pdata[0], 0)->encoding, ==, "PCMA");
 }
 
+/* RFC 8839 §5.4: the far end offers ICE with ice-ufrag and ice-pwd (session or media level)
+ * and candidates; a description without them, or with malformed ones, does not. */
+static void test_ice_remote(void)
+{
+	g_autoptr(XbSdpSession) b = xb_sdp_parse(baresip_offer, -1, NULL);
+	g_autoptr(XbSdpSession) p = xb_sdp_parse(polycom_offer, -1, NULL);
+	const char *ufrag, *pwd;
+
+	g_assert_true(xb_sdp_ice_remote(b, b->media->pdata[0], &ufrag, &pwd));
+	g_assert_cmpstr(ufrag, ==, "c2d4");
+	g_assert_cmpstr(pwd, ==, "4a43c3a4f2a3dc0e1c0b2bb3");
+	g_assert_false(xb_sdp_ice_remote(p, p->media->pdata[0], &ufrag, &pwd));
+	g_assert_null(ufrag);
+	g_assert_null(pwd);
+
+	g_assert_true(xb_sdp_ice_ufrag_valid("a+/9"));
+	g_assert_false(xb_sdp_ice_ufrag_valid("abc"));
+	g_assert_false(xb_sdp_ice_ufrag_valid("ab-cd"));
+	g_assert_false(xb_sdp_ice_pwd_valid("4a43c3a4f2a3dc0e1c0b2b-x"));
+	g_assert_false(xb_sdp_ice_pwd_valid("tooshort-for-a-pwd"));
+	{
+		g_autofree char *long_ufrag = g_strnfill(257, 'u');
+		g_assert_false(xb_sdp_ice_ufrag_valid(long_ufrag));
+		long_ufrag[256] = 0;
+		g_assert_true(xb_sdp_ice_ufrag_valid(long_ufrag));
+	}
+	/* without a candidate, ICE is not offered */
+	{
+		XbSdpMedia *m = b->media->pdata[0];
+		for (guint i = m->lines->len; i-- > 0;)
+			if (!g_strcmp0(((XbSdpLine *)m->lines->pdata[i])->name, "candidate"))
+				g_ptr_array_remove_index(m->lines, i);
+		g_assert_false(xb_sdp_ice_remote(b, m, &ufrag, &pwd));
+	}
+}
+
+/* RFC 8445 §2.5 and §5.1.2.1, RFC 8839 §5.1: an ICE-lite description carries a=ice-lite at
+ * session level, the credentials, and one host candidate per component at the highest
+ * priority a host candidate can have. */
+static void test_ice_add_lite(void)
+{
+	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(polycom_offer, -1, NULL);
+	XbSdpMedia *m = sdp->media->pdata[0];
+
+	g_assert_cmpuint(xb_sdp_ice_priority(XB_SDP_ICE_TYPE_HOST, 65535, 1), ==, 2130706431u);
+	g_assert_cmpuint(xb_sdp_ice_priority(XB_SDP_ICE_TYPE_HOST, 65535, 2), ==, 2130706430u);
+	m->port = 30000;
+	xb_sdp_ice_add_lite(sdp, m, "Ab+/", "0123456789abcdefghijkl", "192.0.2.7", false);
+	g_autofree char *text = xb_sdp_print(sdp);
+	g_assert_nonnull(strstr(text, "a=ice-lite\r\n"));
+	g_assert_true(strstr(text, "a=ice-lite\r\n") < strstr(text, "m=audio"));
+	g_assert_nonnull(strstr(text, "a=ice-ufrag:Ab+/\r\n"));
+	g_assert_nonnull(strstr(text, "a=ice-pwd:0123456789abcdefghijkl\r\n"));
+	g_assert_nonnull(
+	    strstr(text, "a=candidate:1 1 UDP 2130706431 192.0.2.7 30000 typ host\r\n"));
+	g_assert_nonnull(
+	    strstr(text, "a=candidate:1 2 UDP 2130706430 192.0.2.7 30001 typ host\r\n"));
+
+	/* parsed back, it offers ICE with those credentials; rtcp-mux leaves RTCP's out */
+	g_autoptr(XbSdpSession) again = xb_sdp_parse(text, -1, NULL);
+	const char *ufrag, *pwd;
+	g_assert_true(xb_sdp_ice_remote(again, again->media->pdata[0], &ufrag, &pwd));
+	g_assert_cmpstr(ufrag, ==, "Ab+/");
+	g_autoptr(XbSdpSession) mux = xb_sdp_parse(polycom_offer, -1, NULL);
+	xb_sdp_ice_add_lite(mux, mux->media->pdata[0], "Ab+/", "0123456789abcdefghijkl",
+	                    "192.0.2.7", true);
+	g_autofree char *mux_text = xb_sdp_print(mux);
+	g_assert_null(strstr(mux_text, "a=candidate:1 2 "));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -647,5 +718,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/answer/one-audio-others-port-0-3264-6", test_answer_streams);
 	g_test_add_func("/sdp/answer/directions-hold-3264-8.4", test_answer_hold);
 	g_test_add_func("/sdp/answer/reoffer-version-3264-8", test_reoffer_version);
+	g_test_add_func("/sdp/ice/remote-credentials-8839-5.4", test_ice_remote);
+	g_test_add_func("/sdp/ice/lite-host-candidates-8445-5.1.2", test_ice_add_lite);
 	return g_test_run();
 }
