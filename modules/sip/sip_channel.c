@@ -75,6 +75,39 @@ static gboolean body_of(const struct sip_msg *msg, XbChannelBody *b)
 	return TRUE;
 }
 
+/* The digit of an INFO application/dtmf-relay ("Signal=5\r\nDuration=160", as SIP phones
+ * send it; "Signal=10"/"11" for * and # too), or 0 when it is not one. */
+static char info_digit(const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+	struct sip_ctype ct;
+
+	if (!h || sip_ctype_parse(&ct, &h->val) != 0 || !sip_pl_caseeq(&ct.type, "application") ||
+	    (!sip_pl_caseeq(&ct.subtype, "dtmf-relay") && !sip_pl_caseeq(&ct.subtype, "dtmf")))
+		return 0;
+	g_autofree char *body = g_strndup(msg->body.p, MIN(msg->body.l, 512));
+	g_auto(GStrv) lines = g_strsplit_set(body, "\r\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		char *eq = strchr(lines[i], '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (g_ascii_strcasecmp(g_strstrip(lines[i]), "Signal"))
+			continue;
+		const char *v = g_strstrip(eq + 1);
+		if (!strcmp(v, "10"))
+			return '*';
+		if (!strcmp(v, "11"))
+			return '#';
+		char c = g_ascii_toupper(v[0]);
+		if (v[0] && !v[1] &&
+		    (g_ascii_isdigit(c) || c == '*' || c == '#' || (c >= 'A' && c <= 'D')))
+			return c;
+		return 0;
+	}
+	return 0;
+}
+
 static gboolean sdp_of(const struct sip_msg *msg, XbChannelBody *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -357,9 +390,18 @@ static void leg_request(SipLeg *leg, const SipCallEvent *ev)
 			return;
 		}
 		break;
-	case SIP_METHOD_INFO:
+	case SIP_METHOD_INFO: {
+		/* A digit is the call's, not the far end's: the channel hears it (the dialplan,
+		 * an application, the bridge that sends it on its own way). */
+		char digit = info_digit(m);
+		if (digit) {
+			sip_drv.sip->req_respond(ev->req, &(SipResponse){.status = 200});
+			xb_channel_dtmf_cb(leg->ch, digit);
+			return;
+		}
 		kind = XB_CHANNEL_REQ_INFO;
 		break;
+	}
 	case SIP_METHOD_REFER:
 		sip_leg_refer(leg, ev->req, m);
 		return;

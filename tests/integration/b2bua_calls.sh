@@ -8,8 +8,8 @@
 # caller's CANCEL reaches the callee (§9); 180 and 183 with SDP are relayed; a late offer
 # (an INVITE without SDP) is answered in the caller's ACK, which reaches the callee in
 # crossbar's; re-INVITE, UPDATE (RFC 3311) and INFO (RFC 6086) go across both ways with
-# their bodies; a call that
-# loops back into crossbar ends in 483 within 71 INVITEs (§16.3 item 2, Max-Forwards); 415
+# their bodies (an INFO carrying a digit, application/dtmf-relay, is the call's DTMF, heard
+# by crossbar and sent on as such); a call that loops back into crossbar ends in 483 within 71 INVITEs (§16.3 item 2, Max-Forwards); 415
 # and 406 refuse what crossbar cannot take (§8.2.3, §20.1). The final responses, BYEs and
 # CANCELs crossbar sends say why in a Reason header (RFC 3326, the Q.850 cause). Ring groups
 # (a,b: the phone that loses is told "Call completed elsewhere") and hunt groups (a|b, on
@@ -207,6 +207,9 @@ uas_start mid b2b_uas_midcall.xml
 check "re-INVITE, UPDATE and INFO from the caller reach the callee, and the callee's reach the caller, with their bodies" \
 	uac mid_a b2b_uac_midcall.xml 1005
 check "... the callee saw each one and answered, then crossbar's BYE" uas_done
+check "... the INFO digits (application/dtmf-relay) were heard by crossbar as DTMF" bash -c \
+	"'$CLI' --socket '$b2b_SOCK' evtap | grep -q \"channel.dtmf ('[0-9a-f-]*', '5')\" &&
+	 '$CLI' --socket '$b2b_SOCK' evtap | grep -q \"channel.dtmf ('[0-9a-f-]*', '7')\""
 
 # --- refused before routing ----------------------------------------------------------------
 check "an INVITE with a text/plain body gets 415 with Accept: application/sdp" \
