@@ -84,6 +84,16 @@ static void ice_offer_own(XbMediaEndpoint *ep, XbSdpSession *sdp, XbSdpMedia *au
 		xb_sdp_ice_add_lite(sdp, audio, ufrag, xb_media_endpoint_ice_pwd(ep), ip, false);
 }
 
+/* A c= line names crossbar; c=0.0.0.0 (a hold, RFC 3264 §8.4's older form) stays. */
+static void connection_rewrite(XbSdpConnection *c, const char *ip)
+{
+	if (!c->present || is_any(c->address))
+		return;
+	g_free(c->address);
+	c->address = g_strdup(ip);
+	c->ipv6 = strchr(ip, ':') != NULL;
+}
+
 /* The description with crossbar's address and to_ep's port for `audio`; other streams
  * refused; ICE-lite's attributes when to_ep's far end uses ICE. */
 static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const char *ip,
@@ -95,12 +105,7 @@ static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const ch
 	g_free(sdp->origin.address);
 	sdp->origin.address = g_strdup(ip);
 	sdp->origin.ipv6 = v6;
-	/* c=0.0.0.0 is a hold (RFC 3264 §8.4's older form): kept as it is. */
-	if (sdp->connection.present && !is_any(sdp->connection.address)) {
-		g_free(sdp->connection.address);
-		sdp->connection.address = g_strdup(ip);
-		sdp->connection.ipv6 = v6;
-	}
+	connection_rewrite(&sdp->connection, ip);
 	drop_attributes(sdp->lines);
 	for (guint i = 0; i < sdp->media->len; i++) {
 		XbSdpMedia *m = sdp->media->pdata[i];
@@ -111,11 +116,7 @@ static XbChannelBody *sdp_rewrite(XbSdpSession *sdp, XbSdpMedia *audio, const ch
 		m->port = port;
 		m->rtcp_port = 0;
 		m->rtcp.present = false;
-		if (m->connection.present && !is_any(m->connection.address)) {
-			g_free(m->connection.address);
-			m->connection.address = g_strdup(ip);
-			m->connection.ipv6 = v6;
-		}
+		connection_rewrite(&m->connection, ip);
 		drop_attributes(m->lines);
 	}
 	ice_offer_own(to_ep, sdp, audio, ip);
@@ -403,6 +404,19 @@ void xb_channel_media_answer_own(XbChannel *ch)
 		own_answer(ch);
 }
 
+/* A request of the far end of a leg crossbar answers itself: a new offer (hold, resume, a
+ * new address) gets a new answer, anything else 200. */
+static void own_request(XbChannel *ch, const XbChannelEvent *ev)
+{
+	if (ev->kind == XB_CHANNEL_REQ_REOFFER && !own_answer(ch)) {
+		xb_channel_request_reply(ch, ev->request, 488, NULL);
+		return;
+	}
+	xb_channel_request_reply(ch, ev->request, 200,
+	                         ev->kind == XB_CHANNEL_REQ_INFO ? NULL
+	                                                         : xb_channel_local_body(ch));
+}
+
 typedef struct {
 	XbChannel *ch; /* reference */
 } Echo;
@@ -419,14 +433,7 @@ static void echo_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_da
 		g_free(e);
 		break;
 	case XB_CHANNEL_EV_REQUEST:
-		/* A new offer (hold, resume, a new address) gets a new answer. */
-		if (ev->kind == XB_CHANNEL_REQ_REOFFER && !own_answer(ch)) {
-			xb_channel_request_reply(ch, ev->request, 488, NULL);
-			break;
-		}
-		xb_channel_request_reply(
-		    ch, ev->request, 200,
-		    ev->kind == XB_CHANNEL_REQ_INFO ? NULL : xb_channel_local_body(ch));
+		own_request(ch, ev);
 		break;
 	default:
 		break;
@@ -491,13 +498,7 @@ static void playback_event(XbChannel *ch, const XbChannelEvent *ev, gpointer use
 		playback_free(p);
 		break;
 	case XB_CHANNEL_EV_REQUEST:
-		if (ev->kind == XB_CHANNEL_REQ_REOFFER && !own_answer(ch)) {
-			xb_channel_request_reply(ch, ev->request, 488, NULL);
-			break;
-		}
-		xb_channel_request_reply(
-		    ch, ev->request, 200,
-		    ev->kind == XB_CHANNEL_REQ_INFO ? NULL : xb_channel_local_body(ch));
+		own_request(ch, ev);
 		break;
 	default:
 		break;
