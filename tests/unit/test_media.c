@@ -249,6 +249,7 @@ static void test_hijack_refused(void)
 	/* A stranger's stream, once a's is established, goes nowhere. */
 	rtp_send(&stranger, xb_media_endpoint_port(ea), 0x6666, 500);
 	g_assert_cmpint(rtp_recv(&b, NULL), ==, -1);
+	g_usleep(50 * 1000); /* (the worker counts after it sends) */
 	xb_media_endpoint_counters(ea, &c);
 	g_assert_cmpuint(c.dropped, ==, 1);
 	rtp_send(&b, xb_media_endpoint_port(eb), 0x2222, 3);
@@ -266,6 +267,7 @@ static void test_hijack_refused(void)
 	                         .sin_port = htons(xb_media_endpoint_port(ea))};
 	sendto(a.fd, junk, sizeof junk, 0, (struct sockaddr *)&to, sizeof to);
 	g_assert_cmpint(rtp_recv(&b, NULL), ==, -1);
+	g_usleep(50 * 1000); /* (the worker counts after it sends) */
 	xb_media_endpoint_counters(ea, &c);
 	g_assert_cmpuint(c.dropped, ==, 2);
 	xb_media_endpoint_unref(ea);
