@@ -26,7 +26,7 @@ check "a user is added" cli user add 1005 --password right-1005
 check "a call to the echo test (9196) is answered and hung up by the caller" \
 	uac echo b2b_uac_auth.xml 9196 -au 1005 -ap right-1005
 check "... the answer names crossbar's media address and a port of media.rtp_ports" \
-	bash -c "grep -q '^o=crossbar ' '$TMP/echo.msgs' && grep -q '^m=audio 2[0-9][0-9][0-9][02468] RTP/AVP 0' '$TMP/echo.msgs'"
+	bash -c "grep -q '^o=crossbar ' '$TMP/echo.msgs' && grep -q '^m=audio 5[0-7][0-9][0-9][02468] RTP/AVP 0' '$TMP/echo.msgs'"
 for n in '*97' '*98' 5000; do
 	check "a call to $n is answered and then ended by crossbar" \
 		uac "call$n" b2b_uac_auth_hungup.xml "$n" -au 1005 -ap right-1005

@@ -40,7 +40,7 @@ XML
 check "the daemon starts with mod_turn" start_crossbar ib sip,registrar,turn \
 	--set registrar.realm=pbx.test --set registrar.demo_users=no --set turn.realm=pbx.test \
 	--set turn.allow_loopback_peers=true --set turn.relay_ports=46000-46999 --set dialplan.file="$TMP/plan.xml" \
-	--set sip.public_for_strangers=yes --set media.rtp_ports=34000-34999 --set core.log_level=info
+	--set sip.public_for_strangers=yes --set media.rtp_ports=59000-59499 --set core.log_level=info
 
 # phone DIR SIP-PORT [ACCOUNT-PARAMS]: a phone whose account has ;ACCOUNT-PARAMS.
 phone() {
@@ -78,7 +78,7 @@ audio_both() { log "$1" | grep -o 'audio=[0-9]*/[0-9]*' | tr '=/' '  ' | awk '$2
 timeout 20 baresip -f "$TMP/caller" -t 6 -e "/dial sip:echo@127.0.0.1:$PORT" >"$TMP/caller.log" 2>&1 </dev/null
 check "a phone with ICE calls the echo application" grep -q "Call established: sip:echo@" "$TMP/caller.log"
 check "... its ICE checks to crossbar complete" grep -q "ice: audio: connectivity check is complete" "$TMP/caller.log"
-check "... with crossbar's port as the remote address" grep -Eq "mnat 'ice' connected: raddr [0-9.]+:34[0-9]{3} [0-9.]+:34[0-9]{3}" "$TMP/caller.log"
+check "... with crossbar's port as the remote address" grep -Eq "mnat 'ice' connected: raddr [0-9.]+:59[0-4][0-9]{2} [0-9.]+:59[0-4][0-9]{2}" "$TMP/caller.log"
 check "... crossbar's answer was an ICE-lite agent's" lacks "ice.*(error|fail)" log caller
 check "... crossbar logged the nomination" grep -q "ICE nominated .* for RTP" "$TMP/ib.log"
 check "... audio came back (the echo)" audio_both caller

@@ -41,7 +41,7 @@ cat >"$TMP/plan.xml" <<XML
 XML
 
 check "the daemon starts" start_crossbar il sip --set dialplan.file="$TMP/plan.xml" \
-	--set sip.public_for_strangers=yes --set media.rtp_ports=33000-33999
+	--set sip.public_for_strangers=yes --set media.rtp_ports=59500-59999
 field() { cli media | awk -v k="$1" '$1 == k {print $2}'; }
 
 # ice_call NAME USER MODE: SIPp calls USER offering ICE while ice_check.py checks and sends
@@ -71,7 +71,7 @@ check "... the callee hung up after crossbar's BYE" uas_done
 check "... the callee's offer carries no ICE (crossbar offers none)" \
 	lacks '^a=(ice-|candidate)' cat "$TMP/callee.msgs"
 check "... the caller's answer names crossbar's host candidates, not the callee's" bash -c \
-	"grep -q '^a=candidate:1 1 UDP 2130706431 127.0.0.1 33[0-9]* typ host' '$TMP/bridged.msgs'"
+	"grep -q '^a=candidate:1 1 UDP 2130706431 127.0.0.1 59[5-9][0-9][0-9] typ host' '$TMP/bridged.msgs'"
 
 uas_start plain media_uas.xml -rtp_echo
 check "a caller without ICE" uac noice media_uac.xml 1000

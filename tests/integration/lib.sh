@@ -154,6 +154,8 @@ start_crossbar() {
 	mkdir -p "$data"
 	args=(--set core.modules_dir="$BUILD/modules:$BUILD/tests/unit/modules")
 	[ -n "${CROSSBAR_DEFAULT_DATA:-}" ] || args+=(--set core.data_dir="$data")
+	# RTP apart from the ports free_port hands out (20000-31999) and from TURN's relays.
+	args+=(--set media.rtp_ports=50000-57999)
 	if [ "$modules" != - ]; then
 		args+=(--set core.modules="$modules")
 		[[ ",$modules," == *,sip,* ]] && args+=(--set sip.listen=udp:127.0.0.1:$port,tcp:127.0.0.1:$port)

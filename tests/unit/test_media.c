@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LO 47100
-#define HI 47199
+#define LO 58100
+#define HI 58199
 
 typedef struct {
 	int fd;

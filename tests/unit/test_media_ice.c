@@ -19,8 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LO 47200
-#define HI 47299
+#define LO 58200
+#define HI 58299
 
 #define PHONE_UFRAG "phoneUfrag"
 #define PHONE_PWD   "phonePasswordOf24chars++"
