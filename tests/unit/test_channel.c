@@ -660,10 +660,11 @@ static void test_state_event_details(void)
 			g_autoptr(GVariant) k = g_variant_get_child_value(entry, 0);
 			g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
 			g_autoptr(GVariant) v = g_variant_get_variant(boxed);
-			GVariant *copy = g_variant_new_from_data(
-			    g_variant_get_type(v),
-			    g_memdup2(g_variant_get_data(v), g_variant_get_size(v)),
-			    g_variant_get_size(v), FALSE, g_free, NULL);
+			/* The notify gets user_data: the copy frees itself with it. */
+			gpointer bytes = g_memdup2(g_variant_get_data(v), g_variant_get_size(v));
+			GVariant *copy =
+			    g_variant_new_from_data(g_variant_get_type(v), bytes,
+			                            g_variant_get_size(v), FALSE, g_free, bytes);
 			g_variant_builder_add(&b, "{sv}", g_variant_get_string(k, NULL), copy);
 		}
 		rebuilt = g_variant_ref_sink(g_variant_builder_end(&b));
