@@ -70,7 +70,7 @@ check "... 2002 is still in its call" test "$(count 2002 "$END")" -eq 0
 check "... crossbar logged the transfer's outcome" \
 	grep -qE "transfer of sip/[^ ]+ to 2003: 200" "$TMP/pbx.log"
 check "2003 hangs up" phone 2003 hangup
-check "... 2002's call ends too" until_ok 5 seen 2002 1 "$END"
+check "... 2002's call ends too" until_ok 10 seen 2002 1 "$END"
 check "... no leg is left" until_ok 5 no_calls
 
 check "2002 dials 2003" phone 2002 dial 2003
@@ -79,7 +79,7 @@ check "2003, the callee, transfers 2002 to 2001" phone 2003 transfer 2001
 check "... 2001 answers a call from 2002" until_ok 10 seen 2001 1 "$EST: sip:2002@pbx.test"
 check "... calls lists 2002 and 2001 bridged to each other, 2003's leg gone" until_ok 10 pair
 check "2002 hangs up" phone 2002 hangup
-check "... 2001's call ends too" until_ok 5 seen 2001 1 "$END"
+check "... 2001's call ends too" until_ok 10 seen 2001 1 "$END"
 check "... no leg is left" until_ok 5 no_calls
 
 for ext in 2001 2002 2003; do phone_stop "$ext"; done
