@@ -207,25 +207,23 @@ static void media_event(XbMediaEndpoint *ep, const XbMediaEvent *ev, gpointer us
 {
 	XbChannel *ch = user_data;
 
-	if (ev->type == XB_MEDIA_EV_DTMF) {
+	if (ev->type == XB_MEDIA_EV_DTMF || ev->type == XB_MEDIA_EV_TIMEOUT) {
+		/* The legs whose endpoint it is (legs of one target share one until an answer). */
 		g_autoptr(GPtrArray) all = xb_channel_list();
 		for (guint i = 0; i < all->len; i++) {
 			XbChannel *c = all->pdata[i];
-			if (c->media == ep && c->state >= XB_CHANNEL_EARLY)
-				xb_channel_dtmf_digit(c, ev->digit, TRUE);
-		}
-		return;
-	}
-	if (ev->type == XB_MEDIA_EV_TIMEOUT) {
-		/* The leg whose endpoint it is (legs of one target share one until an answer). */
-		g_autoptr(GPtrArray) all = xb_channel_list();
-		for (guint i = 0; i < all->len; i++) {
-			XbChannel *c = all->pdata[i];
-			if (c->media != ep || c->state < XB_CHANNEL_ANSWERED)
+			if (c->media != ep)
 				continue;
-			g_message("%s: no RTP for %" G_GINT64_FORMAT " s: hung up (MEDIA_TIMEOUT)",
-			          xb_channel_name(c), xb_config_get_int("media.rtp_timeout"));
-			xb_channel_hangup(c, XB_CAUSE_MEDIA_TIMEOUT, 0);
+			if (ev->type == XB_MEDIA_EV_DTMF && c->state >= XB_CHANNEL_EARLY) {
+				xb_channel_dtmf_digit(c, ev->digit, TRUE);
+			} else if (ev->type == XB_MEDIA_EV_TIMEOUT &&
+			           c->state >= XB_CHANNEL_ANSWERED) {
+				g_message("%s: no RTP for %" G_GINT64_FORMAT
+				          " s: hung up (MEDIA_TIMEOUT)",
+				          xb_channel_name(c),
+				          xb_config_get_int("media.rtp_timeout"));
+				xb_channel_hangup(c, XB_CAUSE_MEDIA_TIMEOUT, 0);
+			}
 		}
 		return;
 	}
@@ -269,6 +267,27 @@ XbMediaEndpoint *xb_channel_media(XbChannel *ch)
 	return ch->media;
 }
 
+/* What the leg's far end said of itself: its endpoint sends there (or nowhere for a hold
+ * by c=0.0.0.0 or no audio), takes up its ICE, its telephone-events and its RTP timeout.
+ * Returns crossbar's address as that far end reaches it; *audio is its audio stream. */
+static char *learn_far_end(XbChannel *ch, const XbSdpSession *sdp, XbSdpMedia **audio)
+{
+	*audio = xb_sdp_find_media(sdp, "audio");
+	const XbSdpConnection *c = *audio ? xb_sdp_media_connection(sdp, *audio) : NULL;
+	const char *far_ip = c && c->present ? c->address : NULL;
+
+	ice_learn(ch, ch->media, sdp, *audio);
+	if (!*audio || is_any(far_ip))
+		xb_media_endpoint_set_remote(ch->media, NULL, 0);
+	else if (!xb_media_endpoint_set_remote(ch->media, far_ip, (guint16)(*audio)->port))
+		xb_info("%s: media: '%s' is not an address; nothing is sent there",
+		        xb_channel_name(ch), far_ip);
+	ch->far_sends = far_end_sends(sdp, *audio);
+	learn_dtmf(ch->media, *audio);
+	xb_channel_media_watch(ch);
+	return local_ip_toward(is_any(far_ip) ? NULL : far_ip);
+}
+
 /* The body for a leg's far end made from `body`, which came from the far end of `from`:
  * from's endpoint learns where to send, and the copy names `to_ep`. */
 static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbChannelBody *body)
@@ -286,19 +305,7 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 		from->media = endpoint_new(from, to_ep);
 	if (!from->media)
 		return xb_channel_body_copy(body);
-	audio = xb_sdp_find_media(sdp, "audio");
-	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
-	const char *far_ip = c && c->present ? c->address : NULL;
-	ice_learn(from, from->media, sdp, audio);
-	if (!audio || is_any(far_ip))
-		xb_media_endpoint_set_remote(from->media, NULL, 0);
-	else if (!xb_media_endpoint_set_remote(from->media, far_ip, (guint16)audio->port))
-		xb_info("%s: media: '%s' is not an address; nothing is sent there",
-		        xb_channel_name(from), far_ip);
-	from->far_sends = far_end_sends(sdp, audio);
-	learn_dtmf(from->media, audio);
-	xb_channel_media_watch(from);
-	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
+	g_autofree char *ip = learn_far_end(from, sdp, &audio);
 	return sdp_rewrite(sdp, audio, ip, to_ep);
 }
 
@@ -359,18 +366,8 @@ static gboolean own_answer(XbChannel *ch)
 		ch->media = endpoint_new(ch, NULL);
 	if (!ch->media)
 		return FALSE;
-	XbSdpMedia *audio = xb_sdp_find_media(sdp, "audio");
-	const XbSdpConnection *c = audio ? xb_sdp_media_connection(sdp, audio) : NULL;
-	const char *far_ip = c && c->present ? c->address : NULL;
-	ice_learn(ch, ch->media, sdp, audio);
-	if (!audio || is_any(far_ip))
-		xb_media_endpoint_set_remote(ch->media, NULL, 0);
-	else
-		xb_media_endpoint_set_remote(ch->media, far_ip, (guint16)audio->port);
-	ch->far_sends = far_end_sends(sdp, audio);
-	learn_dtmf(ch->media, audio);
-	xb_channel_media_watch(ch);
-	g_autofree char *ip = local_ip_toward(is_any(far_ip) ? NULL : far_ip);
+	XbSdpMedia *audio;
+	g_autofree char *ip = learn_far_end(ch, sdp, &audio);
 	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, ch->created_us);
 	const XbChannelBody *before = xb_channel_local_body(ch);
 	XbSdpLocal local = {
