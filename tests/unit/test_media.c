@@ -1,7 +1,8 @@
 /* test_media.c: the media engine on loopback: two "phones" (plain UDP sockets of the test)
  * talk through two joined endpoints, RTP and RTCP both ways; packets go back to where they
  * come from (symmetric RTP), the source is learnt early in a stream and later only from the
- * same SSRC (a stranger's packets are dropped, a NAT rebinding is followed); a silent
+ * same SSRC (a stranger's packets are dropped, a NAT rebinding is followed; a stranger's
+ * flood of RTP and junk changes nothing); a silent
  * stream times out; telephone-events (RFC 4733) are reported once each, as they end, and
  * still relayed; endpoints on different workers join; port pairs are even/odd, run out
  * with a clear error and rest before reuse; what is not RTP is dropped. */
@@ -347,6 +348,51 @@ static void test_dtmf(void)
 	teardown();
 }
 
+/* A stranger floods an established stream's port with RTP of its own and with junk: none
+ * of it reaches the other phone, it is counted as dropped, and the stream goes on. */
+static void test_flood(void)
+{
+	setup(LO, HI, 0);
+	Phone a = phone_new(), b = phone_new(), stranger = phone_new();
+	XbMediaEndpoint *ea = endpoint(NULL, "a"), *eb = endpoint(ea, "b");
+	guint16 port;
+	guint8 junk[1500] = {0x00, 0xff};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	XbMediaCounters c;
+
+	xb_media_endpoint_set_remote(ea, "127.0.0.1", a.port);
+	xb_media_endpoint_set_remote(eb, "127.0.0.1", b.port);
+	xb_media_join(ea, eb);
+	g_usleep(50 * 1000);
+	port = xb_media_endpoint_port(ea);
+	to.sin_port = htons(port);
+	for (guint16 s = 1; s <= 20; s++) {
+		rtp_send(&a, port, 0x1111, s);
+		g_assert_cmpint(rtp_recv(&b, NULL), ==, s);
+	}
+	for (guint i = 0; i < 5000; i++) {
+		if (i % 2)
+			rtp_send(&stranger, port, 0x6666, (guint16)i);
+		else
+			sendto(stranger.fd, junk, sizeof junk, 0, (struct sockaddr *)&to,
+			       sizeof to);
+	}
+	for (guint16 s = 21; s <= 25; s++) {
+		rtp_send(&a, port, 0x1111, s);
+		g_assert_cmpint(rtp_recv(&b, NULL), ==, s); /* a's, and nothing of the stranger's */
+	}
+	g_usleep(50 * 1000);
+	xb_media_endpoint_counters(ea, &c);
+	g_assert_cmpuint(c.dropped, >, 0);
+	g_assert_cmpuint(c.rx_packets - c.dropped, ==, 25);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
+	close(a.fd);
+	close(b.fd);
+	close(stranger.fd);
+	teardown();
+}
+
 static void test_timeout(void)
 {
 	setup(LO, HI, 0);
@@ -431,6 +477,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/media/relay-both-ways", test_relay_both_ways);
 	g_test_add_func("/media/symmetric-rtp", test_symmetric_rtp);
 	g_test_add_func("/media/hijack-refused-rebinding-followed", test_hijack_refused);
+	g_test_add_func("/media/flood-from-a-stranger", test_flood);
 	g_test_add_func("/media/rtp-timeout", test_timeout);
 	g_test_add_func("/media/dtmf-rfc4733", test_dtmf);
 	g_test_add_func("/media/join-across-workers", test_join_across_workers);
