@@ -109,6 +109,20 @@ for script in "$top"/tests/fuzz/build-*-fuzz.sh; do
 	fi
 done
 
+# The lines around each failed check, last, where a report that keeps only the run's head
+# and tail still shows them.
+if [ "$fail" -gt 0 ]; then
+	section "why the failed checks failed"
+	for dir in "$top/build" "$top/build-asan"; do
+		[ -d "$dir" ] || continue
+		grep -l '^:test-result: \(FAIL\|ERROR\|XPASS\)' $(find "$dir/tests" -name '*.trs' 2>/dev/null) /dev/null 2>/dev/null |
+			while read -r trs; do
+				echo "--- ${trs%.trs}.log"
+				grep -E -A12 '^not ok' "${trs%.trs}.log" | grep -E '^(not ok|#)' | head -40
+			done
+	done
+fi
+
 echo
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

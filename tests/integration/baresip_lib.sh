@@ -46,7 +46,7 @@ CONF
 	echo "<sip:$ext@127.0.0.1:$port;transport=$t>;auth_pass=pw-$ext;answermode=auto;regint=600" \
 		>"$dir/accounts"
 	LOG[$ext]=$TMP/phone-$ext-$t.log
-	timeout 120 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
+	timeout 600 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
 	PHONE_PID[$ext]=$!
 	PIDS+=("$!")
 }
@@ -77,6 +77,8 @@ seen() {
 	local n
 	n=$(tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$3")
 	echo "$1: $n of '$3' (wanted $2)"
-	[ "$n" -ge "$2" ]
+	[ "$n" -ge "$2" ] && return 0
+	tr '\r' '\n' <"${LOG[$1]}" | grep . | tail -8
+	return 1
 }
 count() { tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$2"; }

@@ -95,7 +95,7 @@ CONF
 	echo "<sip:$ext@127.0.0.1:$port;transport=$t>;auth_pass=pw-$ext;answermode=auto;regint=600" \
 		>"$dir/accounts"
 	LOG[$ext]=$TMP/phone-$ext-$t.log
-	timeout 120 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
+	timeout 600 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
 	PHONE_PID[$ext]=$!
 	PIDS+=("$!")
 }
