@@ -2,10 +2,14 @@
 # lib.sh. Each phone has SIP on a port of its own (baresip takes the next one too, for TLS),
 # its media and signalling on loopback alone (net_interface), a 440 Hz tone as microphone,
 # answermode=auto, commands through ctrl_tcp (netstring JSON) and its log in
-# $TMP/phone-EXT-TRANSPORT.log. The script sets PORT (the daemon's SIP port), and TLSPORT
+# $TMP/phone-EXT-TRANSPORT.log. A script may set, before phone_start, PHONE_SOURCE[EXT]
+# (another audio_source, e.g. aufile,FILE.wav, with PHONE_SRATE[EXT] its rate, mono),
+# PHONE_RECORD[EXT] (a folder where baresip's sndfile module writes what the phone hears
+# and sends, dump-*-dec.wav and -enc.wav) and PHONE_ACCOUNT[EXT] (more account parameters,
+# e.g. ";audio_codecs=PCMA"). The script sets PORT (the daemon's SIP port), and TLSPORT
 # and $TMP/cert.pem (the phones' CA file) when it uses TLS; the users' passwords are pw-EXT.
 
-declare -A SIP_PORT CTRL PHONE_PID LOG
+declare -A SIP_PORT CTRL PHONE_PID LOG PHONE_SOURCE PHONE_SRATE PHONE_RECORD PHONE_ACCOUNT
 
 # phone_ports EXT...: gives each phone its SIP and control ports.
 phone_ports() {
@@ -29,21 +33,24 @@ sip_listen		127.0.0.1:${SIP_PORT[$ext]}
 $([ -s "$TMP/cert.pem" ] && printf 'sip_cafile\t\t%s' "$TMP/cert.pem")
 module_path		/usr/lib/baresip/modules
 module			g711.so
+$([[ "${PHONE_ACCOUNT[$ext]:-}" == *G722* ]] && printf 'module\t\t\tg722.so')
 module			ausine.so
+module			aufile.so
+$([ -n "${PHONE_RECORD[$ext]:-}" ] && printf 'module\t\t\tsndfile.so\nsnd_path\t\t%s' "${PHONE_RECORD[$ext]}")
 module			aubridge.so
 module			menu.so
 module			ctrl_tcp.so
 module_app		account.so
 ctrl_tcp_listen		127.0.0.1:${CTRL[$ext]}
-audio_source		ausine,440
+audio_source		${PHONE_SOURCE[$ext]:-ausine,440}
 audio_player		aubridge,play-$ext
 audio_alert		aubridge,alert-$ext
-ausrc_srate		48000
-auplay_srate		48000
-ausrc_channels		2
+ausrc_srate		${PHONE_SRATE[$ext]:-48000}
+auplay_srate		${PHONE_SRATE[$ext]:-48000}
+ausrc_channels		$([ -n "${PHONE_SOURCE[$ext]:-}" ] && echo 1 || echo 2)
 auplay_channels		1
 CONF
-	echo "<sip:$ext@127.0.0.1:$port;transport=$t>;auth_pass=pw-$ext;answermode=auto;regint=600" \
+	echo "<sip:$ext@127.0.0.1:$port;transport=$t>;auth_pass=pw-$ext;answermode=auto;regint=600${PHONE_ACCOUNT[$ext]:-}" \
 		>"$dir/accounts"
 	LOG[$ext]=$TMP/phone-$ext-$t.log
 	timeout 600 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &

@@ -1,0 +1,130 @@
+#!/bin/bash
+# audio_baresip.sh: what one baresip phone says reaches the other through crossbar's media
+# engine, whole. Pairs of phones (directory users) call each other with the media anchored
+# (a plan that bridges ^(20\d\d)$ to user/$1); each phone's microphone is a WAV file of its
+# own band-limited noise (aufile) and baresip's sndfile module records what it hears. After
+# a few seconds of call, audio_check.py finds where each recording lines up with what the
+# other phone sent (cross-correlation) and checks every 20 ms block of it: a lost or
+# doubled packet, a gap or noise in place of the signal fails. Both ways, for G.711 µ-law,
+# G.711 A-law and G.722; and the digits a phone sends (RFC 4733) reach the dialplan.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/baresip_lib.sh"
+
+require_tools baresip python3 # Debian packages baresip, python3-numpy
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || {
+	skip "audio checks" "python3-numpy is not installed"
+	done_testing
+}
+AUDIO=(/usr/bin/python3 "$SRC/tests/integration/audio_check.py")
+
+export COLUMNS=250
+crossbar_names pbx
+PORT=$pbx_PORT
+cli() { "$CLI" --socket "$pbx_SOCK" "$@"; }
+
+cat >"$TMP/plan.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<include>
+  <context name="default">
+    <extension name="digits">
+      <condition field="destination_number" expression="^2099\$">
+        <action application="answer"/>
+        <action application="sleep" data="20000"/>
+      </condition>
+    </extension>
+    <extension name="phones">
+      <condition field="destination_number" expression="^(20\d\d)\$">
+        <action application="bridge" data="user/\$1"/>
+      </condition>
+    </extension>
+  </context>
+</include>
+XML
+
+check "the daemon starts" start_crossbar pbx sip,registrar,evtap \
+	--set dialplan.file="$TMP/plan.xml" --set sip.domain=pbx.test \
+	--set directory.realm=pbx.test --set directory.demo_users=no \
+	--set registrar.digest_algorithms=MD5 --set sip.digest_algorithms=MD5 \
+	--set core.log_level=info
+EXTS="2001 2002 2003 2004 2005 2006"
+declare -A CODEC=([2001]=PCMU [2002]=PCMU [2003]=PCMA [2004]=PCMA [2005]=G722/16000/1 [2006]=G722/16000/1)
+seed=1
+for ext in $EXTS; do
+	cli user add "$ext" --password "pw-$ext" >/dev/null
+	# at the codec's own rate: baresip's resampler would blur the signal
+	rate=8000
+	[[ ${CODEC[$ext]} == G722* ]] && rate=16000
+	"${AUDIO[@]}" make "$TMP/says-$ext.wav" "$rate" 30 "$seed"
+	seed=$((seed + 1))
+	PHONE_SOURCE[$ext]=aufile,$TMP/says-$ext.wav
+	PHONE_SRATE[$ext]=$rate
+	PHONE_RECORD[$ext]=$TMP/heard-$ext
+	PHONE_ACCOUNT[$ext]=";audio_codecs=${CODEC[$ext]}"
+	mkdir -p "${PHONE_RECORD[$ext]}"
+done
+phone_ports $EXTS
+for ext in $EXTS; do phone_start "$ext" udp; done
+registered() { cli registrations "$1" | grep -qE "^$1 .* udp:127.0.0.1:[0-9]+ .*baresip"; }
+all_registered() {
+	for ext in $EXTS; do registered "$ext" || return 1; done
+}
+check "six phones register" until_ok 10 all_registered
+
+EST='Call established'
+END='terminated \(duration'
+# heard EXT: the recording of what the phone heard (sndfile's dump-*-dec.wav).
+heard() { ls "${PHONE_RECORD[$1]}"/dump-*-dec.wav 2>/dev/null | head -1; }
+# anchored A B CODEC: `calls` lists two legs, bridged; the media engine has two endpoints;
+# both phones decode CODEC.
+anchored() {
+	cli --json calls | /usr/bin/python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["rows"]
+print(rows)
+assert len(rows) == 2 and all(r["state"] == "bridged" for r in rows)
+' && cli media | grep -qE "^endpoints +2$" && seen "$1" 1 "Set audio decoder: $3 " &&
+		seen "$2" 1 "Set audio decoder: $3 "
+}
+
+# call A B CODEC: A calls B, both talk for 4 s, A hangs up; each must have heard the other.
+call() {
+	local a=$1 b=$2 codec=${3%%/*}
+	check "$codec: $a calls $b" phone "$a" dial "$b"
+	check "... $b answers" until_ok 10 seen "$b" 1 "$EST"
+	check "... $a sees it established" until_ok 5 seen "$a" 1 "$EST"
+	check "... the call is bridged, anchored, in $codec" until_ok 5 anchored "$a" "$b" "$codec"
+	sleep 4
+	check "... $a hangs up" phone "$a" hangup
+	check "... $b's call ends" until_ok 10 seen "$b" 1 "$END"
+	sleep 0.5
+	check "... $b heard what $a said, whole ($codec)" "${AUDIO[@]}" check "$TMP/says-$a.wav" "$(heard "$b")"
+	check "... $a heard what $b said, whole ($codec)" "${AUDIO[@]}" check "$TMP/says-$b.wav" "$(heard "$a")"
+}
+call 2001 2002 PCMU
+call 2003 2004 PCMA
+call 2005 2006 G722
+
+# Digits: 2001 calls an extension that answers and waits; the digits it presses go as
+# telephone-events (RFC 4733) and crossbar reports each to the call's channel (the evtap
+# test module lists the events of the bus).
+# digits_heard DIGITS: the channel.dtmf events so far carry DIGITS, in order.
+digits_heard() {
+	local got
+	got=$(cli evtap | grep -oE "channel\.dtmf \('[0-9a-f-]+', '.'\)" | sed -E "s/.*'(.)'\)$/\1/" | tr -d '\n')
+	echo "digits heard: '$got' (wanted '$1')"
+	[ "$got" = "$1" ]
+}
+check "2001 calls 2099, which answers" phone 2001 dial 2099
+check "... established" until_ok 10 seen 2001 2 "$EST"
+sleep 1
+for d in 4 2 '#'; do
+	phone 2001 sndcode "$d" >/dev/null
+	sleep 0.4
+done
+check "... the digits 4 2 # (RFC 4733) reach the call's channel as DTMF" until_ok 5 digits_heard '42#'
+check "... 2001 hangs up" phone 2001 hangup
+
+for ext in $EXTS; do phone_stop "$ext"; done
+check "the daemon is still alive" cli status
+stop_crossbar pbx
+done_testing

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""audio_check.py: makes a test signal and checks that a recording carries it.
+
+  audio_check.py make OUT.wav RATE SECONDS SEED
+      band-limited noise (300-3400 Hz, about -12 dBFS), 16-bit mono WAV at RATE Hz: a
+      signal whose cross-correlation with itself has one sharp peak, so that where a
+      recording of it lines up with it is found without doubt.
+  audio_check.py check SENT.wav HEARD.wav [MIN_CORRELATION [MIN_SECONDS]]
+      finds where HEARD lines up with SENT (the peak of their cross-correlation, HEARD
+      resampled to SENT's rate), then checks, in 20 ms blocks (a packet each) from the
+      first block that carries the signal to the last (less one at each end, which the
+      call's start and end may cut), that every block correlates with SENT's block at
+      that place by at least MIN_CORRELATION (default 0.7): a gap, a lost packet that
+      shifts the rest, or noise in place of the signal fails the block. Needs at least
+      MIN_SECONDS (default 1.5) of the signal heard. Prints what it found; exits 1 when
+      the recording does not carry the signal.
+
+Uses Debian's python3-numpy, so it runs with /usr/bin/python3."""
+import sys
+import wave
+
+import numpy as np
+
+
+def read(path):
+    with wave.open(path, "rb") as w:
+        rate, ch, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+        data = w.readframes(w.getnframes())
+    if width != 2:
+        sys.exit("%s: %d-byte samples, wanted 16-bit" % (path, width))
+    x = np.frombuffer(data, dtype="<i2").astype(np.float64)
+    if ch > 1:
+        x = x.reshape(-1, ch).mean(axis=1)
+    return rate, x
+
+
+def make(out, rate, seconds, seed):
+    rng = np.random.default_rng(seed)
+    n = int(rate * seconds)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / rate)
+    spec[(f < 300) | (f > 3400)] = 0
+    x = np.fft.irfft(spec, n)
+    x *= 0.25 * 32767 / np.sqrt(np.mean(x * x)) / 2
+    x = np.clip(x, -32767, 32767).astype("<i2")
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(x.tobytes())
+
+
+def resample(x, rate_from, rate_to):
+    """By the spectrum (zero-padded or cut): exact for a band-limited signal, where
+    interpolation between samples would add images that correlate with nothing."""
+    if rate_from == rate_to:
+        return x
+    n = int(len(x) * rate_to / rate_from)
+    return np.fft.irfft(np.fft.rfft(x), n) * n / len(x)
+
+
+def corr(a, b):
+    a = a - a.mean()
+    b = b - b.mean()
+    d = np.sqrt(np.sum(a * a) * np.sum(b * b))
+    return float(np.sum(a * b) / d) if d > 0 else 0.0
+
+
+def check(sent_path, heard_path, min_corr, min_seconds):
+    rate, sent = read(sent_path)
+    hrate, heard = read(heard_path)
+    heard = resample(heard, hrate, rate)
+    block = rate // 50  # one packet of 20 ms
+    # the lag of HEARD against SENT: the peak of their cross-correlation (FFT)
+    n = 1
+    while n < len(sent) + len(heard):
+        n *= 2
+    xc = np.fft.irfft(np.fft.rfft(heard, n) * np.conj(np.fft.rfft(sent, n)), n)
+    lag = int(np.argmax(np.abs(xc)))
+    if lag > n // 2:
+        lag -= n
+    # heard[i] ~ sent[i - lag]
+    loud = [
+        i
+        for i in range(0, len(heard) - block, block)
+        if np.sqrt(np.mean(heard[i : i + block] ** 2)) > 300
+    ]
+    if not loud:
+        print("%s: nothing heard (%.1f s of silence)" % (heard_path, len(heard) / rate))
+        return False
+    # the first and last blocks may be cut by the call's start and end
+    first, last = loud[0] + block, loud[-1] - block
+    bad = []
+    worst = 1.0
+    for i in range(first, last + 1, block):
+        j = i - lag
+        if j < 0 or j + block > len(sent):
+            bad.append((i / rate, "outside the sent signal"))
+            continue
+        c = corr(heard[i : i + block], sent[j : j + block])
+        worst = min(worst, c)
+        if c < min_corr:
+            bad.append((i / rate, "correlation %.2f" % c))
+    seconds = (last + block - first) / rate
+    print(
+        "%s: %.2f s of the signal heard from %.2f s, lag %+.1f ms, worst block "
+        "correlation %.3f, %d bad blocks"
+        % (heard_path, seconds, first / rate, 1000.0 * lag / rate, worst, len(bad))
+    )
+    for t, why in bad[:10]:
+        print("  block at %.1f s: %s" % (t, why))
+    return not bad and seconds >= min_seconds
+
+
+def main():
+    if len(sys.argv) >= 6 and sys.argv[1] == "make":
+        make(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
+        return 0
+    if len(sys.argv) >= 4 and sys.argv[1] == "check":
+        min_corr = float(sys.argv[4]) if len(sys.argv) > 4 else 0.7
+        min_seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 1.5
+        return 0 if check(sys.argv[2], sys.argv[3], min_corr, min_seconds) else 1
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
