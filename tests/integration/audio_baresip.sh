@@ -6,7 +6,10 @@
 # a few seconds of call, audio_check.py finds where each recording lines up with what the
 # other phone sent (cross-correlation) and checks every 20 ms block of it: a lost or
 # doubled packet, a gap or noise in place of the signal fails. Both ways, for G.711 µ-law,
-# G.711 A-law and G.722; and the digits a phone sends (RFC 4733) reach the dialplan.
+# G.711 A-law and G.722. A file played by the dialplan (playback, a 16 kHz WAV resampled
+# to the call's 8 kHz) is heard and checked the same way; and the digits a phone sends
+# (RFC 4733) reach the call. (Music on hold is checked so in playback.sh, by a listener of
+# its own: baresip 1.0's sndfile records nothing after the re-INVITE that puts it on hold.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/baresip_lib.sh"
 
@@ -32,6 +35,13 @@ cat >"$TMP/plan.xml" <<XML
         <action application="sleep" data="20000"/>
       </condition>
     </extension>
+    <extension name="playback">
+      <condition field="destination_number" expression="^2098\$">
+        <action application="answer"/>
+        <action application="playback" data="$TMP/played.wav"/>
+        <action application="hangup"/>
+      </condition>
+    </extension>
     <extension name="phones">
       <condition field="destination_number" expression="^(20\d\d)\$">
         <action application="bridge" data="user/\$1"/>
@@ -47,7 +57,9 @@ check "the daemon starts" start_crossbar pbx sip,registrar,evtap \
 	--set registrar.digest_algorithms=MD5 --set sip.digest_algorithms=MD5 \
 	--set core.log_level=info
 EXTS="2001 2002 2003 2004 2005 2006"
-declare -A CODEC=([2001]=PCMU [2002]=PCMU [2003]=PCMA [2004]=PCMA [2005]=G722/16000/1 [2006]=G722/16000/1)
+declare -A CODEC=([2001]=PCMU [2002]=PCMU [2003]=PCMA [2004]=PCMA [2005]=G722/16000/1
+	[2006]=G722/16000/1)
+"${AUDIO[@]}" make "$TMP/played.wav" 16000 3 101
 seed=1
 for ext in $EXTS; do
 	cli user add "$ext" --password "pw-$ext" >/dev/null
@@ -72,8 +84,9 @@ check "six phones register" until_ok 10 all_registered
 
 EST='Call established'
 END='terminated \(duration'
-# heard EXT: the recording of what the phone heard (sndfile's dump-*-dec.wav).
-heard() { ls "${PHONE_RECORD[$1]}"/dump-*-dec.wav 2>/dev/null | head -1; }
+# heard EXT: the recording of what the phone heard in its last call (sndfile's
+# dump-*-dec.wav).
+heard() { ls -t "${PHONE_RECORD[$1]}"/dump-*-dec.wav 2>/dev/null | head -1; }
 # anchored A B CODEC: `calls` lists two legs, bridged; the media engine has two endpoints;
 # both phones decode CODEC.
 anchored() {
@@ -104,6 +117,11 @@ call 2001 2002 PCMU
 call 2003 2004 PCMA
 call 2005 2006 G722
 
+check "playback: 2001 calls 2098, which plays a 16 kHz WAV and hangs up" phone 2001 dial 2098
+check "... the call ends when the file has played" until_ok 15 seen 2001 2 "$END"
+sleep 0.5
+check "... 2001 heard the file, whole" "${AUDIO[@]}" check "$TMP/played.wav" "$(heard 2001)" 0.7 2.5
+
 # Digits: 2001 calls an extension that answers and waits; the digits it presses go as
 # telephone-events (RFC 4733) and crossbar reports each to the call's channel (the evtap
 # test module lists the events of the bus).
@@ -115,7 +133,7 @@ digits_heard() {
 	[ "$got" = "$1" ]
 }
 check "2001 calls 2099, which answers" phone 2001 dial 2099
-check "... established" until_ok 10 seen 2001 2 "$EST"
+check "... established" until_ok 10 seen 2001 3 "$EST"
 sleep 1
 for d in 4 2 '#'; do
 	phone 2001 sndcode "$d" >/dev/null

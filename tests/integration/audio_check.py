@@ -5,13 +5,19 @@
       band-limited noise (300-3400 Hz, about -12 dBFS), 16-bit mono WAV at RATE Hz: a
       signal whose cross-correlation with itself has one sharp peak, so that where a
       recording of it lines up with it is found without doubt.
+  audio_check.py rtp OUT.wav IN.json
+      the G.711 payloads of the packets rtp_listen.py wrote to IN.json, decoded to an
+      8 kHz WAV, each at its RTP timestamp; what no packet covers is silence.
   audio_check.py check SENT.wav HEARD.wav [MIN_CORRELATION [MIN_SECONDS]]
-      finds where HEARD lines up with SENT (the peak of their cross-correlation, HEARD
-      resampled to SENT's rate), then checks, in 20 ms blocks (a packet each) from the
+      finds where HEARD lines up with SENT (the peak of their cross-correlation), then
+      checks, in 20 ms blocks (a packet each) from the
       first block that carries the signal to the last (less one at each end, which the
       call's start and end may cut), that every block correlates with SENT's block at
-      that place by at least MIN_CORRELATION (default 0.7): a gap, a lost packet that
-      shifts the rest, or noise in place of the signal fails the block. Needs at least
+      that place by at least MIN_CORRELATION (default 0.7), or, where SENT is silent (a
+      pause in speech), is quiet too: a gap, a lost packet that shifts the rest, or noise
+      in place of the signal fails the block. Soft blocks of SENT (under a tenth of its
+      level) are not judged; blocks of HEARD before or after SENT (another sound of the
+      call) are not either. Both are compared at the lower of their rates. Needs at least
       MIN_SECONDS (default 1.5) of the signal heard. Prints what it found; exits 1 when
       the recording does not carry the signal.
 
@@ -59,6 +65,46 @@ def resample(x, rate_from, rate_to):
     return np.fft.irfft(np.fft.rfft(x), n) * n / len(x)
 
 
+QUIET = 100  # a block of SENT this quiet is silence: HEARD must be quiet there too
+LOUD = 300  # a block of HEARD this loud carries sound
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(x * x))) if len(x) else 0.0
+
+
+def rtp_to_wav(out, json_path):
+    import audioop
+    import json
+
+    packets = json.load(open(json_path))
+    # each payload at its timestamp, as a phone's jitter buffer plays it (unwrapped from
+    # the first packet's); what no packet covers is silence
+    pcm = np.zeros(0, dtype=np.int16)
+    first = None
+    for p in packets:
+        if p["pt"] == 0:
+            lin = audioop.ulaw2lin(bytes.fromhex(p["payload"]), 2)
+        elif p["pt"] == 8:
+            lin = audioop.alaw2lin(bytes.fromhex(p["payload"]), 2)
+        else:
+            continue
+        if first is None:
+            first = p["ts"]
+        at = ((p["ts"] - first + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+        if at < 0:
+            continue
+        x = np.frombuffer(lin, dtype="<i2")
+        if len(pcm) < at + len(x):
+            pcm = np.concatenate([pcm, np.zeros(at + len(x) - len(pcm), dtype=np.int16)])
+        pcm[at : at + len(x)] = x
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
 def corr(a, b):
     a = a - a.mean()
     b = b - b.mean()
@@ -67,23 +113,27 @@ def corr(a, b):
 
 
 def check(sent_path, heard_path, min_corr, min_seconds):
-    rate, sent = read(sent_path)
+    srate, sent = read(sent_path)
     hrate, heard = read(heard_path)
+    # compared at the lower rate: what is above its band never reached the ear
+    rate = min(srate, hrate)
+    sent = resample(sent, srate, rate)
     heard = resample(heard, hrate, rate)
     block = rate // 50  # one packet of 20 ms
+    soft = 0.1 * rms(sent[np.abs(sent) > QUIET]) if np.any(np.abs(sent) > QUIET) else 0
     # the lag of HEARD against SENT: the peak of their cross-correlation (FFT)
     n = 1
     while n < len(sent) + len(heard):
         n *= 2
     xc = np.fft.irfft(np.fft.rfft(heard, n) * np.conj(np.fft.rfft(sent, n)), n)
-    lag = int(np.argmax(np.abs(xc)))
+    lag = int(np.argmax(xc))
     if lag > n // 2:
         lag -= n
     # heard[i] ~ sent[i - lag]
     loud = [
         i
         for i in range(0, len(heard) - block, block)
-        if np.sqrt(np.mean(heard[i : i + block] ** 2)) > 300
+        if rms(heard[i : i + block]) >= LOUD
     ]
     if not loud:
         print("%s: nothing heard (%.1f s of silence)" % (heard_path, len(heard) / rate))
@@ -92,16 +142,24 @@ def check(sent_path, heard_path, min_corr, min_seconds):
     first, last = loud[0] + block, loud[-1] - block
     bad = []
     worst = 1.0
+    checked = 0
     for i in range(first, last + 1, block):
         j = i - lag
         if j < 0 or j + block > len(sent):
-            bad.append((i / rate, "outside the sent signal"))
+            continue  # before or after the signal (another sound of the call)
+        checked += 1
+        level = rms(sent[j : j + block])
+        if level < QUIET:
+            if rms(heard[i : i + block]) >= LOUD:
+                bad.append((i / rate, "sound where the signal is silent"))
             continue
+        if level < soft:
+            continue  # a soft passage: G.711's noise is near its level
         c = corr(heard[i : i + block], sent[j : j + block])
         worst = min(worst, c)
         if c < min_corr:
             bad.append((i / rate, "correlation %.2f" % c))
-    seconds = (last + block - first) / rate
+    seconds = checked * block / rate
     print(
         "%s: %.2f s of the signal heard from %.2f s, lag %+.1f ms, worst block "
         "correlation %.3f, %d bad blocks"
@@ -115,6 +173,9 @@ def check(sent_path, heard_path, min_corr, min_seconds):
 def main():
     if len(sys.argv) >= 6 and sys.argv[1] == "make":
         make(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "rtp":
+        rtp_to_wav(sys.argv[2], sys.argv[3])
         return 0
     if len(sys.argv) >= 4 and sys.argv[1] == "check":
         min_corr = float(sys.argv[4]) if len(sys.argv) > 4 else 0.7

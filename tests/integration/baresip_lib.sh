@@ -29,6 +29,7 @@ phone_start() {
 	cat >"$dir/config" <<CONF
 poll_method		poll
 net_interface		127.0.0.1
+rtp_ports		32000-39999
 sip_listen		127.0.0.1:${SIP_PORT[$ext]}
 $([ -s "$TMP/cert.pem" ] && printf 'sip_cafile\t\t%s' "$TMP/cert.pem")
 module_path		/usr/lib/baresip/modules
@@ -56,6 +57,18 @@ CONF
 	timeout 600 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
 	PHONE_PID[$ext]=$!
 	PIDS+=("$!")
+	# a port taken by another test between phone_ports and now: new ports, once more
+	[ "${PHONE_RETRY:-0}" -ge 3 ] && return
+	until_ok 5 phone_up "$ext" >/dev/null
+	if grep -q "Address already in use" "${LOG[$ext]}"; then
+		phone_ports "$ext"
+		PHONE_RETRY=$((${PHONE_RETRY:-0} + 1)) phone_start "$ext" "$t"
+	fi
+}
+# phone_up EXT: the phone's control port listens, or the phone has exited.
+phone_up() {
+	! kill -0 "${PHONE_PID[$1]}" 2>/dev/null ||
+		ss -Htln "( sport = :${CTRL[$1]} )" | grep -q .
 }
 # phone EXT COMMAND [PARAMS]: a command to the phone's ctrl_tcp; fails unless it answers ok.
 phone() {

@@ -13,6 +13,7 @@
 # server's certificate (it is given the test's certificate as sip_cafile all the same).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
+. "$(dirname "$0")/baresip_lib.sh"
 
 require_tools baresip sipp openssl python3 # Debian packages baresip, sip-tester
 
@@ -56,79 +57,7 @@ check "the daemon starts with SIP over UDP, TCP and TLS" start_crossbar pbx sip,
 check "users 2001 and 2002 are added" bash -c \
 	"'$CLI' --socket '$pbx_SOCK' user add 2001 --password pw-2001 && '$CLI' --socket '$pbx_SOCK' user add 2002 --password pw-2002"
 
-# Each phone: SIP on a port of its own (baresip takes the next one too, for TLS), its media
-# and signalling on loopback alone (net_interface), a 440 Hz tone as microphone, commands
-# through ctrl_tcp (netstring JSON), its log in $TMP/phone-EXT-TRANSPORT.log.
-declare -A SIP_PORT CTRL PHONE_PID LOG
-for ext in 2001 2002; do
-	p=$(free_port 2)
-	while ss -Htuan "( sport = :$((p + 1)) )" | grep -q .; do p=$(free_port 2); done
-	SIP_PORT[$ext]=$p
-	CTRL[$ext]=$(free_port)
-done
-# phone_start EXT TRANSPORT: the phone of user EXT registers to crossbar over TRANSPORT.
-phone_start() {
-	local ext=$1 t=$2 dir=$TMP/phone-$1-$2 port=$PORT
-	[ "$t" = tls ] && port=$TLSPORT
-	mkdir -p "$dir"
-	cat >"$dir/config" <<CONF
-poll_method		poll
-net_interface		127.0.0.1
-sip_listen		127.0.0.1:${SIP_PORT[$ext]}
-sip_cafile		$TMP/cert.pem
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module			menu.so
-module			ctrl_tcp.so
-module_app		account.so
-ctrl_tcp_listen		127.0.0.1:${CTRL[$ext]}
-audio_source		ausine,440
-audio_player		aubridge,play-$ext
-audio_alert		aubridge,alert-$ext
-ausrc_srate		48000
-auplay_srate		48000
-ausrc_channels		2
-auplay_channels		1
-CONF
-	echo "<sip:$ext@127.0.0.1:$port;transport=$t>;auth_pass=pw-$ext;answermode=auto;regint=600" \
-		>"$dir/accounts"
-	LOG[$ext]=$TMP/phone-$ext-$t.log
-	timeout 600 stdbuf -oL baresip -f "$dir" >"${LOG[$ext]}" 2>&1 </dev/null &
-	PHONE_PID[$ext]=$!
-	PIDS+=("$!")
-}
-# phone EXT COMMAND [PARAMS]: a command to the phone's ctrl_tcp; fails unless it answers ok.
-phone() {
-	python3 - "${CTRL[$1]}" "$2" "${3:-}" <<'PY'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-cmd = json.dumps({"command": sys.argv[2], "params": sys.argv[3], "token": "t"}).encode()
-s.sendall(b"%d:%s," % (len(cmd), cmd))
-buf = b""
-while b'"response":true' not in buf:
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode(errors="replace"))
-sys.exit(0 if b'"ok":true' in buf else 1)
-PY
-}
-# phone_stop EXT: the phone quits (unregistering) and has exited within 5 s.
-phone_stop() {
-	phone "$1" quit >/dev/null 2>&1
-	wait_exit "${PHONE_PID[$1]}" 5 || kill "${PHONE_PID[$1]}" 2>/dev/null
-}
-# seen EXT COUNT REGEX: the phone's log has at least COUNT lines matching REGEX.
-seen() {
-	local n
-	n=$(tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$3")
-	echo "$1: $n of '$3' (wanted $2)"
-	[ "$n" -ge "$2" ]
-}
-count() { tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$2"; }
+phone_ports 2001 2002
 registered() { # EXT TRANSPORT
 	cli registrations "$1" | grep -E "^$1 .* $2:127.0.0.1:[0-9]+ .*baresip"
 }

@@ -107,4 +107,15 @@ assert 70 <= len(pk) <= 125, "about 2 s of music"
 assert len({p["ssrc"] for p in pk}) == 1
 PY
 check "... the log says so" grep -q "on hold: .*hold.wav" "$TMP/pb.log"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	AUDIO=(/usr/bin/python3 "$SRC/tests/integration/audio_check.py")
+	"${AUDIO[@]}" rtp "$TMP/held.wav" "$TMP/held.json"
+	check "... the music is the hold prompt, whole (cross-correlation, 20 ms blocks)" \
+		"${AUDIO[@]}" check "$BUILD/sounds/hold.wav" "$TMP/held.wav" 0.7 1.5
+	"${AUDIO[@]}" rtp "$TMP/heard.wav" "$TMP/heard.json"
+	check "... and the caller heard the welcome prompt, whole" \
+		"${AUDIO[@]}" check "$BUILD/sounds/welcome.wav" "$TMP/heard.wav" 0.7 1.5
+else
+	skip "the music is the hold prompt, whole" "python3-numpy is not installed"
+fi
 done_testing
