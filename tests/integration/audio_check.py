@@ -10,16 +10,16 @@
       8 kHz WAV, each at its RTP timestamp; what no packet covers is silence.
   audio_check.py check SENT.wav HEARD.wav [MIN_CORRELATION [MIN_SECONDS]]
       finds where HEARD lines up with SENT (the peak of their cross-correlation), then
-      checks, in 20 ms blocks (a packet each) from the
-      first block that carries the signal to the last (less one at each end, which the
-      call's start and end may cut), that every block correlates with SENT's block at
-      that place by at least MIN_CORRELATION (default 0.7), or, where SENT is silent (a
-      pause in speech), is quiet too: a gap, a lost packet that shifts the rest, or noise
-      in place of the signal fails the block. Soft blocks of SENT (under a tenth of its
-      level) are not judged; blocks of HEARD before or after SENT (another sound of the
-      call) are not either. Both are compared at the lower of their rates. Needs at least
-      MIN_SECONDS (default 1.5) of the signal heard. Prints what it found; exits 1 when
-      the recording does not carry the signal.
+      checks, in 20 ms blocks (a packet each) from the first block that carries the
+      signal to the last (less one at each end, which the call's start and end may cut),
+      that every block correlates with SENT's block at that place by at least
+      MIN_CORRELATION (default 0.7), or, where SENT is silent (a pause in speech), is
+      quiet too: a gap, a lost packet that shifts the rest, or noise in place of the
+      signal fails the block. Soft blocks of SENT (under a tenth of its level) are not
+      judged; blocks of HEARD before or after SENT (another sound of the call) are not
+      either. Both are compared at the lower of their rates, in the telephone band
+      (300-3400 Hz). Needs at least MIN_SECONDS (default 1.5) of the signal heard.
+      Prints what it found; exits 1 when the recording does not carry the signal.
 
 Uses Debian's python3-numpy, so it runs with /usr/bin/python3."""
 import sys
@@ -54,6 +54,15 @@ def make(out, rate, seconds, seed):
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(x.tobytes())
+
+
+def band(x, rate):
+    """The telephone band, 300-3400 Hz: resamplers differ near their Nyquist frequency,
+    and nothing below 300 Hz is what a call is for."""
+    spec = np.fft.rfft(x)
+    f = np.fft.rfftfreq(len(x), 1.0 / rate)
+    spec[(f < 300) | (f > 3400)] = 0
+    return np.fft.irfft(spec, len(x))
 
 
 def resample(x, rate_from, rate_to):
@@ -117,8 +126,8 @@ def check(sent_path, heard_path, min_corr, min_seconds):
     hrate, heard = read(heard_path)
     # compared at the lower rate: what is above its band never reached the ear
     rate = min(srate, hrate)
-    sent = resample(sent, srate, rate)
-    heard = resample(heard, hrate, rate)
+    sent = band(resample(sent, srate, rate), rate)
+    heard = band(resample(heard, hrate, rate), rate)
     block = rate // 50  # one packet of 20 ms
     soft = 0.1 * rms(sent[np.abs(sent) > QUIET]) if np.any(np.abs(sent) > QUIET) else 0
     # the lag of HEARD against SENT: the peak of their cross-correlation (FFT)

@@ -1,11 +1,13 @@
 #!/bin/bash
 # playback.sh: the playback application. A call answered by the plan hears a 1 s tone (a
 # WAV of 8 kHz 16-bit PCM the test writes) and then a prompt the build spoke with espeak-ng
-# (22050 Hz, resampled); a file that does not exist is logged and the plan goes on. What
-# the caller receives is checked packet by packet: PCMU as offered, 20 ms a packet, one SSRC
-# with sequence numbers and timestamps running on from one file to the next, and the tone's
-# samples G.711-encoded as the standard says; then a beep (the tone application). A callee
-# put on hold hears media.hold_music for as long as it is held.
+# (22050 Hz, resampled); a file that does not exist or is not audio (random bytes, a bare
+# RIFF header, a folder) is logged and the plan goes on. What the caller receives is
+# checked packet by packet: PCMU as offered, 20 ms a packet, one SSRC with sequence
+# numbers and timestamps running on from one file to the next, and the tone's samples
+# G.711-encoded as the standard says; then a beep (the tone application); and the prompt
+# by cross-correlation with the file (audio_check.py). A callee put on hold hears
+# media.hold_music for as long as it is held, checked the same way.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -30,6 +32,10 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 *
 w.close()
 PY
 
+# files that are not audio: random bytes, a RIFF header and nothing after it, nothing
+head -c 20000 /dev/urandom >"$TMP/garbage.wav"
+printf 'RIFF\xff\xff\xff\x7fWAVEfmt ' >"$TMP/empty.wav"
+
 cat >"$TMP/plan.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <include>
@@ -39,6 +45,9 @@ cat >"$TMP/plan.xml" <<XML
         <action application="answer"/>
         <action application="playback" data="$TMP/tone.wav"/>
         <action application="playback" data="$TMP/missing.wav"/>
+        <action application="playback" data="$TMP/garbage.wav"/>
+        <action application="playback" data="$TMP/empty.wav"/>
+        <action application="playback" data="$TMP"/>
         <action application="playback" data="welcome"/>
         <action application="tone" data="beep"/>
         <action application="hangup"/>
@@ -65,6 +74,9 @@ check "a call to a plan that plays a tone, a missing file and a prompt, then han
 wait_exit "$EAR" 10
 check "the missing file is logged, and the plan went on" \
 	grep -q "playback: .*missing.wav" "$TMP/pb.log"
+check "... so are a file of random bytes, a bare RIFF header and a folder" bash -c \
+	"grep -q 'playback: .*garbage.wav' '$TMP/pb.log' && grep -q 'playback: .*empty.wav' '$TMP/pb.log' &&
+	 grep -qE 'playback: .*$TMP[^/]' '$TMP/pb.log'"
 check "what the caller heard" python3 - "$TMP/heard.json" "$TMP/tone.wav" \
 	"$BUILD/sounds/welcome.wav" <<'PY'
 import audioop, json, sys, wave
