@@ -9,11 +9,13 @@ port) sends STUN Binding requests to the answer's RTP port: one under a wrong pa
 ICE-CONTROLLING) whose success response must carry this socket's XOR-MAPPED-ADDRESS,
 MESSAGE-INTEGRITY under crossbar's ice-pwd and FINGERPRINT. Then RTP: MODE "echo" sends
 RTP from the nominated socket and expects it back there (crossbar's echo), and sends from
-another socket, which must be dropped; MODE "bridge" expects the RTP back from the far
-callee's echo. Prints what it did; exits 1 on the first failure."""
+another socket, which must be dropped, then floods crossbar with 3,000 STUN messages that
+are not valid checks, after which RTP and checks from the nominated socket still work;
+MODE "bridge" expects the RTP back from the far callee's echo. Prints what it did; exits 1 on the first failure."""
 import hashlib
 import hmac
 import os
+import random
 import re
 import socket
 import struct
@@ -101,6 +103,65 @@ def rtp(seq, ssrc=0x1CE1CE):
     return struct.pack("!BBHII", 0x80, 8, seq, 160 * seq, ssrc) + b"\xd5" * 160
 
 
+def flood(stranger, s, ip, port, user, pwd):
+    """A stranger's 3,000 STUN messages, none of them a valid check: a wrong password
+    with USE-CANDIDATE, an attribute running past the message's end, a bare header, a
+    wrong FINGERPRINT, random bytes behind the magic cookie. Afterwards the nominated
+    address is still where RTP goes, and a valid check is still answered."""
+    rnd = random.Random(7)
+    sent = 0
+    for i in range(3000):
+        kind = i % 5
+        if kind == 0:
+            _, msg = request(user, "wrongPasswordOf24chars++", use_candidate=True)
+        elif kind == 1:
+            msg = struct.pack("!HHI12s", 1, 8, COOKIE, os.urandom(12))
+            msg += struct.pack("!HH", 6, 0xFFF0) + b"abcd"
+        elif kind == 2:
+            msg = struct.pack("!HHI12s", 1, 0, COOKIE, os.urandom(12))
+        elif kind == 3:
+            _, good = request(user, pwd, use_candidate=True)
+            msg = good[:-4] + bytes(b ^ 0xFF for b in good[-4:])
+        else:
+            body = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 200)))
+            head = struct.pack("!HHI12s", rnd.randrange(0, 0x3FFF), len(body), COOKIE, os.urandom(12))
+            msg = head + body
+        stranger.sendto(msg, (ip, port))
+        sent += 1
+        if i % 200 == 199:
+            time.sleep(0.01)
+    answered = 0
+    stranger.settimeout(0.3)
+    try:
+        while True:
+            data, _ = stranger.recvfrom(2048)
+            if len(data) >= 20 and struct.unpack("!H", data[:2])[0] == 0x0101:
+                answered += 1
+    except socket.timeout:
+        pass
+    print("a stranger's flood: %d STUN messages sent, %d answered with success" % (sent, answered))
+    if answered:
+        fail("a check of the flood was answered with success")
+    s.settimeout(0.5)
+    back = 0
+    for seq in range(100, 110):
+        s.sendto(rtp(seq), (ip, port))
+        try:
+            data, src = s.recvfrom(2048)
+            if data[0] >> 6 == 2 and src == (ip, port):
+                back += 1
+        except socket.timeout:
+            pass
+    print("after the flood: %d of 10 RTP packets came back to the nominated address" % back)
+    if back < 9:
+        fail("the flood moved or stopped the nominated stream")
+    s.settimeout(2)
+    r = transact(s, (ip, port), user, pwd, use_candidate=True)
+    if r["type"] != 0x0101 or not r["integrity"]:
+        fail("a valid check after the flood: %r" % r)
+    print("a valid check after the flood: success")
+
+
 def main():
     log, our_ufrag, mode = sys.argv[1:4]
     sdp = answer_sdp(log)
@@ -169,6 +230,7 @@ def main():
         print("RTP from an address not nominated: %d packets came back" % got)
         if got:
             fail("a stranger's RTP was relayed")
+        flood(other, s, ip, port, user, pwd)
 
 
 main()

@@ -5,8 +5,9 @@
 # the answer's RTP port get 401 under a wrong password, 487 with ICE-CONTROLLED, and success
 # with XOR-MAPPED-ADDRESS, integrity and fingerprint under the answer's ice-pwd; its
 # nominating check (USE-CANDIDATE) comes from another port than the offer's, and RTP then
-# flows to and from that port. Answered by crossbar itself (echo) and bridged to a SIPp
-# callee, whose offer carries no ICE. A caller without ICE gets an answer without ICE.
+# flows to and from that port; a stranger's flood of 3,000 STUN messages that are not valid
+# checks is answered with no success and moves nothing. Answered by crossbar itself (echo)
+# and bridged to a SIPp callee, whose offer carries no ICE. A caller without ICE gets an answer without ICE.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -61,6 +62,8 @@ ice_call() {
 
 check "crossbar's own answer (echo) to an ICE offer: checks answered, RTP to the nominated port" \
 	ice_call echo echo echo
+check "... a stranger's flood of 3,000 bad checks moved nothing" \
+	grep -q "a valid check after the flood: success" "$TMP/echo.check"
 check "... the answer is crossbar's (o=crossbar) with a=ice-lite" bash -c \
 	"grep -q '^o=crossbar ' '$TMP/echo.msgs' && grep -q '^a=ice-lite' '$TMP/echo.msgs'"
 
