@@ -76,6 +76,15 @@ gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint
  * -1 for none: their packets are still relayed, and each event is also reported
  * (XB_MEDIA_EV_DTMF). */
 void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clock_rate);
+/* The codec the far end negotiated, by encoding name ("PCMU", "PCMA", "G722", at an RTP
+ * clock of 8000), with its payload type `pt`. When two joined endpoints both have one and
+ * they differ, the worker transcodes: it decodes what arrives on one, resamples 8 <-> 16
+ * kHz when needed and encodes it in the other's codec and payload type, within the stream
+ * the other already sends. Telephone-events pass with the payload type rewritten to the
+ * other's (xb_media_endpoint_set_dtmf). The same codec on both, or an endpoint without
+ * one (the default, NULL), relays packets as they come. FALSE (and no codec) for an
+ * encoding the engine cannot transcode. */
+gboolean xb_media_endpoint_set_codec(XbMediaEndpoint *ep, const char *encoding, guint pt);
 /* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
 /* ICE-lite toward the far end whose description carried `remote_ufrag` and `remote_pwd`
