@@ -110,7 +110,8 @@ void xb_media_unjoin(XbMediaEndpoint *ep);
 
 /* Playing an audio file to the far end (in place of what the endpoint relays): any file
  * libsndfile reads (WAV of 16-bit PCM or G.711 ...), mixed down to mono and resampled to
- * 8 kHz, sent as `encoding` ("PCMU" or "PCMA") with payload type `pt`, 20 ms a packet. The
+ * the codec's rate, sent as `encoding` ("PCMU", "PCMA" or "G722" at 16 kHz) with payload
+ * type `pt`, 20 ms a packet. The
  * file is read off the main loop. `func` is told once, when the file has been played or
  * could not be (error set: not found, not audio, too long); not after
  * xb_media_play_stop or the endpoint's last reference. */
