@@ -6,7 +6,8 @@
 # engine transcodes: the callee gets A-law with payload type 8, the caller µ-law with 0,
 # and both hear what the other sent (every 20 ms frame matched, sample by sample, to one
 # sent). A G.722 call (both phones G.722) is relayed byte for byte both ways. A G.722
-# caller and a PCMU callee hear each other's tone through the 8 <-> 16 kHz resampler.
+# caller and a PCMU callee hear each other's tone through the 8 <-> 16 kHz resampler. A
+# G.722 caller hears the tone application in G.722.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -27,6 +28,12 @@ cat >"$TMP/plan.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <include>
   <context name="public">
+    <extension name="tone">
+      <condition field="destination_number" expression="^tone\$">
+        <action application="answer"/>
+        <action application="tone" data="beep 10"/>
+      </condition>
+    </extension>
     <extension name="x">
       <condition field="destination_number" expression="^(\w+)\$">
         <action application="bridge" data="sip:\$1@127.0.0.1:$UAS_PORT"/>
@@ -157,4 +164,15 @@ check "... the caller's answer is G.722 alone" bash -c \
 check "... the callee heard the caller's 700 Hz, resampled to 8 kHz µ-law" \
 	tone_heard "$TMP/gu.b.json" PCMU 0 700
 check "... the caller heard the callee's 1300 Hz as G.722" tone_heard "$TMP/gu.a.json" G722 9 1300
+# tone_call: a G.722 caller to a plan that answers and plays a 1000 Hz beep.
+tone_call() {
+	rm -f "$TMP/gt.a.msgs"
+	python3 "$PHONE" 60508 "$TMP/gt.a.msgs" 2 G722 9 tone:700 3 "$TMP/gt.a.json" &
+	local aphone=$!
+	PIDS+=("$aphone")
+	uac gt.a transcode_uac.xml tone -set rtpport 60508 -set codec G722 -set pt 9 || return 1
+	wait "$aphone"
+}
+check "a G.722 caller to the tone application" tone_call
+check "... heard the 1000 Hz beep encoded as G.722 (pt 9)" tone_heard "$TMP/gt.a.json" G722 9 1000
 done_testing
