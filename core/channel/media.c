@@ -7,6 +7,12 @@
  * description unchanged and media goes end to end; so it does while the engine is not
  * running (unit tests).
  *
+ * Codecs: phones that share a codec keep their choice and their audio is relayed as it
+ * comes. For phones that do not, an offer for a B-leg also carries the codecs crossbar can
+ * transcode to, and a description that goes to a far end which cannot take the codec in
+ * use is cut down to one it can (codecs_agree): each endpoint is told its far end's codec
+ * and the media engine transcodes between them.
+ *
  * Only the first audio stream is anchored: other streams are refused (port 0), the far
  * end's ICE attributes are dropped (they name addresses the other leg cannot use) and so
  * are a=rtcp and a=rtcp-mux (RTCP on the port above RTP). A description lib/sdp cannot
