@@ -6,10 +6,12 @@
  * type. Endpoints of the same codec and payload type cost a comparison and nothing more.
  *
  * The three codecs share an RTP clock of 8000 (RFC 3551 §4.5.2 for G.722), so a packet
- * keeps its timestamp, and the engine's restamping carries on unchanged. A payload of
- * another type than the negotiated codec's (comfort noise, a codec switched to mid-call)
- * cannot be transcoded and is dropped. Worker thread only, apart from making and freeing a
- * MediaCodec; no allocation per packet (the resampler is made at the first packet that
+ * keeps its timestamp, and the engine's restamping carries on unchanged. A packet of the
+ * receiver's own codec payload type goes on as it is (a far end still sending the codec it
+ * used before a new offer is answered: descriptions that pass unchanged share payload
+ * types); one of any other type than the sender's codec (comfort noise, a codec switched
+ * to mid-call) cannot be transcoded and is dropped. Worker thread only, apart from making and
+ * freeing a MediaCodec; no allocation per packet (the resampler is made at the first packet that
  * needs it). */
 #include "media_private.h"
 
@@ -122,7 +124,9 @@ unsigned xb_media_transcode(XbMediaEndpoint *from, XbMediaEndpoint *to, guint8 *
 			p[1] = (guint8)((p[1] & 0x80) | out->pt);
 		return len; /* the same audio: relayed as it is */
 	}
-	if (pt != in->pt || !payload_of(p, len, &off, &n) || n > PAYLOAD_MAX)
+	if (pt != in->pt)
+		return pt == out->pt ? len : 0; /* already in the receiver's codec (see above) */
+	if (!payload_of(p, len, &off, &n) || n > PAYLOAD_MAX)
 		return 0;
 
 	int16_t pcm[2 * PAYLOAD_MAX], rs[2 * PAYLOAD_MAX + 64];

@@ -121,8 +121,15 @@ static void test_pcmu_to_pcma(void)
 	for (int i = 0; i < 160; i++)
 		g_assert_cmpuint(buf[12 + i], ==, xb_g711_alaw_to_ulaw(alaw[i]));
 
+	/* A packet already in the receiver's codec (a phone still sending what it sent before
+	 * a new offer was answered) goes on as it is. */
+	rtp_send(&c.a, xb_media_endpoint_port(c.ea), 8, 2, alaw, 160);
+	g_assert_cmpuint(rtp_recv(&c.b, buf, sizeof buf), ==, 172);
+	g_assert_cmpuint(buf[1] & 0x7f, ==, 8);
+	g_assert_cmpmem(buf + 12, 160, alaw, 160);
+
 	/* Another payload type than the codec's (comfort noise) cannot be transcoded. */
-	rtp_send(&c.a, xb_media_endpoint_port(c.ea), 13, 2, ulaw, 1);
+	rtp_send(&c.a, xb_media_endpoint_port(c.ea), 13, 3, ulaw, 1);
 	g_assert_cmpuint(rtp_recv(&c.b, buf, sizeof buf), ==, 0);
 	call_teardown(&c);
 }
