@@ -983,10 +983,15 @@ void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clo
 gboolean xb_media_endpoint_set_codec(XbMediaEndpoint *ep, const char *encoding, guint pt)
 {
 	const XbCodec *codec = xb_codec_find(encoding, 8000);
-	Cmd *c = cmd_new(CMD_CODEC, ep);
 
-	c->codec = codec ? xb_media_codec_new(codec, pt & 0x7f) : NULL;
-	send_cmd(ep, c);
+	/* The same again (an answer after early media, a re-INVITE) keeps the stream's state. */
+	if (codec != ep->codec_told || (pt & 0x7f) != ep->codec_told_pt) {
+		Cmd *c = cmd_new(CMD_CODEC, ep);
+		c->codec = codec ? xb_media_codec_new(codec, pt & 0x7f) : NULL;
+		ep->codec_told = codec;
+		ep->codec_told_pt = pt & 0x7f;
+		send_cmd(ep, c);
+	}
 	return codec || !encoding;
 }
 

@@ -44,6 +44,8 @@ struct xb_media_endpoint {
 	guint64 play_id;                         /* of the playback the main loop waits for */
 	char *ice_ufrag, *ice_pwd;               /* ours, NULL while ICE is off */
 	char *ice_remote_ufrag, *ice_remote_pwd; /* the far end's, to tell a restart */
+	const XbCodec *codec_told; /* the far end's codec as last handed to the worker */
+	guint codec_told_pt;
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
