@@ -315,10 +315,15 @@ static gboolean pt_used(const XbSdpMedia *audio, guint pt)
 
 /* An offer for a far end whose codecs crossbar does not know yet (a B-leg) also carries
  * every codec crossbar can transcode to that it lacks, after its own (RFC 3264 §5.1: the
- * offerer's order is its preference), at their static payload types when free. */
+ * offerer's order is its preference), at their static payload types when free; not when
+ * the offerer has none of them itself (there would be nothing to transcode from). */
 static void offer_transcodable(XbSdpMedia *audio)
 {
-	for (guint i = 0; xb_codecs[i]; i++) {
+	gboolean any = FALSE;
+
+	for (guint i = 0; xb_codecs[i]; i++)
+		any |= format_for(audio, xb_codecs[i]) != NULL;
+	for (guint i = 0; any && xb_codecs[i]; i++) {
 		const XbCodec *c = xb_codecs[i];
 		if (!format_for(audio, c) && !pt_used(audio, c->static_pt))
 			xb_sdp_format_add(audio, c->static_pt, NULL, 0, 0, NULL);
