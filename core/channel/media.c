@@ -7,6 +7,12 @@
  * description unchanged and media goes end to end; so it does while the engine is not
  * running (unit tests).
  *
+ * Codecs: phones that share a codec keep their choice and their audio is relayed as it
+ * comes. For phones that do not, an offer for a B-leg also carries the codecs crossbar can
+ * transcode to, and a description that goes to a far end which cannot take the codec in
+ * use is cut down to one it can (codecs_agree): each endpoint is told its far end's codec
+ * and the media engine transcodes between them.
+ *
  * Only the first audio stream is anchored: other streams are refused (port 0), the far
  * end's ICE attributes are dropped (they name addresses the other leg cannot use) and so
  * are a=rtcp and a=rtcp-mux (RTCP on the port above RTP). A description lib/sdp cannot
@@ -26,6 +32,7 @@
 #include "channel_private.h"
 #include "../media/media_private.h"
 
+#include <crossbar/codec.h>
 #include <crossbar/sdp.h>
 
 #include <arpa/inet.h>
@@ -267,6 +274,122 @@ XbMediaEndpoint *xb_channel_media(XbChannel *ch)
 	return ch->media;
 }
 
+static gboolean is_telephone_event(const XbSdpFormat *f)
+{
+	return f->encoding && !g_ascii_strcasecmp(f->encoding, "telephone-event");
+}
+
+/* The codec a far end uses: the first format of its audio stream that is audio (not
+ * telephone-event, not comfort noise); *codec is the engine's for it, or NULL for one it
+ * cannot transcode. */
+static const XbSdpFormat *codec_in_use(const XbSdpMedia *audio, const XbCodec **codec)
+{
+	*codec = NULL;
+	for (guint i = 0; audio && i < audio->formats->len; i++) {
+		const XbSdpFormat *f = audio->formats->pdata[i];
+		if (f->encoding &&
+		    (is_telephone_event(f) || !g_ascii_strcasecmp(f->encoding, "CN")))
+			continue;
+		*codec = f->encoding ? xb_codec_find(f->encoding, f->clock_rate) : NULL;
+		return f;
+	}
+	return NULL;
+}
+
+/* The format of `audio` for `codec` (or, codec NULL, its first telephone-event). */
+static const XbSdpFormat *format_for(const XbSdpMedia *audio, const XbCodec *codec)
+{
+	for (guint i = 0; audio && i < audio->formats->len; i++) {
+		const XbSdpFormat *f = audio->formats->pdata[i];
+		if (codec ? xb_codec_find(f->encoding, f->clock_rate) == codec
+		          : is_telephone_event(f))
+			return f;
+	}
+	return NULL;
+}
+
+static gboolean pt_used(const XbSdpMedia *audio, guint pt)
+{
+	return xb_sdp_media_format(audio, pt) != NULL;
+}
+
+/* An offer for a far end whose codecs crossbar does not know yet (a B-leg) also carries
+ * every codec crossbar can transcode to that it lacks, after its own (RFC 3264 §5.1: the
+ * offerer's order is its preference), at their static payload types when free; not when
+ * the offerer has none of them itself (there would be nothing to transcode from). */
+static void offer_transcodable(XbSdpMedia *audio)
+{
+	gboolean any = FALSE;
+
+	for (guint i = 0; xb_codecs[i]; i++)
+		any |= format_for(audio, xb_codecs[i]) != NULL;
+	for (guint i = 0; any && xb_codecs[i]; i++) {
+		const XbCodec *c = xb_codecs[i];
+		if (!format_for(audio, c) && !pt_used(audio, c->static_pt))
+			xb_sdp_format_add(audio, c->static_pt, NULL, 0, 0, NULL);
+	}
+}
+
+/* The description's audio cut down to `codec` and, when both sides have one, `event`
+ * (the receiving far end's own formats, so its payload types). */
+static void keep_only(XbSdpMedia *audio, const XbSdpFormat *codec, const XbSdpFormat *event)
+{
+	gboolean had_event = format_for(audio, NULL) != NULL;
+
+	g_ptr_array_set_size(audio->fmts, 0);
+	g_ptr_array_set_size(audio->formats, 0);
+	xb_sdp_format_add(audio, codec->pt, codec->encoding, codec->clock_rate, codec->channels,
+	                  codec->fmtp);
+	if (event && had_event)
+		xb_sdp_format_add(audio, event->pt, event->encoding, event->clock_rate,
+		                  event->channels, event->fmtp);
+}
+
+/* The codecs of a description that goes from `from`'s far end to `to_ep`'s. from's far end
+ * uses its first codec. When to_ep's far end has described itself (`to_remote`: the
+ * offer this description answers, or its last description) and lists that codec, the
+ * description goes on as it is and the engine relays the audio unchanged. When it does
+ * not, the description is cut down to the first codec of to_remote the engine can
+ * transcode to (with its telephone-event), and the engine transcodes between the two; with
+ * no such codec it goes on as it is (the far ends sort it out, as without anchoring).
+ * Without a to_remote (an offer for a B-leg), the codecs crossbar can transcode to are
+ * added (offer_transcodable). */
+static void codecs_agree(XbChannel *from, XbMediaEndpoint *to_ep, const XbChannelBody *to_remote,
+                         XbSdpMedia *audio)
+{
+	const XbCodec *mine, *theirs = NULL;
+	const XbSdpFormat *f = codec_in_use(audio, &mine);
+
+	xb_media_endpoint_set_codec(from->media, mine ? mine->name : NULL, f ? f->pt : 0);
+	if (!audio)
+		return;
+	if (!is_sdp(to_remote)) {
+		offer_transcodable(audio);
+		return;
+	}
+	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(to_remote->body, to_remote->len, NULL);
+	XbSdpMedia *their_audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
+	const XbSdpFormat *same = mine ? format_for(their_audio, mine) : NULL;
+	const XbSdpFormat *t = NULL;
+
+	if (same) {
+		xb_media_endpoint_set_codec(to_ep, mine->name, same->pt);
+		return;
+	}
+	for (guint i = 0; mine && their_audio && i < their_audio->formats->len && !theirs; i++) {
+		t = their_audio->formats->pdata[i];
+		theirs = xb_codec_find(t->encoding, t->clock_rate);
+	}
+	if (!theirs) {
+		xb_media_endpoint_set_codec(to_ep, NULL, 0);
+		return;
+	}
+	xb_debug("%s: media: %s/%u on one side, %s/%u on the other: transcoded",
+	         xb_channel_name(from), mine->name, f->pt, theirs->name, t->pt);
+	keep_only(audio, t, format_for(their_audio, NULL));
+	xb_media_endpoint_set_codec(to_ep, theirs->name, t->pt);
+}
+
 /* What the leg's far end said of itself: its endpoint sends there (or nowhere for a hold
  * by c=0.0.0.0 or no audio), takes up its ICE, its telephone-events and its RTP timeout.
  * Returns crossbar's address as that far end reaches it; *audio is its audio stream. */
@@ -289,8 +412,10 @@ static char *learn_far_end(XbChannel *ch, const XbSdpSession *sdp, XbSdpMedia **
 }
 
 /* The body for a leg's far end made from `body`, which came from the far end of `from`:
- * from's endpoint learns where to send, and the copy names `to_ep`. */
-static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbChannelBody *body)
+ * from's endpoint learns where to send, and the copy names `to_ep` and carries codecs
+ * to_ep's far end (last described by `to_remote`, or not yet) can use. */
+static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep,
+                              const XbChannelBody *to_remote, const XbChannelBody *body)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(body->body, body->len, &error);
@@ -306,6 +431,7 @@ static XbChannelBody *pass_to(XbChannel *from, XbMediaEndpoint *to_ep, const XbC
 	if (!from->media)
 		return xb_channel_body_copy(body);
 	g_autofree char *ip = learn_far_end(from, sdp, &audio);
+	codecs_agree(from, to_ep, to_remote, audio);
 	return sdp_rewrite(sdp, audio, ip, to_ep);
 }
 
@@ -317,7 +443,7 @@ XbChannelBody *xb_channel_media_pass(XbChannel *from, XbChannel *to, const XbCha
 		to->media = endpoint_new(to, from->media);
 	if (!to->media)
 		return xb_channel_body_copy(body);
-	XbChannelBody *out = pass_to(from, to->media, body);
+	XbChannelBody *out = pass_to(from, to->media, xb_channel_remote_body(to), body);
 	if (from->media)
 		xb_media_join(from->media, to->media);
 	return out;
@@ -332,7 +458,7 @@ XbChannelBody *xb_channel_media_offer(XbChannel *from, const XbChannelBody *body
 	*to_ep = endpoint_new(NULL, from->media);
 	if (!*to_ep)
 		return xb_channel_body_copy(body);
-	return pass_to(from, *to_ep, body);
+	return pass_to(from, *to_ep, NULL, body);
 }
 
 /* ---- crossbar's own answer, and the echo ---- */
@@ -388,6 +514,9 @@ static gboolean own_answer(XbChannel *ch)
 		return FALSE;
 	}
 	ice_offer_own(ch->media, answer, xb_sdp_find_media(answer, "audio"), ip);
+	const XbCodec *codec;
+	const XbSdpFormat *f = codec_in_use(xb_sdp_find_media(answer, "audio"), &codec);
+	xb_media_endpoint_set_codec(ch->media, codec ? codec->name : NULL, f ? f->pt : 0);
 	ch->own_sdp_version = local.sess_version;
 	g_autofree char *text = xb_sdp_print(answer);
 	XbChannelBody b = {.content_type = "application/sdp", .body = text, .len = strlen(text)};
@@ -502,8 +631,9 @@ static void playback_event(XbChannel *ch, const XbChannelEvent *ev, gpointer use
 	}
 }
 
-/* The G.711 format in use on the leg: the first codec of the answer, crossbar's own (a
- * call it answered) or its far end's (a leg it placed). FALSE for another codec. */
+/* The format in use on the leg, if crossbar can encode it (G.711, G.722): the first codec
+ * of the answer, crossbar's own (a call it answered) or its far end's (a leg it placed).
+ * FALSE for another codec. */
 static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
 {
 	const XbChannelBody *body = ch->direction == XB_CHANNEL_INBOUND
@@ -511,21 +641,14 @@ static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
 	                                : xb_channel_remote_body(ch);
 	g_autoptr(XbSdpSession) sdp =
 	    is_sdp(body) ? xb_sdp_parse(body->body, body->len, NULL) : NULL;
-	XbSdpMedia *audio = sdp ? xb_sdp_find_media(sdp, "audio") : NULL;
+	const XbCodec *codec;
+	const XbSdpFormat *f = sdp ? codec_in_use(xb_sdp_find_media(sdp, "audio"), &codec) : NULL;
 
-	for (guint i = 0; audio && i < audio->formats->len; i++) {
-		const XbSdpFormat *f = audio->formats->pdata[i];
-		if (f->encoding && f->clock_rate == 8000 &&
-		    (!g_ascii_strcasecmp(f->encoding, "PCMU") ||
-		     !g_ascii_strcasecmp(f->encoding, "PCMA"))) {
-			*encoding = !g_ascii_strcasecmp(f->encoding, "PCMA") ? "PCMA" : "PCMU";
-			*pt = f->pt;
-			return TRUE;
-		}
-		if (f->encoding && g_ascii_strcasecmp(f->encoding, "telephone-event"))
-			return FALSE; /* the first codec is the one in use: one we cannot encode */
-	}
-	return FALSE;
+	if (!f || !codec)
+		return FALSE;
+	*encoding = codec->name;
+	*pt = f->pt;
+	return TRUE;
 }
 
 /* A file a plan names: as it is with a folder, else a prompt of media.sounds_dir, with or
@@ -562,8 +685,8 @@ static int app_playback(XbChannel *ch, const char *data, gpointer user_data)
 			return rc;
 	}
 	if (!ch->media || !playable_format(ch, &encoding, &pt)) {
-		g_warning("%s: playback %s: the call has no G.711 audio through crossbar "
-		          "(bypass_media, no offer, or another codec)",
+		g_warning("%s: playback %s: the call has no G.711 or G.722 audio through "
+		          "crossbar (bypass_media, no offer, or another codec)",
 		          xb_channel_name(ch), file);
 		xb_channel_set_var(ch, "playback_result", "error");
 		return 0;
@@ -606,7 +729,7 @@ static int app_tone(XbChannel *ch, const char *data, gpointer user_data)
 			return rc;
 	}
 	if (!ch->media || !playable_format(ch, &encoding, &pt)) {
-		g_warning("%s: tone %s: the call has no G.711 audio through crossbar",
+		g_warning("%s: tone %s: the call has no G.711 or G.722 audio through crossbar",
 		          xb_channel_name(ch), w[0]);
 		return 0;
 	}

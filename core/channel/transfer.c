@@ -370,9 +370,11 @@ gboolean xb_channel_transfer_replace(XbChannel *in, XbChannel *r, GError **error
 	e->transfers++;
 	gboolean anchored = e->media && xb_channel_media_anchored(in, e);
 	if (anchored) {
-		/* The new caller gets its own endpoint, joined to the one e keeps sending to. */
-		g_autoptr(XbChannelBody) answer = xb_channel_media_pass(e, in, e->remote);
+		/* The new caller gets its own endpoint, joined to the one e keeps sending to;
+		 * the answer is made last, so the codecs it settles are those the endpoints keep.
+		 */
 		g_autoptr(XbChannelBody) unused = xb_channel_media_pass(in, e, in->remote);
+		g_autoptr(XbChannelBody) answer = xb_channel_media_pass(e, in, e->remote);
 		xb_channel_set_local_body(in, answer);
 	} else {
 		xb_channel_set_local_body(in, e->remote);

@@ -45,6 +45,7 @@ typedef enum {
 	CMD_REMOVE,
 	CMD_PLAY, /* bytes: frames of `frame` bytes, payload type pt, id */
 	CMD_PLAY_STOP,
+	CMD_CODEC, /* codec (NULL: relayed as it is) */
 	CMD_STOP,
 } CmdType;
 
@@ -59,6 +60,7 @@ typedef struct {
 	guint pt, frame;
 	guint64 id;
 	MediaIce *ice;
+	MediaCodec *codec;
 } Cmd;
 
 typedef enum {
@@ -134,6 +136,7 @@ static void cmd_free(gpointer data)
 	if (c->bytes)
 		g_bytes_unref(c->bytes);
 	g_free(c->ice);
+	xb_media_codec_free(c->codec);
 	g_free(c);
 }
 
@@ -260,6 +263,10 @@ static void run_command(MediaWorker *w, Cmd *c)
 			ep->nominated[0] = ep->nominated[1] = FALSE;
 		g_free(ep->ice);
 		ep->ice = g_steal_pointer(&c->ice);
+		break;
+	case CMD_CODEC:
+		xb_media_codec_free(ep->codec);
+		ep->codec = g_steal_pointer(&c->codec);
 		break;
 	case CMD_TIMEOUT:
 		ep->timeout_s = c->seconds;
@@ -534,6 +541,11 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 				dropped++; /* (a playback takes the relayed audio's place) */
 				continue;
 			}
+			if (!which && ep->codec && peer->codec &&
+			    !(len = xb_media_transcode(ep, peer, w->buf[i], len))) {
+				dropped++;
+				continue;
+			}
 			if (!which)
 				restamp(peer, w->buf[i]);
 			w->out_iov[out] = (struct iovec){w->buf[i], len};
@@ -706,6 +718,7 @@ static void endpoint_free_memory(XbMediaEndpoint *ep)
 	if (ep->play)
 		g_bytes_unref(ep->play);
 	g_free(ep->ice);
+	xb_media_codec_free(ep->codec);
 	g_free(ep->ice_ufrag);
 	g_free(ep->ice_pwd);
 	g_free(ep->ice_remote_ufrag);
@@ -965,6 +978,21 @@ void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clo
 	c->seconds = (guint)payload_type;
 	c->len = clock_rate;
 	send_cmd(ep, c);
+}
+
+gboolean xb_media_endpoint_set_codec(XbMediaEndpoint *ep, const char *encoding, guint pt)
+{
+	const XbCodec *codec = xb_codec_find(encoding, 8000);
+
+	/* The same again (an answer after early media, a re-INVITE) keeps the stream's state. */
+	if (codec != ep->codec_told || (pt & 0x7f) != ep->codec_told_pt) {
+		Cmd *c = cmd_new(CMD_CODEC, ep);
+		c->codec = codec ? xb_media_codec_new(codec, pt & 0x7f) : NULL;
+		ep->codec_told = codec;
+		ep->codec_told_pt = pt & 0x7f;
+		send_cmd(ep, c);
+	}
+	return codec || !encoding;
 }
 
 void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, gboolean loop,

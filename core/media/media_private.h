@@ -6,12 +6,14 @@
 
 #include "../core_private.h"
 
+#include <crossbar/codec.h>
 #include <crossbar/media.h>
 #include <crossbar/rtp.h>
 #include <crossbar/sdp.h>
 #include <sys/socket.h>
 
 typedef struct media_worker MediaWorker;
+typedef struct media_codec MediaCodec; /* transcode.c */
 
 /* An endpoint's ICE-lite credentials as its worker uses them: made on the main loop, handed
  * over in an ICE command, owned by the worker from then on. */
@@ -42,6 +44,8 @@ struct xb_media_endpoint {
 	guint64 play_id;                         /* of the playback the main loop waits for */
 	char *ice_ufrag, *ice_pwd;               /* ours, NULL while ICE is off */
 	char *ice_remote_ufrag, *ice_remote_pwd; /* the far end's, to tell a restart */
+	const XbCodec *codec_told; /* the far end's codec as last handed to the worker */
+	guint codec_told_pt;
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
@@ -64,6 +68,7 @@ struct xb_media_endpoint {
 	gboolean timed_out;
 	MediaIce *ice;         /* NULL while ICE is off */
 	gboolean nominated[2]; /* send_to[i] is the address a check nominated */
+	MediaCodec *codec;     /* what the far end sends and takes; NULL: relayed as it is */
 
 	/* the stream towards the far end, relayed or played: one SSRC, sequence and timestamp
 	 * run whatever its source (RFC 3550 §8.2 leaves a translator free to do so) */
@@ -145,6 +150,18 @@ MediaIceResult xb_media_ice_receive(const MediaIce *ice, int fd, const guint8 *p
 /* New credentials for an endpoint (main loop): a random ufrag of 8 ice-chars (48 bits) and
  * pwd of 24 (144 bits), above RFC 8445 §5.3's 24 and 128. */
 void xb_media_ice_credentials(char **ufrag, char **pwd);
+
+/* ---- transcoding (transcode.c) ---- */
+
+/* A far end's codec with its payload type and a stream's state (made on the main loop,
+ * handed to the worker in a CODEC command). */
+MediaCodec *xb_media_codec_new(const XbCodec *codec, guint pt);
+void xb_media_codec_free(MediaCodec *c);
+guint xb_media_codec_pt(const MediaCodec *c);
+const XbCodec *xb_media_codec_codec(const MediaCodec *c);
+/* An RTP packet that arrived on `from` (both endpoints with a codec) made fit for `to`'s
+ * far end, in place (the buffer holds PACKET_MAX bytes): its new length, or 0 to drop it. */
+unsigned xb_media_transcode(XbMediaEndpoint *from, XbMediaEndpoint *to, guint8 *p, unsigned len);
 
 /* media_cli.c */
 extern const XbCliCommand xb_media_cli[];

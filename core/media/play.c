@@ -1,7 +1,8 @@
 /* play.c: audio files played to an endpoint's far end. The file is read, mixed down to
- * mono, resampled to 8 kHz (speexdsp) and encoded (G.711) on a GLib worker thread, never on
- * the main loop; the encoded frames then go to the endpoint's media worker, which sends one
- * every 20 ms in the stream it already sends (the same SSRC, sequence and timestamps). */
+ * mono, resampled to the codec's rate (8 kHz, 16 kHz for G.722; speexdsp) and encoded
+ * (G.711, G.722) on a GLib worker thread, never on the main loop; the encoded frames then go to the
+ * endpoint's media worker, which sends one every 20 ms in the stream it already sends (the same
+ * SSRC, sequence and timestamps). */
 #include "media_private.h"
 
 #include <crossbar/codec.h>
@@ -10,14 +11,13 @@
 #include <math.h>
 #include <string.h>
 
-#define RATE        8000
-#define FRAME       160       /* bytes of G.711 in 20 ms */
+#define FRAME       160       /* bytes of G.711 or G.722 in 20 ms */
 #define MAX_SECONDS (60 * 60) /* a longer file is refused rather than held in memory */
 
 typedef struct {
 	XbMediaEndpoint *ep; /* reference */
 	char *path;
-	gboolean alaw;
+	const XbCodec *codec;
 	guint pt;
 	gboolean loop;
 	guint64 id;
@@ -32,8 +32,30 @@ static void load_free(gpointer data)
 	g_free(l);
 }
 
-/* The file as 8 kHz mono 16-bit samples. */
-static GArray *read_samples(const char *path, GError **error)
+/* The codec of an encoding name: PCMU unless it is one of the table's. */
+static const XbCodec *codec_of(const char *encoding)
+{
+	const XbCodec *c = xb_codec_find(encoding, 8000);
+	return c ? c : xb_codec_find("PCMU", 8000);
+}
+
+/* The whole of `pcm` (n samples at the codec's rate) encoded, the last frame padded with
+ * silence. */
+static GBytes *encode_frames(const XbCodec *codec, const gint16 *pcm, gsize n)
+{
+	gsize per = codec->frame_samples;
+	gsize frames = (n + per - 1) / per;
+	g_autofree gint16 *padded = g_new0(gint16, MAX(frames * per, 1));
+	g_autoptr(XbCodecState) st = xb_codec_state_new(codec);
+	guint8 *enc = g_malloc(MAX(frames * FRAME, 1));
+
+	memcpy(padded, pcm, n * sizeof *pcm);
+	xb_codec_encode(st, padded, frames * per, enc);
+	return g_bytes_new_take(enc, frames * FRAME);
+}
+
+/* The file as mono 16-bit samples at `rate`. */
+static GArray *read_samples(const char *path, guint rate, GError **error)
 {
 	SF_INFO info = {0};
 	SNDFILE *f = sf_open(path, SFM_READ, &info);
@@ -62,12 +84,12 @@ static GArray *read_samples(const char *path, GError **error)
 		gint16 s = (gint16)(sum / info.channels);
 		g_array_append_val(mono, s);
 	}
-	if (info.samplerate == RATE)
+	if ((guint)info.samplerate == rate)
 		return mono;
 
 	int err = 0;
 	SpeexResamplerState *rs =
-	    speex_resampler_init(1, (spx_uint32_t)info.samplerate, RATE, 5, &err);
+	    speex_resampler_init(1, (spx_uint32_t)info.samplerate, rate, 5, &err);
 	if (!rs) {
 		g_array_unref(mono);
 		g_set_error(error, XB_MEDIA_ERROR, XB_MEDIA_ERROR_FILE, "%s: cannot resample: %s",
@@ -75,7 +97,7 @@ static GArray *read_samples(const char *path, GError **error)
 		return NULL;
 	}
 	spx_uint32_t in_len = mono->len;
-	spx_uint32_t out_len = (spx_uint32_t)((guint64)mono->len * RATE / info.samplerate + 64);
+	spx_uint32_t out_len = (spx_uint32_t)((guint64)mono->len * rate / info.samplerate + 64);
 	GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(gint16), out_len);
 	g_array_set_size(out, out_len);
 	speex_resampler_process_int(rs, 0, (const spx_int16_t *)mono->data, &in_len,
@@ -90,21 +112,15 @@ static void load_thread(GTask *task, gpointer source, gpointer data, GCancellabl
 {
 	Load *l = data;
 	GError *error = NULL;
-	g_autoptr(GArray) samples = read_samples(l->path, &error);
+	g_autoptr(GArray) samples = read_samples(l->path, l->codec->sample_rate, &error);
 
 	if (!samples) {
 		g_task_return_error(task, error);
 		return;
 	}
-	/* Whole frames: the last one padded with silence. */
-	gsize n = ((gsize)samples->len + FRAME - 1) / FRAME * FRAME;
-	guint8 *enc = g_malloc(MAX(n, 1));
-	memset(enc, l->alaw ? 0xd5 : 0xff, n); /* G.711's silence */
-	if (l->alaw)
-		xb_g711_alaw_encode_buf((const int16_t *)samples->data, enc, samples->len);
-	else
-		xb_g711_ulaw_encode_buf((const int16_t *)samples->data, enc, samples->len);
-	g_task_return_pointer(task, g_bytes_new_take(enc, n), (GDestroyNotify)g_bytes_unref);
+	g_task_return_pointer(task,
+	                      encode_frames(l->codec, (const gint16 *)samples->data, samples->len),
+	                      (GDestroyNotify)g_bytes_unref);
 }
 
 static void loaded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -136,7 +152,7 @@ static void play_file(XbMediaEndpoint *ep, const char *path, const char *encodin
 	ep->play_data = user_data;
 	l->ep = xb_media_endpoint_ref(ep);
 	l->path = g_strdup(path);
-	l->alaw = encoding && !g_ascii_strcasecmp(encoding, "PCMA");
+	l->codec = codec_of(encoding);
 	l->pt = pt;
 	l->loop = loop;
 	l->id = ep->play_id;
@@ -208,18 +224,19 @@ static const Tone *tone_find(const char *name)
 	return NULL;
 }
 
-/* `ms` of the tone (whole cycles of its cadence when ms is 0), G.711-encoded. */
-static GBytes *tone_frames(const Tone *t, guint ms, gboolean alaw)
+/* `ms` of the tone (whole cycles of its cadence when ms is 0), encoded. */
+static GBytes *tone_frames(const Tone *t, guint ms, const XbCodec *codec)
 {
+	guint rate = codec->sample_rate;
 	guint cycle = 0;
 	for (guint i = 0; i < G_N_ELEMENTS(t->cadence); i++)
 		cycle += t->cadence[i];
 	if (!ms)
 		ms = cycle;
-	gsize n = (gsize)ms * RATE / 1000 / FRAME * FRAME;
+	gsize n = (gsize)ms * rate / 1000 / codec->frame_samples * codec->frame_samples;
 	g_autofree gint16 *pcm = g_new0(gint16, MAX(n, 1));
 	for (gsize i = 0; i < n; i++) {
-		guint at = (guint)(i * 1000 / RATE) % cycle, edge = 0;
+		guint at = (guint)(i * 1000 / rate) % cycle, edge = 0;
 		gboolean on = FALSE;
 		for (guint k = 0; k < G_N_ELEMENTS(t->cadence) && t->cadence[k]; k++) {
 			edge += t->cadence[k];
@@ -230,28 +247,22 @@ static GBytes *tone_frames(const Tone *t, guint ms, gboolean alaw)
 		}
 		if (!on)
 			continue;
-		double s = sin(2 * G_PI * t->f1 * i / RATE);
+		double s = sin(2 * G_PI * t->f1 * i / rate);
 		if (t->f2)
-			s = (s + sin(2 * G_PI * t->f2 * i / RATE)) / 2;
+			s = (s + sin(2 * G_PI * t->f2 * i / rate)) / 2;
 		pcm[i] = (gint16)(s * 8000); /* about -12 dBm0 */
 	}
-	guint8 *enc = g_malloc(MAX(n, 1));
-	if (alaw)
-		xb_g711_alaw_encode_buf(pcm, enc, n);
-	else
-		xb_g711_ulaw_encode_buf(pcm, enc, n);
-	return g_bytes_new_take(enc, n);
+	return encode_frames(codec, pcm, n);
 }
 
 gboolean xb_media_play_tone(XbMediaEndpoint *ep, const char *name, const char *encoding, guint pt,
                             guint ms, XbMediaPlayFunc func, gpointer user_data)
 {
 	const Tone *t = tone_find(name);
-	gboolean alaw = encoding && !g_ascii_strcasecmp(encoding, "PCMA");
 
 	if (!t)
 		return FALSE;
-	g_autoptr(GBytes) frames = tone_frames(t, ms, alaw);
+	g_autoptr(GBytes) frames = tone_frames(t, ms, codec_of(encoding));
 	ep->play_id++;
 	ep->play_func = func;
 	ep->play_data = user_data;

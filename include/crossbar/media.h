@@ -76,6 +76,15 @@ gboolean xb_media_endpoint_set_remote(XbMediaEndpoint *ep, const char *ip, guint
  * -1 for none: their packets are still relayed, and each event is also reported
  * (XB_MEDIA_EV_DTMF). */
 void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clock_rate);
+/* The codec the far end negotiated, by encoding name ("PCMU", "PCMA", "G722", at an RTP
+ * clock of 8000), with its payload type `pt`. When two joined endpoints both have one and
+ * they differ, the worker transcodes: it decodes what arrives on one, resamples 8 <-> 16
+ * kHz when needed and encodes it in the other's codec and payload type, within the stream
+ * the other already sends. Telephone-events pass with the payload type rewritten to the
+ * other's (xb_media_endpoint_set_dtmf). The same codec on both, or an endpoint without
+ * one (the default, NULL), relays packets as they come. FALSE (and no codec) for an
+ * encoding the engine cannot transcode. */
+gboolean xb_media_endpoint_set_codec(XbMediaEndpoint *ep, const char *encoding, guint pt);
 /* Seconds without RTP before XB_MEDIA_EV_TIMEOUT; 0 never. */
 void xb_media_endpoint_set_timeout(XbMediaEndpoint *ep, guint seconds);
 /* ICE-lite toward the far end whose description carried `remote_ufrag` and `remote_pwd`
@@ -101,7 +110,8 @@ void xb_media_unjoin(XbMediaEndpoint *ep);
 
 /* Playing an audio file to the far end (in place of what the endpoint relays): any file
  * libsndfile reads (WAV of 16-bit PCM or G.711 ...), mixed down to mono and resampled to
- * 8 kHz, sent as `encoding` ("PCMU" or "PCMA") with payload type `pt`, 20 ms a packet. The
+ * the codec's rate, sent as `encoding` ("PCMU", "PCMA" or "G722" at 16 kHz) with payload
+ * type `pt`, 20 ms a packet. The
  * file is read off the main loop. `func` is told once, when the file has been played or
  * could not be (error set: not found, not audio, too long); not after
  * xb_media_play_stop or the endpoint's last reference. */

@@ -42,7 +42,9 @@
 # Caveats. The machine's CPUs are shared: rtp_load (two threads) runs on the same cores as
 # the server and costs about as much per packet (one send and one receive system call a
 # packet, as the relay), and other users' work shows as noise, in jitter first; quote
-# medians of several runs. Transcoding is not measured: crossbar does not transcode yet.
+# medians of several runs. Transcoding is measured apart, without the network: the worker's
+# transcoding function on one core, per 20 ms frame, for each pair of codecs
+# (tests/bench/bench_transcode.c), printed at the end as the CPU a transcoded packet adds.
 #
 # Other settings (environment): STEP_SECONDS=10 WARMUP=1 START_N=50 MAX_N=1600 REFINE=2
 #   ROUND=25 MAX_LOSS=0.1 MAX_JITTER_MS=1 BUDGET_SECONDS=600 (no step starts after this)
@@ -295,7 +297,19 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%
 echo "ratio crossbar / rtpengine: calls $(ratio "${BEST[crossbar]}" "${BEST[rtpengine]}") (higher wins)," \
 	"packets/s per core $(ratio "${PPC[crossbar]}" "${PPC[rtpengine]}") (higher wins)," \
 	"CPU per packet $(ratio "${US[crossbar]}" "${US[rtpengine]}") (lower wins)"
-echo "transcoding: not built yet"
+# Transcoding: what the worker spends on each 20 ms frame it transcodes
+# (tests/bench/bench_transcode, the worker's own function on one core), on top of the relay.
+TRANSCODE=$BUILD/tests/bench/bench_transcode
+XC_US=-
+if [ -x "$TRANSCODE" ]; then
+	"$TRANSCODE" | tee "$TMP/transcode.txt"
+	XC_US=$(awk '$1 == "PCMU" && $3 == "PCMA" {print $4}' "$TMP/transcode.txt")
+	XC_G722=$(awk '$1 == "PCMU" && $3 == "G722" {print $4}' "$TMP/transcode.txt")
+	echo "transcoding: PCMU <-> PCMA adds $XC_US us of CPU per packet (G.711 -> G.722 $XC_G722 us)," \
+		"against crossbar's ${US[crossbar]} us to relay one"
+else
+	echo "transcoding: $TRANSCODE is not built (make check or make bench builds it)"
+fi
 all=0
 [ "${FAIL[crossbar]}" = 0 ] && [ "${FAIL[rtpengine]}" = 0 ] && all=1
 [ "$all" = 1 ] && echo "both carried every level up to $MAX_N calls: raise MAX_N (and the port ranges) to find a limit"
@@ -312,7 +326,8 @@ if [ -n "${XB_BENCH_SUMMARY:-}" ]; then
 		printf '%s\t%s\trtpengine\t%s\n' "media CPU us/packet (lower)" "${US[crossbar]}" "${US[rtpengine]}"
 		[ "$both" -gt 0 ] && printf '%s\t%s\trtpengine\t%s\n' "media CPU us/packet @$both (lower)" \
 			"${R[crossbar,$both,server_us_per_pkt]}" "${R[rtpengine,$both,server_us_per_pkt]}"
-		printf 'note\t%s\n' "media: clean is loss <= $MAX_LOSS% and jitter <= $MAX_JITTER_MS ms; packets/s per core and CPU per packet at each server's highest clean level, and @N where both were clean; transcoding not built yet."
+		printf '%s\t%s\trtpengine\t%s\n' "media transcode PCMU->PCMA us/packet (lower)" "$XC_US" "-"
+		printf 'note\t%s\n' "media: clean is loss <= $MAX_LOSS% and jitter <= $MAX_JITTER_MS ms; packets/s per core and CPU per packet at each server's highest clean level, and @N where both were clean; transcoding is crossbar's extra CPU per transcoded packet (tests/bench/bench_transcode), not measured for rtpengine."
 	} >>"$XB_BENCH_SUMMARY"
 fi
 exit 0
