@@ -6,7 +6,8 @@
 # a few seconds of call, audio_check.py finds where each recording lines up with what the
 # other phone sent (cross-correlation) and checks every 20 ms block of it: a lost or
 # doubled packet, a gap or noise in place of the signal fails. Both ways, for G.711 µ-law,
-# G.711 A-law and G.722. A file played by the dialplan (playback, a 16 kHz WAV resampled
+# G.711 A-law and G.722, and transcoded between a µ-law and an A-law phone and between a
+# G.722 and a µ-law phone. A file played by the dialplan (playback, a 16 kHz WAV resampled
 # to the call's 8 kHz) is heard and checked the same way; and the digits a phone sends
 # (RFC 4733) reach the call. (Music on hold is checked so in playback.sh, by a listener of
 # its own: baresip 1.0's sndfile records nothing after the re-INVITE that puts it on hold.)
@@ -56,9 +57,9 @@ check "the daemon starts" start_crossbar pbx sip,registrar,evtap \
 	--set directory.realm=pbx.test --set directory.demo_users=no \
 	--set registrar.digest_algorithms=MD5 --set sip.digest_algorithms=MD5 \
 	--set core.log_level=info
-EXTS="2001 2002 2003 2004 2005 2006"
+EXTS="2001 2002 2003 2004 2005 2006 2007 2008 2009 2010"
 declare -A CODEC=([2001]=PCMU [2002]=PCMU [2003]=PCMA [2004]=PCMA [2005]=G722/16000/1
-	[2006]=G722/16000/1)
+	[2006]=G722/16000/1 [2007]=PCMU [2008]=PCMA [2009]=G722/16000/1 [2010]=PCMU)
 "${AUDIO[@]}" make "$TMP/played.wav" 16000 3 101
 seed=1
 for ext in $EXTS; do
@@ -80,42 +81,45 @@ registered() { cli registrations "$1" | grep -qE "^$1 .* udp:127.0.0.1:[0-9]+ .*
 all_registered() {
 	for ext in $EXTS; do registered "$ext" || return 1; done
 }
-check "six phones register" until_ok 10 all_registered
+check "ten phones register" until_ok 10 all_registered
 
 EST='Call established'
 END='terminated \(duration'
 # heard EXT: the recording of what the phone heard in its last call (sndfile's
 # dump-*-dec.wav).
 heard() { ls -t "${PHONE_RECORD[$1]}"/dump-*-dec.wav 2>/dev/null | head -1; }
-# anchored A B CODEC: `calls` lists two legs, bridged; the media engine has two endpoints;
-# both phones decode CODEC.
+# anchored A B: `calls` lists two legs, bridged; the media engine has two endpoints; each
+# phone decodes its own codec.
 anchored() {
 	cli --json calls | /usr/bin/python3 -c '
 import json, sys
 rows = json.load(sys.stdin)["rows"]
 print(rows)
 assert len(rows) == 2 and all(r["state"] == "bridged" for r in rows)
-' && cli media | grep -qE "^endpoints +2$" && seen "$1" 1 "Set audio decoder: $3 " &&
-		seen "$2" 1 "Set audio decoder: $3 "
+' && cli media | grep -qE "^endpoints +2$" && seen "$1" 1 "Set audio decoder: ${CODEC[$1]%%/*} " &&
+		seen "$2" 1 "Set audio decoder: ${CODEC[$2]%%/*} "
 }
 
-# call A B CODEC: A calls B, both talk for 4 s, A hangs up; each must have heard the other.
+# call A B: A calls B, both talk for 4 s, A hangs up; each must have heard the other.
 call() {
-	local a=$1 b=$2 codec=${3%%/*}
-	check "$codec: $a calls $b" phone "$a" dial "$b"
+	local a=$1 b=$2 how=${CODEC[$1]%%/*}
+	[ "${CODEC[$1]}" != "${CODEC[$2]}" ] && how="$how to ${CODEC[$2]%%/*}, transcoded"
+	check "$how: $a calls $b" phone "$a" dial "$b"
 	check "... $b answers" until_ok 10 seen "$b" 1 "$EST"
 	check "... $a sees it established" until_ok 5 seen "$a" 1 "$EST"
-	check "... the call is bridged, anchored, in $codec" until_ok 5 anchored "$a" "$b" "$codec"
+	check "... the call is bridged, anchored, each phone in its codec" until_ok 5 anchored "$a" "$b"
 	sleep 4
 	check "... $a hangs up" phone "$a" hangup
 	check "... $b's call ends" until_ok 10 seen "$b" 1 "$END"
 	sleep 0.5
-	check "... $b heard what $a said, whole ($codec)" "${AUDIO[@]}" check "$TMP/says-$a.wav" "$(heard "$b")"
-	check "... $a heard what $b said, whole ($codec)" "${AUDIO[@]}" check "$TMP/says-$b.wav" "$(heard "$a")"
+	check "... $b heard what $a said, whole ($how)" "${AUDIO[@]}" check "$TMP/says-$a.wav" "$(heard "$b")"
+	check "... $a heard what $b said, whole ($how)" "${AUDIO[@]}" check "$TMP/says-$b.wav" "$(heard "$a")"
 }
-call 2001 2002 PCMU
-call 2003 2004 PCMA
-call 2005 2006 G722
+call 2001 2002
+call 2003 2004
+call 2005 2006
+call 2007 2008
+call 2009 2010
 
 check "playback: 2001 calls 2098, which plays a 16 kHz WAV and hangs up" phone 2001 dial 2098
 check "... the call ends when the file has played" until_ok 15 seen 2001 2 "$END"
