@@ -36,6 +36,7 @@ struct xb_media_recording {
 	gpointer user_data;
 	/* worker */
 	gint64 start_us, loud_us;
+	guint64 taken; /* samples of channel 0 handed to the writer or dropped */
 	/* writer */
 	SNDFILE *sf;
 	GError *error;
@@ -292,6 +293,11 @@ void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p,
 	if ((channel && !rec->both_ways) || xb_rtp_parse(&h, p, len) < 0 ||
 	    (h.pt != PT_PCMU && h.pt != PT_PCMA) || !h.payload_len)
 		return;
+	/* Past max_seconds of audio the rest waits for the next scan to end the recording. */
+	if (rec->max_seconds && rec->taken >= (guint64)rec->max_seconds * RATE)
+		return;
+	if (!channel)
+		rec->taken += MIN(h.payload_len, SAMPLES);
 	if (g_atomic_int_get(&rec->queued) >= XB_MEDIA_RECORD_QUEUE) {
 		__atomic_fetch_add(&rec->dropped, 1, __ATOMIC_RELAXED);
 		return;
