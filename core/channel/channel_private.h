@@ -21,8 +21,9 @@ XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch);
 gboolean xb_channel_media_format(XbChannel *ch, const char **encoding, guint *pt);
 char *xb_channel_sound_path(const char *name);
 void xb_channel_media_own_request(XbChannel *ch, const XbChannelEvent *ev);
-/* record.c: its applications. */
+/* record.c, read.c: their applications. */
 extern const XbApp xb_channel_record_apps[];
+extern const XbApp xb_channel_read_apps[];
 
 struct xb_channel {
 	char *uuid;

@@ -654,6 +654,7 @@ void xb_channel_media_apps_register(void)
 {
 	xb_app_register(NULL, media_apps, NULL);
 	xb_app_register(NULL, xb_channel_record_apps, NULL);
+	xb_app_register(NULL, xb_channel_read_apps, NULL);
 }
 
 XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch)
