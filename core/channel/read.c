@@ -59,7 +59,7 @@ static void collect_free(Collect *c)
 
 static void collect_end(Collect *c, const char *digits, const char *result)
 {
-	XbChannel *ch = c->ch;
+	g_autoptr(XbChannel) ch = xb_channel_ref(c->ch);
 
 	xb_timer_clear(&c->timer);
 	if (ch->media)
@@ -175,6 +175,7 @@ static void collect_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user
 
 	switch (ev->type) {
 	case XB_CHANNEL_EV_HANGUP:
+		xb_channel_ref(ch);
 		xb_channel_set_var(ch, c->var, "");
 		xb_channel_set_var(ch, "read_result", "hangup");
 		if (ch->media)
@@ -182,6 +183,7 @@ static void collect_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user
 		xb_channel_set_controller(ch, NULL, NULL);
 		collect_free(c);
 		xb_app_done(ch, -ECONNRESET);
+		xb_channel_unref(ch);
 		break;
 	case XB_CHANNEL_EV_DTMF:
 		take_digit(c, ev->digit);
