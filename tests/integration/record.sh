@@ -1,6 +1,7 @@
 #!/bin/bash
 # record.sh: recording and digit collection against the real daemon, with sip_peer.py as
-# the phones (SIP over UDP, RTP PCMU, DTMF as RFC 4733 telephone-events or SIP INFO).
+# the phones (SIP over UDP, RTP PCMU, DTMF as RFC 4733 telephone-events or SIP INFO), and
+# SIPp keying digits by SIP INFO.
 # record: a caller's tone lands in a WAV file of the right length and pitch, ended by the
 # caller hanging up, by max seconds, by silence and by '#'; a name with '..' and a folder
 # that does not exist are errors the plan goes on from. record_session: a bridged call's
@@ -8,11 +9,15 @@
 # entry sets the variable, an invalid one is tried again and then fails, nothing typed
 # times out. Channel variables are observed through the log application's lines.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sipp_lib.sh"
 
-require_tools python3
+require_tools sipp python3
 
 crossbar_names rc
 PORT=$rc_PORT
+SIPP_DIR=$SRC/tests/integration/sipp
+LOCAL_IP=127.0.0.1
+HOST=127.0.0.1
 PEER=$SRC/tests/integration/sip_peer.py
 REC=$TMP/rec
 CALLEE_SIP=$(free_port)
@@ -204,6 +209,9 @@ check "... sets the variable" grep -q "RESULT read: digits=12 read_result=succes
 	"$TMP/rc.log"
 check "play_and_get_digits: '123' by SIP INFO" peer call pin info:123 wait
 check "... sets the variable" grep -q "RESULT pin: pin=123 read_result=success" "$TMP/rc.log"
+check "play_and_get_digits: SIPp keys '147' by SIP INFO" uac keys media_uac_info.xml pin
+check "... sets the variable" until_ok 5 grep -q "RESULT pin: pin=147 read_result=success" \
+	"$TMP/rc.log"
 check "play_and_get_digits: '999' (no match), then '145'" \
 	peer call pin rfc4733:999 quiet:1 rfc4733:145 wait
 check "... the second try succeeds" \
