@@ -119,11 +119,12 @@ static gboolean told_cb(gpointer data)
 /* The main loop hears how the recording went (once). */
 static void tell(XbMediaRecording *rec, XbMediaRecordEnd end)
 {
-	Told *t = g_new0(Told, 1);
+	Told *t;
 
 	if (rec->told)
 		return;
 	rec->told = TRUE;
+	t = g_new0(Told, 1);
 	t->rec = recording_ref(rec);
 	t->r.end = rec->error ? XB_MEDIA_RECORD_ERROR : end;
 	t->r.path = rec->path;
