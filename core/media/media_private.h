@@ -83,7 +83,7 @@ struct xb_media_endpoint {
 	gint64 play_start_us;
 	guint play_frames_sent;
 	guint64 play_running_id;
-	XbMediaRecording *rec; /* the recording in progress (record.c) */
+	XbMediaRecording *rec; /* the recordings in progress, a list (record.c) */
 
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
@@ -135,8 +135,8 @@ void xb_media_engine_run(XbMediaEndpoint *ep, MediaRunFunc fn, gpointer data);
 
 /* ---- recording (record.c) ---- */
 
-/* Worker: an RTP packet the far end of `rec`'s endpoint sent (channel 0), or one sent to
- * it (channel 1, recorded only both ways). */
+/* Worker: an RTP packet the far end of the endpoint whose recordings start at `rec` sent
+ * (channel 0), or one sent to it (channel 1, recorded only both ways). */
 void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p, unsigned len);
 /* Worker, every scan: ends the endpoint's recording at its time limit, silence or error. */
 void xb_media_record_scan(XbMediaEndpoint *ep, gint64 now);

@@ -9,6 +9,9 @@
  * leaving) by sending CLOSE; the writer closes the file and tells the main loop once (or
  * at OPEN, when the file cannot be opened: the worker then ends it at its next scan).
  *
+ * An endpoint may hold several recordings at once (a whole session's and a message's); each
+ * packet goes to each of them.
+ *
  * Both ways (stereo), the two channels arrive as separate packet streams; the writer
  * writes what both have, and pads the one that lags by more than LAG_MAX samples (a side
  * that sends nothing, on hold or muted) with silence, so the two stay in step. */
@@ -35,6 +38,7 @@ struct xb_media_recording {
 	XbMediaRecordFunc func;
 	gpointer user_data;
 	/* worker */
+	XbMediaRecording *next; /* the endpoint's next recording */
 	gint64 start_us, loud_us;
 	guint64 taken; /* samples of channel 0 handed to the writer or dropped */
 	/* writer */
@@ -269,11 +273,14 @@ void xb_media_record_shutdown(void)
 /* ---- the worker's side ---- */
 
 /* The recording leaves its endpoint: the writer closes the file. */
-static void record_end(XbMediaEndpoint *ep, XbMediaRecordEnd end)
+static void record_end(XbMediaEndpoint *ep, XbMediaRecording *rec, XbMediaRecordEnd end)
 {
-	XbMediaRecording *rec = ep->rec;
-
-	ep->rec = NULL;
+	for (XbMediaRecording **at = &ep->rec; *at; at = &(*at)->next)
+		if (*at == rec) {
+			*at = rec->next;
+			break;
+		}
+	rec->next = NULL;
 	rec->end = end;
 	msg_push(MSG_CLOSE, rec); /* the pipeline's reference goes with it */
 }
@@ -287,57 +294,71 @@ static guint mean_level(const gint16 *s, guint n)
 	return n ? (guint)(sum / n) : 0;
 }
 
-void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p, unsigned len)
+/* One packet's G.711 samples to the writer, for one recording. */
+static void record_frame(XbMediaRecording *rec, int channel, const XbRtpHeader *h)
 {
-	XbRtpHeader h;
+	guint n = (guint)MIN(h->payload_len, SAMPLES);
 
-	if ((channel && !rec->both_ways) || xb_rtp_parse(&h, p, len) < 0 ||
-	    (h.pt != PT_PCMU && h.pt != PT_PCMA) || !h.payload_len)
+	if (channel && !rec->both_ways)
 		return;
 	/* Past max_seconds of audio the rest waits for the next scan to end the recording. */
 	if (rec->max_seconds && rec->taken >= (guint64)rec->max_seconds * RATE)
 		return;
 	if (!channel)
-		rec->taken += MIN(h.payload_len, SAMPLES);
+		rec->taken += n;
 	if (g_atomic_int_get(&rec->queued) >= XB_MEDIA_RECORD_QUEUE) {
 		__atomic_fetch_add(&rec->dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	guint n = (guint)MIN(h.payload_len, SAMPLES);
 	Msg *m = g_malloc(sizeof *m + n * sizeof(gint16));
 	m->type = MSG_DATA;
 	m->rec = rec;
 	m->channel = channel;
 	m->n = n;
-	if (h.pt == PT_PCMA)
-		xb_g711_alaw_decode_buf(h.payload, m->samples, n);
+	if (h->pt == PT_PCMA)
+		xb_g711_alaw_decode_buf(h->payload, m->samples, n);
 	else
-		xb_g711_ulaw_decode_buf(h.payload, m->samples, n);
+		xb_g711_ulaw_decode_buf(h->payload, m->samples, n);
 	if (!channel && (!rec->threshold || mean_level(m->samples, n) >= rec->threshold))
 		rec->loud_us = g_get_monotonic_time();
 	g_atomic_int_inc(&rec->queued);
 	g_async_queue_push(msgs, m);
 }
 
+void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p, unsigned len)
+{
+	XbRtpHeader h;
+
+	if (xb_rtp_parse(&h, p, len) < 0 || (h.pt != PT_PCMU && h.pt != PT_PCMA) || !h.payload_len)
+		return;
+	for (; rec; rec = rec->next)
+		record_frame(rec, channel, &h);
+}
+
 void xb_media_record_scan(XbMediaEndpoint *ep, gint64 now)
 {
-	XbMediaRecording *rec = ep->rec;
+	XbMediaRecording *rec, *next;
 
-	if (g_atomic_int_get(&rec->failed))
-		record_end(ep, XB_MEDIA_RECORD_ERROR);
-	else if (rec->max_seconds && now - rec->start_us >= rec->max_seconds * G_USEC_PER_SEC)
-		record_end(ep, XB_MEDIA_RECORD_MAX);
-	else if (rec->threshold && now - rec->loud_us >= rec->silence_seconds * G_USEC_PER_SEC)
-		record_end(ep, XB_MEDIA_RECORD_SILENCE);
+	for (rec = ep->rec; rec; rec = next) {
+		next = rec->next;
+		if (g_atomic_int_get(&rec->failed))
+			record_end(ep, rec, XB_MEDIA_RECORD_ERROR);
+		else if (rec->max_seconds &&
+		         now - rec->start_us >= rec->max_seconds * G_USEC_PER_SEC)
+			record_end(ep, rec, XB_MEDIA_RECORD_MAX);
+		else if (rec->threshold &&
+		         now - rec->loud_us >= rec->silence_seconds * G_USEC_PER_SEC)
+			record_end(ep, rec, XB_MEDIA_RECORD_SILENCE);
+	}
 }
 
 void xb_media_record_detach(XbMediaEndpoint *ep)
 {
-	if (ep->rec)
-		record_end(ep, XB_MEDIA_RECORD_GONE);
+	while (ep->rec)
+		record_end(ep, ep->rec, XB_MEDIA_RECORD_GONE);
 }
 
-/* On the worker: the new recording takes the endpoint (data: the pipeline's reference). */
+/* On the worker: the new recording joins the endpoint's (data: the pipeline's reference). */
 static void start_on_worker(XbMediaEndpoint *ep, gpointer data)
 {
 	XbMediaRecording *rec = data;
@@ -347,8 +368,7 @@ static void start_on_worker(XbMediaEndpoint *ep, gpointer data)
 		msg_push(MSG_CLOSE, rec);
 		return;
 	}
-	if (ep->rec)
-		record_end(ep, XB_MEDIA_RECORD_STOPPED);
+	rec->next = ep->rec;
 	ep->rec = rec;
 	rec->start_us = rec->loud_us = g_get_monotonic_time();
 }
@@ -357,8 +377,11 @@ static void stop_on_worker(XbMediaEndpoint *ep, gpointer data)
 {
 	XbMediaRecording *rec = data;
 
-	if (ep && ep->attached && ep->rec == rec)
-		record_end(ep, XB_MEDIA_RECORD_STOPPED);
+	for (XbMediaRecording *r = ep && ep->attached ? ep->rec : NULL; r; r = r->next)
+		if (r == rec) {
+			record_end(ep, rec, XB_MEDIA_RECORD_STOPPED);
+			break;
+		}
 	xb_media_recording_unref(rec);
 }
 

@@ -159,8 +159,8 @@ typedef struct {
  * opened); not after xb_media_recording_forget. */
 typedef void (*XbMediaRecordFunc)(XbMediaRecording *rec, const XbMediaRecordResult *r,
                                   gpointer user_data);
-/* Starts recording into `path` (a recording already running on the endpoint stops). The
- * caller owns the reference returned. */
+/* Starts recording into `path` (beside any other recording of the endpoint). The caller
+ * owns the reference returned. */
 XbMediaRecording *xb_media_record(XbMediaEndpoint *ep, const char *path,
                                   const XbMediaRecordOptions *options, XbMediaRecordFunc func,
                                   gpointer user_data);

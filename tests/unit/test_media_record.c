@@ -2,8 +2,9 @@
  * of the test) sends known G.711 packets to an endpoint that records: the WAV file holds
  * their samples (8 kHz, 16-bit, one channel; both ways: left what the endpoint receives,
  * right what it sends on), its header is complete once the recording is told over; a file
- * in a folder that does not exist is an error told at once; a time limit and silence end a
- * recording; a writer that falls behind costs dropped frames, never the relay's pace. */
+ * in a folder that does not exist is an error told at once; two recordings of one endpoint
+ * each get every packet; a time limit and silence end a recording; a writer that falls behind costs
+ * dropped frames, never the relay's pace. */
 #include "config.h"
 #include "core/media/media_private.h"
 #include "test_util.h"
@@ -174,6 +175,54 @@ static void test_caller(void)
 	g_assert_cmpint(frames, ==, 8000);
 	g_assert_cmpmem(s, 8000 * 2, dec, sizeof dec);
 	xb_media_recording_unref(rec);
+	xb_media_endpoint_unref(ea);
+	close(a.fd);
+	xb_media_engine_stop();
+	xb_test_rmdir(dir);
+}
+
+/* A session recording (both ways) and a message (one way) on one endpoint at once: each
+ * gets the caller's audio; stopping the message leaves the session recording running. */
+static void test_two_at_once(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *p1 = g_build_filename(dir, "session.wav", NULL);
+	g_autofree char *p2 = g_build_filename(dir, "message.wav", NULL);
+	XbMediaRecordOptions both = {.both_ways = TRUE};
+	guint8 enc[3200];
+	gint16 dec[3200];
+	Told t1 = {0}, t2 = {0};
+	sf_count_t frames;
+
+	setup();
+	tone(1000, 3200, FALSE, enc, dec);
+	Phone a = phone_new(0x1111);
+	XbMediaEndpoint *ea = endpoint(NULL);
+	XbMediaRecording *r1 = xb_media_record(ea, p1, &both, told_cb, &t1);
+	XbMediaRecording *r2 = xb_media_record(ea, p2, NULL, told_cb, &t2);
+	g_usleep(50 * 1000);
+	for (int i = 0; i < 10; i++)
+		phone_send(&a, xb_media_endpoint_port(ea), 0, enc + 160 * i);
+	g_usleep(100 * 1000);
+	xb_media_record_stop(ea, r2);
+	g_assert_true(wait_told(&t2, 2000));
+	g_assert_false(t1.told);
+	for (int i = 10; i < 20; i++)
+		phone_send(&a, xb_media_endpoint_port(ea), 0, enc + 160 * i);
+	g_usleep(100 * 1000);
+	xb_media_record_stop(ea, r1);
+	g_assert_true(wait_told(&t1, 2000));
+	g_autofree gint16 *m = wav_read(p2, 1, &frames);
+	g_assert_cmpint(frames, ==, 1600);
+	g_assert_cmpmem(m, 1600 * 2, dec, 1600 * 2);
+	g_autofree gint16 *s = wav_read(p1, 2, &frames);
+	g_assert_cmpint(frames, ==, 3200); /* the right channel silent all along */
+	for (int i = 0; i < 3200; i++) {
+		g_assert_cmpint(s[2 * i], ==, dec[i]);
+		g_assert_cmpint(s[2 * i + 1], ==, 0);
+	}
+	xb_media_recording_unref(r1);
+	xb_media_recording_unref(r2);
 	xb_media_endpoint_unref(ea);
 	close(a.fd);
 	xb_media_engine_stop();
@@ -353,6 +402,7 @@ int main(int argc, char **argv)
 	xb_test_init(&argc, &argv);
 	g_test_add_func("/media/record/caller-wav", test_caller);
 	g_test_add_func("/media/record/both-ways-stereo", test_both_ways);
+	g_test_add_func("/media/record/two-at-once", test_two_at_once);
 	g_test_add_func("/media/record/missing-folder-is-an-error", test_missing_folder);
 	g_test_add_func("/media/record/max-seconds-and-silence", test_limits);
 	g_test_add_func("/media/record/slow-writer-drops-never-blocks", test_slow_writer);
