@@ -3,8 +3,9 @@
  * their samples (8 kHz, 16-bit, one channel; both ways: left what the endpoint receives,
  * right what it sends on), its header is complete once the recording is told over; a file
  * in a folder that does not exist is an error told at once; two recordings of one endpoint
- * each get every packet; a time limit and silence end a recording; a writer that falls behind costs
- * dropped frames, never the relay's pace. */
+ * each get every packet; a write that fails ends a recording with an error; a time limit
+ * and silence end a recording; a writer that falls behind costs dropped frames, never the
+ * relay's pace. */
 #include "config.h"
 #include "core/media/media_private.h"
 #include "test_util.h"
@@ -14,6 +15,8 @@
 #include <netinet/in.h>
 #include <sndfile.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -297,6 +300,49 @@ static void test_missing_folder(void)
 	xb_test_rmdir(dir);
 }
 
+/* A write that fails mid-recording (the file may grow no more: RLIMIT_FSIZE, as a full
+ * disk would) ends the recording with an error; the endpoint goes on relaying. */
+static void test_write_error(void)
+{
+	g_autofree char *dir = xb_test_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "full.wav", NULL);
+	struct rlimit was, small = {.rlim_cur = 4096};
+	guint8 enc[160];
+	gint16 dec[160];
+	Told t = {0};
+
+	setup();
+	tone(1000, 160, FALSE, enc, dec);
+	Phone a = phone_new(0x1111);
+	XbMediaEndpoint *ea = endpoint(NULL);
+	g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &was), ==, 0);
+	small.rlim_max = was.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+	g_test_expect_message("crossbar", G_LOG_LEVEL_WARNING, "record: write failed*");
+	XbMediaRecording *rec = xb_media_record(ea, path, NULL, told_cb, &t);
+	g_usleep(50 * 1000);
+	for (int i = 0; i < 50; i++) {
+		phone_send(&a, xb_media_endpoint_port(ea), 0, enc);
+		g_usleep(1000);
+	}
+	g_assert_true(wait_told(&t, 2000));
+	g_test_assert_expected_messages();
+	g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &was), ==, 0);
+	g_assert_cmpint(t.end, ==, XB_MEDIA_RECORD_ERROR);
+	g_assert_nonnull(t.error);
+	g_free(t.error);
+	g_assert_cmpuint(t.frames, <, 2048);
+	XbMediaCounters c;
+	xb_media_endpoint_counters(ea, &c);
+	g_assert_cmpuint(c.rx_packets, ==, 50);
+	xb_media_recording_unref(rec);
+	xb_media_endpoint_unref(ea);
+	close(a.fd);
+	xb_media_engine_stop();
+	xb_test_rmdir(dir);
+}
+
 /* A time limit ends a recording even when nothing comes; silence ends one after sound. */
 static void test_limits(void)
 {
@@ -404,6 +450,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/media/record/both-ways-stereo", test_both_ways);
 	g_test_add_func("/media/record/two-at-once", test_two_at_once);
 	g_test_add_func("/media/record/missing-folder-is-an-error", test_missing_folder);
+	g_test_add_func("/media/record/write-error-stops-cleanly", test_write_error);
 	g_test_add_func("/media/record/max-seconds-and-silence", test_limits);
 	g_test_add_func("/media/record/slow-writer-drops-never-blocks", test_slow_writer);
 	return g_test_run();
