@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LO 58300
-#define HI 58399
+#define LO 58740
+#define HI 58799
 
 typedef struct {
 	int fd;
