@@ -21,6 +21,8 @@ XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch);
 gboolean xb_channel_media_format(XbChannel *ch, const char **encoding, guint *pt);
 char *xb_channel_sound_path(const char *name);
 void xb_channel_media_own_request(XbChannel *ch, const XbChannelEvent *ev);
+/* read.c: an application's data split into its words (blanks between them dropped). */
+char **xb_channel_app_words(const char *data);
 /* record.c, read.c: their applications. */
 extern const XbApp xb_channel_record_apps[];
 extern const XbApp xb_channel_read_apps[];

@@ -196,6 +196,18 @@ static void collect_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user
 	}
 }
 
+char **xb_channel_app_words(const char *data)
+{
+	g_auto(GStrv) all = g_strsplit_set(data, " \t", -1);
+	GPtrArray *words = g_ptr_array_new();
+
+	for (guint i = 0; all[i]; i++)
+		if (*all[i])
+			g_ptr_array_add(words, g_strdup(all[i]));
+	g_ptr_array_add(words, NULL);
+	return (char **)g_ptr_array_free(words, FALSE);
+}
+
 /* A prompt argument: "none", "-" or empty for none, else a file (media.sounds_dir). */
 static char *prompt_file(const char *arg)
 {
@@ -244,7 +256,7 @@ static char *terminators(const char *arg)
  * both the first-digit and the inter-digit timeout; TERMINATORS default to "#". */
 static int app_read(XbChannel *ch, const char *data, gpointer user_data)
 {
-	g_auto(GStrv) w = g_strsplit_set(data, " \t", -1);
+	g_auto(GStrv) w = xb_channel_app_words(data);
 	guint n = g_strv_length(w);
 	Collect *c;
 
@@ -272,7 +284,7 @@ static int app_read(XbChannel *ch, const char *data, gpointer user_data)
  * [DIGIT_TIMEOUT_MS]" (FreeSWITCH's order; DIGIT_TIMEOUT_MS defaults to TIMEOUT_MS). */
 static int app_play_and_get_digits(XbChannel *ch, const char *data, gpointer user_data)
 {
-	g_auto(GStrv) w = g_strsplit_set(data, " \t", -1);
+	g_auto(GStrv) w = xb_channel_app_words(data);
 	g_autoptr(GError) error = NULL;
 	guint n = g_strv_length(w);
 	Collect *c;

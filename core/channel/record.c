@@ -145,7 +145,7 @@ static gboolean parse_uint(const char *text, guint64 max, guint *out)
 /* "record FILE [MAX_SECONDS [SILENCE_THRESHOLD [SILENCE_SECONDS]]]" */
 static int app_record(XbChannel *ch, const char *data, gpointer user_data)
 {
-	g_auto(GStrv) w = g_strsplit_set(data, " \t", -1);
+	g_auto(GStrv) w = xb_channel_app_words(data);
 	XbMediaRecordOptions o = {0};
 	g_autofree char *root = NULL;
 	g_autofree char *path = NULL;
