@@ -281,7 +281,8 @@ static int app_read(XbChannel *ch, const char *data, gpointer user_data)
 }
 
 /* "play_and_get_digits MIN MAX TRIES TIMEOUT_MS TERMINATORS PROMPT INVALID_PROMPT VAR REGEX
- * [DIGIT_TIMEOUT_MS]" (FreeSWITCH's order; DIGIT_TIMEOUT_MS defaults to TIMEOUT_MS). */
+ * [DIGIT_TIMEOUT_MS]" (FreeSWITCH's order; REGEX "none" takes any digits; DIGIT_TIMEOUT_MS
+ * defaults to TIMEOUT_MS). */
 static int app_play_and_get_digits(XbChannel *ch, const char *data, gpointer user_data)
 {
 	g_auto(GStrv) w = xb_channel_app_words(data);
@@ -304,8 +305,8 @@ static int app_play_and_get_digits(XbChannel *ch, const char *data, gpointer use
 		collect_free(c);
 		return -EINVAL;
 	}
-	c->regex = *w[8] ? g_regex_new(w[8], 0, 0, &error) : NULL;
-	if (*w[8] && !c->regex) {
+	c->regex = strcmp(w[8], "none") ? g_regex_new(w[8], 0, 0, &error) : NULL;
+	if (strcmp(w[8], "none") && !c->regex) {
 		g_warning("%s: play_and_get_digits: %s", xb_channel_name(ch), error->message);
 		collect_free(c);
 		return -EINVAL;
