@@ -78,6 +78,8 @@ static XbSettingDef media_defs[] = {
      "played to a party on hold: a file, or a prompt of sounds_dir; empty for silence"},
     {"sounds_dir", XB_SETTING_PATH, NULL,
      "folder of the prompts; a file a plan names without a folder is looked for here"},
+    {"recordings_dir", XB_SETTING_PATH, "",
+     "folder of the recordings a plan names without a folder (default: DATA_DIR/recordings)"},
     {"rtp_timeout", XB_SETTING_INT, "60",
      "seconds without RTP from a far end that sends before its call is hung up (0: never)", 0,
      86400},

@@ -776,4 +776,28 @@ static const XbApp media_apps[] = {
 void xb_channel_media_apps_register(void)
 {
 	xb_app_register(NULL, media_apps, NULL);
+	xb_app_register(NULL, xb_channel_record_apps, NULL);
+	xb_app_register(NULL, xb_channel_read_apps, NULL);
+}
+
+XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch)
+{
+	if (!ch->media && xb_channel_media_anchored(ch, NULL))
+		ch->media = endpoint_new(ch, NULL);
+	return ch->media;
+}
+
+gboolean xb_channel_media_format(XbChannel *ch, const char **encoding, guint *pt)
+{
+	return playable_format(ch, encoding, pt);
+}
+
+char *xb_channel_sound_path(const char *name)
+{
+	return sound_path(name);
+}
+
+void xb_channel_media_own_request(XbChannel *ch, const XbChannelEvent *ev)
+{
+	own_request(ch, ev);
 }

@@ -15,7 +15,6 @@ static const struct {
 	const char *application;
 	const char *provider;
 } provided[] = {
-    {"record", "the media engine"},
     {"voicemail", "mod_voicemail"},
     {"ivr", "mod_ivr"},
 };

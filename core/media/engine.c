@@ -46,6 +46,7 @@ typedef enum {
 	CMD_PLAY, /* bytes: frames of `frame` bytes, payload type pt, id */
 	CMD_PLAY_STOP,
 	CMD_CODEC, /* codec (NULL: relayed as it is) */
+	CMD_RUN, /* fn(ep, data) */
 	CMD_STOP,
 } CmdType;
 
@@ -61,6 +62,8 @@ typedef struct {
 	guint64 id;
 	MediaIce *ice;
 	MediaCodec *codec;
+	MediaRunFunc fn;
+	gpointer data;
 } Cmd;
 
 typedef enum {
@@ -135,6 +138,8 @@ static void cmd_free(gpointer data)
 
 	if (c->bytes)
 		g_bytes_unref(c->bytes);
+	if (c->fn && c->data)
+		c->fn(NULL, c->data);
 	g_free(c->ice);
 	xb_media_codec_free(c->codec);
 	g_free(c);
@@ -286,6 +291,7 @@ static void run_command(MediaWorker *w, Cmd *c)
 		break;
 	case CMD_REMOVE:
 		poll_remove(w, ep);
+		xb_media_record_detach(ep);
 		for (int i = 0; i < 2; i++)
 			close(ep->fd[i]);
 		post_simple(EV_REMOVED, ep, NULL);
@@ -307,6 +313,9 @@ static void run_command(MediaWorker *w, Cmd *c)
 		break;
 	case CMD_PLAY_STOP:
 		play_end(w, ep, FALSE);
+		break;
+	case CMD_RUN:
+		c->fn(ep, g_steal_pointer(&c->data));
 		break;
 	case CMD_STOP:
 		break;
@@ -333,6 +342,8 @@ static void play_frame(MediaWorker *w, XbMediaEndpoint *ep, const guint8 *payloa
 		pkt[8 + i] = ep->out_ssrc >> (24 - 8 * i);
 	}
 	memcpy(pkt + 12, payload, len);
+	if (ep->rec)
+		xb_media_record_packet(ep->rec, 1, pkt, 12 + len);
 	if (!ep->send_len[0] || sendto(ep->fd[0], pkt, 12 + len, MSG_DONTWAIT,
 	                               (struct sockaddr *)&ep->send_to[0], ep->send_len[0]) < 0) {
 		__atomic_fetch_add(&ep->dropped, 1, __ATOMIC_RELAXED);
@@ -537,6 +548,8 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 			if (!which && ep->dtmf_pt >= 0 && len >= 2 &&
 			    (w->buf[i][1] & 0x7f) == ep->dtmf_pt)
 				dtmf_packet(ep, w->buf[i], len);
+			if (!which && ep->rec)
+				xb_media_record_packet(ep->rec, 0, w->buf[i], len);
 			if (!peer || !peer->send_len[which] || (!which && peer->play)) {
 				dropped++; /* (a playback takes the relayed audio's place) */
 				continue;
@@ -546,6 +559,8 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 				dropped++;
 				continue;
 			}
+			if (!which && peer->rec && peer != ep)
+				xb_media_record_packet(peer->rec, 1, w->buf[i], len);
 			if (!which)
 				restamp(peer, w->buf[i]);
 			w->out_iov[out] = (struct iovec){w->buf[i], len};
@@ -580,6 +595,8 @@ static void scan_timeouts(MediaWorker *w, gint64 now)
 	for (guint i = 0; i < w->eps->len; i++) {
 		XbMediaEndpoint *ep = w->eps->pdata[i];
 		XbRtpDtmfReport r;
+		if (ep->rec)
+			xb_media_record_scan(ep, now);
 		/* An event whose end packets never came ends after a second of silence. */
 		if (ep->dtmf_rx.state == XB_RTP_DTMF_RX_ACTIVE &&
 		    now - ep->dtmf_last_us > G_USEC_PER_SEC &&
@@ -850,6 +867,7 @@ void xb_media_engine_stop(void)
 			cmd_free(c);
 		for (guint j = 0; j < w->eps->len; j++) {
 			XbMediaEndpoint *ep = w->eps->pdata[j];
+			xb_media_record_detach(ep);
 			close(ep->fd[0]);
 			close(ep->fd[1]);
 			endpoint_free_memory(ep);
@@ -874,6 +892,7 @@ void xb_media_engine_stop(void)
 	evfd = -1;
 	g_clear_pointer(&events, g_async_queue_unref);
 	xb_media_ports_reset();
+	xb_media_record_shutdown();
 }
 
 gboolean xb_media_engine_running(void)
@@ -1010,6 +1029,14 @@ void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint f
 void xb_media_engine_play_stop(XbMediaEndpoint *ep)
 {
 	send_cmd(ep, cmd_new(CMD_PLAY_STOP, ep));
+}
+
+void xb_media_engine_run(XbMediaEndpoint *ep, MediaRunFunc fn, gpointer data)
+{
+	Cmd *c = cmd_new(CMD_RUN, ep);
+	c->fn = fn;
+	c->data = data;
+	send_cmd(ep, c);
 }
 
 gboolean xb_media_endpoint_set_ice(XbMediaEndpoint *ep, const char *remote_ufrag,

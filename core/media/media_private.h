@@ -88,6 +88,7 @@ struct xb_media_endpoint {
 	gint64 play_start_us;
 	guint play_frames_sent;
 	guint64 play_running_id;
+	XbMediaRecording *rec; /* the recordings in progress, a list (record.c) */
 
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
@@ -130,6 +131,26 @@ typedef struct {
 } XbMediaWorkerStats;
 guint xb_media_worker_count(void);
 void xb_media_worker_stats(guint i, XbMediaWorkerStats *out);
+
+/* Runs fn(ep, data) on the endpoint's worker, after the commands given before it; fn checks
+ * ep->attached (NULL: the endpoint left its worker for good). When the command never reaches
+ * a worker (the engine stops), fn(NULL, data) lets data go. */
+typedef void (*MediaRunFunc)(XbMediaEndpoint *ep, gpointer data);
+void xb_media_engine_run(XbMediaEndpoint *ep, MediaRunFunc fn, gpointer data);
+
+/* ---- recording (record.c) ---- */
+
+/* Worker: an RTP packet the far end of the endpoint whose recordings start at `rec` sent
+ * (channel 0), or one sent to it (channel 1, recorded only both ways). */
+void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p, unsigned len);
+/* Worker, every scan: ends the endpoint's recording at its time limit, silence or error. */
+void xb_media_record_scan(XbMediaEndpoint *ep, gint64 now);
+/* Worker (or the engine stopping): the endpoint leaves for good; its recording ends. */
+void xb_media_record_detach(XbMediaEndpoint *ep);
+/* Stops the writer thread once every file is closed (the engine stopping). */
+void xb_media_record_shutdown(void);
+/* Tests: the writer sleeps this long before each frame it writes (a slow disk). */
+extern guint xb_media_record_writer_delay_us;
 
 /* ---- ICE-lite (ice.c) ---- */
 

@@ -128,6 +128,59 @@ gboolean xb_media_play_tone(XbMediaEndpoint *ep, const char *tone, const char *e
                             guint ms, XbMediaPlayFunc func, gpointer user_data);
 extern const char *const xb_media_tone_names[];
 
+/* Recording into a WAV file of 8 kHz 16-bit PCM (libsndfile): what the endpoint receives
+ * from its far end (one channel), or, with `both_ways`, a stereo file whose left channel is
+ * what the endpoint receives and whose right channel is what it sends its far end (the
+ * joined leg's audio, a prompt played), for as long as the endpoint lives, whatever it is
+ * joined to. Only G.711 (payload types 0 and 8) is audio to record. The worker decodes;
+ * one writer thread of the engine opens, writes and finalises the files, so neither the
+ * main loop nor a worker waits for a disk. When the writer falls behind by more than
+ * XB_MEDIA_RECORD_QUEUE frames of one recording, further frames are dropped and counted
+ * (a gap in the file), never waited for. */
+#define XB_MEDIA_RECORD_QUEUE 500 /* 10 s of one channel */
+
+typedef struct xb_media_recording XbMediaRecording;
+
+typedef enum {
+	XB_MEDIA_RECORD_STOPPED, /* xb_media_record_stop */
+	XB_MEDIA_RECORD_GONE,    /* the endpoint's last reference went (a hang-up) */
+	XB_MEDIA_RECORD_MAX,     /* max_seconds passed */
+	XB_MEDIA_RECORD_SILENCE, /* silence_seconds without a frame above silence_threshold */
+	XB_MEDIA_RECORD_ERROR,   /* the file could not be opened or written (error set) */
+} XbMediaRecordEnd;
+
+typedef struct {
+	gboolean both_ways;
+	guint max_seconds;       /* 0: no limit */
+	guint silence_threshold; /* mean absolute sample (0-32767) of 20 ms; 0: no silence stop */
+	guint silence_seconds;
+	const char *make_dir; /* a folder made (with its parents) before the file is opened */
+} XbMediaRecordOptions;
+
+typedef struct {
+	XbMediaRecordEnd end;
+	const char *path;
+	const GError *error; /* ERROR: what went wrong */
+	guint64 frames;      /* samples written per channel (8000 a second) */
+	guint64 dropped;     /* 20 ms frames dropped because the writer fell behind */
+} XbMediaRecordResult;
+
+/* Told once on the main loop, when the file is closed and complete (or could not be
+ * opened); not after xb_media_recording_forget. */
+typedef void (*XbMediaRecordFunc)(XbMediaRecording *rec, const XbMediaRecordResult *r,
+                                  gpointer user_data);
+/* Starts recording into `path` (beside any other recording of the endpoint). The caller
+ * owns the reference returned. */
+XbMediaRecording *xb_media_record(XbMediaEndpoint *ep, const char *path,
+                                  const XbMediaRecordOptions *options, XbMediaRecordFunc func,
+                                  gpointer user_data);
+/* Stops `rec` on `ep` (nothing when it is over or was another endpoint's). */
+void xb_media_record_stop(XbMediaEndpoint *ep, XbMediaRecording *rec);
+/* `func` is not told any more (the recording itself goes on until it ends). */
+void xb_media_recording_forget(XbMediaRecording *rec);
+void xb_media_recording_unref(XbMediaRecording *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbMediaRecording, xb_media_recording_unref)
+
 typedef struct {
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
 	guint64 ice_checks;  /* connectivity checks answered with success */
