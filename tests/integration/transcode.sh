@@ -7,7 +7,8 @@
 # and both hear what the other sent (every 20 ms frame matched, sample by sample, to one
 # sent). A G.722 call (both phones G.722) is relayed byte for byte both ways. A G.722
 # caller and a PCMU callee hear each other's tone through the 8 <-> 16 kHz resampler. A
-# G.722 caller hears the tone application in G.722.
+# G.722 caller hears the tone application in G.722. A caller whose codec crossbar cannot
+# transcode is offered on unchanged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -164,6 +165,16 @@ check "... the caller's answer is G.722 alone" bash -c \
 check "... the callee heard the caller's 700 Hz, resampled to 8 kHz µ-law" \
 	tone_heard "$TMP/gu.b.json" PCMU 0 700
 check "... the caller heard the callee's 1300 Hz as G.722" tone_heard "$TMP/gu.a.json" G722 9 1300
+# unknown_call: a caller whose only codec crossbar cannot transcode; no media.
+unknown_call() {
+	uas_start xx.b transcode_uas.xml -set rtpport 60510 -set codec X-NONE -set pt 96 || return 1
+	uac xx.a transcode_uac.xml xx -set rtpport 60512 -set codec X-NONE -set pt 96 || return 1
+	uas_done
+}
+check "a caller of a codec crossbar cannot transcode" unknown_call
+check "... the callee was offered the caller's codecs alone" bash -c \
+	"grep '^m=audio' '$TMP/xx.b.msgs' | sed -n 1p | tr -d '\\r' | grep -q 'RTP/AVP 96 101\$'"
+
 # tone_call: a G.722 caller to a plan that answers and plays a 1000 Hz beep.
 tone_call() {
 	rm -f "$TMP/gt.a.msgs"
