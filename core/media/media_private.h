@@ -146,5 +146,18 @@ MediaIceResult xb_media_ice_receive(const MediaIce *ice, int fd, const guint8 *p
  * pwd of 24 (144 bits), above RFC 8445 §5.3's 24 and 128. */
 void xb_media_ice_credentials(char **ufrag, char **pwd);
 
+/* ---- modules' tasks on the workers (fdtask.c over engine.c) ---- */
+
+/* A task's descriptor is polled with a MediaFdRef whose `which` is -1 (ep NULL). */
+void xb_media_task_ready(MediaFdRef *ref);
+/* After each poll of worker `worker`: the tasks removed meanwhile are reported done (a
+ * task removed by a command may still have an event later in the same batch). */
+void xb_media_task_reap(guint worker);
+/* func(data) on a worker's thread, in order with its other commands. */
+void xb_media_engine_call(guint worker, XbMediaCallFunc func, gpointer data);
+/* func(data) on the main loop (any thread). */
+void xb_media_engine_post(XbMediaCallFunc func, gpointer data);
+int xb_media_engine_epfd(guint worker);
+
 /* media_cli.c */
 extern const XbCliCommand xb_media_cli[];
