@@ -660,9 +660,9 @@ static gboolean probe_free(XbListenAddr *at, GError **error)
 static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **error)
 {
 	gboolean udp = a->transport == XB_TRANSPORT_UDP;
+	guint nworkers = udp ? srv->workers->len : 0;
 	/* A stream listener queues up to 10 connections not yet accepted; a burst beyond that
 	 * waits for the clients' SYN retries. */
-	guint nworkers = udp ? srv->workers->len : 0;
 	XbListenOptions opts = {.rcvbuf = udp ? SOCKBUF : 0,
 	                        .sndbuf = udp ? SOCKBUF : 0,
 	                        .backlog = 10,
