@@ -74,6 +74,8 @@ int xb_net_listen(const XbListenAddr *a, const XbListenOptions *opts, GError **e
 	/* A restarted daemon rebinds while its old connections sit in TIME_WAIT. */
 	if (stream && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
 		goto fail;
+	if (opts->reuseport && set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0)
+		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
 		goto fail;
 	if (stream && listen(fd, opts->backlog > 0 ? opts->backlog : SOMAXCONN) < 0)

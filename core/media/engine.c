@@ -47,6 +47,7 @@ typedef enum {
 	CMD_PLAY_STOP,
 	CMD_CODEC, /* codec (NULL: relayed as it is) */
 	CMD_RUN, /* fn(ep, data) */
+	CMD_CALL, /* call(call_data): a module's task (fdtask.c) */
 	CMD_STOP,
 } CmdType;
 
@@ -64,6 +65,8 @@ typedef struct {
 	MediaCodec *codec;
 	MediaRunFunc fn;
 	gpointer data;
+	XbMediaCallFunc call;
+	gpointer call_data;
 } Cmd;
 
 typedef enum {
@@ -74,6 +77,7 @@ typedef enum {
 	EV_REMOVED,
 	EV_DTMF,
 	EV_PLAYED,
+	EV_CALL, /* call(call_data) on the main loop */
 } EvType;
 
 typedef struct {
@@ -86,6 +90,8 @@ typedef struct {
 	guint duration_ms;
 	guint64 id;
 	int which; /* NOMINATED: 0 RTP, 1 RTCP */
+	XbMediaCallFunc call;
+	gpointer call_data;
 } Ev;
 
 struct media_worker {
@@ -316,6 +322,9 @@ static void run_command(MediaWorker *w, Cmd *c)
 		break;
 	case CMD_RUN:
 		c->fn(ep, g_steal_pointer(&c->data));
+		break;
+	case CMD_CALL:
+		c->call(c->call_data);
 		break;
 	case CMD_STOP:
 		break;
@@ -619,6 +628,16 @@ static gpointer worker_main(gpointer data)
 
 	while (!stop) {
 		int n = epoll_wait(w->epfd, evs, G_N_ELEMENTS(evs), SCAN_MS);
+		/* Commands first: a packet that follows a change (a TURN permission, a module's
+		 * new task) must find it made. */
+		for (int i = 1; i < n; i++) {
+			if (evs[i].data.ptr == NULL) {
+				struct epoll_event t = evs[0];
+				evs[0] = evs[i];
+				evs[i] = t;
+				break;
+			}
+		}
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &w->tickfd) {
 				guint64 v;
@@ -642,9 +661,14 @@ static gpointer worker_main(gpointer data)
 				continue;
 			}
 			MediaFdRef *r = evs[i].data.ptr;
+			if (r->which < 0) {
+				xb_media_task_ready(r); /* a module's descriptor */
+				continue;
+			}
 			if (r->ep->attached == w)
 				relay(w, r->ep, r->which);
 		}
+		xb_media_task_reap(w->index); /* tasks removed in this batch: now done */
 		gint64 now = g_get_monotonic_time();
 		if (now - last_scan >= SCAN_MS * 1000) {
 			scan_timeouts(w, now);
@@ -777,6 +801,9 @@ void xb_media_dispatch_events(void)
 				                         .duration_ms = ev->duration_ms},
 				         ep->user_data);
 			break;
+		case EV_CALL:
+			ev->call(ev->call_data);
+			break;
 		case EV_LATCHED:
 		case EV_NOMINATED:
 			if (!ep->freed && ep->func) {
@@ -893,6 +920,28 @@ void xb_media_engine_stop(void)
 	g_clear_pointer(&events, g_async_queue_unref);
 	xb_media_ports_reset();
 	xb_media_record_shutdown();
+}
+
+void xb_media_engine_call(guint worker, XbMediaCallFunc func, gpointer data)
+{
+	Cmd *c = cmd_new(CMD_CALL, NULL);
+	c->call = func;
+	c->call_data = data;
+	push(workers[worker % nworkers], c);
+}
+
+void xb_media_engine_post(XbMediaCallFunc func, gpointer data)
+{
+	Ev *ev = g_new0(Ev, 1);
+	ev->type = EV_CALL;
+	ev->call = func;
+	ev->call_data = data;
+	post(ev);
+}
+
+int xb_media_engine_epfd(guint worker)
+{
+	return workers[worker % nworkers]->epfd;
 }
 
 gboolean xb_media_engine_running(void)

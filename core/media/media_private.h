@@ -183,6 +183,18 @@ const XbCodec *xb_media_codec_codec(const MediaCodec *c);
 /* An RTP packet that arrived on `from` (both endpoints with a codec) made fit for `to`'s
  * far end, in place (the buffer holds PACKET_MAX bytes): its new length, or 0 to drop it. */
 unsigned xb_media_transcode(XbMediaEndpoint *from, XbMediaEndpoint *to, guint8 *p, unsigned len);
+/* ---- modules' tasks on the workers (fdtask.c over engine.c) ---- */
+
+/* A task's descriptor is polled with a MediaFdRef whose `which` is -1 (ep NULL). */
+void xb_media_task_ready(MediaFdRef *ref);
+/* After each poll of worker `worker`: the tasks removed meanwhile are reported done (a
+ * task removed by a command may still have an event later in the same batch). */
+void xb_media_task_reap(guint worker);
+/* func(data) on a worker's thread, in order with its other commands. */
+void xb_media_engine_call(guint worker, XbMediaCallFunc func, gpointer data);
+/* func(data) on the main loop (any thread). */
+void xb_media_engine_post(XbMediaCallFunc func, gpointer data);
+int xb_media_engine_epfd(guint worker);
 
 /* media_cli.c */
 extern const XbCliCommand xb_media_cli[];

@@ -191,4 +191,42 @@ typedef struct {
  * as received, and as dropped only while ICE is off), as last seen by its worker. */
 void xb_media_endpoint_counters(const XbMediaEndpoint *ep, XbMediaCounters *out);
 
+/* ---- packet work of modules on the media workers ----
+ *
+ * A module's own sockets may be read on the media workers too (mod_turn's relay): a task
+ * is a descriptor that one worker polls, calling `func` on that worker's thread whenever
+ * it is readable (level-triggered: `func` reads what it wants, with recvmmsg in batches,
+ * and is called again while data is left). Everything `func` touches must belong to that
+ * worker, or be atomic: the main loop changes a task's state by handing functions to its
+ * worker (xb_media_task_call), and a worker reports back with xb_media_post. The task
+ * does not own the descriptor: close it only after the task's removal is done. Unless
+ * said otherwise these functions are for the main loop's thread. */
+typedef struct xb_media_task XbMediaTask;
+typedef void (*XbMediaTaskFunc)(XbMediaTask *task, int fd, gpointer user_data);
+typedef void (*XbMediaCallFunc)(gpointer data);
+
+#define XB_MEDIA_ANY_WORKER G_MAXUINT
+
+/* How many workers run (0: the engine is not running, and tasks cannot be added). */
+guint xb_media_task_workers(void);
+/* Polls `fd` on worker `worker` (modulo their number), or on the one with the fewest
+ * endpoints and tasks (XB_MEDIA_ANY_WORKER). NULL when the engine is not running. */
+XbMediaTask *xb_media_task_add(int fd, guint worker, XbMediaTaskFunc func, gpointer user_data);
+/* The worker a task lives on. */
+guint xb_media_task_worker(const XbMediaTask *task);
+/* Runs func(data) on worker `worker`'s thread, after what was given to it before. */
+void xb_media_worker_call(guint worker, XbMediaCallFunc func, gpointer data);
+/* Runs func(data) on the task's worker, in order with the task's other calls. */
+void xb_media_task_call(XbMediaTask *task, XbMediaCallFunc func, gpointer data);
+/* The worker stops polling the task (after the calls given to it before); then `done`
+ * (may be NULL) runs on the main loop and the task is freed. func is not called after
+ * `done`. */
+void xb_media_task_remove(XbMediaTask *task, XbMediaCallFunc done, gpointer data);
+/* Any thread: func(data) on the main loop, soon. */
+void xb_media_post(XbMediaCallFunc func, gpointer data);
+/* Blocks until every worker has run what it was given so far, then runs on this thread
+ * what the workers posted (pending removals' `done` among them). For a module's unload:
+ * afterwards no worker calls into it. */
+void xb_media_task_sync(void);
+
 G_END_DECLS

@@ -20,10 +20,12 @@ typedef enum {
 } XbNetError;
 
 typedef struct {
-	int rcvbuf;  /* SO_RCVBUF, set before bind (so that accepted streams inherit it); 0
-	                leaves the system's default */
-	int sndbuf;  /* SO_SNDBUF, likewise */
-	int backlog; /* listen(2) backlog of a stream listener; 0 means SOMAXCONN */
+	int rcvbuf;         /* SO_RCVBUF, set before bind (so that accepted streams inherit it); 0
+	                       leaves the system's default */
+	int sndbuf;         /* SO_SNDBUF, likewise */
+	int backlog;        /* listen(2) backlog of a stream listener; 0 means SOMAXCONN */
+	gboolean reuseport; /* SO_REUSEPORT: several sockets of this process share the address,
+	                       the kernel spreading datagrams over them by source */
 } XbListenOptions;
 
 /* A socket bound to `a`, non-blocking and close-on-exec: a datagram socket for udp:, a

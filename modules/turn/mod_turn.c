@@ -57,9 +57,11 @@ typedef struct {
 
 static GVariant *counters_variant(const TurnServer *srv)
 {
-	const TurnCounters *k = &srv->counters;
+	TurnCounters sum;
+	const TurnCounters *k = &sum;
 	GVariantBuilder b;
 
+	turn_server_counters(srv, &sum);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{st}"));
 #define COUNTER(name, value) g_variant_builder_add(&b, "{st}", name, (guint64)(value))
 	COUNTER("allocations_active", turn_table_count(srv->table));
@@ -77,6 +79,7 @@ static GVariant *counters_variant(const TurnServer *srv)
 	COUNTER("dropped_rate", k->dropped_rate);
 	COUNTER("dropped_queue", k->dropped_queue);
 	COUNTER("dropped_unauthenticated", k->dropped_unauth);
+	COUNTER("dropped_busy", k->dropped_busy);
 	COUNTER("tcp_connections", g_hash_table_size(srv->conns));
 #undef COUNTER
 	return g_variant_builder_end(&b);
@@ -110,6 +113,7 @@ static void reloaded_cb(const char *type, GVariant *payload, gpointer user_data)
 	/* Listen and relay addresses stay as they were bound; the rest applies now. */
 	turn_config_free(m->srv->cfg);
 	m->srv->cfg = cfg;
+	turn_server_config_changed(m->srv);
 	xb_timer_clear(&m->stats);
 	if (every > 0)
 		m->stats = xb_timer_start(self, every * 1000, stats_cb, self);
@@ -129,7 +133,9 @@ static gboolean cmd_turn(XbCliReply *r, int argc, char **argv, gpointer user_dat
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		TurnAlloc *a = value;
 		char client[64], relayed[64];
+		TurnTraffic t;
 
+		turn_alloc_traffic(a, &t);
 		stun_addr_to_string(&a->from.client, client, sizeof(client));
 		stun_addr_to_string(&a->relayed, relayed, sizeof(relayed));
 		xb_cli_reply_row(
@@ -139,8 +145,8 @@ static gboolean cmd_turn(XbCliReply *r, int argc, char **argv, gpointer user_dat
 		    "lifetime_left", g_variant_new_int64(turn_alloc_remaining_ms(a) / 1000),
 		    "permissions", g_variant_new_uint32(turn_alloc_permission_count(a)), "channels",
 		    g_variant_new_uint32(turn_alloc_channel_count(a)), "bytes_to_peer",
-		    g_variant_new_uint64(a->traffic.bytes_to_peer), "bytes_to_client",
-		    g_variant_new_uint64(a->traffic.bytes_to_client), NULL);
+		    g_variant_new_uint64(t.bytes_to_peer), "bytes_to_client",
+		    g_variant_new_uint64(t.bytes_to_client), NULL);
 	}
 	return TRUE;
 }

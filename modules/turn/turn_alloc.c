@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-static guint tuple_hash(gconstpointer p)
+guint turn_tuple_hash(gconstpointer p)
 {
 	const guint8 *b = p;
 	guint h = 2166136261u;
@@ -28,12 +28,12 @@ static guint tuple_hash(gconstpointer p)
 	return h;
 }
 
-static gboolean tuple_equal(gconstpointer a, gconstpointer b)
+gboolean turn_tuple_equal(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, sizeof(TurnTupleKey)) == 0;
 }
 
-static guint addr_hash(gconstpointer p)
+guint turn_addr_hash(gconstpointer p)
 {
 	const struct stun_addr *a = p;
 	guint h = 2166136261u ^ a->port ^ ((guint)a->family << 16);
@@ -44,7 +44,7 @@ static guint addr_hash(gconstpointer p)
 	return h;
 }
 
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
+gboolean turn_addr_equal(gconstpointer a, gconstpointer b)
 {
 	return stun_addr_equal(a, b, true);
 }
@@ -71,7 +71,7 @@ void turn_ip_key(uint8_t out[TURN_IP_KEY_LEN], const struct stun_addr *a)
 	memcpy(out + 1, a->ip, a->family == STUN_FAMILY_IPV6 ? 16 : 4);
 }
 
-static void addr_copy(struct stun_addr *dst, const struct stun_addr *src)
+void turn_addr_copy(struct stun_addr *dst, const struct stun_addr *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->family = src->family;
@@ -83,8 +83,8 @@ void turn_tuple_key(TurnTupleKey *key, const TurnFrom *from)
 {
 	memset(key, 0, sizeof(*key));
 	key->transport = (uint8_t)(from->listener ? from->listener->transport : XB_TRANSPORT_UDP);
-	addr_copy(&key->client, &from->client);
-	addr_copy(&key->server, &from->server);
+	turn_addr_copy(&key->client, &from->client);
+	turn_addr_copy(&key->server, &from->server);
 }
 
 /* ---- permissions and channels ---- */
@@ -102,6 +102,8 @@ static void perm_expired_cb(XbTimer *timer, gpointer user_data)
 	TurnPerm *p = user_data;
 
 	p->timer = NULL;
+	if (p->alloc->wa)
+		turn_worker_perm(p->alloc->wa, p->ip, FALSE);
 	g_hash_table_remove(p->alloc->perms, p->ip);
 }
 
@@ -119,6 +121,8 @@ gboolean turn_alloc_permit(TurnAlloc *a, const struct stun_addr *peer)
 		memcpy(p->ip, key, sizeof(key));
 		p->alloc = a;
 		g_hash_table_insert(a->perms, p->ip, p);
+		if (a->wa)
+			turn_worker_perm(a->wa, p->ip, TRUE);
 	}
 	xb_timer_cancel(p->timer);
 	p->timer = xb_timer_start(a->table->owner, TURN_PERMISSION_MS, perm_expired_cb, p);
@@ -151,6 +155,8 @@ static void channel_expired_cb(XbTimer *timer, gpointer user_data)
 	TurnChannel *c = user_data;
 
 	c->timer = NULL;
+	if (c->alloc->wa)
+		turn_worker_channel(c->alloc->wa, c->number, &c->peer, FALSE);
 	g_hash_table_remove(c->alloc->chan_peer, &c->peer);
 	g_hash_table_remove(c->alloc->chan_num, GUINT_TO_POINTER(c->number)); /* frees c */
 }
@@ -169,11 +175,13 @@ int turn_alloc_bind(TurnAlloc *a, uint16_t number, uint16_t max, const struct st
 		return 508;
 	if (!c) {
 		c = g_new0(TurnChannel, 1);
-		addr_copy(&c->peer, peer);
+		turn_addr_copy(&c->peer, peer);
 		c->number = number;
 		c->alloc = a;
 		g_hash_table_insert(a->chan_num, GUINT_TO_POINTER(number), c);
 		g_hash_table_insert(a->chan_peer, &c->peer, c);
+		if (a->wa)
+			turn_worker_channel(a->wa, number, &c->peer, TRUE);
 	}
 	xb_timer_cancel(c->timer);
 	c->timer = xb_timer_start(a->table->owner, TURN_CHANNEL_MS, channel_expired_cb, c);
@@ -189,7 +197,7 @@ TurnChannel *turn_alloc_channel_for(const TurnAlloc *a, const struct stun_addr *
 {
 	struct stun_addr key;
 
-	addr_copy(&key, peer);
+	turn_addr_copy(&key, peer);
 	return g_hash_table_lookup(a->chan_peer, &key);
 }
 
@@ -216,6 +224,8 @@ static void alloc_free(gpointer data)
 	g_hash_table_destroy(a->chan_peer);
 	g_hash_table_destroy(a->chan_num);
 	g_hash_table_destroy(a->perms);
+	if (a->wa)
+		turn_worker_alloc_stop(a->wa, g_steal_pointer(&a->relay)); /* closes it later */
 	if (a->relay) {
 		g_socket_close(a->relay, NULL);
 		g_object_unref(a->relay);
@@ -251,10 +261,10 @@ TurnAlloc *turn_alloc_new(TurnTable *t, const TurnFrom *from, const TurnAuth *au
 	a->username = g_strdup(auth->username);
 	a->relay = relay;
 	a->relay_fd = relay ? g_socket_get_fd(relay) : -1;
-	addr_copy(&a->relayed, relayed);
+	turn_addr_copy(&a->relayed, relayed);
 	a->perms = g_hash_table_new_full(turn_ip_key_hash, turn_ip_key_equal, NULL, perm_free);
 	a->chan_num = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, channel_free);
-	a->chan_peer = g_hash_table_new(addr_hash, addr_equal);
+	a->chan_peer = g_hash_table_new(turn_addr_hash, turn_addr_equal);
 	a->created = xb_clock_now();
 	g_hash_table_insert(t->by_tuple, &a->key, a);
 	n = GPOINTER_TO_UINT(g_hash_table_lookup(t->per_user, a->username));
@@ -364,7 +374,7 @@ TurnTable *turn_table_new(XbModule *owner)
 	TurnTable *t = g_new0(TurnTable, 1);
 
 	t->owner = owner;
-	t->by_tuple = g_hash_table_new_full(tuple_hash, tuple_equal, NULL, alloc_free);
+	t->by_tuple = g_hash_table_new_full(turn_tuple_hash, turn_tuple_equal, NULL, alloc_free);
 	t->per_user = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	t->reservations = g_hash_table_new_full(token_hash, token_equal, NULL, reservation_free);
 	return t;

@@ -124,6 +124,8 @@ char *turn_auth_password(const TurnConfig *cfg, const char *username, gint64 uni
 
 typedef struct turn_server TurnServer;
 typedef struct turn_alloc TurnAlloc;
+typedef struct turn_worker TurnWorker;
+typedef struct turn_walloc TurnWAlloc;
 
 typedef struct {
 	TurnServer *srv;
@@ -133,6 +135,10 @@ typedef struct {
 	XbTimer *resume; /* re-arms source after a pause */
 	int fd;
 	struct stun_addr addr;
+	/* A UDP listener read on a media worker (one socket per worker, SO_REUSEPORT):
+	 * its task and that worker's relay state; NULL when read on the main loop. */
+	XbMediaTask *task;
+	TurnWorker *wk;
 } TurnListener;
 
 typedef struct {
@@ -170,6 +176,12 @@ typedef struct {
 } TurnTupleKey;
 
 void turn_tuple_key(TurnTupleKey *key, const TurnFrom *from);
+guint turn_tuple_hash(gconstpointer p);
+gboolean turn_tuple_equal(gconstpointer a, gconstpointer b);
+/* struct stun_addr keys copied with turn_addr_copy (zeroed beyond the address). */
+guint turn_addr_hash(gconstpointer p);
+gboolean turn_addr_equal(gconstpointer a, gconstpointer b);
+void turn_addr_copy(struct stun_addr *dst, const struct stun_addr *src);
 
 typedef struct turn_table TurnTable;
 
@@ -213,6 +225,7 @@ struct turn_alloc {
 	gint64 rate_second;
 	guint64 rate_up, rate_down;
 	guint32 lifetime; /* last granted, seconds */
+	TurnWAlloc *wa;   /* its relaying on a media worker, or NULL (main loop) */
 };
 
 typedef struct {
@@ -275,6 +288,40 @@ GSocket *turn_reservation_take(TurnTable *t, const uint8_t token[8], uint16_t *p
 GSocket *turn_relay_bind(const struct stun_addr *addr, guint16 lo, guint16 hi, gboolean even,
                          GSocket **next, uint16_t *port);
 
+/* ---- relaying on the media workers (turn_worker.c) ----
+ *
+ * A UDP allocation made through a listener read on a media worker is relayed on that
+ * worker, both ways: ChannelData and Send indications from the listener's socket, and
+ * datagrams from peers on the relayed socket (a task of the same worker). The worker
+ * keeps its own copy of the allocation's permissions and channels (a TurnWAlloc), which
+ * only it touches: the main loop, where requests are answered and timers run, sends each
+ * change as a call to the worker. Requests that arrive on a worker's socket are copied to
+ * the main loop. TCP and TLS clients stay on the main loop. */
+
+/* Packets and bytes counted on the workers (atomic), summed into the server's figures. */
+typedef struct {
+	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
+	guint64 dropped_no_permission, dropped_rate, dropped_busy;
+} TurnWorkerCounters;
+
+/* One per media worker; made with the server. */
+TurnWorker *turn_worker_new(TurnServer *srv, guint index, const TurnConfig *cfg);
+void turn_worker_free(TurnWorker *w);
+/* Reads the listener `l` on its worker `w` (l->task). */
+void turn_worker_listen(TurnWorker *w, TurnListener *l);
+/* The settings the workers read (rfc5766_channels, max_bps) after a reload. */
+void turn_worker_config(TurnWorker *w, const TurnConfig *cfg);
+void turn_worker_counters_add(TurnWorker *w, TurnWorkerCounters *sum);
+/* Starts relaying allocation `a` (UDP, from a worker's listener) on that worker. */
+void turn_worker_alloc_start(TurnWorker *w, TurnAlloc *a);
+/* The allocation ends: the worker forgets it, then the relayed socket (taken) is closed. */
+void turn_worker_alloc_stop(TurnWAlloc *wa, GSocket *relay);
+void turn_worker_perm(TurnWAlloc *wa, const uint8_t ip[TURN_IP_KEY_LEN], gboolean add);
+void turn_worker_channel(TurnWAlloc *wa, uint16_t number, const struct stun_addr *peer,
+                         gboolean add);
+/* What the allocation relayed, wherever it is relayed. */
+void turn_alloc_traffic(const TurnAlloc *a, TurnTraffic *out);
+
 /* ---- the server (turn_server.c, turn_request.c) ---- */
 
 typedef struct {
@@ -282,6 +329,7 @@ typedef struct {
 	guint64 bytes_to_peer, bytes_to_client, pkts_to_peer, pkts_to_client;
 	guint64 dropped_no_permission, dropped_rate, dropped_queue;
 	guint64 dropped_unauth; /* answers to unauthenticated requests over the source's rate */
+	guint64 dropped_busy;   /* requests a worker dropped: too many waiting for the main loop */
 } TurnCounters;
 
 struct turn_server {
@@ -299,6 +347,8 @@ struct turn_server {
 	int epfd;               /* epoll set of the relayed sockets */
 	guint epoll_src;
 	TurnCounters counters;
+	GPtrArray *workers; /* TurnWorker, one per media worker (empty without the engine) */
+	gboolean closing;   /* being freed: requests copied from workers are dropped */
 };
 
 TurnServer *turn_server_new(XbModule *owner, TurnConfig *cfg);
@@ -311,6 +361,10 @@ gboolean turn_server_set_relay(TurnServer *srv, char **addresses, GError **error
 /* Warns when turn.max_allocations and the connection cap need more file descriptors than
  * RLIMIT_NOFILE gives the process. */
 void turn_server_check_fd_limit(TurnServer *srv);
+/* The counters of the main loop and of the workers together. */
+void turn_server_counters(const TurnServer *srv, TurnCounters *out);
+/* Tells the workers the settings after a reload. */
+void turn_server_config_changed(TurnServer *srv);
 /* Starts reading an allocation's relayed socket. */
 void turn_server_watch_relay(TurnServer *srv, TurnAlloc *a);
 /* Sends data from the client to a peer through the relayed socket (RFC 8656 §11.2, §12.5). */

@@ -17,9 +17,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define UDP_BURST 64            /* datagrams read per wake-up, for fairness between sockets */
-#define RCVBUF    (1024 * 1024) /* per listener */
-#define HEADROOM  64            /* room before relayed data for a ChannelData header */
+#define UDP_BURST 64 /* datagrams read per wake-up, for fairness between sockets */
+/* Per UDP listener socket: a few hundred ms of a busy server's datagrams, so that a worker
+ * (or the main loop) held up for a moment loses none. Root may exceed net.core.rmem_max. */
+#define SOCKBUF  (4 * 1024 * 1024)
+#define HEADROOM 64 /* room before relayed data for a ChannelData header */
 
 /* ---- TCP connections ---- */
 
@@ -519,11 +521,29 @@ void turn_server_watch_relay(TurnServer *srv, TurnAlloc *a)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = a};
 
+	if (a->relay && !a->from.conn && a->from.listener && a->from.listener->wk) {
+		turn_worker_alloc_start(a->from.listener->wk, a);
+		return;
+	}
 	if (a->relay && epoll_ctl(srv->epfd, EPOLL_CTL_ADD, a->relay_fd, &ev) != 0)
 		g_warning("epoll_ctl: %s", g_strerror(errno));
 }
 
 /* ---- life cycle ---- */
+
+/* Stops the workers reading the listeners, and waits until they have let go of them and of
+ * removed allocations. */
+static void workers_stop(TurnServer *srv)
+{
+	for (guint i = 0; i < srv->listeners->len; i++) {
+		TurnListener *l = g_ptr_array_index(srv->listeners, i);
+
+		if (l->task)
+			xb_media_task_remove(g_steal_pointer(&l->task), NULL, NULL);
+	}
+	if (srv->workers->len)
+		xb_media_task_sync();
+}
 
 static void listener_free(gpointer data)
 {
@@ -546,19 +566,19 @@ static void on_alloc_free(TurnAlloc *a, const char *why, gpointer user_data)
 {
 	TurnServer *srv = user_data;
 	char client[64], relayed[64];
+	TurnTraffic t;
 
 	if (g_strcmp0(why, "expired") == 0)
 		srv->counters.expired++;
+	turn_alloc_traffic(a, &t);
 	stun_addr_to_string(&a->from.client, client, sizeof(client));
 	stun_addr_to_string(&a->relayed, relayed, sizeof(relayed));
 	g_info("allocation %s of '%s' from %s ended (%s): %" G_GUINT64_FORMAT
 	       " bytes to peers, %" G_GUINT64_FORMAT " to the client",
-	       relayed, a->username, client, why, a->traffic.bytes_to_peer,
-	       a->traffic.bytes_to_client);
+	       relayed, a->username, client, why, t.bytes_to_peer, t.bytes_to_client);
 	xb_event_publish("turn.allocation.deleted",
 	                 g_variant_new("(ssssstt)", a->username, a->from.conn ? "tcp" : "udp",
-	                               client, relayed, why, a->traffic.bytes_to_peer,
-	                               a->traffic.bytes_to_client));
+	                               client, relayed, why, t.bytes_to_peer, t.bytes_to_client));
 }
 
 static void conn_free_cb(gpointer data)
@@ -578,6 +598,9 @@ TurnServer *turn_server_new(XbModule *owner, TurnConfig *cfg)
 	srv->table->user_data = srv;
 	srv->table->on_free = on_alloc_free;
 	srv->unauth = turn_limiter_new(TURN_LIMIT_SOURCES);
+	srv->workers = g_ptr_array_new_with_free_func((GDestroyNotify)turn_worker_free);
+	for (guint i = 0; i < xb_media_task_workers(); i++)
+		g_ptr_array_add(srv->workers, turn_worker_new(srv, i, cfg));
 	xb_event_type_register("turn.allocation.created", "(ssss)");
 	xb_event_type_register("turn.allocation.deleted", "(ssssstt)");
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -594,10 +617,14 @@ void turn_server_free(TurnServer *srv)
 {
 	if (!srv)
 		return;
-	/* No events on the way out; connections first, each takes its allocation along. */
+	/* No events on the way out; connections first, each takes its allocation along. The
+	 * workers let go of the listeners and allocations before anything is freed. */
+	srv->closing = TRUE;
 	srv->table->on_free = NULL;
 	g_hash_table_destroy(srv->conns);
 	turn_table_free(srv->table);
+	workers_stop(srv);
+	g_ptr_array_unref(srv->workers);
 	turn_limiter_free(srv->unauth);
 	g_source_remove(srv->epoll_src);
 	close(srv->epfd);
@@ -608,15 +635,39 @@ void turn_server_free(TurnServer *srv)
 	g_free(srv);
 }
 
+static TurnListener *listener_add(TurnServer *srv, XbTransport transport, int fd, GError **error);
+
+/* Binds and closes a socket at `at` without SO_REUSEPORT: FALSE when the address is in
+ * use; a port 0 becomes the port the system chose. */
+static gboolean probe_free(XbListenAddr *at, GError **error)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct stun_addr bound;
+	int fd = xb_net_listen(at, NULL, error);
+
+	if (fd < 0) {
+		g_prefix_error(error, "turn.listen: ");
+		return FALSE;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    stun_addr_from_sockaddr(&bound, (struct sockaddr *)&ss) == 0)
+		at->port = bound.port;
+	close(fd);
+	return TRUE;
+}
+
 static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **error)
 {
 	gboolean udp = a->transport == XB_TRANSPORT_UDP;
+	guint nworkers = udp ? srv->workers->len : 0;
 	/* A stream listener queues up to 10 connections not yet accepted; a burst beyond that
 	 * waits for the clients' SYN retries. */
-	const XbListenOptions opts = {.rcvbuf = udp ? RCVBUF : 0, .backlog = 10};
-	g_autoptr(GError) err = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	XbListenOptions opts = {.rcvbuf = udp ? SOCKBUF : 0,
+	                        .sndbuf = udp ? SOCKBUF : 0,
+	                        .backlog = 10,
+	                        .reuseport = nworkers > 1};
+	XbListenAddr at = *a;
 	TurnListener *l;
 	int fd;
 
@@ -626,30 +677,63 @@ static gboolean listen_one(TurnServer *srv, const XbListenAddr *a, GError **erro
 		            a->address, a->port);
 		return FALSE;
 	}
-	fd = xb_net_listen(a, &opts, error);
-	if (fd < 0) {
-		g_prefix_error(error, "turn.listen: ");
+	/* Read on the media workers: one socket each, the kernel spreading clients over them.
+	 * Another process's SO_REUSEPORT socket (of the same user) would let the group bind, so
+	 * a socket without it first proves the address free (and picks the port for port 0). */
+	if (opts.reuseport && !probe_free(&at, error))
 		return FALSE;
+	for (guint i = 0; i < MAX(nworkers, 1); i++) {
+		fd = xb_net_listen(&at, &opts, error);
+		if (fd < 0) {
+			g_prefix_error(error, "turn.listen: ");
+			return FALSE;
+		}
+		l = listener_add(srv, a->transport, fd, error);
+		if (!l)
+			return FALSE;
+		at.port = l->addr.port; /* port 0: the others share the first one's */
+		if (nworkers)
+			turn_worker_listen(g_ptr_array_index(srv->workers, i), l);
+		else
+			listener_watch(l);
+	}
+	g_message("listening on %s:%s%s%s:%u%s", xb_transport_name(a->transport),
+	          a->ipv6 ? "[" : "", a->address, a->ipv6 ? "]" : "", at.port,
+	          nworkers ? " (relaying on the media workers)" : "");
+	return TRUE;
+}
+
+/* A bound socket becomes a listener (not yet watched). */
+static TurnListener *listener_add(TurnServer *srv, XbTransport transport, int fd, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	TurnListener *l;
+
+	if (transport == XB_TRANSPORT_UDP) {
+		int size = SOCKBUF;
+
+		/* Past net.core.rmem_max/wmem_max when allowed (CAP_NET_ADMIN). */
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	}
 	l = g_new0(TurnListener, 1);
 	l->srv = srv;
-	l->transport = a->transport;
+	l->transport = transport;
 	l->socket = g_socket_new_from_fd(fd, &err);
 	if (!l->socket) {
 		close(fd);
 		g_propagate_prefixed_error(error, g_steal_pointer(&err), "turn.listen: ");
 		listener_free(l);
-		return FALSE;
+		return NULL;
 	}
 	g_socket_set_blocking(l->socket, FALSE);
 	l->fd = fd;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		stun_addr_from_sockaddr(&l->addr, (struct sockaddr *)&ss);
-	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
-	g_message("listening on %s:%s%s%s:%u", xb_transport_name(a->transport), a->ipv6 ? "[" : "",
-	          a->address, a->ipv6 ? "]" : "", a->port);
-	return TRUE;
+	return l;
 }
 
 /* Each allocation holds a relayed socket (and, over TCP/TLS, its connection), each TCP/TLS
@@ -695,6 +779,7 @@ gboolean turn_server_listen(TurnServer *srv, GArray *addrs, GError **error)
 {
 	for (guint i = 0; i < addrs->len; i++) {
 		if (!listen_one(srv, &g_array_index(addrs, XbListenAddr, i), error)) {
+			workers_stop(srv);
 			g_ptr_array_set_size(srv->listeners, 0);
 			return FALSE;
 		}
@@ -812,4 +897,26 @@ done:
 		return FALSE;
 	}
 	return TRUE;
+}
+
+void turn_server_counters(const TurnServer *srv, TurnCounters *out)
+{
+	TurnWorkerCounters w = {0};
+
+	*out = srv->counters;
+	for (guint i = 0; i < srv->workers->len; i++)
+		turn_worker_counters_add(g_ptr_array_index(srv->workers, i), &w);
+	out->bytes_to_peer += w.bytes_to_peer;
+	out->bytes_to_client += w.bytes_to_client;
+	out->pkts_to_peer += w.pkts_to_peer;
+	out->pkts_to_client += w.pkts_to_client;
+	out->dropped_no_permission += w.dropped_no_permission;
+	out->dropped_rate += w.dropped_rate;
+	out->dropped_busy += w.dropped_busy;
+}
+
+void turn_server_config_changed(TurnServer *srv)
+{
+	for (guint i = 0; i < srv->workers->len; i++)
+		turn_worker_config(g_ptr_array_index(srv->workers, i), srv->cfg);
 }

@@ -1,17 +1,19 @@
 #!/bin/bash
 # bench_turn.sh: the TURN relay benchmark. Runs turnutils_uclient load (N clients, 160-byte
 # packets at 50 per second each, N rising) against crossbar's mod_turn and against coturn's
-# turnserver on loopback in the same run, and prints for each the most streams carried with
-# under 0.1% loss, and the CPU each server spent per relayed packet at the highest level
-# both carried (what still separates them when both carry every level). It is a
-# measurement, not a test: it always exits 0 unless a server cannot start.
+# turnserver on loopback in the same run, level after level, until a level where one of
+# the two loses 0.1% or more (or fails to set its clients up), or the last level. It prints
+# each level's loss, relayed packets and CPU per relayed packet of both, with the ratio,
+# then the most streams each carried under 0.1% loss and the CPU per relayed packet at
+# the highest level both carried. It is a measurement, not a test: it always exits 0
+# unless a server cannot start.
 #
 #   usage: tests/bench/bench_turn.sh [BUILD_DIR] [LEVELS...]
 #          (BUILD_DIR: where crossbar was built, default $XB_BUILDDIR, else this source tree;
 #           LEVELS default: $LEVELS, else 200 400 800 1200 1600 2000 2400)
 #
-# Each level runs against a server started afresh (crossbar, then coturn), so that no
-# allocation left from an earlier level holds relay ports or quota. The load comes from one
+# Each level runs against a server started afresh (crossbar, then coturn), so that every
+# allocation of the earlier level is released and none holds relay ports or quota. The load comes from one
 # turnutils_uclient per CLIENTS_PER_PROC streams (default 50: one process sets its clients up
 # slowly), sending to PEERS turnutils_peer echo processes (default 4) in turn. Each stream
 # is 50 packets/s each way; a packet crosses the relay twice (client to peer and back), so
@@ -197,13 +199,15 @@ run_level() {
 }
 
 best_xb=0 best_ct=0 both=0 both_cpu_xb=- both_cpu_ct=-
-printf '%-8s %-34s %s\n' streams "crossbar loss% (relayed, cpu/pkt)" "coturn loss% (relayed, cpu/pkt)"
+printf '%-8s %-34s %-34s %s\n' streams "crossbar loss% (relayed, cpu/pkt)" \
+	"coturn loss% (relayed, cpu/pkt)" "cpu ratio"
 for n in "${LEVELS[@]}"; do
 	run_level crossbar "$n"
 	lx=$LOSS px=$PACKETS cx=$CPU
 	run_level coturn "$n"
 	lc=$LOSS pc=$PACKETS cc=$CPU
-	printf '%-8s %-34s %s\n' "$n" "$lx ($px, $cx us)" "$lc ($pc, $cc us)"
+	ratio=$(awk -v x="$cx" -v c="$cc" 'BEGIN { if (x != "-" && c != "-" && c > 0) printf "%.2f", x / c; else print "-" }')
+	printf '%-8s %-34s %-34s %s\n' "$n" "$lx ($px, $cx us)" "$lc ($pc, $cc us)" "$ratio"
 	ok_x=$(awk -v l="$lx" -v p="$px" 'BEGIN{print (l != "fail" && p > 0 && l < 0.1) ? 1 : 0}')
 	ok_c=$(awk -v l="$lc" -v p="$pc" 'BEGIN{print (l != "fail" && p > 0 && l < 0.1) ? 1 : 0}')
 	[ "$ok_x" = 1 ] && [ "$n" -gt "$best_xb" ] && best_xb=$n
@@ -211,7 +215,8 @@ for n in "${LEVELS[@]}"; do
 	if [ "$ok_x" = 1 ] && [ "$ok_c" = 1 ] && [ "$n" -gt "$both" ]; then
 		both=$n both_cpu_xb=$cx both_cpu_ct=$cc
 	fi
-	[ "$ok_x" = 1 ] || [ "$ok_c" = 1 ] || break
+	# The first level that one of them does not carry ends the run: it ranks them.
+	[ "$ok_x" = 1 ] && [ "$ok_c" = 1 ] || break
 done
 
 if [ -s "$TMP/failures.log" ]; then
@@ -233,7 +238,7 @@ fi
 if [ "$both" -gt 0 ]; then
 	echo "CPU per relayed packet at $both streams (the highest level both carried): crossbar $both_cpu_xb us, coturn $both_cpu_ct us$(awk -v x="$both_cpu_xb" -v c="$both_cpu_ct" 'BEGIN { if (c > 0) printf ", ratio %.2f", x / c }')"
 fi
-echo "note: the load (turnutils_uclient, $CLIENTS_PER_PROC streams a process, $PEERS echo peers) runs on the same $(nproc) CPUs; coturn runs one relay thread per CPU, crossbar one main loop"
+echo "note: the load (turnutils_uclient, $CLIENTS_PER_PROC streams a process, $PEERS echo peers) runs on the same $(nproc) CPUs; coturn runs one relay thread per CPU, crossbar relays UDP on its media workers (one per CPU)"
 
 if [ -n "${XB_BENCH_SUMMARY:-}" ]; then
 	{
