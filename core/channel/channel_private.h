@@ -50,6 +50,9 @@ void xb_dialplan_exec_route(XbChannel *channel);
  * transfer took the channel elsewhere. Nothing happens to a channel it does not run. */
 void xb_dialplan_exec_release(XbChannel *channel);
 
+/* dtmf.c: the send_dtmf application. */
+void channel_dtmf_apps_register(void);
+
 /* bridge.c: end the bridge channel is in without hanging up either leg; the bridge's done
  * function sees both legs' `split` set. FALSE when channel is in no bridge. */
 gboolean channel_bridge_split(XbChannel *channel);

@@ -653,4 +653,5 @@ static const XbApp media_apps[] = {
 void xb_channel_media_apps_register(void)
 {
 	xb_app_register(NULL, media_apps, NULL);
+	channel_dtmf_apps_register();
 }
