@@ -53,6 +53,14 @@ void xb_dialplan_exec_release(XbChannel *channel);
 /* dtmf.c: the send_dtmf application. */
 void channel_dtmf_apps_register(void);
 
+/* media.c: the G.711 encoding and payload type the leg's audio is in (FALSE: another). */
+gboolean channel_media_playable(XbChannel *ch, const char **encoding, guint *pt);
+/* ringback.c: the caller of a call whose legs ring hears crossbar's ringback tone, after a
+ * 183 with crossbar's own answer when it has none yet: FALSE when it cannot (turned off,
+ * not anchored, no G.711), and the caller should get the 180 instead. */
+gboolean channel_ringback_start(XbChannel *a);
+void channel_ringback_stop(XbChannel *a);
+
 /* bridge.c: end the bridge channel is in without hanging up either leg; the bridge's done
  * function sees both legs' `split` set. FALSE when channel is in no bridge. */
 gboolean channel_bridge_split(XbChannel *channel);

@@ -528,6 +528,11 @@ static gboolean playable_format(XbChannel *ch, const char **encoding, guint *pt)
 	return FALSE;
 }
 
+gboolean channel_media_playable(XbChannel *ch, const char **encoding, guint *pt)
+{
+	return playable_format(ch, encoding, pt);
+}
+
 /* A file a plan names: as it is with a folder, else a prompt of media.sounds_dir, with or
  * without its ".wav". */
 static char *sound_path(const char *name)
