@@ -6,6 +6,7 @@
 # sends each digit as an event in the caller's stream (its SSRC and sequence numbers), the
 # first packet marked, durations growing, the end packet three times, the tone paused
 # meanwhile; to a caller that did not, the digits go as SIP INFO (application/dtmf-relay).
+# A digit a caller sends as INFO reaches a callee with telephone-events as an event.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -17,6 +18,8 @@ PORT=$mo_PORT
 SIPP_DIR=$SRC/tests/integration/sipp
 LOCAL_IP=127.0.0.1
 HOST=127.0.0.1
+UAS_PORT=$(free_port)
+while [ "$UAS_PORT" = "$PORT" ]; do UAS_PORT=$(free_port); done
 
 cat >"$TMP/plan.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
@@ -27,6 +30,11 @@ cat >"$TMP/plan.xml" <<XML
         <action application="answer"/>
         <action application="tone" data="ringback 8"/>
         <action application="hangup"/>
+      </condition>
+    </extension>
+    <extension name="relay">
+      <condition field="destination_number" expression="^relay\$">
+        <action application="bridge" data="sip:callee@127.0.0.1:$UAS_PORT"/>
       </condition>
     </extension>
     <extension name="dtmf">
@@ -142,4 +150,27 @@ PY
 # DTMF: INFO to a caller without telephone-events.
 check "send_dtmf to a caller without telephone-events: three INFOs" \
 	uac caller3 dtmf_uac_info.xml dtmf -set rtpport "$(ear_port)"
+
+# DTMF: a digit the caller sends as INFO reaches a callee with telephone-events in its RTP.
+EAR=$(ear_port)
+python3 "$SRC/tests/integration/rtp_listen.py" "$EAR" "$TMP/relay.json" 10 &
+RTP_PID=$!
+PIDS+=("$RTP_PID")
+check "the callee's ear listens" until_ok 10 ear_up "$EAR"
+uas_start callee dtmf_uas_listen.xml -set rtpport "$EAR"
+check "a caller dials 5 by INFO to a callee with telephone-events" \
+	uac caller4 dtmf_uac_info_send.xml relay
+check "... the callee answered" uas_done
+wait_exit "$RTP_PID" 20
+check "... and got the digit as an RFC 4733 event in its RTP" python3 - "$TMP/relay.json" <<'PY'
+import json, sys
+pk = [p for p in json.load(open(sys.argv[1])) if p["pt"] == 101]
+print(f"{len(pk)} telephone-event packets")
+assert pk, "events"
+pay = [bytes.fromhex(p["payload"]) for p in pk]
+assert {x[0] for x in pay} == {5}, "the digit 5"
+assert len({p["ts"] for p in pk}) == 1, "one event"
+assert [x[1] >> 7 for x in pay][-3:] == [1, 1, 1], "its end three times"
+assert pk[0]["m"] == 1
+PY
 done_testing
