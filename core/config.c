@@ -74,6 +74,9 @@ static XbSettingDef media_defs[] = {
      "end, as bypass_media=true does for one call)"},
     {"tone_country", XB_SETTING_ENUM, "eu",
      "call progress tones (ringback, busy ...) as heard in: eu (425 Hz), us, uk", 0, 0, "eu|us|uk"},
+    {"ringback", XB_SETTING_BOOL, "yes",
+     "a caller whose callee rings without early media gets 183 and crossbar's ringback tone "
+     "(no: the 180 is relayed; the ringback variable decides for one call)"},
     {"hold_music", XB_SETTING_STRING, "hold",
      "played to a party on hold: a file, or a prompt of sounds_dir; empty for silence"},
     {"sounds_dir", XB_SETTING_PATH, NULL,

@@ -99,7 +99,9 @@ static void bridge_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_
 		break;
 	case XB_CHANNEL_EV_DTMF: {
 		char digits[2] = {ev->digit, 0};
-		if (!ev->dtmf_in_media) /* else the engine relayed its packets already */
+		/* Events in the anchored RTP reach a far end that agreed to them by the engine's
+		 * relay; any other way, the digit is sent on. */
+		if (!ev->dtmf_in_media || xb_media_endpoint_dtmf_pt(other->media) < 0)
 			xb_channel_send_dtmf(other, digits);
 		break;
 	}

@@ -461,6 +461,10 @@ int xb_channel_send_dtmf(XbChannel *ch, const char *digits)
 {
 	if (over(ch))
 		return -ESHUTDOWN;
+	/* In the anchored RTP when the far end agreed to telephone-events, else the driver's way.
+	 */
+	if (ch->media && xb_media_send_dtmf(ch->media, digits, 0, -1))
+		return 0;
 	if (!ch->driver || !ch->driver->send_dtmf)
 		return -ENOTSUP;
 	return ch->driver->send_dtmf(ch, digits);

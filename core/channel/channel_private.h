@@ -13,10 +13,11 @@ void xb_channel_media_watch(XbChannel *ch);
 /* A new offer from `holder` puts the bridged `held` on hold (music on hold starts) or takes
  * it off (the music stops). */
 void xb_channel_media_hold(XbChannel *holder, XbChannel *held, const XbChannelBody *offer);
-/* media.c, for the media applications of record.c and read.c: the leg's endpoint (made
- * when the call is anchored and it has none yet, e.g. before a bridge); the G.711 format in
- * use (FALSE for none); a prompt's file; the answer to a request while crossbar answers the
- * leg itself. */
+/* media.c, for the media applications of record.c, read.c and ringback.c: the leg's
+ * endpoint (made when the call is anchored and it has none yet, e.g. before a bridge); the
+ * encoding crossbar can send the leg and its payload type (FALSE for none: a codec crossbar
+ * has not); a prompt's file; the answer to a request while crossbar answers the leg
+ * itself. */
 XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch);
 gboolean xb_channel_media_format(XbChannel *ch, const char **encoding, guint *pt);
 char *xb_channel_sound_path(const char *name);
@@ -62,6 +63,15 @@ void xb_dialplan_exec_route(XbChannel *channel);
 /* ... and lets go of a channel without hanging it up: its pending application is over, a
  * transfer took the channel elsewhere. Nothing happens to a channel it does not run. */
 void xb_dialplan_exec_release(XbChannel *channel);
+
+/* dtmf.c: the send_dtmf application. */
+void channel_dtmf_apps_register(void);
+
+/* ringback.c: the caller of a call whose legs ring hears crossbar's ringback tone, after a
+ * 183 with crossbar's own answer when it has none yet: FALSE when it cannot (turned off,
+ * not anchored, no G.711), and the caller should get the 180 instead. */
+gboolean channel_ringback_start(XbChannel *a);
+void channel_ringback_stop(XbChannel *a);
 
 /* bridge.c: end the bridge channel is in without hanging up either leg; the bridge's done
  * function sees both legs' `split` set. FALSE when channel is in no bridge. */

@@ -778,6 +778,7 @@ void xb_channel_media_apps_register(void)
 	xb_app_register(NULL, media_apps, NULL);
 	xb_app_register(NULL, xb_channel_record_apps, NULL);
 	xb_app_register(NULL, xb_channel_read_apps, NULL);
+	channel_dtmf_apps_register();
 }
 
 XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch)

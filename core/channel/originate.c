@@ -6,7 +6,9 @@
  * gives one target its own no-answer timeout. The driver is the one whose prefix starts the
  * target ("sip:", "gateway/", "user/").
  *
- *   group placed ──first 18x──> A rings (180) / early media (183 with B's description)
+ *   group placed ──first 18x──> A rings: 183 with crossbar's own answer and its ringback
+ *        │                      tone (ringback.c), or 180 (ringback=none, not anchored);
+ *        │                      early media (183 with B's description) in the tone's place
  *        │  ──first 2xx──> the other legs end (LOSE_RACE), A answered, A and B bridged
  *        │  ──all legs failed──> next group, or the bridge fails
  *        │  ──A hangs up──> every leg ends (ORIGINATOR_CANCEL)
@@ -53,10 +55,20 @@ struct originate {
 	char *user;               /* the one user the targets are, for its forwarding, or NULL */
 	XbCallFeatures *features; /* that user's */
 	char *user_context;
+	gboolean ringback;    /* the caller hears crossbar's ringback (ringback.c) */
+	gboolean own_early;   /* the caller's early answer is crossbar's own: its 200 repeats it */
+	gboolean early_media; /* a leg's early media reaches the caller */
 };
 
 static void originate_next_group(Originate *o);
 static void a_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_data);
+
+static void ringback_stop(Originate *o)
+{
+	if (o->ringback)
+		channel_ringback_stop(o->a);
+	o->ringback = FALSE;
+}
 
 static void leg_free(gpointer data)
 {
@@ -104,6 +116,7 @@ static void originate_forward(Originate *o, const char *number, const char *why)
 	g_autofree char *context = g_strdup(o->user_context);
 
 	xb_info("%s: %s forwards (%s) to %s", xb_channel_name(a), o->user, why, to);
+	ringback_stop(o);
 	xb_channel_set_var(a, "forwarded_from", o->user);
 	xb_channel_set_controller(a, NULL, NULL);
 	o->done = TRUE;
@@ -141,6 +154,7 @@ static void originate_finish(Originate *o, int result)
 {
 	XbChannel *a = xb_channel_ref(o->a);
 
+	ringback_stop(o);
 	o->done = TRUE;
 	xb_channel_set_controller(a, NULL, NULL);
 	g_ptr_array_set_size(o->legs, 0);
@@ -245,9 +259,12 @@ static void originate_won(Originate *o, Leg *winner)
 		}
 	}
 	g_ptr_array_set_size(o->legs, 0);
+	ringback_stop(o);
 	if (body) {
+		/* (after crossbar's own early answer, the 200 repeats it) */
 		XbChannelBody *answer = xb_channel_media_pass(o->b, a, body);
-		xb_channel_set_local_body(a, answer);
+		if (!o->own_early)
+			xb_channel_set_local_body(a, answer);
 		xb_channel_body_free(answer);
 	}
 	if (xb_channel_answer(a) < 0) {
@@ -290,12 +307,22 @@ static void leg_event(XbChannel *ch, const XbChannelEvent *ev, gpointer user_dat
 		if (xb_channel_state(o->a) >= XB_CHANNEL_ANSWERED)
 			break;
 		if (ev->body) {
+			/* The leg's early media in place of crossbar's ringback; after crossbar's
+			 * own early answer, through the answer the caller has. */
 			XbChannelBody *early = xb_channel_media_pass(ch, o->a, ev->body);
-			xb_channel_set_local_body(o->a, early);
+			ringback_stop(o);
+			o->early_media = TRUE;
+			if (!o->own_early) {
+				xb_channel_set_local_body(o->a, early);
+				xb_channel_pre_answer(o->a);
+			}
 			xb_channel_body_free(early);
-			xb_channel_pre_answer(o->a);
-		} else if (xb_channel_state(o->a) < XB_CHANNEL_RINGING) {
-			xb_channel_ring(o->a);
+		} else if (!o->ringback && !o->early_media) {
+			gboolean was_early = xb_channel_state(o->a) >= XB_CHANNEL_EARLY;
+			o->ringback = channel_ringback_start(o->a);
+			o->own_early |= o->ringback && !was_early;
+			if (!o->ringback && xb_channel_state(o->a) < XB_CHANNEL_RINGING)
+				xb_channel_ring(o->a);
 		}
 		break;
 	case XB_CHANNEL_EV_ANSWERED:

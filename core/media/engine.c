@@ -48,6 +48,7 @@ typedef enum {
 	CMD_CODEC, /* codec (NULL: relayed as it is) */
 	CMD_RUN, /* fn(ep, data) */
 	CMD_CALL, /* call(call_data): a module's task (fdtask.c) */
+	CMD_SEND_DTMF, /* bytes: the digits, pt, seconds: clock rate, frame: ms each */
 	CMD_STOP,
 } CmdType;
 
@@ -223,6 +224,7 @@ static void poll_remove(MediaWorker *w, XbMediaEndpoint *ep)
 	for (int i = 0; i < 2; i++)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ep->fd[i], NULL);
 	play_end(w, ep, FALSE);
+	xb_media_dtmf_clear(w, ep);
 	g_ptr_array_remove_fast(w->eps, ep);
 	ep->attached = NULL;
 	unjoin(ep);
@@ -326,6 +328,12 @@ static void run_command(MediaWorker *w, Cmd *c)
 	case CMD_CALL:
 		c->call(c->call_data);
 		break;
+	case CMD_SEND_DTMF:
+		if (ep->attached == w)
+			xb_media_dtmf_queue(w, ep, g_bytes_get_data(c->bytes, NULL),
+			                    g_bytes_get_size(c->bytes), c->pt, c->seconds,
+			                    c->frame);
+		break;
 	case CMD_STOP:
 		break;
 	}
@@ -353,14 +361,28 @@ static void play_frame(MediaWorker *w, XbMediaEndpoint *ep, const guint8 *payloa
 	memcpy(pkt + 12, payload, len);
 	if (ep->rec)
 		xb_media_record_packet(ep->rec, 1, pkt, 12 + len);
-	if (!ep->send_len[0] || sendto(ep->fd[0], pkt, 12 + len, MSG_DONTWAIT,
+	xb_media_send_own(w, ep, pkt, 12 + len);
+}
+
+void xb_media_send_own(MediaWorker *w, XbMediaEndpoint *ep, const guint8 *pkt, gsize len)
+{
+	if (!ep->send_len[0] || sendto(ep->fd[0], pkt, len, MSG_DONTWAIT,
 	                               (struct sockaddr *)&ep->send_to[0], ep->send_len[0]) < 0) {
 		__atomic_fetch_add(&ep->dropped, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&w->dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	ep->out_packets++;
+	ep->out_octets += (guint32)(len - XB_RTP_HEADER_LEN);
+	ep->out_last_us = g_get_monotonic_time();
 	__atomic_fetch_add(&ep->tx_packets, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&w->tx_packets, 1, __ATOMIC_RELAXED);
+}
+
+void xb_media_worker_tick(MediaWorker *w, gboolean want)
+{
+	if (want ? w->nplaying++ == 0 : --w->nplaying == 0)
+		tick_arm(w, want);
 }
 
 /* Every 10 ms: the frames that fell due since each playback began. */
@@ -370,7 +392,9 @@ static void play_tick(MediaWorker *w)
 
 	for (guint i = 0; i < w->eps->len; i++) {
 		XbMediaEndpoint *ep = w->eps->pdata[i];
-		if (!ep->play)
+		if (ep->dtmf_tx)
+			xb_media_dtmf_tick(w, ep, now);
+		if (!ep->play || xb_media_dtmf_busy(ep))
 			continue;
 		gsize size;
 		const guint8 *data = g_bytes_get_data(ep->play, &size);
@@ -555,12 +579,23 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 			}
 			admitted++;
 			if (!which && ep->dtmf_pt >= 0 && len >= 2 &&
-			    (w->buf[i][1] & 0x7f) == ep->dtmf_pt)
+			    (w->buf[i][1] & 0x7f) == ep->dtmf_pt) {
 				dtmf_packet(ep, w->buf[i], len);
+				/* Events go on with the other far end's payload type; to one
+				 * that agreed to none, the bridge sends the digit another way. */
+				if (peer && peer->dtmf_pt < 0) {
+					dropped++;
+					continue;
+				}
+				if (peer)
+					w->buf[i][1] =
+					    (w->buf[i][1] & 0x80) | (guint8)peer->dtmf_pt;
+			}
 			if (!which && ep->rec)
 				xb_media_record_packet(ep->rec, 0, w->buf[i], len);
-			if (!peer || !peer->send_len[which] || (!which && peer->play)) {
-				dropped++; /* (a playback takes the relayed audio's place) */
+			if (!peer || !peer->send_len[which] ||
+			    (!which && (peer->play || xb_media_dtmf_busy(peer)))) {
+				dropped++; /* (a playback or DTMF goes in its place) */
 				continue;
 			}
 			if (!which && ep->codec && peer->codec &&
@@ -572,6 +607,8 @@ static void relay(MediaWorker *w, XbMediaEndpoint *ep, int which)
 				xb_media_record_packet(peer->rec, 1, w->buf[i], len);
 			if (!which)
 				restamp(peer, w->buf[i]);
+			else
+				xb_media_rtcp_rewrite(ep, peer, w->buf[i], len);
 			w->out_iov[out] = (struct iovec){w->buf[i], len};
 			w->out[out].msg_hdr = (struct msghdr){.msg_name = &peer->send_to[which],
 			                                      .msg_namelen = peer->send_len[which],
@@ -611,6 +648,7 @@ static void scan_timeouts(MediaWorker *w, gint64 now)
 		    now - ep->dtmf_last_us > G_USEC_PER_SEC &&
 		    xb_rtp_dtmf_rx_timeout(&ep->dtmf_rx, &r))
 			post_dtmf(ep, &r);
+		xb_media_rtcp_tick(ep, now);
 		if (!ep->timeout_s || ep->timed_out ||
 		    now - ep->last_rx_us < (gint64)ep->timeout_s * G_USEC_PER_SEC)
 			continue;
@@ -758,6 +796,7 @@ static void endpoint_free_memory(XbMediaEndpoint *ep)
 	g_queue_clear_full(&ep->held, cmd_free);
 	if (ep->play)
 		g_bytes_unref(ep->play);
+	g_free(ep->dtmf_tx);
 	g_free(ep->ice);
 	xb_media_codec_free(ep->codec);
 	g_free(ep->ice_ufrag);
@@ -994,6 +1033,7 @@ XbMediaEndpoint *xb_media_endpoint_new(const char *bind_ip, XbMediaEndpoint *nea
 	ep->user_data = user_data;
 	ep->refs = 1;
 	ep->dtmf_pt = -1;
+	ep->tx_dtmf_pt = -1;
 	ep->out_ssrc = g_random_int();
 	g_queue_init(&ep->held);
 	w->nendpoints++;
@@ -1045,6 +1085,18 @@ void xb_media_endpoint_set_dtmf(XbMediaEndpoint *ep, int payload_type, guint clo
 	Cmd *c = cmd_new(CMD_DTMF, ep);
 	c->seconds = (guint)payload_type;
 	c->len = clock_rate;
+	send_cmd(ep, c);
+	ep->tx_dtmf_pt = payload_type;
+	ep->tx_dtmf_rate = clock_rate ? clock_rate : 8000;
+}
+
+void xb_media_engine_send_dtmf(XbMediaEndpoint *ep, GBytes *digits, guint pt, guint rate, guint ms)
+{
+	Cmd *c = cmd_new(CMD_SEND_DTMF, ep);
+	c->bytes = g_bytes_ref(digits);
+	c->pt = pt;
+	c->seconds = rate;
+	c->frame = ms;
 	send_cmd(ep, c);
 }
 

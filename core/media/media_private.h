@@ -46,6 +46,8 @@ struct xb_media_endpoint {
 	char *ice_remote_ufrag, *ice_remote_pwd; /* the far end's, to tell a restart */
 	const XbCodec *codec_told; /* the far end's codec as last handed to the worker */
 	guint codec_told_pt;
+	int tx_dtmf_pt; /* the far end's telephone-event payload type (-1: none), and rate */
+	guint tx_dtmf_rate;
 
 	/* handed over in ATTACH, closed by the worker on REMOVE */
 	int fd[2];
@@ -89,6 +91,11 @@ struct xb_media_endpoint {
 	guint play_frames_sent;
 	guint64 play_running_id;
 	XbMediaRecording *rec; /* the recordings in progress, a list (record.c) */
+	/* what crossbar itself sent in the stream (plays, DTMF), for its sender reports */
+	guint32 out_packets, out_octets;
+	gint64 out_last_us;            /* when the last of them went */
+	gint64 rtcp_next_us;           /* when the next sender report is due (rtcp.c) */
+	struct media_dtmf_tx *dtmf_tx; /* digits being sent (dtmf_send.c), or NULL */
 
 	/* counters: written by the worker, read by anyone (atomic) */
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;
@@ -114,8 +121,36 @@ guint xb_media_ports_total(void);
 void xb_media_engine_play(XbMediaEndpoint *ep, GBytes *frames, guint pt, guint frame, gboolean loop,
                           guint64 id);
 void xb_media_engine_play_stop(XbMediaEndpoint *ep);
+/* Hands digits to send as telephone-events (dtmf_send.c) to the endpoint's worker. */
+void xb_media_engine_send_dtmf(XbMediaEndpoint *ep, GBytes *digits, guint pt, guint rate, guint ms);
 /* A playback ended on its worker (engine.c tells play.c on the main loop). */
 void xb_media_play_ended(XbMediaEndpoint *ep, guint64 id);
+
+/* Sends one RTP packet of the endpoint's own stream to its far end (worker). */
+void xb_media_send_own(MediaWorker *w, XbMediaEndpoint *ep, const guint8 *pkt, gsize len);
+/* The worker's 10 ms tick is wanted by one more (TRUE) or one fewer (FALSE) sender. */
+void xb_media_worker_tick(MediaWorker *w, gboolean want);
+
+/* ---- DTMF sent as RFC 4733 telephone-events (dtmf_send.c, worker) ---- */
+
+/* Queues `digits` (len bytes) to be sent with payload type pt at `rate`, `ms` each. */
+void xb_media_dtmf_queue(MediaWorker *w, XbMediaEndpoint *ep, const char *digits, gsize len,
+                         guint pt, guint rate, guint ms);
+/* Every tick: the packets that fell due. */
+void xb_media_dtmf_tick(MediaWorker *w, XbMediaEndpoint *ep, gint64 now);
+/* Whether an event is being sent (relayed and played audio wait meanwhile). */
+gboolean xb_media_dtmf_busy(const XbMediaEndpoint *ep);
+/* The endpoint leaves its worker: what is queued is dropped. */
+void xb_media_dtmf_clear(MediaWorker *w, XbMediaEndpoint *ep);
+
+/* ---- RTCP (rtcp.c, worker) ---- */
+
+/* A sender report with the CNAME, when one is due for a stream crossbar sends itself. */
+void xb_media_rtcp_tick(XbMediaEndpoint *ep, gint64 now);
+/* An RTCP compound relayed from `from`'s far end to `to`'s: the SSRCs it names are the
+ * ones `to`'s far end knows (the restamped stream's, and the source it sends). */
+void xb_media_rtcp_rewrite(const XbMediaEndpoint *from, const XbMediaEndpoint *to, guint8 *p,
+                           gsize len);
 
 /* Start `workers` threads (0: one per core) for ports lo-hi. */
 gboolean xb_media_engine_start(guint workers, guint lo, guint hi, gint64 rest_ms, GError **error);

@@ -272,8 +272,8 @@ gboolean xb_media_play_tone(XbMediaEndpoint *ep, const char *name, const char *e
 
 void xb_media_play_stop(XbMediaEndpoint *ep)
 {
-	if (!ep || !ep->play_func)
-		return;
+	if (!ep || ep->freed)
+		return; /* (a tone without func plays on until stopped: stop it too) */
 	ep->play_id++;
 	ep->play_func = NULL;
 	xb_media_engine_play_stop(ep);

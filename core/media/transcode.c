@@ -114,7 +114,9 @@ unsigned xb_media_transcode(XbMediaEndpoint *from, XbMediaEndpoint *to, guint8 *
 	guint pt = p[1] & 0x7f;
 	unsigned off, n;
 
-	if (from->dtmf_pt >= 0 && pt == (guint)from->dtmf_pt) {
+	/* a telephone-event (the relay may have given it the receiver's payload type already) */
+	if ((from->dtmf_pt >= 0 && pt == (guint)from->dtmf_pt) ||
+	    (to->dtmf_pt >= 0 && pt == (guint)to->dtmf_pt)) {
 		if (to->dtmf_pt >= 0)
 			p[1] = (guint8)((p[1] & 0x80) | to->dtmf_pt);
 		return len;

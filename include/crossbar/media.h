@@ -180,6 +180,15 @@ void xb_media_record_stop(XbMediaEndpoint *ep, XbMediaRecording *rec);
 void xb_media_recording_forget(XbMediaRecording *rec);
 void xb_media_recording_unref(XbMediaRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XbMediaRecording, xb_media_recording_unref)
+/* DTMF to the far end as RFC 4733 telephone-events in the endpoint's stream (its SSRC, and
+ * sequence numbers and timestamps going on from the audio): '0'-'9', '*', '#', 'A'-'D'
+ * (others are skipped), `duration_ms` each (0: 100 ms; 40 ms to 5 s), 100 ms apart, the
+ * relayed or played audio paused during each. `pt` is the payload type, -1 the far end's
+ * own (xb_media_endpoint_set_dtmf). FALSE, and nothing sent, when there is none (the far
+ * end did not agree to telephone-events: send the digits another way) or no digit. */
+gboolean xb_media_send_dtmf(XbMediaEndpoint *ep, const char *digits, guint duration_ms, int pt);
+/* The far end's telephone-event payload type as last set, or -1 (also for NULL). */
+int xb_media_endpoint_dtmf_pt(const XbMediaEndpoint *ep);
 
 typedef struct {
 	guint64 rx_packets, tx_packets, rx_bytes, dropped;

@@ -171,6 +171,11 @@ int xb_rtcp_app(const XbRtcpPacket *pkt, XbRtcpApp *out);
 int xb_rtcp_build_sr(const XbRtcpReport *r, uint8_t *buf, size_t cap);
 int xb_rtcp_build_rr(const XbRtcpReport *r, uint8_t *buf, size_t cap);
 int xb_rtcp_build_sdes_cname(uint32_t ssrc, const char *cname, uint8_t *buf, size_t cap);
+/* The NTP timestamp (RFC 5905: seconds since 1900, 32.32 fixed point) of a wall-clock time
+ * in microseconds since 1970 (g_get_real_time), for a sender report. */
+uint64_t xb_rtcp_ntp_from_unix_us(int64_t us);
+/* The middle 32 bits of an NTP timestamp: a report block's LSR (RFC 3550 §6.4.1). */
+uint32_t xb_rtcp_ntp_middle(uint64_t ntp);
 int xb_rtcp_build_bye(const uint32_t *ssrc, unsigned n_ssrc, const char *reason, uint8_t *buf,
                       size_t cap);
 
@@ -235,6 +240,33 @@ int xb_rtp_dtmf_encode(const XbRtpDtmf *ev, uint8_t *buf, size_t cap);
 char xb_rtp_dtmf_char(uint8_t event);
 /* The event of a DTMF character (case-insensitive letters), or -1. */
 int xb_rtp_dtmf_event(char c);
+
+/* Sending one event (RFC 4733 §2.5.1): a packet every `step` timestamp units, all with the
+ * event's timestamp; the first carries the marker bit, each the duration so far, and the
+ * one that reaches the event's duration the E bit, sent three times (§2.5.1.4). The caller
+ * gives each packet its own sequence number and sends one per `step`.
+ *
+ *   packet  | duration                 | E | M
+ *   --------+--------------------------+---+---
+ *   1       | step                     | - | 1
+ *   k       | min(k * step, duration)  | when it reaches duration
+ *   last 3  | duration                 | 1 | -                                        */
+typedef struct {
+	uint8_t event;
+	uint8_t volume;    /* 0-63, in -dBm0 */
+	uint16_t duration; /* of the whole event, in timestamp units */
+	uint16_t step;     /* timestamp units between packets (160: 20 ms at 8 kHz) */
+	uint16_t sent;     /* the duration the last packet carried */
+	unsigned packets;  /* sent so far */
+	unsigned ends;     /* end packets sent so far */
+} XbRtpDtmfTx;
+
+/* -EINVAL for a volume over 63, or a step or duration of 0. */
+int xb_rtp_dtmf_tx_init(XbRtpDtmfTx *tx, uint8_t event, uint16_t duration, uint16_t step,
+                        uint8_t volume);
+/* The next packet's payload (4 bytes at buf) and whether it carries the marker bit; returns
+ * its length, 0 when the event's packets are all sent, or -ENOSPC. */
+int xb_rtp_dtmf_tx_next(XbRtpDtmfTx *tx, uint8_t *buf, size_t cap, bool *marker);
 
 /* Receiving events from their packets. An event is the packets sharing one RTP timestamp:
  * the first (usually with the marker bit), updates with growing durations, and the end bit,

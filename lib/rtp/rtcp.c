@@ -1,6 +1,7 @@
 /* rtcp.c: RTCP compound packets (RFC 3550 §6): cutting a compound packet into its packets,
  * the A.2 validity checks, decoding SR, RR, SDES, BYE and APP, and writing SR, RR, SDES
- * (CNAME) and BYE. Zero-copy; never reads or writes outside the given length. */
+ * (CNAME) and BYE, and NTP timestamps for SRs. Zero-copy; never reads or writes outside the given
+ * length. */
 #include <crossbar/rtp.h>
 
 #include <errno.h>
@@ -269,4 +270,20 @@ int xb_rtcp_build_bye(const uint32_t *ssrc, unsigned n_ssrc, const char *reason,
 		memcpy(buf + off + 1, reason, rlen);
 	}
 	return (int)len;
+}
+
+/* Seconds from 1900 (NTP's era 0) to 1970. */
+#define NTP_UNIX_OFFSET 2208988800ull
+
+uint64_t xb_rtcp_ntp_from_unix_us(int64_t us)
+{
+	uint64_t secs = (uint64_t)(us / 1000000) + NTP_UNIX_OFFSET;
+	uint64_t frac = ((uint64_t)(us % 1000000) << 32) / 1000000;
+
+	return secs << 32 | frac;
+}
+
+uint32_t xb_rtcp_ntp_middle(uint64_t ntp)
+{
+	return (uint32_t)(ntp >> 16);
 }

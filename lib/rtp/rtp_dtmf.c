@@ -1,6 +1,7 @@
 /* rtp_dtmf.c: RFC 4733 telephone-events: the 4-byte payload (§2.3), the DTMF characters of
- * events 0-16 (§3.2), and a receiver that turns an event's packets into one BEGIN and one
- * END report; its state table is in crossbar/rtp.h beside XbRtpDtmfRx. */
+ * events 0-16 (§3.2), a receiver that turns an event's packets into one BEGIN and one END
+ * report (its state table is in crossbar/rtp.h beside XbRtpDtmfRx), and a sender that
+ * makes an event's packets (§2.5.1). */
 #include <crossbar/rtp.h>
 
 #include <errno.h>
@@ -106,4 +107,38 @@ unsigned xb_rtp_dtmf_rx_timeout(XbRtpDtmfRx *rx, XbRtpDtmfReport *out)
 	rx->state = XB_RTP_DTMF_RX_ENDED;
 	*out = report(rx, XB_RTP_DTMF_END);
 	return 1;
+}
+
+int xb_rtp_dtmf_tx_init(XbRtpDtmfTx *tx, uint8_t event, uint16_t duration, uint16_t step,
+                        uint8_t volume)
+{
+	if (volume > 63 || step == 0 || duration == 0)
+		return -EINVAL;
+	tx->event = event;
+	tx->volume = volume;
+	tx->duration = duration;
+	tx->step = step;
+	tx->sent = 0;
+	tx->packets = 0;
+	tx->ends = 0;
+	return 0;
+}
+
+int xb_rtp_dtmf_tx_next(XbRtpDtmfTx *tx, uint8_t *buf, size_t cap, bool *marker)
+{
+	XbRtpDtmf ev = {.event = tx->event, .volume = tx->volume};
+
+	if (tx->ends >= 3)
+		return 0;
+	if (cap < XB_RTP_DTMF_LEN)
+		return -ENOSPC;
+	if (tx->sent < tx->duration)
+		tx->sent = tx->duration - tx->sent > tx->step ? (uint16_t)(tx->sent + tx->step)
+		                                              : tx->duration;
+	ev.duration = tx->sent;
+	ev.end = tx->sent == tx->duration;
+	if (ev.end)
+		tx->ends++;
+	*marker = tx->packets++ == 0;
+	return xb_rtp_dtmf_encode(&ev, buf, cap);
 }

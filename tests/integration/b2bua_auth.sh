@@ -54,7 +54,7 @@ XML
 
 check "the daemon starts" start_crossbar auth sip,registrar --config "$TMP/crossbar.xml" \
 	--set dialplan.file="$TMP/plan.xml" --set directory.demo_users=no \
-	--set directory.ban_failures=3 --set directory.ban_time=60
+	--set directory.ban_failures=3 --set directory.ban_time=60 --set media.ringback=no
 check "a user is added" cli user add 2001 --password right-2001 --name "Alice Office"
 no_channels() { cli calls | awk 'NR > 1 && NF && $0 != "(none)" {n++; print} END {exit n > 0}'; }
 # got NAME STATUS: SIPp received STATUS in that run.
@@ -111,7 +111,7 @@ stop_crossbar auth
 # public_for_strangers opens public to anyone without credentials.
 check "the daemon starts with sip.public_for_strangers" start_crossbar auth sip,registrar \
 	--config "$TMP/crossbar.xml" --set dialplan.file="$TMP/plan.xml" \
-	--set directory.demo_users=no --set sip.public_for_strangers=yes
+	--set directory.demo_users=no --set sip.public_for_strangers=yes --set media.ringback=no
 LOCAL_IP=127.0.0.3
 LOCAL_IP=127.0.0.1 uas_start open_b b2b_uas_any.xml
 check "a stranger then reaches a DID without credentials" uac open_a b2b_uac_bye.xml 2001

@@ -5,7 +5,8 @@
 # sees its own Call-ID, tags and Via); the caller's offer and the callee's answer go across
 # unchanged; caller and callee may each hang up; busy stays 486 at the caller; no answer
 # within call_timeout ends in 480 (NO_ANSWER, RFC 3398) with a CANCEL to the callee; the
-# caller's CANCEL reaches the callee (§9); 180 and 183 with SDP are relayed; a late offer
+# caller's CANCEL reaches the callee (§9); 180 and 183 with SDP are relayed (crossbar's own
+# ringback is off: ringback.sh tests it); a late offer
 # (an INVITE without SDP) is answered in the caller's ACK, which reaches the callee in
 # crossbar's; re-INVITE, UPDATE (RFC 3311) and INFO (RFC 6086) go across both ways with
 # their bodies (an INFO carrying a digit, application/dtmf-relay, is the call's DTMF, heard
@@ -103,7 +104,7 @@ XML
 
 check "the daemon starts with a plan that bridges to SIPp" start_crossbar b2b sip,registrar,evtap \
 	--config "$TMP/crossbar.xml" --set dialplan.file="$TMP/plan.xml" --set sip.domain=pbx.test \
-	--set directory.demo_users=no
+	--set directory.demo_users=no --set media.ringback=no
 
 # first_invite NAME sent|received: the header lines of the first INVITE SIPp sent or received.
 first_invite() {

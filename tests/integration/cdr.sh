@@ -65,7 +65,7 @@ cat >"$TMP/crossbar.xml" <<XML
 </crossbar>
 XML
 ARGS=(--config "$TMP/crossbar.xml" --set cdr.node=$NODE --set directory.demo_users=no
-	--set dialplan.file="$TMP/plan.xml")
+	--set dialplan.file="$TMP/plan.xml" --set media.ringback=no)
 
 check "the daemon starts with sip, registrar and cdr" start_crossbar main sip,registrar,cdr "${ARGS[@]}"
 check "cdr is loaded" bash -c "'$CLI' --socket '$SOCK' modules | grep -E '^cdr +'"

@@ -177,7 +177,7 @@ cat >"$TMP/plan.xml" <<'XML'
 XML
 check "crossbar starts in the namespace with five gateways" start_crossbar xb sip \
 	--config "$TMP/crossbar.xml" --set dialplan.file="$TMP/plan.xml" \
-	--set sip.t1=50 --set sip.t2=500 --set core.log_level=info
+	--set sip.t1=50 --set sip.t2=500 --set core.log_level=info --set media.ringback=no
 cli() { "$CLI" --socket "$xb_SOCK" "$@"; }
 gw_is() { cli gateways "$1" | grep -E "^$1 .* $2 .*${3:-}" >/dev/null; }
 kam_saw() { grep -q "$2" "$TMP/$1.log"; }

@@ -6,8 +6,9 @@
 # nothing dropped), and the port pairs are given back when the call ends. With
 # bypass_media=true the descriptions pass unchanged and media goes end to end. The echo
 # application answers with crossbar's own description and sends every packet back. A call
-# with no RTP is hung up after media.rtp_timeout (MEDIA_TIMEOUT). Digits sent as
-# telephone-events (RFC 4733) reach the call, each once.
+# with no RTP (and no ringback: the caller checks the callee's own answer) is hung up after
+# media.rtp_timeout (MEDIA_TIMEOUT). Digits sent as telephone-events (RFC 4733) reach the
+# call, each once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sipp_lib.sh"
 
@@ -36,6 +37,12 @@ cat >"$TMP/plan.xml" <<XML
     <extension name="echo-test">
       <condition field="destination_number" expression="^echo\$">
         <action application="echo"/>
+      </condition>
+    </extension>
+    <extension name="silent">
+      <condition field="destination_number" expression="^1001\$">
+        <action application="set" data="ringback=none"/>
+        <action application="bridge" data="sip:1001@127.0.0.1:$UAS_PORT"/>
       </condition>
     </extension>
     <extension name="x">

@@ -167,7 +167,7 @@ XML
 check "Kamailio starts as the carrier" start_kamailio
 check "crossbar starts with the carrier's gateway" start_crossbar xb sip,registrar \
 	--config "$TMP/crossbar.xml" --set dialplan.file="$TMP/plan.xml" \
-	--set directory.demo_users=no --set core.log_level=info
+	--set directory.demo_users=no --set core.log_level=info --set media.ringback=no
 check "a user is added" cli user add 2001 --password pw-2001
 check "the gateway registers to the carrier" until_ok 10 bash -c \
 	"'$CLI' --socket '$xb_SOCK' gateways carrier | grep -qE '^carrier .* registered'"

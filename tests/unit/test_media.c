@@ -4,7 +4,9 @@
  * same SSRC (a stranger's packets are dropped, a NAT rebinding is followed; a stranger's
  * flood of RTP and junk changes nothing); a silent
  * stream times out; telephone-events (RFC 4733) are reported once each, as they end, and
- * still relayed; endpoints on different workers join; port pairs are even/odd, run out
+ * still relayed; digits crossbar sends go as telephone-events in the endpoint's stream;
+ * a stream crossbar plays gets sender reports, and relayed RTCP names the SSRCs each phone
+ * knows; endpoints on different workers join; port pairs are even/odd, run out
  * with a clear error and rest before reuse; what is not RTP is dropped. */
 #include "config.h"
 #include "core/media/media_private.h"
@@ -187,7 +189,8 @@ static void test_relay_both_ways(void)
 	rtcp_send(&br, xb_media_endpoint_port(eb) + 1, 0x2222);
 	g_usleep(50 * 1000);
 	rtcp_send(&ar, xb_media_endpoint_port(ea) + 1, 0x1111);
-	g_assert_cmpint(rtcp_recv(&br, &from), ==, 0x1111);
+	/* (named by the SSRC b receives a's RTP with) */
+	g_assert_cmpint(rtcp_recv(&br, &from), ==, eb->out_ssrc);
 	g_assert_cmpint(from, ==, xb_media_endpoint_port(eb) + 1);
 	XbMediaCounters c;
 	/* The worker counts just after it sends: wait for it. */
@@ -320,6 +323,7 @@ static void test_dtmf(void)
 	xb_media_endpoint_set_remote(ea, "127.0.0.1", a.port);
 	xb_media_endpoint_set_remote(eb, "127.0.0.1", b.port);
 	xb_media_endpoint_set_dtmf(ea, 101, 8000);
+	xb_media_endpoint_set_dtmf(eb, 96, 8000);
 	xb_media_join(ea, eb);
 	g_usleep(50 * 1000);
 	port = xb_media_endpoint_port(ea);
@@ -330,8 +334,10 @@ static void test_dtmf(void)
 	for (guint16 s = 103; s < 106; s++)
 		dtmf_send(&a, port, s, 8000, 5, TRUE, 800);
 	g_assert_true(saw("dtmf:a:5:100", 1000));
-	/* The packets still reach the other leg. */
-	g_assert_cmpint(rtp_recv(&b, NULL), ==, 100);
+	/* The packets still reach the other leg, with its payload type. */
+	guint8 buf[64];
+	g_assert_cmpint(recv(b.fd, buf, sizeof buf, 0), ==, 16);
+	g_assert_cmpuint(buf[1], ==, 0x80 | 96);
 	/* '#' whose end packets are lost ends after a second without packets. */
 	dtmf_send(&a, port, 107, 9600, 11, FALSE, 0);
 	dtmf_send(&a, port, 108, 9600, 11, FALSE, 160);
@@ -481,6 +487,161 @@ static void test_ports_run_out_and_rest(void)
 	teardown();
 }
 
+/* RFC 4733 §2.5.1: digits crossbar sends go in the endpoint's own stream: each event's
+ * packets share its timestamp, the first is marked, durations grow by 20 ms and the end
+ * packet comes three times; sequence numbers run on without a gap; a far end that agreed
+ * to no telephone-event gets nothing. */
+static void test_dtmf_send(void)
+{
+	setup(LO, HI, 0);
+	Phone a = phone_new();
+	XbMediaEndpoint *ea = endpoint(NULL, "a");
+	guint8 buf[64];
+	guint8 events[8];
+	guint32 ts[8];
+	guint n_events = 0, n = 0;
+	guint16 last_seq = 0;
+
+	xb_media_endpoint_set_remote(ea, "127.0.0.1", a.port);
+	g_assert_false(xb_media_send_dtmf(ea, "1", 60, -1));
+	xb_media_endpoint_set_dtmf(ea, 101, 8000);
+	g_assert_false(xb_media_send_dtmf(ea, "xyz", 60, -1));
+	g_assert_true(xb_media_send_dtmf(ea, "1#", 60, -1));
+	/* 60 ms: durations 160, 320, then 480 with E three times; 5 packets a digit. */
+	while (n < 10 && recv(a.fd, buf, sizeof buf, 0) == 16) {
+		XbRtpHeader h;
+		XbRtpDtmf d;
+		g_assert_cmpint(xb_rtp_parse(&h, buf, 16), ==, 0);
+		g_assert_cmpint(xb_rtp_dtmf_decode(&d, h.payload, h.payload_len), ==, 0);
+		g_assert_cmpuint(h.pt, ==, 101);
+		g_assert_cmpuint(h.ssrc, ==, ea->out_ssrc);
+		if (n)
+			g_assert_cmpuint(h.seq, ==, (guint16)(last_seq + 1));
+		last_seq = h.seq;
+		guint k = n % 5;
+		if (k == 0) {
+			events[n_events] = d.event;
+			ts[n_events++] = h.ts;
+		}
+		g_assert_cmpuint(h.ts, ==, ts[n_events - 1]);
+		g_assert_true(h.marker == (k == 0));
+		g_assert_cmpuint(d.duration, ==, MIN(160 * (k + 1), 480));
+		g_assert_true(d.end == (k >= 2));
+		n++;
+	}
+	g_assert_cmpuint(n, ==, 10);
+	g_assert_cmpuint(events[0], ==, 1);
+	g_assert_cmpuint(events[1], ==, 11);
+	/* The second event's time is after the first's end and the gap. */
+	g_assert_cmpuint(ts[1] - ts[0], >=, 480 + 800);
+	g_assert_cmpint(recv(a.fd, buf, sizeof buf, 0), <, 0);
+	xb_media_endpoint_unref(ea);
+	close(a.fd);
+	teardown();
+}
+
+/* RFC 3550 §6.4.1: an endpoint playing to its far end (joined to none) sends sender
+ * reports to the far end's RTCP port, the port above RTP: its stream's SSRC, the packets
+ * and octets sent, and an SDES CNAME. */
+static void test_rtcp_sender_report(void)
+{
+	setup(LO, HI, 0);
+	Phone ar = phone_new();
+	XbMediaEndpoint *ea = endpoint(NULL, "a");
+	guint8 buf[256];
+	struct timeval tv = {0, 100 * 1000};
+	ssize_t len = -1;
+
+	setsockopt(ar.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	xb_media_endpoint_set_remote(ea, "127.0.0.1", ar.port - 1);
+	guint8 *silence = g_malloc(160 * 50);
+	memset(silence, 0xff, 160 * 50);
+	g_autoptr(GBytes) frames = g_bytes_new_take(silence, 160 * 50);
+	xb_media_engine_play(ea, frames, 0, 160, TRUE, 1);
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	while (len < 0 && g_get_monotonic_time() < until)
+		len = recv(ar.fd, buf, sizeof buf, 0);
+	g_assert_cmpint(len, >, 0);
+	g_assert_cmpint(xb_rtcp_validate(buf, (size_t)len), ==, 0);
+	XbRtcpPacket pkt;
+	XbRtcpReport r;
+	size_t off = 0;
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)len, &off, &pkt), ==, 1);
+	g_assert_cmpuint(pkt.type, ==, XB_RTCP_SR);
+	g_assert_cmpint(xb_rtcp_report(&pkt, &r), ==, 0);
+	g_assert_cmpuint(r.ssrc, ==, ea->out_ssrc);
+	g_assert_cmpuint(r.packet_count, >, 10);
+	g_assert_cmpuint(r.octet_count, ==, 160 * r.packet_count);
+	gint64 ntp_s = (gint64)(r.ntp >> 32) - 2208988800LL;
+	g_assert_cmpint(ABS(ntp_s - g_get_real_time() / G_USEC_PER_SEC), <=, 2);
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)len, &off, &pkt), ==, 1);
+	g_assert_cmpuint(pkt.type, ==, XB_RTCP_SDES);
+	xb_media_endpoint_unref(ea);
+	close(ar.fd);
+	teardown();
+}
+
+/* Relayed RTCP names the SSRCs the other phone knows: the sender's own becomes the stream
+ * the other phone receives, a report block about crossbar's stream to the sender names the
+ * other phone's own SSRC. */
+static void test_rtcp_rewritten(void)
+{
+	setup(LO, HI, 0);
+	Phone a = phone_new(), b = phone_new(), ar = phone_new(), br = phone_new();
+	XbMediaEndpoint *ea = endpoint(NULL, "a"), *eb = endpoint(ea, "b");
+	guint8 buf[256];
+
+	xb_media_endpoint_set_remote(ea, "127.0.0.1", a.port);
+	xb_media_endpoint_set_remote(eb, "127.0.0.1", b.port);
+	xb_media_join(ea, eb);
+	g_usleep(50 * 1000);
+	rtp_send(&a, xb_media_endpoint_port(ea), 0x1111, 1);
+	g_assert_cmpint(rtp_recv(&b, NULL), ==, 1);
+	rtp_send(&b, xb_media_endpoint_port(eb), 0x2222, 7);
+	g_assert_cmpint(rtp_recv(&a, NULL), ==, 7);
+	rtcp_send(&br, xb_media_endpoint_port(eb) + 1, 0x2222);
+	g_usleep(50 * 1000);
+	/* a's RR: one block about the stream a receives (ea's), then SDES and BYE of a. */
+	XbRtcpReport rr = {.ssrc = 0x1111, .n_blocks = 1};
+	rr.blocks[0] = (XbRtcpReportBlock){.ssrc = ea->out_ssrc, .ext_highest_seq = 7};
+	guint8 pkt[128];
+	int n = xb_rtcp_build_rr(&rr, pkt, sizeof pkt);
+	n += xb_rtcp_build_sdes_cname(0x1111, "a@example", pkt + n, sizeof pkt - n);
+	guint32 bye = 0x1111;
+	n += xb_rtcp_build_bye(&bye, 1, NULL, pkt + n, sizeof pkt - n);
+	struct sockaddr_in to = {.sin_family = AF_INET,
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	                         .sin_port = htons(xb_media_endpoint_port(ea) + 1)};
+	g_assert_cmpint(sendto(ar.fd, pkt, n, 0, (struct sockaddr *)&to, sizeof to), ==, n);
+	ssize_t len = recv(br.fd, buf, sizeof buf, 0);
+	g_assert_cmpint(len, ==, n);
+	XbRtcpPacket p;
+	XbRtcpReport r;
+	XbRtcpSdesIter it;
+	XbRtcpSdesItem item;
+	XbRtcpBye b2;
+	size_t off = 0;
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)len, &off, &p), ==, 1);
+	g_assert_cmpint(xb_rtcp_report(&p, &r), ==, 0);
+	g_assert_cmpuint(r.ssrc, ==, eb->out_ssrc);
+	g_assert_cmpuint(r.blocks[0].ssrc, ==, 0x2222);
+	g_assert_cmpuint(r.blocks[0].ext_highest_seq, ==, 7);
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)len, &off, &p), ==, 1);
+	xb_rtcp_sdes_iter_init(&it, &p);
+	g_assert_cmpint(xb_rtcp_sdes_next(&p, &it, &item), ==, 1);
+	g_assert_cmpuint(item.ssrc, ==, eb->out_ssrc);
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)len, &off, &p), ==, 1);
+	g_assert_cmpint(xb_rtcp_bye(&p, &b2), ==, 0);
+	g_assert_cmpuint(b2.ssrc[0], ==, eb->out_ssrc);
+	xb_media_endpoint_unref(ea);
+	xb_media_endpoint_unref(eb);
+	close(a.fd);
+	close(b.fd);
+	close(ar.fd);
+	close(br.fd);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	xb_test_init(&argc, &argv);
@@ -490,6 +651,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/media/flood-from-a-stranger", test_flood);
 	g_test_add_func("/media/rtp-timeout", test_timeout);
 	g_test_add_func("/media/dtmf-rfc4733", test_dtmf);
+	g_test_add_func("/media/dtmf-send-rfc4733-2.5.1", test_dtmf_send);
+	g_test_add_func("/media/rtcp-sender-report-6.4.1", test_rtcp_sender_report);
+	g_test_add_func("/media/rtcp-ssrcs-rewritten", test_rtcp_rewritten);
 	g_test_add_func("/media/join-across-workers", test_join_across_workers);
 	g_test_add_func("/media/ports-run-out-and-rest", test_ports_run_out_and_rest);
 	return g_test_run();

@@ -1,7 +1,8 @@
 /* Unit tests of the RTP library (lib/rtp/): RTP header parse/build with CSRCs, extension and
  * padding and every bounds check (RFC 3550 §5.1, §5.3.1); RTCP compound packets (§6.4-6.7,
  * A.2); the receiver's extended sequence, loss and jitter (A.1, A.3, A.8) on synthetic
- * streams; RFC 4733 telephone-event payloads and the receiver of their packets. */
+ * streams; RFC 4733 telephone-event payloads, the receiver of their packets and the sender
+ * of an event's packets. */
 #include <crossbar/rtp.h>
 
 #include <errno.h>
@@ -550,6 +551,118 @@ static void test_dtmf_rx_losses(void)
 	g_assert_cmpuint(out[1].event, ==, 8);
 }
 
+/* One event of 100 ms in 20 ms steps: five packets of growing duration, the marker on the
+ * first, the last with the E bit and sent three times; what the receiver makes of them is
+ * one event of the same duration. */
+static void test_dtmf_tx_event(void)
+{
+	static const uint16_t want[] = {160, 320, 480, 640, 800, 800, 800};
+	XbRtpDtmfTx tx;
+	XbRtpDtmfRx r;
+	XbRtpDtmfReport out[3];
+	uint8_t buf[8];
+	bool marker;
+	unsigned ends = 0;
+
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 5, 800, 160, 10), ==, 0);
+	xb_rtp_dtmf_rx_init(&r);
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+		XbRtpDtmf ev;
+		g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, sizeof(buf), &marker), ==, 4);
+		g_assert_cmpint(xb_rtp_dtmf_decode(&ev, buf, 4), ==, 0);
+		g_assert_cmpuint(ev.event, ==, 5);
+		g_assert_cmpuint(ev.volume, ==, 10);
+		g_assert_cmpuint(ev.duration, ==, want[i]);
+		g_assert_true(ev.end == (i >= 4));
+		g_assert_true(marker == (i == 0));
+		g_assert_cmpuint(buf[1] & 0x40, ==, 0); /* R: zero */
+		ends += ev.end;
+		unsigned n = xb_rtp_dtmf_rx_feed(&r, 1000, &ev, out);
+		if (i == 4) {
+			g_assert_cmpuint(n, ==, 1);
+			g_assert_cmpuint(out[0].kind, ==, XB_RTP_DTMF_END);
+			g_assert_cmpuint(out[0].duration, ==, 800);
+		}
+	}
+	g_assert_cmpuint(ends, ==, 3);
+	g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, sizeof(buf), &marker), ==, 0);
+}
+
+/* A duration that is not a whole number of steps ends on the duration itself; a short one
+ * is a single packet with E; bad arguments are refused. */
+static void test_dtmf_tx_edges(void)
+{
+	XbRtpDtmfTx tx;
+	XbRtpDtmf ev;
+	uint8_t buf[4];
+	bool marker;
+
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 11, 400, 160, 10), ==, 0);
+	for (unsigned i = 0; i < 2; i++)
+		g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, 4, &marker), ==, 4);
+	g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, 4, &marker), ==, 4);
+	g_assert_cmpint(xb_rtp_dtmf_decode(&ev, buf, 4), ==, 0);
+	g_assert_cmpuint(ev.duration, ==, 400);
+	g_assert_true(ev.end);
+
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 0, 80, 160, 10), ==, 0);
+	g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, 4, &marker), ==, 4);
+	g_assert_cmpint(xb_rtp_dtmf_decode(&ev, buf, 4), ==, 0);
+	g_assert_true(marker && ev.end && ev.duration == 80);
+	g_assert_cmpint(xb_rtp_dtmf_tx_next(&tx, buf, 3, &marker), ==, -ENOSPC);
+
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 1, 800, 160, 64), ==, -EINVAL);
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 1, 0, 160, 10), ==, -EINVAL);
+	g_assert_cmpint(xb_rtp_dtmf_tx_init(&tx, 1, 800, 0, 10), ==, -EINVAL);
+}
+
+/* NTP time of the Unix epoch and of a half second after it (RFC 5905 §6); the middle 32
+ * bits an RR's LSR carries (RFC 3550 §6.4.1). */
+static void test_rtcp_ntp(void)
+{
+	g_assert_cmpuint(xb_rtcp_ntp_from_unix_us(0), ==, 2208988800ull << 32);
+	g_assert_cmpuint(xb_rtcp_ntp_from_unix_us(1500000), ==,
+	                 (2208988801ull << 32) | 0x80000000u);
+	g_assert_cmpuint(xb_rtcp_ntp_middle(0x0123456789ABCDEFull), ==, 0x456789ABu);
+}
+
+/* A sender report as the media engine sends it: SR with no blocks, then SDES with the
+ * CNAME, one compound that passes A.2's checks and reads back the same. */
+static void test_rtcp_sr_cname(void)
+{
+	uint8_t buf[128];
+	XbRtcpReport sr = {.ssrc = 0xCAFEF00D,
+	                   .ntp = xb_rtcp_ntp_from_unix_us(1700000000000000),
+	                   .rtp_ts = 123456,
+	                   .packet_count = 250,
+	                   .octet_count = 40000};
+	int n = xb_rtcp_build_sr(&sr, buf, sizeof(buf));
+	g_assert_cmpint(n, ==, 28);
+	int m = xb_rtcp_build_sdes_cname(sr.ssrc, "crossbar@127.0.0.1", buf + n, sizeof(buf) - n);
+	g_assert_cmpint(m, >, 0);
+	g_assert_cmpint(xb_rtcp_validate(buf, (size_t)(n + m)), ==, 0);
+
+	XbRtcpPacket pkt;
+	XbRtcpReport r;
+	XbRtcpSdesIter it;
+	XbRtcpSdesItem item;
+	size_t off = 0;
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)(n + m), &off, &pkt), ==, 1);
+	g_assert_cmpint(xb_rtcp_report(&pkt, &r), ==, 0);
+	g_assert_cmpuint(pkt.type, ==, XB_RTCP_SR);
+	g_assert_cmpuint(r.ssrc, ==, sr.ssrc);
+	g_assert_cmpuint(r.ntp, ==, sr.ntp);
+	g_assert_cmpuint(r.rtp_ts, ==, 123456);
+	g_assert_cmpuint(r.packet_count, ==, 250);
+	g_assert_cmpuint(r.octet_count, ==, 40000);
+	g_assert_cmpint(xb_rtcp_next(buf, (size_t)(n + m), &off, &pkt), ==, 1);
+	xb_rtcp_sdes_iter_init(&it, &pkt);
+	g_assert_cmpint(xb_rtcp_sdes_next(&pkt, &it, &item), ==, 1);
+	g_assert_cmpuint(item.ssrc, ==, sr.ssrc);
+	g_assert_cmpuint(item.type, ==, XB_RTCP_SDES_CNAME);
+	g_assert_cmpmem(item.text, item.len, "crossbar@127.0.0.1", 18);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -570,5 +683,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtp/dtmf/characters-rfc4733-3.2", test_dtmf_chars);
 	g_test_add_func("/rtp/dtmf/rx-one-event-rfc4733-2.5", test_dtmf_rx_event);
 	g_test_add_func("/rtp/dtmf/rx-lost-packets", test_dtmf_rx_losses);
+	g_test_add_func("/rtp/dtmf/tx-one-event-rfc4733-2.5.1", test_dtmf_tx_event);
+	g_test_add_func("/rtp/dtmf/tx-edges", test_dtmf_tx_edges);
+	g_test_add_func("/rtp/rtcp/ntp-timestamp-rfc5905-6", test_rtcp_ntp);
+	g_test_add_func("/rtp/rtcp/sr-with-cname-6.4.1", test_rtcp_sr_cname);
 	return g_test_run();
 }
