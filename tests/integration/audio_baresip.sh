@@ -8,8 +8,8 @@
 # doubled packet, a gap or noise in place of the signal fails. Both ways, for G.711 µ-law,
 # G.711 A-law and G.722, and transcoded between a µ-law and an A-law phone and between a
 # G.722 and a µ-law phone. A file played by the dialplan (playback, a 16 kHz WAV resampled
-# to the call's 8 kHz) is heard and checked the same way; and the digits a phone sends
-# (RFC 4733) reach the call. (Music on hold is checked so in playback.sh, by a listener of
+# to the call's 8 kHz) is heard and checked the same way, and so is what the record
+# application writes; and the digits a phone sends (RFC 4733) reach the dialplan. (Music on hold is checked so in playback.sh, by a listener of
 # its own: baresip 1.0's sndfile records nothing after the re-INVITE that puts it on hold.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/baresip_lib.sh"
@@ -33,7 +33,16 @@ cat >"$TMP/plan.xml" <<XML
     <extension name="digits">
       <condition field="destination_number" expression="^2099\$">
         <action application="answer"/>
+        <action application="read" data="pin 2 4 welcome 10000 #"/>
+        <action application="log" data="NOTICE RESULT pin=\${pin} read_result=\${read_result}"/>
         <action application="sleep" data="20000"/>
+      </condition>
+    </extension>
+    <extension name="record">
+      <condition field="destination_number" expression="^2097\$">
+        <action application="answer"/>
+        <action application="record" data="$TMP/recorded.wav 3"/>
+        <action application="hangup"/>
       </condition>
     </extension>
     <extension name="playback">
@@ -126,9 +135,15 @@ check "... the call ends when the file has played" until_ok 15 seen 2001 2 "$END
 sleep 0.5
 check "... 2001 heard the file, whole" "${AUDIO[@]}" check "$TMP/played.wav" "$(heard 2001)" 0.7 2.5
 
-# Digits: 2001 calls an extension that answers and waits; the digits it presses go as
-# telephone-events (RFC 4733) and crossbar reports each to the call's channel (the evtap
-# test module lists the events of the bus).
+check "record: 2001 calls 2097, which records 3 s of it and hangs up" phone 2001 dial 2097
+check "... the call ends after 3 s" until_ok 15 seen 2001 3 "$END"
+check "... the recording is what 2001 said, whole" "${AUDIO[@]}" check "$TMP/says-2001.wav" \
+	"$TMP/recorded.wav" 0.7 2.5
+
+# Digits: 2001 calls an extension that answers and reads two to four digits while it plays a
+# prompt; the digits 2001 presses go as telephone-events (RFC 4733): crossbar reports each
+# to the call's channel (the evtap test module lists the events of the bus) and the read
+# application takes them.
 # digits_heard DIGITS: the channel.dtmf events so far carry DIGITS, in order.
 digits_heard() {
 	local got
@@ -137,13 +152,15 @@ digits_heard() {
 	[ "$got" = "$1" ]
 }
 check "2001 calls 2099, which answers" phone 2001 dial 2099
-check "... established" until_ok 10 seen 2001 3 "$EST"
+check "... established" until_ok 10 seen 2001 4 "$EST"
 sleep 1
 for d in 4 2 '#'; do
 	phone 2001 sndcode "$d" >/dev/null
 	sleep 0.4
 done
 check "... the digits 4 2 # (RFC 4733) reach the call's channel as DTMF" until_ok 5 digits_heard '42#'
+check "... and the dialplan: read sets pin=42" until_ok 5 \
+	grep -q "RESULT pin=42 read_result=success" "$TMP/pbx.log"
 check "... 2001 hangs up" phone 2001 hangup
 
 for ext in $EXTS; do phone_stop "$ext"; done
