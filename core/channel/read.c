@@ -238,7 +238,7 @@ static int collect_start(XbChannel *ch, Collect *c)
 	}
 	c->can_play = ch->media && xb_channel_media_format(ch, &c->encoding, &c->pt);
 	if (!c->can_play && (c->prompt || c->invalid))
-		g_warning("%s: read: the call has no G.711 audio through crossbar: no prompt",
+		g_warning("%s: read: the call has no audio crossbar can play: no prompt",
 		          xb_channel_name(ch));
 	c->ch = xb_channel_ref(ch);
 	c->digits = g_string_new(NULL);

@@ -1,5 +1,6 @@
 /* record.c: recordings of an endpoint's audio into WAV files (8 kHz, 16-bit PCM). The
- * endpoint's worker decodes each G.711 packet and hands the samples to the one writer thread
+ * endpoint's worker decodes each G.711 or G.722 packet (G.722's 16 kHz taken down to 8 kHz
+ * through a low-pass filter) and hands the samples to the one writer thread
  * of the engine, which alone calls libsndfile: it opens the file, writes, and finalises the
  * header when the recording ends. A worker never waits for it: a recording has at most
  * XB_MEDIA_RECORD_QUEUE frames on their way, and a frame beyond that is dropped and counted.
@@ -19,6 +20,7 @@
 
 #include <crossbar/codec.h>
 #include <errno.h>
+#include <math.h>
 #include <sndfile.h>
 #include <string.h>
 
@@ -27,6 +29,15 @@
 #define SAMPLES 480        /* the most of one packet recorded (60 ms) */
 #define PT_PCMU 0
 #define PT_PCMA 8
+#define PT_G722 9
+#define TAPS    31 /* of the low-pass filter that takes G.722's 16 kHz to 8 kHz */
+
+/* G.722 of one channel of a recording: the decoder's state (it carries from one packet to
+ * the next) and the last input samples the filter still needs. */
+typedef struct {
+	XbCodecState *codec;
+	gint16 hist[TAPS - 1];
+} Wideband;
 
 struct xb_media_recording {
 	/* set at creation, then read only */
@@ -39,6 +50,7 @@ struct xb_media_recording {
 	gpointer user_data;
 	/* worker */
 	XbMediaRecording *next; /* the endpoint's next recording */
+	Wideband *g722[2];      /* per channel, made at its first G.722 packet */
 	gint64 start_us, loud_us;
 	guint64 taken; /* samples of channel 0 handed to the writer or dropped */
 	/* writer */
@@ -75,6 +87,11 @@ static void recording_clear(XbMediaRecording *rec)
 {
 	g_free(rec->path);
 	g_free(rec->make_dir);
+	for (int i = 0; i < 2; i++) {
+		if (rec->g722[i])
+			xb_codec_state_free(rec->g722[i]->codec);
+		g_free(rec->g722[i]);
+	}
 	if (rec->sf)
 		sf_close(rec->sf);
 	g_clear_error(&rec->error);
@@ -294,7 +311,51 @@ static guint mean_level(const gint16 *s, guint n)
 	return n ? (guint)(sum / n) : 0;
 }
 
-/* One packet's G.711 samples to the writer, for one recording. */
+/* The low-pass filter's taps: a windowed sinc (Blackman) cut at 3.6 kHz of 16 kHz, in Q15. */
+static const gint32 *lowpass(void)
+{
+	static gint32 taps[TAPS];
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		double sum = 0, h[TAPS];
+		for (int i = 0; i < TAPS; i++) {
+			double x = i - (TAPS - 1) / 2.0, fc = 3600.0 / 16000.0;
+			double sinc = x == 0 ? 2 * fc : sin(2 * G_PI * fc * x) / (G_PI * x);
+			double w = 0.42 - 0.5 * cos(2 * G_PI * i / (TAPS - 1)) +
+			           0.08 * cos(4 * G_PI * i / (TAPS - 1));
+			h[i] = sinc * w;
+			sum += h[i];
+		}
+		for (int i = 0; i < TAPS; i++)
+			taps[i] = (gint32)lround(h[i] / sum * 32768);
+		g_once_init_leave(&done, 1);
+	}
+	return taps;
+}
+
+/* A G.722 payload decoded and taken down to 8 kHz into `out` (room for SAMPLES): the
+ * samples written. */
+static guint wideband_decode(Wideband *wb, const guint8 *payload, guint len, gint16 *out)
+{
+	gint16 in[TAPS - 1 + 2 * SAMPLES];
+	const gint32 *h = lowpass();
+	guint n;
+
+	len = MIN(len, SAMPLES); /* a G.722 byte is two 16 kHz samples: one at 8 kHz */
+	memcpy(in, wb->hist, sizeof wb->hist);
+	n = (guint)xb_codec_decode(wb->codec, payload, len, in + TAPS - 1);
+	for (guint k = 0; k < n / 2; k++) {
+		gint64 acc = 0;
+		for (int j = 0; j < TAPS; j++)
+			acc += (gint64)h[j] * in[2 * k + 1 + j];
+		out[k] = (gint16)CLAMP(acc >> 15, G_MININT16, G_MAXINT16);
+	}
+	memcpy(wb->hist, in + n, sizeof wb->hist);
+	return n / 2;
+}
+
+/* One packet's samples to the writer, for one recording. */
 static void record_frame(XbMediaRecording *rec, int channel, const XbRtpHeader *h)
 {
 	guint n = (guint)MIN(h->payload_len, SAMPLES);
@@ -315,7 +376,13 @@ static void record_frame(XbMediaRecording *rec, int channel, const XbRtpHeader *
 	m->rec = rec;
 	m->channel = channel;
 	m->n = n;
-	if (h->pt == PT_PCMA)
+	if (h->pt == PT_G722) {
+		if (!rec->g722[channel]) {
+			rec->g722[channel] = g_new0(Wideband, 1);
+			rec->g722[channel]->codec = xb_codec_state_new(xb_codec_find("G722", 8000));
+		}
+		m->n = n = wideband_decode(rec->g722[channel], h->payload, n, m->samples);
+	} else if (h->pt == PT_PCMA)
 		xb_g711_alaw_decode_buf(h->payload, m->samples, n);
 	else
 		xb_g711_ulaw_decode_buf(h->payload, m->samples, n);
@@ -329,7 +396,8 @@ void xb_media_record_packet(XbMediaRecording *rec, int channel, const guint8 *p,
 {
 	XbRtpHeader h;
 
-	if (xb_rtp_parse(&h, p, len) < 0 || (h.pt != PT_PCMU && h.pt != PT_PCMA) || !h.payload_len)
+	if (xb_rtp_parse(&h, p, len) < 0 ||
+	    (h.pt != PT_PCMU && h.pt != PT_PCMA && h.pt != PT_G722) || !h.payload_len)
 		return;
 	for (; rec; rec = rec->next)
 		record_frame(rec, channel, &h);

@@ -41,7 +41,7 @@ cat >"$TMP/plan.xml" <<XML
     <extension name="record">
       <condition field="destination_number" expression="^2097\$">
         <action application="answer"/>
-        <action application="record" data="$TMP/recorded.wav 3"/>
+        <action application="record" data="$TMP/recorded-\${caller_id_number}.wav 3"/>
         <action application="hangup"/>
       </condition>
     </extension>
@@ -138,7 +138,11 @@ check "... 2001 heard the file, whole" "${AUDIO[@]}" check "$TMP/played.wav" "$(
 check "record: 2001 calls 2097, which records 3 s of it and hangs up" phone 2001 dial 2097
 check "... the call ends after 3 s" until_ok 15 seen 2001 3 "$END"
 check "... the recording is what 2001 said, whole" "${AUDIO[@]}" check "$TMP/says-2001.wav" \
-	"$TMP/recorded.wav" 0.7 2.5
+	"$TMP/recorded-2001.wav" 0.7 2.5
+check "record: 2005, a G.722 phone, calls 2097" phone 2005 dial 2097
+check "... the call ends after 3 s" until_ok 15 seen 2005 2 "$END"
+check "... the recording (8 kHz) is what 2005 said, whole" "${AUDIO[@]}" check \
+	"$TMP/says-2005.wav" "$TMP/recorded-2005.wav" 0.7 2.5
 
 # Digits: 2001 calls an extension that answers and reads two to four digits while it plays a
 # prompt; the digits 2001 presses go as telephone-events (RFC 4733): crossbar reports each

@@ -16,8 +16,8 @@
       MIN_CORRELATION (default 0.7), or, where SENT is silent (a pause in speech), is
       quiet too: a gap, a lost packet that shifts the rest, or noise in place of the
       signal fails the block. Soft blocks of SENT (under a tenth of its level) are not
-      judged; blocks of HEARD before or after SENT (another sound of the call) are not
-      either. Both are compared at the lower of their rates, in the telephone band
+      judged; blocks of HEARD before or after SENT (another sound of the call, a
+      ringback tone) and the block at each end of SENT are not either. Both are compared at the lower of their rates, in the telephone band
       (300-3400 Hz). Needs at least MIN_SECONDS (default 1.5) of the signal heard.
       Prints what it found; exits 1 when the recording does not carry the signal.
 
@@ -154,8 +154,9 @@ def check(sent_path, heard_path, min_corr, min_seconds):
     checked = 0
     for i in range(first, last + 1, block):
         j = i - lag
-        if j < 0 or j + block > len(sent):
-            continue  # before or after the signal (another sound of the call)
+        if j < block or j + 2 * block > len(sent):
+            continue  # before or after the signal (another sound of the call), or the
+            # block where one gave way to the other
         checked += 1
         level = rms(sent[j : j + block])
         if level < QUIET:
