@@ -69,6 +69,10 @@ static XbSettingDef dialplan_defs[] = {
 static XbSettingDef media_defs[] = {
     {"rtp_ports", XB_SETTING_RANGE, "20000-29999", "UDP ports for RTP and RTCP", 1024, 65535},
     {"workers", XB_SETTING_INT, "0", "media worker threads (0: one per core)", 0, 64},
+    {"priority", XB_SETTING_ENUM, "normal",
+     "the media workers' scheduling: normal, high (nice -10) or realtime (SCHED_RR 10, "
+     "ahead of every ordinary thread); both need CAP_SYS_NICE, else normal",
+     0, 0, "normal|high|realtime"},
     {"anchor", XB_SETTING_BOOL, "yes",
      "anchor calls' media through crossbar (no: descriptions pass unchanged, media end to "
      "end, as bypass_media=true does for one call)"},

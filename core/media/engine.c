@@ -20,9 +20,13 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -45,9 +49,9 @@ typedef enum {
 	CMD_REMOVE,
 	CMD_PLAY, /* bytes: frames of `frame` bytes, payload type pt, id */
 	CMD_PLAY_STOP,
-	CMD_CODEC, /* codec (NULL: relayed as it is) */
-	CMD_RUN, /* fn(ep, data) */
-	CMD_CALL, /* call(call_data): a module's task (fdtask.c) */
+	CMD_CODEC,     /* codec (NULL: relayed as it is) */
+	CMD_RUN,       /* fn(ep, data) */
+	CMD_CALL,      /* call(call_data): a module's task (fdtask.c) */
 	CMD_SEND_DTMF, /* bytes: the digits, pt, seconds: clock rate, frame: ms each */
 	CMD_STOP,
 } CmdType;
@@ -657,12 +661,40 @@ static void scan_timeouts(MediaWorker *w, gint64 now)
 	}
 }
 
+typedef enum { PRIORITY_NORMAL, PRIORITY_HIGH, PRIORITY_REALTIME } Priority;
+static Priority priority;
+
+void xb_media_engine_set_priority(const char *name)
+{
+	priority = !g_strcmp0(name, "realtime") ? PRIORITY_REALTIME
+	           : !g_strcmp0(name, "high")   ? PRIORITY_HIGH
+	                                        : PRIORITY_NORMAL;
+}
+
+/* A worker's packets wait while other threads run: above them, they wait less. */
+static void take_priority(MediaWorker *w)
+{
+	if (priority == PRIORITY_REALTIME) {
+		struct sched_param sp = {.sched_priority = 10};
+		int err = pthread_setschedparam(pthread_self(), SCHED_RR, &sp);
+		if (err)
+			g_warning("media: worker %u: no realtime priority (%s): normal priority",
+			          w->index, g_strerror(err));
+	} else if (priority == PRIORITY_HIGH &&
+	           setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), -10) < 0) {
+		g_warning("media: worker %u: no high priority (%s): normal priority", w->index,
+		          g_strerror(errno));
+	}
+}
+
 static gpointer worker_main(gpointer data)
 {
 	MediaWorker *w = data;
 	struct epoll_event evs[64];
 	gint64 last_scan = g_get_monotonic_time();
 	gboolean stop = FALSE;
+
+	take_priority(w);
 
 	while (!stop) {
 		int n = epoll_wait(w->epfd, evs, G_N_ELEMENTS(evs), SCAN_MS);

@@ -62,6 +62,7 @@ gboolean xb_media_start(GError **error)
 	gint64 lo, hi;
 
 	xb_config_get_range("media.rtp_ports", &lo, &hi);
+	xb_media_engine_set_priority(xb_config_get_string("media.priority"));
 	if (!xb_media_engine_start((guint)xb_config_get_int("media.workers"), (guint)lo, (guint)hi,
 	                           PORT_REST_MS, error))
 		return FALSE;

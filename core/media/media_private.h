@@ -152,6 +152,9 @@ void xb_media_rtcp_tick(XbMediaEndpoint *ep, gint64 now);
 void xb_media_rtcp_rewrite(const XbMediaEndpoint *from, const XbMediaEndpoint *to, guint8 *p,
                            gsize len);
 
+/* How the workers started next are scheduled (media.priority): "normal", "high" (nice
+ * -10) or "realtime" (SCHED_RR); a worker that may not takes normal and says so. */
+void xb_media_engine_set_priority(const char *priority);
 /* Start `workers` threads (0: one per core) for ports lo-hi. */
 gboolean xb_media_engine_start(guint workers, guint lo, guint hi, gint64 rest_ms, GError **error);
 /* Stop the workers and free what is left. */
