@@ -134,9 +134,9 @@ extern const char *const xb_media_tone_names[];
  * joined leg's audio, a prompt played), for as long as the endpoint lives, whatever it is
  * joined to. G.711 and G.722 (payload types 0, 8 and 9) are audio to record, G.722 taken
  * down to 8 kHz. The worker decodes; one writer thread of the engine opens, writes and
- * finalises the files, so neither the main loop nor a worker waits for a disk. When the writer falls behind by more than
- * XB_MEDIA_RECORD_QUEUE frames of one recording, further frames are dropped and counted
- * (a gap in the file), never waited for. */
+ * finalises the files, so neither the main loop nor a worker waits for a disk. When the
+ * writer falls behind by more than XB_MEDIA_RECORD_QUEUE frames of one recording, further
+ * frames are dropped and counted (a gap in the file), never waited for. */
 #define XB_MEDIA_RECORD_QUEUE 500 /* 10 s of one channel */
 
 typedef struct xb_media_recording XbMediaRecording;
