@@ -195,6 +195,11 @@ step() {
 		sleep 0.05
 	done
 	if [ "$srv" = crossbar ]; then
+		# the last step's port pairs rest 4 s before they are handed out again
+		for _ in $(seq 1 60); do
+			[ "$(xb media | awk '$1 == "port_pairs_resting" { print $2 }')" = 0 ] && break
+			sleep 0.1
+		done
 		xb_pairs "$TMP/ports" "$TMP/targets" 2>>"$TMP/$tag.err"
 	else
 		python3 "$NG" "$NG_PORT" calls "$tag" "$TMP/ports" "$TMP/targets" 2>>"$TMP/$tag.err"
