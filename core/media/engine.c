@@ -304,9 +304,7 @@ static void run_command(MediaWorker *w, Cmd *c)
 	case CMD_REMOVE:
 		poll_remove(w, ep);
 		xb_media_record_detach(ep);
-		for (int i = 0; i < 2; i++)
-			close(ep->fd[i]);
-		post_simple(EV_REMOVED, ep, NULL);
+		post_simple(EV_REMOVED, ep, NULL); /* (its sockets go back to ports.c, to rest) */
 		break;
 	case CMD_PLAY:
 		if (ep->attached != w)
@@ -851,7 +849,7 @@ void xb_media_dispatch_events(void)
 			on_detached(ep, ev->to);
 			break;
 		case EV_REMOVED:
-			xb_media_ports_release(ep->port);
+			xb_media_ports_release(ep->port, ep->fd);
 			ep->w->nendpoints--;
 			endpoint_free_memory(ep);
 			break;

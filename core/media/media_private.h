@@ -110,7 +110,8 @@ void xb_media_ports_init(guint lo, guint hi, gint64 rest_ms);
 void xb_media_ports_reset(void);
 /* Two bound UDP sockets on the next free pair: fd[0] RTP, fd[1] RTCP; the RTP port. */
 gboolean xb_media_ports_open(const char *bind_ip, int fd[2], guint16 *port, GError **error);
-void xb_media_ports_release(guint16 port);
+/* Gives back the pair of `port` with its two sockets, which stay bound while it rests. */
+void xb_media_ports_release(guint16 port, const int fd[2]);
 guint xb_media_ports_in_use(void);
 guint xb_media_ports_resting(void);
 guint xb_media_ports_total(void);

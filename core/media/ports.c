@@ -1,8 +1,11 @@
 /* ports.c: the RTP port pairs of media.rtp_ports. A pair is an even port for RTP and the odd
  * one above it for RTCP (RFC 3550 §11). Pairs are handed out round-robin, so that a port
  * just freed is the last to come back, and a pair given back rests for a quiet period:
- * packets still on their way to an ended call must not reach the next one. A pair whose
- * ports another program holds is skipped. Main loop only. */
+ * packets still on their way to an ended call must not reach the next one. While it rests
+ * its sockets stay bound (their packets unread), so that a phone still sending to an ended
+ * call gets no ICMP "port unreachable" (which some phones take as the call's end before
+ * the BYE comes); they close when the rest is over. A pair whose ports another program
+ * holds is skipped. Main loop only. */
 #include "media_private.h"
 
 #include <errno.h>
@@ -16,6 +19,30 @@ static gint64 *rest_until; /* per pair: -1 in use, else free from then (ms, mono
 static guint cursor;
 static gint64 rest;
 
+/* The sockets of resting pairs, in the order they were given back (so their rests end in
+ * that order too). */
+typedef struct {
+	int fd[2];
+	gint64 until;
+} Resting;
+static GQueue resting = G_QUEUE_INIT;
+
+static void resting_close(Resting *r)
+{
+	close(r->fd[0]);
+	close(r->fd[1]);
+	g_free(r);
+}
+
+/* Closes the sockets of pairs whose rest is over. */
+static void resting_sweep(gint64 now)
+{
+	Resting *r;
+
+	while ((r = g_queue_peek_head(&resting)) && r->until <= now)
+		resting_close(g_queue_pop_head(&resting));
+}
+
 void xb_media_ports_init(guint lo, guint hi, gint64 rest_ms)
 {
 	xb_media_ports_reset();
@@ -28,6 +55,7 @@ void xb_media_ports_init(guint lo, guint hi, gint64 rest_ms)
 
 void xb_media_ports_reset(void)
 {
+	g_queue_clear_full(&resting, (GDestroyNotify)resting_close);
 	g_clear_pointer(&rest_until, g_free);
 	npairs = 0;
 }
@@ -72,6 +100,7 @@ gboolean xb_media_ports_open(const char *bind_ip, int fd[2], guint16 *port, GErr
 		            "media: '%s' is not an IP address", bind_ip);
 		return FALSE;
 	}
+	resting_sweep(now);
 	for (guint tried = 0; tried < npairs; tried++) {
 		guint i = cursor;
 		cursor = (cursor + 1) % npairs;
@@ -105,11 +134,19 @@ gboolean xb_media_ports_open(const char *bind_ip, int fd[2], guint16 *port, GErr
 	return FALSE;
 }
 
-void xb_media_ports_release(guint16 port)
+void xb_media_ports_release(guint16 port, const int fd[2])
 {
+	gint64 now = g_get_monotonic_time() / 1000;
+	Resting *r = g_new(Resting, 1);
+
+	r->fd[0] = fd[0];
+	r->fd[1] = fd[1];
+	r->until = now + rest;
+	g_queue_push_tail(&resting, r);
+	resting_sweep(now);
 	if (port < first_port || (port - first_port) / 2 >= npairs)
 		return;
-	rest_until[(port - first_port) / 2] = g_get_monotonic_time() / 1000 + rest;
+	rest_until[(port - first_port) / 2] = r->until;
 }
 
 guint xb_media_ports_in_use(void)
