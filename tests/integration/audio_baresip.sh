@@ -93,7 +93,7 @@ all_registered() {
 check "ten phones register" until_ok 10 all_registered
 
 EST='Call established'
-END='terminated \(duration'
+END=$CALL_ENDED
 # heard EXT: the recording of what the phone heard in its last call (sndfile's
 # dump-*-dec.wav).
 heard() { ls -t "${PHONE_RECORD[$1]}"/dump-*-dec.wav 2>/dev/null | head -1; }

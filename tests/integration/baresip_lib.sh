@@ -10,6 +10,10 @@
 # and $TMP/cert.pem (the phones' CA file) when it uses TLS; the users' passwords are pw-EXT.
 
 declare -A SIP_PORT CTRL PHONE_PID LOG PHONE_SOURCE PHONE_SRATE PHONE_RECORD PHONE_ACCOUNT
+# How a phone's log says its call ended: after a BYE "... terminated (duration ...)", or
+# "session closed: REASON" when something else ended it first (the RTP it sent meeting a
+# port crossbar closed as it hung up, before the BYE came).
+CALL_ENDED='terminated \(duration|session closed'
 
 # phone_ports EXT...: gives each phone its SIP and control ports.
 phone_ports() {
@@ -98,7 +102,7 @@ seen() {
 	n=$(tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$3")
 	echo "$1: $n of '$3' (wanted $2)"
 	[ "$n" -ge "$2" ] && return 0
-	tr '\r' '\n' <"${LOG[$1]}" | grep . | tail -8
+	tr '\r' '\n' <"${LOG[$1]}" | grep . | grep -v 'audio=' | tail -8
 	return 1
 }
 count() { tr '\r' '\n' <"${LOG[$1]}" | grep -cE -- "$2"; }

@@ -79,7 +79,7 @@ assert a["bridged"] == b["uuid"] and b["bridged"] == a["uuid"]
 no_calls() { cli calls | awk 'NR > 1 && NF && $0 != "(none)" {n++; print} END {exit n > 0}'; }
 
 EST='Call established'
-END='terminated \(duration'
+END=$CALL_ENDED
 for t in udp tcp tls; do
 	T=${t^^}
 	phone_start 2001 "$t"

@@ -58,7 +58,7 @@ assert a["bridged"] == b["uuid"] and b["bridged"] == a["uuid"]
 }
 no_calls() { cli calls | awk 'NR > 1 && NF && $0 != "(none)" {n++; print} END {exit n > 0}'; }
 EST='Call established'
-END='terminated \(duration'
+END=$CALL_ENDED
 
 check "2001 dials 2002" phone 2001 dial 2002
 check "... 2002 answers" until_ok 10 seen 2002 1 "$EST: sip:2001@pbx.test"
