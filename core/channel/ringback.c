@@ -9,8 +9,8 @@
  *
  * media.ringback=no turns it off, and so does the channel variable ringback set to "none"
  * (or "false", "off", "no") for one call, which any other value turns on: then the 180 is
- * relayed as it came. Nothing is played either without a G.711 codec first in the answer
- * (crossbar does not transcode), without an offer from the caller, or with bypass_media. */
+ * relayed as it came. Nothing is played either when the answer's codec is not one crossbar
+ * can send (G.711 or G.722), without an offer from the caller, or with bypass_media. */
 #include "channel_private.h"
 
 /* The call's ringback variable, else media.ringback. */

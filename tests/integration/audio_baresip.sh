@@ -130,19 +130,26 @@ call 2005 2006
 call 2007 2008
 call 2009 2010
 
+# (each wait below counts from the phone's log as it was before the call: a call that
+# ended two ways, a BYE and a closed session, counts twice)
+n=$(count 2001 "$END")
 check "playback: 2001 calls 2098, which plays a 16 kHz WAV and hangs up" phone 2001 dial 2098
-check "... the call ends when the file has played" until_ok 15 seen 2001 2 "$END"
+check "... the call ends when the file has played" until_ok 15 seen 2001 $((n + 1)) "$END"
 sleep 0.5
 check "... 2001 heard the file, whole" "${AUDIO[@]}" check "$TMP/played.wav" "$(heard 2001)" 0.7 2.5
 
+# recorded EXT: crossbar has closed the recording of EXT's call (the log says how it ended).
+recorded() { grep -qE "record $TMP/recorded-$1.wav: [0-9]+ ms, ended by" "$TMP/pbx.log"; }
 check "record: 2001 calls 2097, which records 3 s of it and hangs up" phone 2001 dial 2097
-check "... the call ends after 3 s" until_ok 15 seen 2001 3 "$END"
+check "... the recording ends after 3 s" until_ok 15 recorded 2001
 check "... the recording is what 2001 said, whole" "${AUDIO[@]}" check "$TMP/says-2001.wav" \
 	"$TMP/recorded-2001.wav" 0.7 2.5
 check "record: 2005, a G.722 phone, calls 2097" phone 2005 dial 2097
-check "... the call ends after 3 s" until_ok 15 seen 2005 2 "$END"
+check "... the recording ends after 3 s" until_ok 15 recorded 2005
 check "... the recording (8 kHz) is what 2005 said, whole" "${AUDIO[@]}" check \
 	"$TMP/says-2005.wav" "$TMP/recorded-2005.wav" 0.7 2.5
+until_ok 10 seen 2001 $((n + 2)) "$END" >/dev/null
+until_ok 10 seen 2005 1 "$END" >/dev/null
 
 # Digits: 2001 calls an extension that answers and reads two to four digits while it plays a
 # prompt; the digits 2001 presses go as telephone-events (RFC 4733): crossbar reports each
@@ -155,8 +162,9 @@ digits_heard() {
 	echo "digits heard: '$got' (wanted '$1')"
 	[ "$got" = "$1" ]
 }
+n=$(count 2001 "$EST")
 check "2001 calls 2099, which answers" phone 2001 dial 2099
-check "... established" until_ok 10 seen 2001 4 "$EST"
+check "... established" until_ok 10 seen 2001 $((n + 1)) "$EST"
 sleep 1
 for d in 4 2 '#'; do
 	phone 2001 sndcode "$d" >/dev/null
