@@ -142,11 +142,10 @@ void xb_media_ports_release(guint16 port, const int fd[2])
 	r->fd[0] = fd[0];
 	r->fd[1] = fd[1];
 	r->until = now + rest;
+	if (port >= first_port && (port - first_port) / 2 < npairs)
+		rest_until[(port - first_port) / 2] = r->until;
 	g_queue_push_tail(&resting, r);
-	resting_sweep(now);
-	if (port < first_port || (port - first_port) / 2 >= npairs)
-		return;
-	rest_until[(port - first_port) / 2] = r->until;
+	resting_sweep(now); /* (which closes r at once when there is no rest) */
 }
 
 guint xb_media_ports_in_use(void)
