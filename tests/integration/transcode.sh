@@ -56,7 +56,9 @@ call() {
 	rm -f "$TMP/$name.a.msgs" "$TMP/$name.b.msgs"
 	uas_start "$name.b" transcode_uas.xml -set rtpport "$brp" -set codec "$bc" -set pt "$bpt" ||
 		return 1
-	python3 "$PHONE" "$brp" "$TMP/$name.b.msgs" 1 "$bc" "$bpt" "$bsig" 3 "$TMP/$name.b.json" &
+	# The callee starts talking at the INVITE, before crossbar has answered the caller
+	# and relays to it: it talks a second longer so that the caller hears 3 s of it.
+	python3 "$PHONE" "$brp" "$TMP/$name.b.msgs" 1 "$bc" "$bpt" "$bsig" 4 "$TMP/$name.b.json" &
 	local bphone=$!
 	python3 "$PHONE" "$arp" "$TMP/$name.a.msgs" 2 "$ac" "$apt" "$asig" 3 "$TMP/$name.a.json" &
 	local aphone=$!
