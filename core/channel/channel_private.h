@@ -13,17 +13,6 @@ void xb_channel_media_watch(XbChannel *ch);
 /* A new offer from `holder` puts the bridged `held` on hold (music on hold starts) or takes
  * it off (the music stops). */
 void xb_channel_media_hold(XbChannel *holder, XbChannel *held, const XbChannelBody *offer);
-/* media.c, for the media applications of record.c, read.c and ringback.c: the leg's
- * endpoint (made when the call is anchored and it has none yet, e.g. before a bridge); the
- * encoding crossbar can send the leg and its payload type (FALSE for none: a codec crossbar
- * has not); a prompt's file; the answer to a request while crossbar answers the leg
- * itself. */
-XbMediaEndpoint *xb_channel_media_ensure(XbChannel *ch);
-gboolean xb_channel_media_format(XbChannel *ch, const char **encoding, guint *pt);
-char *xb_channel_sound_path(const char *name);
-void xb_channel_media_own_request(XbChannel *ch, const XbChannelEvent *ev);
-/* read.c: an application's data split into its words (blanks between them dropped). */
-char **xb_channel_app_words(const char *data);
 /* record.c, read.c: their applications. */
 extern const XbApp xb_channel_record_apps[];
 extern const XbApp xb_channel_read_apps[];

@@ -802,3 +802,27 @@ void xb_channel_media_own_request(XbChannel *ch, const XbChannelEvent *ev)
 {
 	own_request(ch, ev);
 }
+
+gboolean xb_channel_play(XbChannel *ch, const char *file, XbMediaPlayFunc func, gpointer user_data)
+{
+	g_autofree char *path = NULL;
+	const char *encoding;
+	guint pt;
+
+	if (!xb_channel_media_ensure(ch) || !playable_format(ch, &encoding, &pt))
+		return FALSE;
+	path = sound_path(file);
+	xb_media_play(ch->media, path, encoding, pt, func, user_data);
+	return TRUE;
+}
+
+gboolean xb_channel_play_tone(XbChannel *ch, const char *tone, guint ms, XbMediaPlayFunc func,
+                              gpointer user_data)
+{
+	const char *encoding;
+	guint pt;
+
+	if (!xb_channel_media_ensure(ch) || !playable_format(ch, &encoding, &pt))
+		return FALSE;
+	return xb_media_play_tone(ch->media, tone, encoding, pt, ms, func, user_data);
+}

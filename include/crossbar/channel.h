@@ -308,6 +308,38 @@ void xb_channel_request_reply(XbChannel *channel, XbChannelRequest *req, unsigne
 int xb_channel_request(XbChannel *channel, XbChannelRequestKind kind, const XbChannelBody *body,
                        XbChannelReplyFunc func, gpointer user_data);
 
+/* ---- audio for applications (core/channel/media.c) ----
+ *
+ * What an application of a module that talks to the caller itself (voicemail, a menu) uses,
+ * beside the media engine's xb_media_play, xb_media_play_tone and xb_media_record on the
+ * leg's endpoint. While such an application is the channel's controller it answers the far
+ * end's requests with xb_channel_media_own_request and hears digits as
+ * XB_CHANNEL_EV_DTMF. */
+
+/* The leg's endpoint, made when the call is anchored and it has none yet (e.g. a call no
+ * bridge has touched); NULL when its media bypasses crossbar. */
+XbMediaEndpoint *xb_channel_media_ensure(XbChannel *channel);
+/* The encoding ("PCMU", "PCMA", "G722") and payload type crossbar sends the leg: the first
+ * codec of the answer. FALSE when the leg's codec is one crossbar cannot encode. */
+gboolean xb_channel_media_format(XbChannel *channel, const char **encoding, guint *pt);
+/* A prompt's file: `name` as it is when it has a folder, else a file of media.sounds_dir,
+ * with or without its ".wav". g_free it. */
+char *xb_channel_sound_path(const char *name);
+/* Play `file` (a name as for xb_channel_sound_path) to the leg, which must be early or
+ * answered; `func` is told once when it has been played, could not be (error set), or
+ * not at all after xb_media_play_stop on xb_channel_media(channel). FALSE, and `func` not
+ * told, when the leg has no audio through crossbar in a codec it can encode. */
+gboolean xb_channel_play(XbChannel *channel, const char *file, XbMediaPlayFunc func,
+                         gpointer user_data);
+/* The same for a call progress tone (xb_media_play_tone): "beep", "busy" ... */
+gboolean xb_channel_play_tone(XbChannel *channel, const char *tone, guint ms, XbMediaPlayFunc func,
+                              gpointer user_data);
+/* Answer a request of the far end (XB_CHANNEL_EV_REQUEST) of a leg crossbar answered
+ * itself: a new offer (hold, a new address) gets a new answer, anything else 200. */
+void xb_channel_media_own_request(XbChannel *channel, const XbChannelEvent *ev);
+/* An application's data split into its words (blanks between them dropped); g_strfreev. */
+char **xb_channel_app_words(const char *data);
+
 /* ---- bridging ---- */
 
 /* Join an answered or early incoming leg a to placed leg b: b's progress, answer, requests
