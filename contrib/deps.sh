@@ -8,7 +8,7 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libglib2.0-dev
 	libglib2.0-dev-bin libxml2-dev libsqlite3-dev libssl-dev libsndfile1-dev libspeexdsp-dev
-	libspandsp-dev espeak-ng iproute2"
+	libspandsp-dev portaudio19-dev espeak-ng iproute2"
 TEST_PKGS="clang clang-format libclang-rt-14-dev llvm sqlite3 util-linux procps sip-tester baresip
 	coturn kamailio kamailio-sqlite-modules libosip2-dev python3 python3-numpy openssl
 	dnsmasq-base
