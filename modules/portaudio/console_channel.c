@@ -37,6 +37,8 @@ static struct {
 	XbChannelBody *answer; /* ringing: the answer `console answer` gives */
 	gboolean media_started;
 	guint rings;
+	guint sdp_version; /* of the console's last answer */
+	gint64 sess_id;    /* o= of the console's descriptions in this call */
 } con;
 
 static const XbSdpCodec console_codecs[] = {
@@ -151,7 +153,7 @@ static char *own_answer(const XbChannelBody *offer, guint16 port, guint version,
 {
 	g_autoptr(XbSdpSession) sdp = xb_sdp_parse(offer->body, offer->len, error);
 	g_autoptr(XbSdpSession) answer = NULL;
-	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
+	g_autofree char *sess_id = g_strdup_printf("%" G_GINT64_FORMAT, con.sess_id);
 	XbSdpLocal local = {
 	    .codecs = console_codecs,
 	    .n_codecs = G_N_ELEMENTS(console_codecs),
@@ -208,7 +210,9 @@ static gboolean console_originate(const char *target, const XbOriginate *o, GPtr
 		g_set_error(error, XB_CHANNEL_ERROR, err->code, "%s: %s", target, err->message);
 		return FALSE;
 	}
-	answer = own_answer(o->offer, console_media_port(con.media), 1, &err);
+	con.sdp_version = 1;
+	con.sess_id = g_get_real_time();
+	answer = own_answer(o->offer, console_media_port(con.media), con.sdp_version, &err);
 	if (!answer) {
 		console_media_stop(g_steal_pointer(&con.media));
 		g_set_error(error, XB_CHANNEL_ERROR, XB_CAUSE_INCOMPATIBLE_DESTINATION,
@@ -269,7 +273,7 @@ static char *own_offer(guint16 port)
 	                       "a=fmtp:101 0-15\r\n"
 	                       "a=ptime:20\r\n"
 	                       "a=sendrecv\r\n",
-	                       g_get_real_time(), port);
+	                       con.sess_id, port);
 }
 
 static gboolean number_valid(const char *n)
@@ -306,6 +310,8 @@ gboolean console_dial(const char *number, GError **error)
 		g_set_error(error, XB_CHANNEL_ERROR, 0, "%s", err->message);
 		return FALSE;
 	}
+	con.sess_id = g_get_real_time();
+	con.sdp_version = 1;
 	g_autofree char *offer = own_offer(console_media_port(con.media));
 	XbChannelBody b = {.content_type = "application/sdp", .body = offer, .len = strlen(offer)};
 	const char *cid = xb_config_get_string("portaudio.caller_id_number");
@@ -393,9 +399,11 @@ static int console_request(XbChannel *ch, XbChannelRequestKind kind, const XbCha
 	r->func = func;
 	r->user_data = user_data;
 	r->status = 200;
-	if (kind == XB_CHANNEL_REQ_REOFFER && ch == con.ch && con.media) {
+	if (kind == XB_CHANNEL_REQ_REOFFER) {
 		g_autofree char *answer =
-		    is_sdp(body) ? own_answer(body, console_media_port(con.media), 2, NULL) : NULL;
+		    is_sdp(body) && ch == con.ch && con.media
+		        ? own_answer(body, console_media_port(con.media), ++con.sdp_version, NULL)
+		        : NULL;
 		if (answer) {
 			r->body = g_new0(XbChannelBody, 1);
 			r->body->content_type = g_strdup("application/sdp");

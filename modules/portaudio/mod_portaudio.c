@@ -215,6 +215,20 @@ static const char *const command_names[] = {"console",
 
 /* ---- life cycle ---- */
 
+static gboolean portaudio_validate(GError **error)
+{
+	gint64 rate = xb_config_get_int("portaudio.sample_rate");
+
+	if (rate != 0 && rate < 8000) {
+		g_set_error(error, XB_CONFIG_ERROR, XB_CONFIG_ERROR_VALUE,
+		            "portaudio.sample_rate: %" G_GINT64_FORMAT
+		            " Hz is not 0 (the device's) or 8000-192000",
+		            rate);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean portaudio_load(XbModule *self, GError **error)
 {
 	PaError err;
@@ -262,5 +276,5 @@ static void portaudio_unload(XbModule *self)
 
 XB_MODULE_DEFINE(.name = "portaudio", .version = XB_VERSION_STRING,
                  .description = "the console: the machine's sound card as a phone",
-                 .settings = settings, .commands = command_names, .load = portaudio_load,
-                 .unload = portaudio_unload);
+                 .settings = settings, .commands = command_names, .validate = portaudio_validate,
+                 .load = portaudio_load, .unload = portaudio_unload);
