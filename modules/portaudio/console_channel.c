@@ -436,7 +436,10 @@ gboolean console_hangup(GError **error)
 		return FALSE;
 	}
 	g_autoptr(XbChannel) ch = xb_channel_ref(con.ch);
-	xb_channel_hangup(ch, XB_CAUSE_NORMAL_CLEARING, 0);
+	/* A call that rings is refused; one that is up ends. */
+	xb_channel_hangup(
+	    ch, con.state == CONSOLE_RINGING ? XB_CAUSE_CALL_REJECTED : XB_CAUSE_NORMAL_CLEARING,
+	    0);
 	return TRUE;
 }
 

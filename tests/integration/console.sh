@@ -96,6 +96,11 @@ cat >"$TMP/plan.xml" <<XML
         <action application="bridge" data="portaudio/default"/>
       </condition>
     </extension>
+    <extension name="no-such-device">
+      <condition field="destination_number" expression="^2091\$">
+        <action application="bridge" data="portaudio/nosuchcard"/>
+      </condition>
+    </extension>
     <extension name="digits">
       <condition field="destination_number" expression="^2099\$">
         <action application="answer"/>
@@ -180,6 +185,20 @@ check "... the device played what 2001 said, whole (8 kHz PCMU to 48 kHz)" "${AU
 	"$TMP/says-2001.wav" "$TMP/console-talk.wav"
 check "... 2001 heard what the device captured, whole (48 kHz to PCMU)" "${AUDIO[@]}" check \
 	"$TMP/console-says.wav" "$TMP/heard-talk.wav"
+
+n=$(count 2002 "$CALL_ENDED")
+check "2002 calls the console again" phone 2002 dial 2090
+check "... it rings" until_ok 10 state_is ringing
+check "console hangup refuses the call that rings" cli console hangup
+check "... 2002's call ends" until_ok 10 seen 2002 $((n + 1)) "$CALL_ENDED"
+check "... as CALL_REJECTED" logged 'portaudio/default: hung up \(CALL_REJECTED\)'
+check "... the console is idle" until_ok 5 state_is idle
+n=$(count 2002 "$CALL_ENDED")
+check "2002 calls 2091, a bridge to portaudio/nosuchcard" phone 2002 dial 2091
+check "... 2002's call ends" until_ok 10 seen 2002 $((n + 1)) "$CALL_ENDED"
+check "... the bridge says there is no such device" \
+	logged "bridge to portaudio/nosuchcard: portaudio/nosuchcard: no sound output device 'nosuchcard'"
+check "... the console is idle" state_is idle
 
 # ---- the console calls ----
 check "console dial 2099 (an extension that reads digits)" cli console dial 2099
