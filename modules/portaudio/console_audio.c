@@ -595,6 +595,10 @@ gboolean console_media_start(ConsoleMedia *m, const char *ip, guint16 port, cons
 		if (!m->rs_in || !m->rs_out)
 			return FALSE;
 	}
+	/* What was captured before there was anywhere to send it is stale. */
+	g_mutex_lock(&m->lock);
+	m->cap.len = 0;
+	g_mutex_unlock(&m->lock);
 	/* Both tasks on one worker, in order: the queue of commands to it publishes the
 	 * fields above to that thread. */
 	m->rtp_task = xb_media_task_add(m->rtp_fd, XB_MEDIA_ANY_WORKER, rtp_readable, m);

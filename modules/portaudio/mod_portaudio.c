@@ -6,8 +6,10 @@
  * the console (DESTINATION_OUT_OF_ORDER); nothing else depends on it. PortAudio's list of
  * devices is read once, when the module loads (PortAudio cannot watch for a headset plugged
  * in later): restart the daemon after plugging one in. */
+#define _GNU_SOURCE /* dladdr */
 #include "console.h"
 
+#include <dlfcn.h>
 #include <portaudio.h>
 #include <string.h>
 
@@ -215,6 +217,18 @@ static const char *const command_names[] = {"console",
 
 /* ---- life cycle ---- */
 
+/* PortAudio and what lies under it (ALSA's configuration cache, JACK's client library) keep
+ * global state that is not made to be unloaded: the library stays for the life of the
+ * process once the module has loaded it, even after the module itself is unloaded. */
+static void pa_pin(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)Pa_Initialize, &info) && info.dli_fname &&
+	    !dlopen(info.dli_fname, RTLD_NOW | RTLD_NODELETE))
+		xb_info("PortAudio's library is not kept loaded: %s", dlerror());
+}
+
 static gboolean portaudio_validate(GError **error)
 {
 	gint64 rate = xb_config_get_int("portaudio.sample_rate");
@@ -236,6 +250,7 @@ static gboolean portaudio_load(XbModule *self, GError **error)
 
 	err = Pa_Initialize();
 	console_init();
+	pa_pin();
 	pa_ready = err == paNoError;
 	if (!pa_ready) {
 		g_warning("PortAudio does not start (%s): the console takes no calls",
