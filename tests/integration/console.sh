@@ -138,21 +138,29 @@ expect_exit 1 "is not a number" "console dial of an over-long number is refused"
 expect_exit 1 "usage: console dial NUMBER" "console dial without a number is refused" cli console dial
 expect_exit 1 "is not DTMF" "console dtmf of a bad digit is refused" cli console dtmf 12X
 
-EXTS="2001 2002"
+EXTS="2001 2002 2003"
 for ext in $EXTS; do
 	cli user add "$ext" --password "pw-$ext" >/dev/null
 done
-"${AUDIO[@]}" make "$TMP/says-2001.wav" 8000 30 1
-PHONE_SOURCE[2001]=aufile,$TMP/says-2001.wav
-PHONE_SRATE[2001]=8000
-PHONE_RECORD[2001]=$TMP/heard-2001
-PHONE_ACCOUNT[2001]=";audio_codecs=PCMU"
-mkdir -p "${PHONE_RECORD[2001]}"
-PHONE_ACCOUNT[2002]=";audio_codecs=PCMU"
+# 2001 talks G.711 µ-law at 8 kHz, 2003 G.722 at 16 kHz; each says a signal of its own and
+# records what it hears.
+declare -A CODEC=([2001]=PCMU [2002]=PCMU [2003]=G722/16000/1)
+seed=1
+for ext in 2001 2003; do
+	rate=8000
+	[[ ${CODEC[$ext]} == G722* ]] && rate=16000
+	"${AUDIO[@]}" make "$TMP/says-$ext.wav" $rate 30 $seed
+	seed=$((seed + 1))
+	PHONE_SOURCE[$ext]=aufile,$TMP/says-$ext.wav
+	PHONE_SRATE[$ext]=$rate
+	PHONE_RECORD[$ext]=$TMP/heard-$ext
+	mkdir -p "${PHONE_RECORD[$ext]}"
+done
+for ext in $EXTS; do PHONE_ACCOUNT[$ext]=";audio_codecs=${CODEC[$ext]}"; done
 phone_ports $EXTS
 for ext in $EXTS; do phone_start "$ext" udp; done
 registered() { cli registrations "$1" | grep -qE "^$1 .* udp:127.0.0.1:[0-9]+ .*baresip"; }
-check "the phones register" until_ok 10 eval "registered 2001 && registered 2002"
+check "the phones register" until_ok 10 eval "registered 2001 && registered 2002 && registered 2003"
 
 state_is() { cli console | grep -qE "^state +$1\$"; }
 logged() { grep -qE -- "$1" "$TMP/pbx.log"; }
@@ -217,6 +225,23 @@ check "... 2002 answers" until_ok 10 seen 2002 $((n + 1)) "$EST"
 check "... the console is talking" until_ok 5 state_is talking
 check "... 2002 hangs up" phone 2002 hangup
 check "... the console's call ends with it" until_ok 10 state_is idle
+
+n=$(closed_count)
+check "console dial 2003 (a G.722 phone)" cli console dial 2003
+check "... 2003 answers" until_ok 10 seen 2003 1 "$EST"
+check "... in G.722" seen 2003 1 "Set audio decoder: G722 "
+check "... the console is talking" until_ok 5 state_is talking
+sleep 4 # the call's audio, both ways
+check "console hangup" cli console hangup
+check "... 2003's call ends" until_ok 10 seen 2003 1 "$CALL_ENDED"
+check "... the device is closed" until_ok 10 eval '[ "$(closed_count)" -gt "$n" ]'
+raw_to_wav "$TMP/console-out.raw" "$TMP/console-out-2003.wav" $RATE
+last_seconds "$TMP/console-out-2003.wav" "$TMP/console-talk-2003.wav" 3
+last_seconds "$(heard 2003)" "$TMP/heard-talk-2003.wav" 3
+check "... the device played what 2003 said, whole (G.722 at 16 kHz to 48 kHz)" \
+	"${AUDIO[@]}" check "$TMP/says-2003.wav" "$TMP/console-talk-2003.wav"
+check "... 2003 heard what the device captured, whole (48 kHz to G.722)" "${AUDIO[@]}" check \
+	"$TMP/console-says.wav" "$TMP/heard-talk-2003.wav"
 
 # ---- a device that fails mid-call ----
 mkfifo "$TMP/console-pipe"
