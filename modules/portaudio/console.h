@@ -51,8 +51,9 @@ gboolean console_media_start(ConsoleMedia *m, const char *ip, guint16 port, cons
 void console_media_set_mode(ConsoleMedia *m, ConsoleAudioMode mode);
 /* Stops everything and frees it in the background; no callback is told afterwards. */
 void console_media_stop(ConsoleMedia *m);
-/* Waits until every call's audio has stopped (module unload). */
-void console_media_stop_all(void);
+/* Waits until every call's audio has stopped (module unload); FALSE when a device still
+ * holds a thread after a few seconds (PortAudio must then stay up). */
+gboolean console_media_stop_all(void);
 
 /* ---- devices (mod_portaudio.c) ---- */
 
@@ -65,7 +66,7 @@ gboolean console_pa_ready(void);
 
 extern const XbChannelDriver console_driver;
 void console_init(void);
-void console_shutdown(void);
+gboolean console_shutdown(void);
 /* The commands: what each does to the console's call; FALSE with a message for the
  * operator. */
 gboolean console_dial(const char *number, GError **error);

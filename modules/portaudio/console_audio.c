@@ -11,9 +11,10 @@
  * monotonic clock): a device that does not block (ALSA's null and file plugins) keeps
  * real time too. So RTP leaves in 20 ms packets at the pace the audio is captured.
  * The play ring starts playing once portaudio.jitter_ms are in it, plays silence when it
- * runs dry and starts again once primed (which shifts what follows: a gap); it holds PLAY_MAX_MS at
- * most (the oldest samples go). Resampling between the codec's rate (8 or 16 kHz) and the device's
- * is speexdsp's, as the media engine's own. The audio thread never touches the main loop's state:
+ * runs dry and starts again once primed (a gap); it holds PLAY_SLACK_MS more at most, the
+ * oldest samples going first, so that a device slower than the far end does not pile up
+ * delay. Resampling between the codec's rate (8 or 16 kHz) and the device's is speexdsp's,
+ * as the media engine's own. The audio thread never touches the main loop's state:
  * it reports through xb_media_post. */
 #include "console.h"
 
@@ -34,13 +35,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME_MS      20
-#define PLAY_PRIME_MS 80
-#define PLAY_MAX_MS   400
-#define CAP_MAX_MS    200
-#define RING_MAX_S    30 /* the longest ring file taken */
-#define RESAMPLE_Q    5
-#define MAX_DEV_FRAME (192000 / 50)
+#define FRAME_MS       20
+#define PLAY_SLACK_MS  240 /* what the play ring holds beyond its prime: a ceiling on delay */
+#define CAP_MAX_MS     200
+#define RING_MAX_S     30 /* the longest ring file taken */
+#define RESAMPLE_Q     5
+#define DEVICE_WAIT_MS 3000 /* for the last call's thread to close the device */
+#define MAX_DEV_FRAME  (192000 / 50)
 
 typedef struct {
 	int16_t *buf;
@@ -367,7 +368,17 @@ static gpointer audio_thread(gpointer data)
 		if (!ring)
 			ring = ring_builtin(m->rate, &ring_len);
 	}
-	g_mutex_lock(&device_lock);
+	/* The last call's thread lets go of the device within a period, unless the device
+	 * hangs it. */
+	for (guint tries = 0; !g_mutex_trylock(&device_lock); tries++) {
+		if (g_atomic_int_get(&m->stop))
+			goto done;
+		if (tries == DEVICE_WAIT_MS / 10) {
+			report_fail(m, "the sound device is still held by the last call");
+			goto done;
+		}
+		g_usleep(10000);
+	}
 	if (g_atomic_int_get(&m->stop))
 		goto out;
 	err = stream_open(m, &s);
@@ -412,6 +423,7 @@ out:
 		Pa_CloseStream(s);
 	}
 	g_mutex_unlock(&device_lock);
+done:
 	xb_media_post(thread_done_cb, m);
 	return NULL;
 }
@@ -544,10 +556,10 @@ ConsoleMedia *console_media_new(const ConsoleAudioConfig *cfg, ConsoleAudioFailF
 	m->rate = CLAMP(m->rate, 8000, 192000);
 	m->dev_frame = m->rate / (1000 / FRAME_MS);
 	m->ring_file = g_strdup(cfg->ring_file);
-	m->prime = m->rate * CLAMP(cfg->jitter_ms, FRAME_MS, PLAY_MAX_MS / 2) / 1000;
+	m->prime = m->rate * CLAMP(cfg->jitter_ms, FRAME_MS, 500) / 1000;
 	m->mode = cfg->mode;
 	g_mutex_init(&m->lock);
-	ring_init(&m->play, m->rate * PLAY_MAX_MS / 1000);
+	ring_init(&m->play, m->prime + m->rate * PLAY_SLACK_MS / 1000);
 	ring_init(&m->cap, m->rate * CAP_MAX_MS / 1000);
 	m->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	m->rtp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -630,7 +642,7 @@ void console_media_stop(ConsoleMedia *m)
 	m->rtp_task = m->cap_task = NULL;
 }
 
-void console_media_stop_all(void)
+gboolean console_media_stop_all(void)
 {
 	for (guint i = 0; live && i < live->len; i++)
 		console_media_stop(live->pdata[i]);
@@ -641,9 +653,11 @@ void console_media_stop_all(void)
 		if (live->len)
 			g_usleep(5000);
 	}
-	if (live && live->len)
+	if (live && live->len) {
 		g_warning("console: the sound device does not let go; its call's audio is "
 		          "left behind");
-	else
-		g_clear_pointer(&live, g_ptr_array_unref);
+		return FALSE;
+	}
+	g_clear_pointer(&live, g_ptr_array_unref);
+	return TRUE;
 }

@@ -488,7 +488,7 @@ void console_init(void)
 	memset(&con, 0, sizeof con);
 }
 
-void console_shutdown(void)
+gboolean console_shutdown(void)
 {
 	if (con.ch) {
 		g_autoptr(XbChannel) ch = xb_channel_ref(con.ch);
@@ -496,5 +496,5 @@ void console_shutdown(void)
 		if (con.ch)
 			call_clear(XB_CAUSE_NORMAL_CLEARING);
 	}
-	console_media_stop_all();
+	return console_media_stop_all();
 }

@@ -282,9 +282,10 @@ static gboolean portaudio_load(XbModule *self, GError **error)
 
 static void portaudio_unload(XbModule *self)
 {
-	console_shutdown();
+	gboolean stopped = console_shutdown();
+
 	xb_channel_driver_unregister(&console_driver);
-	if (pa_ready)
+	if (pa_ready && stopped)
 		Pa_Terminate();
 	pa_ready = FALSE;
 }
