@@ -31,6 +31,7 @@ typedef struct {
 	guint sample_rate;     /* 0: the output device's default */
 	const char *ring_file; /* a WAV, "" for the built-in ring, "none" for silence */
 	guint jitter_ms;       /* what the play ring holds before it plays */
+	guint rtp_port;        /* the first port tried for the RTP socket; 0: any */
 	ConsoleAudioMode mode;
 } ConsoleAudioConfig;
 

@@ -42,6 +42,7 @@
 #define RESAMPLE_Q     5
 #define DEVICE_WAIT_MS 3000 /* for the last call's thread to close the device */
 #define MAX_DEV_FRAME  (192000 / 50)
+#define RTP_PORTS      10 /* tried from portaudio.rtp_port on */
 
 typedef struct {
 	int16_t *buf;
@@ -525,6 +526,21 @@ static void capture_ready(XbMediaTask *task, int fd, gpointer user_data)
 
 /* ---- the main loop's side ---- */
 
+/* The RTP socket on 127.0.0.1: the first free port of port .. port + RTP_PORTS - 1, or
+ * one the kernel picks (port 0). */
+static gboolean rtp_bind(int fd, guint port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (guint i = 0; i < (port ? RTP_PORTS : 1); i++) {
+		sa.sin_port = htons((guint16)(port ? MIN(port + i, 65535) : 0));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 ConsoleMedia *console_media_new(const ConsoleAudioConfig *cfg, ConsoleAudioFailFunc fail,
                                 ConsoleAudioRingFunc ring, gpointer user_data, GError **error)
 {
@@ -563,8 +579,7 @@ ConsoleMedia *console_media_new(const ConsoleAudioConfig *cfg, ConsoleAudioFailF
 	ring_init(&m->cap, m->rate * CAP_MAX_MS / 1000);
 	m->ev_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	m->rtp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (m->ev_fd < 0 || m->rtp_fd < 0 || bind(m->rtp_fd, (struct sockaddr *)&sa, len) < 0 ||
+	if (m->ev_fd < 0 || m->rtp_fd < 0 || !rtp_bind(m->rtp_fd, cfg->rtp_port) ||
 	    getsockname(m->rtp_fd, (struct sockaddr *)&sa, &len) < 0) {
 		g_set_error(error, XB_CHANNEL_ERROR, XB_CAUSE_NORMAL_TEMPORARY_FAILURE,
 		            "console RTP socket: %s", g_strerror(errno));

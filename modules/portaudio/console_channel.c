@@ -62,6 +62,7 @@ static void config_read(ConsoleAudioConfig *cfg, const char *device, ConsoleAudi
 	cfg->sample_rate = (guint)xb_config_get_int("portaudio.sample_rate");
 	cfg->ring_file = xb_config_get_string("portaudio.ring_file");
 	cfg->jitter_ms = (guint)xb_config_get_int("portaudio.jitter_ms");
+	cfg->rtp_port = (guint)xb_config_get_int("portaudio.rtp_port");
 	cfg->mode = mode;
 }
 
@@ -143,7 +144,8 @@ static gboolean media_start_from(const XbChannelBody *to, const XbChannelBody *a
 	    !console_media_start(con.media, ip, port, codec, pt))
 		return FALSE;
 	con.media_started = TRUE;
-	xb_info("%s: audio %s/%u to %s:%u", xb_channel_name(con.ch), codec->name, pt, ip, port);
+	xb_info("%s: audio %s/%u to %s:%u from 127.0.0.1:%u", xb_channel_name(con.ch), codec->name,
+	        pt, ip, port, console_media_port(con.media));
 	return TRUE;
 }
 

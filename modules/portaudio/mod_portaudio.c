@@ -28,6 +28,10 @@ static const XbSettingDef settings[] = {
      "milliseconds of the far end's audio held before the device plays it: more rides out "
      "late packets, less is heard sooner (20-500)",
      20, 500},
+    {"rtp_port", XB_SETTING_INT, "0",
+     "the console's RTP socket on 127.0.0.1 (crossbar's media endpoint talks to it): the "
+     "first free port of this one and the nine above it; 0: a port the kernel picks",
+     0, 65535},
     {"context", XB_SETTING_STRING, "default",
      "the dialplan context of the numbers `console dial` calls"},
     {"caller_id_number", XB_SETTING_STRING, "console", "the caller ID of calls the console makes"},

@@ -123,7 +123,8 @@ check "the daemon starts with mod_portaudio" start_crossbar pbx sip,registrar,po
 	--set directory.realm=pbx.test --set directory.demo_users=no \
 	--set registrar.digest_algorithms=MD5 --set sip.digest_algorithms=MD5 \
 	--set core.log_level=info --set portaudio.sample_rate=$RATE \
-	--set portaudio.ring_file="$TMP/ring.wav" --set portaudio.jitter_ms=300
+	--set portaudio.ring_file="$TMP/ring.wav" --set portaudio.jitter_ms=300 \
+	--set portaudio.rtp_port=64000
 check "... it says which device the console uses" \
 	grep -q "the console plays on 'default' and listens on 'default'" "$TMP/pbx.log"
 check "console devices lists the default device, both ways" \
@@ -252,10 +253,12 @@ PIDS+=("$READER")
 sed "s#$TMP/console-out.raw#$TMP/console-pipe#" "$TMP/asound.conf" >"$TMP/asound-pipe.conf"
 check "a daemon whose device writes into a pipe starts" with_alsa "$TMP/asound-pipe.conf" \
 	start_crossbar pipe portaudio --set core.log_level=info --set dialplan.file="$TMP/plan.xml" \
-	--set portaudio.sample_rate=8000
+	--set portaudio.sample_rate=8000 --set portaudio.rtp_port=64010
 pcli() { "$CLI" --socket "$pipe_SOCK" "$@"; }
 check "... console dial 2099" pcli console dial 2099
 check "... talking" until_ok 10 eval "pcli console | grep -qE '^state +talking'"
+check "... its RTP socket is on a port of portaudio.rtp_port" \
+	grep -qE 'portaudio/console: audio .* to 127.0.0.1:[0-9]+ from 127.0.0.1:640(0|1)[0-9]' "$TMP/pipe.log"
 touch "$TMP/reader-stop"
 pkill -P "$READER" cat
 wait "$READER" 2>/dev/null
