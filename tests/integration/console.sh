@@ -257,8 +257,9 @@ check "... 2003 heard what the device captured, whole (48 kHz to G.722)" talk_he
 
 # ---- a device that fails mid-call ----
 mkfifo "$TMP/console-pipe"
-# The reader of the pipe the device writes into; restarted for each opening.
-(while [ ! -e "$TMP/reader-stop" ]; do cat "$TMP/console-pipe" >/dev/null; done) &
+# The reader of the pipe the device writes into, restarted for each opening, in a process
+# group of its own, so that it goes at once, loop and reader together.
+setsid bash -c 'while :; do cat "$1" >/dev/null; done' reader "$TMP/console-pipe" &
 READER=$!
 PIDS+=("$READER")
 sed "s#$TMP/console-out.raw#$TMP/console-pipe#" "$TMP/asound.conf" >"$TMP/asound-pipe.conf"
@@ -270,8 +271,7 @@ check "... console dial 2099" pcli console dial 2099
 check "... talking" until_ok 10 eval "pcli console | grep -qE '^state +talking'"
 check "... its RTP socket is on a port of portaudio.rtp_port" \
 	grep -qE 'portaudio/console: audio .* to 127.0.0.1:[0-9]+ from 127.0.0.1:640(0|1)[0-9]' "$TMP/pipe.log"
-touch "$TMP/reader-stop"
-pkill -P "$READER" cat
+kill -- -"$READER"
 wait "$READER" 2>/dev/null
 check "... the pipe loses its reader: the call ends" until_ok 10 \
 	eval "pcli console | grep -qE '^state +idle'"
