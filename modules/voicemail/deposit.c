@@ -1,0 +1,18 @@
+/* deposit.c: leaving a message. */
+#include "vm.h"
+
+#include <errno.h>
+
+int vm_deposit_start(XbChannel *ch, const char *box)
+{
+	return -ENOSYS;
+}
+
+int vm_check_start(XbChannel *ch, const char *box)
+{
+	return -ENOSYS;
+}
+
+void vm_mail_message(const VmMessage *msg)
+{
+}
