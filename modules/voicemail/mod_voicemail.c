@@ -41,6 +41,20 @@ static const XbSettingDef settings[] = {
     {"mail_from", XB_SETTING_STRING, "crossbar@localhost", "From address of those mails"},
     {"mail_template", XB_SETTING_PATH, NULL,
      "file with the mail's headers and text, ${fields} replaced; empty: the built-in one"},
+    /* message waiting (mwi.c, docs/mwi.md) */
+    {"mwi_min_expires", XB_SETTING_INT, "60",
+     "shortest message-waiting subscription accepted (s); shorter: 423", 1, 86400},
+    {"mwi_max_expires", XB_SETTING_INT, "3600", "longest message-waiting subscription granted (s)",
+     1, 604800},
+    {"mwi_default_expires", XB_SETTING_INT, "3600",
+     "message-waiting subscription time when the SUBSCRIBE asks none (s)", 1, 604800},
+    {"mwi_max_subscriptions", XB_SETTING_INT, "10000",
+     "message-waiting subscriptions held at once; past it: 503", 1, 1000000},
+    {"mwi_max_per_box", XB_SETTING_INT, "8",
+     "message-waiting subscriptions per box; past it the one expiring first goes", 1, 1000},
+    {"mwi_unsolicited", XB_SETTING_LIST, NULL,
+     "boxes whose owner's registered phones get a NOTIFY on each change without subscribing: "
+     "extensions, or all"},
     XB_SETTINGS_END,
 };
 
@@ -250,7 +264,8 @@ static void vm_unload(XbModule *self)
 
 static const char *const requires[] = {"sip", NULL};
 static const char *const app_names[] = {"voicemail", NULL};
-static const char *const command_names[] = {"voicemail list", "voicemail delete", NULL};
+static const char *const command_names[] = {"voicemail list", "voicemail delete",
+                                            "voicemail subscriptions", NULL};
 
 XB_MODULE_DEFINE(.name = "voicemail", .version = XB_VERSION_STRING,
                  .description = "voicemail boxes of the directory's users", .requires = requires,
