@@ -37,3 +37,25 @@ int vm_check_start(XbChannel *channel, const char *box);
 void vm_mail_message(const VmMessage *msg);
 
 void vm_cli_register(XbModule *module);
+
+/* A queue of prompts played one after another, then `then(owner)` (player.c). The player
+ * holds no reference: its owner keeps the channel. */
+typedef void (*VmPlayerThen)(gpointer owner);
+typedef struct {
+	XbChannel *ch;
+	GQueue files; /* names for xb_channel_play, or "tone:NAME" */
+	VmPlayerThen then;
+	gpointer owner;
+} VmPlayer;
+
+void vm_player_init(VmPlayer *p, XbChannel *ch, gpointer owner);
+void vm_player_add(VmPlayer *p, const char *file);
+void vm_player_add_tone(VmPlayer *p, const char *tone);
+/* Each digit of `digits` spoken alone ("one zero zero one"). */
+void vm_player_add_digits(VmPlayer *p, const char *digits);
+/* A number as a word (0-99; larger ones digit by digit). */
+void vm_player_add_number(VmPlayer *p, guint n);
+/* Plays what was added, then calls `then` (NULL: nothing). */
+void vm_player_start(VmPlayer *p, VmPlayerThen then);
+/* Stops what plays and drops the rest; `then` is not called. */
+void vm_player_stop(VmPlayer *p);
