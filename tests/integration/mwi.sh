@@ -5,8 +5,8 @@
 # subscription kept across a restart and notified after it, the end by Expires: 0, a
 # fetch, expiry by the timer (terminated;reason=timeout), another user's box (403), bad
 # requests (489, 423 with Min-Expires, 400, 406, 481; 513 for a header line past the SIP
-# layer's limit), the cap per box, and an unsolicited NOTIFY to a registered phone of a
-# box listed in voicemail.mwi_unsolicited.
+# layer's limit), the caps per box and in all (503), a fetch over TCP, and an unsolicited
+# NOTIFY to a registered phone of a box listed in voicemail.mwi_unsolicited.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwi_lib.sh"
 
@@ -36,6 +36,7 @@ ARGS=(--set dialplan.file="$TMP/plan.xml" --set sip.public_for_strangers=yes
 	--set voicemail.min_seconds=1
 	--set sip.domain=pbx.test --set registrar.realm=pbx.test --set registrar.demo_users=no
 	--set voicemail.mwi_min_expires=2 --set voicemail.mwi_max_per_box=3
+	--set voicemail.mwi_max_subscriptions=4
 	--set voicemail.mwi_unsolicited=1003 --set core.log_level=info)
 cli() { "$CLI" --socket "$SOCK" "$@"; }
 
@@ -178,6 +179,20 @@ check "a box keeps at most voicemail.mwi_max_per_box subscriptions" \
 	bash -c "[ \$('$CLI' --socket '$SOCK' voicemail subscriptions 1002 | grep -c '^1002 ') -eq 3 ]"
 first=$(grep -o 'udp:[0-9.:]* subscribed to box 1002 for 601 s' "$TMP/mwi.log" | cut -d' ' -f1)
 check "... the one expiring first went" lacks "^1002 +${first:-none} " cli voicemail subscriptions 1002
+
+# The cap in all (4 here, 3 of them 1002's now).
+mwi_scenario "$TMP/total4.xml" 1001 pw-1001-secret 1001 sub 600 notify "$N" "$ACT"
+mwi_sipp total4 "$TMP/total4.xml"
+check "a fourth subscription in all is taken" sipp_ok total4
+mwi_scenario "$TMP/total5.xml" 1001 pw-1001-secret 1001 refused 503
+mwi_sipp total5 "$TMP/total5.xml"
+check "a fifth gets 503 (voicemail.mwi_max_subscriptions)" sipp_ok total5
+
+# Over TCP the NOTIFY comes on the connection the SUBSCRIBE came on.
+mwi_scenario "$TMP/tcp.xml" 1002 pw-1002-secret 1002 \
+	sub 0 notify "$N.*Voice-Message: 0/0 " "^ *terminated;reason=timeout$"
+mwi_sipp tcp "$TMP/tcp.xml" -t t1
+check "a fetch over TCP gets its NOTIFY on the same connection" sipp_ok tcp
 
 # Unsolicited NOTIFY: 1003 is in voicemail.mwi_unsolicited; its phone registers from
 # PHONE_PORT and then listens there.
