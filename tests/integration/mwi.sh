@@ -141,7 +141,7 @@ check "... is told: 2 new, 1 old" until_ok 20 notified 3
 check "a second one deleted" cli voicemail delete 1001 "$(printf '%-32s' b1 | tr ' ' 0)"
 check "... is told: 1 new, 1 old" until_ok 20 notified 4
 check "a refresh within the dialog: 200 with the new time and a NOTIFY (RFC 6665 §4.1.2.1)" until_ok 20 notified 5
-check "... the time left follows the refresh" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions 1001 | grep -E '^1001 .* (300|299) +5$'"
+check "... the time left follows the refresh" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions 1001 | tee /dev/stderr | awk '\$1 == 1001 && \$3 > 280 && \$3 <= 300 && \$4 == 5 { ok = 1 } END { exit !ok }'"
 stop_crossbar mwi
 check "the daemon starts again" start_crossbar mwi sip,registrar,voicemail "${ARGS[@]}"
 check "the subscription was kept across the restart" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions 1001 | grep -E '^1001 +udp:127.0.0.1:[0-9]+ +[0-9]+ +'"
