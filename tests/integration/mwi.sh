@@ -6,7 +6,8 @@
 # fetch, expiry by the timer (terminated;reason=timeout), another user's box (403), bad
 # requests (489, 423 with Min-Expires, 400, 406, 481; 513 for a header line past the SIP
 # layer's limit), the caps per box and in all (503), a fetch over TCP, and an unsolicited
-# NOTIFY to a registered phone of a box listed in voicemail.mwi_unsolicited.
+# NOTIFY to a registered phone of a box listed in voicemail.mwi_unsolicited (none to one
+# that subscribed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwi_lib.sh"
 
@@ -168,26 +169,6 @@ check "a subscription not refreshed ends with NOTIFY terminated;reason=timeout" 
 check "... is logged" grep -q "subscription of 1002 from udp:127.0.0.1:[0-9]* expired" "$TMP/mwi.log"
 check "... and is gone" lacks '^1002 ' cli voicemail subscriptions
 
-# The cap per box (3 here): a fourth subscription of the box pushes out the one that
-# expires first.
-for i in 1 2 3 4; do
-	mwi_scenario "$TMP/cap$i.xml" 1002 pw-1002-secret 1002 sub $((600 + i)) notify "$N" "$ACT"
-	mwi_sipp cap$i "$TMP/cap$i.xml"
-	wait_exit "$MWI_PID" 30
-done
-check "a box keeps at most voicemail.mwi_max_per_box subscriptions" \
-	bash -c "[ \$('$CLI' --socket '$SOCK' voicemail subscriptions 1002 | grep -c '^1002 ') -eq 3 ]"
-first=$(grep -o 'udp:[0-9.:]* subscribed to box 1002 for 601 s' "$TMP/mwi.log" | cut -d' ' -f1)
-check "... the one expiring first went" lacks "^1002 +${first:-none} " cli voicemail subscriptions 1002
-
-# The cap in all (4 here, 3 of them 1002's now).
-mwi_scenario "$TMP/total4.xml" 1001 pw-1001-secret 1001 sub 600 notify "$N" "$ACT"
-mwi_sipp total4 "$TMP/total4.xml"
-check "a fourth subscription in all is taken" sipp_ok total4
-mwi_scenario "$TMP/total5.xml" 1001 pw-1001-secret 1001 refused 503
-mwi_sipp total5 "$TMP/total5.xml"
-check "a fifth gets 503 (voicemail.mwi_max_subscriptions)" sipp_ok total5
-
 # Over TCP the NOTIFY comes on the connection the SUBSCRIBE came on.
 mwi_scenario "$TMP/tcp.xml" 1002 pw-1002-secret 1002 \
 	sub 0 notify "$N.*Voice-Message: 0/0 " "^ *terminated;reason=timeout$"
@@ -211,6 +192,33 @@ check "a change of box 1003 (a message deleted)" cli voicemail delete 1003 "$(pr
 check "... sends the registered phone a NOTIFY with 1 new (SIPp checks it)" sipp_ok unsol
 check "... logged as unsolicited" grep -q "unsolicited NOTIFY to sip:1003@127.0.0.1:$PHONE_PORT" "$TMP/mwi.log"
 check "a box not listed sends none" lacks "unsolicited NOTIFY to sip:100[12]" cat "$TMP/mwi.log"
+
+# The same phone subscribes from the port it registered from: it hears of the next change
+# in its dialog only, not twice.
+mwi_scenario "$TMP/both.xml" 1003 pw-1003-secret 1003 \
+	sub 600 notify "Voice-Message: 1/0 " "$ACT" notify "$N.*Voice-Message: 0/0 " "$ACT"
+MWI_PORT=$PHONE_PORT mwi_sipp both "$TMP/both.xml"
+check "the registered phone of 1003 subscribes" until_ok 20 grep -q "udp:127.0.0.1:$PHONE_PORT subscribed to box 1003" "$TMP/mwi.log"
+check "... a change is told" bash -c "'$CLI' --socket '$SOCK' voicemail delete 1003 $(printf '%-32s' b3 | tr ' ' 0)"
+check "... in its dialog" sipp_ok both
+check "... and with no unsolicited NOTIFY beside it" test "$(grep -c "unsolicited NOTIFY to sip:1003" "$TMP/mwi.log")" -eq 1
+
+# The cap per box (3 here): a fourth subscription of the box pushes out the one that
+# expires first.
+for i in 1 2 3 4; do
+	mwi_scenario "$TMP/cap$i.xml" 1002 pw-1002-secret 1002 sub $((600 + i)) notify "$N" "$ACT"
+	mwi_sipp cap$i "$TMP/cap$i.xml"
+	wait_exit "$MWI_PID" 30
+done
+check "a box keeps at most voicemail.mwi_max_per_box subscriptions" \
+	bash -c "[ \$('$CLI' --socket '$SOCK' voicemail subscriptions 1002 | grep -c '^1002 ') -eq 3 ]"
+first=$(grep -o 'udp:[0-9.:]* subscribed to box 1002 for 601 s' "$TMP/mwi.log" | cut -d' ' -f1)
+check "... the one expiring first went" lacks "^1002 +${first:-none} " cli voicemail subscriptions 1002
+
+# The cap in all (4 here): 1002's 3 and 1003's.
+mwi_scenario "$TMP/total5.xml" 1001 pw-1001-secret 1001 refused 503
+mwi_sipp total5 "$TMP/total5.xml"
+check "with 4 subscriptions held, a fifth gets 503 (voicemail.mwi_max_subscriptions)" sipp_ok total5
 
 check "the daemon still answers" cli status
 done_testing

@@ -8,7 +8,8 @@
 #     notify BODY STATE     a NOTIFY whose body matches BODY and Subscription-State STATE
 #                           (extended regular expressions), answered 200
 #     refresh EXPIRES       SUBSCRIBE within the dialog (a refresh, or 0: the end), 200
-#   mwi_sipp NAME FILE [sipp args]   runs it in the background; MWI_PID is SIPp's pid.
+#   mwi_sipp NAME FILE [sipp args]   runs it in the background (from MWI_PORT when set);
+#                          MWI_PID is SIPp's pid.
 #   raw_sip PORT TEXT      sends TEXT (\r\n escapes) over UDP and prints the answer.
 
 mwi_scenario() {
@@ -108,7 +109,7 @@ mwi_subscribe() {
 mwi_sipp() {
 	local name=$1 file=$2
 	shift 2
-	sipp -sf "$file" -m 1 -l 1 -i 127.0.0.1 -p "$(free_port)" -timeout 300 -timeout_error \
+	sipp -sf "$file" -m 1 -l 1 -i 127.0.0.1 -p "${MWI_PORT:-$(free_port)}" -timeout 300 -timeout_error \
 		-trace_msg -message_file "$TMP/$name.msgs" -trace_err -error_file "$TMP/$name.err" \
 		"$@" "127.0.0.1:$PORT" >"$TMP/$name.out" 2>&1 &
 	MWI_PID=$!
