@@ -2,12 +2,12 @@
 # mwi.sh: message waiting (RFC 3842 message-summary over RFC 6665 SUBSCRIBE/NOTIFY) against
 # SIPp: a subscription made with the owner's digest, its NOTIFY bodies as the box changes
 # (a message left by a caller, messages deleted with crossbar-cli), a refresh, the
-# subscription kept across a restart and notified after it, the end by Expires: 0, a
-# fetch, expiry by the timer (terminated;reason=timeout), another user's box (403), bad
-# requests (489, 423 with Min-Expires, 400, 406, 481; 513 for a header line past the SIP
-# layer's limit), the caps per box and in all (503), a fetch over TCP, and an unsolicited
-# NOTIFY to a registered phone of a box listed in voicemail.mwi_unsolicited (none to one
-# that subscribed).
+# subscription kept across a restart and notified after it (one that ran out meanwhile
+# dropped), the end by Expires: 0, a fetch, expiry by the timer
+# (terminated;reason=timeout), another user's box (403), bad requests (489, 423 with
+# Min-Expires, 400, 406, 481; 513 for a header line past the SIP layer's limit), the caps
+# per box and in all (503), a fetch over TCP, and an unsolicited NOTIFY to a registered
+# phone of a box listed in voicemail.mwi_unsolicited (none to one that subscribed).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwi_lib.sh"
 
@@ -143,8 +143,14 @@ check "a second one deleted" cli voicemail delete 1001 "$(printf '%-32s' b1 | tr
 check "... is told: 1 new, 1 old" until_ok 20 notified 4
 check "a refresh within the dialog: 200 with the new time and a NOTIFY (RFC 6665 §4.1.2.1)" until_ok 20 notified 5
 check "... the time left follows the refresh" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions 1001 | tee /dev/stderr | awk '\$1 == 1001 && \$3 > 280 && \$3 <= 300 && \$4 == 5 { ok = 1 } END { exit !ok }'"
+# A subscription that runs out while the daemon is down.
+mwi_scenario "$TMP/down.xml" 1002 pw-1002-secret 1002 sub 3 notify "$N" "$ACT"
+mwi_sipp down "$TMP/down.xml"
+check "a subscription of 3 s is made just before the stop" sipp_ok down
 stop_crossbar mwi
+until_ok 10 bash -c "[ \$(date +%s) -gt $(($(date +%s) + 3)) ]"
 check "the daemon starts again" start_crossbar mwi sip,registrar,voicemail "${ARGS[@]}"
+check "the subscription that ran out while it was down is gone" lacks '^1002 ' cli voicemail subscriptions
 check "the subscription was kept across the restart" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions 1001 | grep -E '^1001 +udp:127.0.0.1:[0-9]+ +[0-9]+ +'"
 check "... and the log says so" grep -q "1 subscription(s) kept from the last run" "$TMP/mwi.log"
 check "the deposited message deleted after the restart" cli voicemail delete 1001 "$deposited"
