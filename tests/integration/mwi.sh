@@ -130,6 +130,8 @@ mwi_sipp main "$TMP/main.xml"
 MAIN_PID=$MWI_PID
 check "SUBSCRIBE with the owner's digest: 200, then a NOTIFY with 2 new and 1 old" until_ok 20 notified 1
 check "the subscription is listed" bash -c "'$CLI' --socket '$SOCK' voicemail subscriptions | grep -E '^1001 +udp:127.0.0.1:[0-9]+ +(600|599) +1$'"
+check "... in a table that fits 80 columns" lacks '.{81}' env COLUMNS=80 "$CLI" --socket "$SOCK" voicemail subscriptions
+check "... and --json gives the phone's Contact" bash -c "'$CLI' --socket '$SOCK' --json voicemail subscriptions | grep -q '\"contact\":\"sip:1001@127.0.0.1:[0-9]*\"'"
 check "a caller leaves a message in 1001 (sip_peer.py, '#', 2.5 s of tone)" \
 	timeout 60 python3 "$SRC/tests/integration/sip_peer.py" call "$PORT" "$(free_port)" \
 	$((64600 + (RANDOM % 100) * 2)) vm1001 rfc4733:# tone:1000:2.5 bye
