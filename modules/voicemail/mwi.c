@@ -260,9 +260,13 @@ static void notify(MwiSub *s, const char *reason)
 	    .body = body,
 	    .body_len = strlen(body),
 	};
+	g_autofree char *key = g_strdup(s->key), *source = g_strdup(s->source);
 	int rc = mwi->sip->request_send(mwi->module, &req, notify_cb, GUINT_TO_POINTER(id));
+	/* Should the answer come before request_send returns, it may have removed s. */
+	if (id && g_hash_table_lookup(mwi->subs, key) != s)
+		return;
 	if (rc < 0) {
-		xb_warning("voicemail: NOTIFY to %s for box %s not sent: %s", s->source, s->box,
+		xb_warning("voicemail: NOTIFY to %s for box %s not sent: %s", source, s->box,
 		           g_strerror(-rc));
 		if (id) {
 			g_hash_table_remove(mwi->inflight, GUINT_TO_POINTER(id));
@@ -270,9 +274,9 @@ static void notify(MwiSub *s, const char *reason)
 		}
 		return;
 	}
-	xb_info("voicemail: NOTIFY to %s for box %s: %u new, %u old, %s", s->source, s->box,
-	        new_count, old_count, state);
-	if (!reason)
+	xb_info("voicemail: NOTIFY to %s for box %s: %u new, %u old, %s", source, s->box, new_count,
+	        old_count, state);
+	if (id)
 		mwi_store_cseq(s);
 }
 
@@ -597,14 +601,19 @@ static void notify_unsolicited(const char *box)
 
 void vm_mwi_changed(const char *box)
 {
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
 	MwiSub *s;
 
 	if (!mwi || !box)
 		return;
+	/* Keys first: a NOTIFY that fails at once removes its subscription. */
 	g_hash_table_iter_init(&it, mwi->subs);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
 		if (!strcmp(s->box, box))
+			g_ptr_array_add(keys, g_strdup(s->key));
+	for (guint i = 0; i < keys->len; i++)
+		if ((s = g_hash_table_lookup(mwi->subs, keys->pdata[i])))
 			notify(s, NULL);
 	if (wants_unsolicited(box))
 		notify_unsolicited(box);
