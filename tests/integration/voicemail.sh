@@ -6,7 +6,10 @@
 # than voicemail.min_seconds is dropped, a full box (quota of messages, then of minutes)
 # takes nothing and says so, a box whose folder cannot be made and a full disk (a tiny
 # tmpfs) lose no message and tell the caller that the message could not be taken;
-# `voicemail delete` and the purge of old messages; kill -9 during a recording leaves the
+# each new message mailed through a sendmail-compatible command (a script of the test's that
+# stores it: the MIME structure and the attachment's bytes are checked), a failing or
+# missing mailer logged and no message lost; `voicemail delete` and the purge of old
+# messages; kill -9 during a recording leaves the
 # store and the folder consistent, the message whole or absent.
 . "$(dirname "$0")/lib.sh"
 
@@ -192,10 +195,78 @@ else
 	skip "a full disk loses no message" "cannot mount a tmpfs here"
 fi
 
-# 7: delete, and the purge of old messages.
+# 7: e-mail through a sendmail-compatible command of the test's own (it stores each mail).
+mkdir -p "$TMP/mail"
+cat >"$TMP/sendmail.sh" <<SH
+#!/bin/sh
+# a sendmail stand-in: "-t", then the mail on standard input, stored in a file
+[ "\$1" = -t ] || exit 64
+cat >"$TMP/mail/\$(date +%s%N).eml"
+SH
+cat >"$TMP/failmail.sh" <<'SH'
+#!/bin/sh
+cat >/dev/null
+echo "msmtp: cannot connect to smtp.example.com" >&2
+exit 75
+SH
+chmod +x "$TMP/sendmail.sh" "$TMP/failmail.sh"
+cli user set 1002 --email "owner-1002@example.com" >/dev/null
+stop_crossbar vm
+check "restarted with voicemail.mailer set to a script that stores the mail" \
+	start_crossbar vm "$MODS" "${ARGS[@]}" --set voicemail.mailer="$TMP/sendmail.sh -t" \
+	--set voicemail.mail_from=pbx@example.com
+S=$(results 1002 saved)
+check "a caller leaves 1002 a message" peer vm1002 rfc4733:# tone:1000:2 rfc4733:# wait
+check "... saved" until_ok 15 test "$(results 1002 saved)" -gt "$S"
+check "... the mailer got one mail" until_ok 15 bash -c "ls '$TMP/mail' | grep -q eml"
+check "... the log says it was mailed" until_ok 10 grep -q "mailed to the owner of box 1002" "$TMP/vm.log"
+MSGS=$(cli --json voicemail list 1002)
+check "... its MIME structure: multipart/mixed, the text with the envelope, the WAV whole" \
+	python3 - "$TMP/mail" "$MSGS" <<'PY'
+import email, email.policy, glob, json, sys
+path = sorted(glob.glob(sys.argv[1] + "/*.eml"))[0]
+msg = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)
+m = [r for r in json.loads(sys.argv[2])["rows"] if r["folder"] == "new"][-1]
+print(msg["To"], "|", msg["From"], "|", msg["Subject"], "|", msg.get_content_type())
+assert msg["To"] == "owner-1002@example.com" and msg["From"] == "pbx@example.com"
+assert "peer" in msg["Subject"] and "1002" in msg["Subject"]
+assert msg["Date"] and msg["MIME-Version"] == "1.0"
+assert msg.get_content_type() == "multipart/mixed"
+parts = list(msg.iter_parts())
+assert [p.get_content_type() for p in parts] == ["text/plain", "audio/wav"], parts
+text = parts[0].get_content()
+for want in ("1002", "peer", m["id"], "Length:"):
+    assert want in text, (want, text)
+att = parts[1]
+assert att.get_filename() == "voicemail-%s.wav" % m["id"]
+assert att.get_content_disposition() == "attachment"
+assert att.get_payload(decode=True) == open(m["file"], "rb").read(), "attachment differs"
+print("attachment:", len(att.get_payload(decode=True)), "bytes, same as", m["file"])
+PY
+stop_crossbar vm
+check "restarted with a mailer that fails" start_crossbar vm "$MODS" "${ARGS[@]}" \
+	--set voicemail.mailer="$TMP/failmail.sh"
+N2=$(messages 1002)
+S=$(results 1002 saved)
+check "a caller leaves 1002 another message" peer vm1002 rfc4733:# tone:1000:2 rfc4733:# wait
+check "... saved" until_ok 15 test "$(results 1002 saved)" -gt "$S"
+check "... the mailer's failure is logged with what it said" until_ok 15 \
+	grep -q "failed (exit status 75): msmtp: cannot connect to smtp.example.com" "$TMP/vm.log"
+check "... the message is kept" has_messages 1002 $((N2 + 1))
+stop_crossbar vm
+check "restarted with a mailer that does not exist" start_crossbar vm "$MODS" "${ARGS[@]}" \
+	--set voicemail.mailer="$TMP/no-such-mailer -t"
+check "a caller leaves 1002 a third message" peer vm1002 rfc4733:# tone:1000:2 rfc4733:# wait
+check "... the failure to run it is logged" until_ok 15 grep -q "cannot run '$TMP/no-such-mailer -t'" "$TMP/vm.log"
+check "... the message is kept" has_messages 1002 $((N2 + 2))
+stop_crossbar vm
+check "the daemon restarts" start_crossbar vm "$MODS" "${ARGS[@]}"
+
+# 8: delete, and the purge of old messages.
+N2=$(messages 1002)
 ID=$(field 1002 0 id)
 check "voicemail delete 1002 with a prefix of the id" cli voicemail delete 1002 "${ID:0:8}"
-check "... the message and its file are gone" has_messages 1002 0
+check "... the message is gone" has_messages 1002 $((N2 - 1))
 check "... its file too" test ! -e "$vm_DATA/voicemail/1002/$ID.wav"
 stop_crossbar vm
 sqlite3 "$vm_DATA/crossbar.db" "UPDATE vm_message SET created = created - 40 * 86400 WHERE box = '1001' AND rowid = (SELECT min(rowid) FROM vm_message WHERE box = '1001')"
@@ -205,7 +276,7 @@ check "... the log says so" grep -q "voicemail: purged 1 message" "$TMP/vm.log"
 check "... 1001 keeps the other" has_messages 1001 1
 check "... the purged file is gone" test ! -e "$FILE1"
 
-# 8: kill -9 during a recording.
+# 9: kill -9 during a recording.
 peer vm1003 rfc4733:# tone:1000:20 bye >/dev/null 2>&1 &
 PEER_PID=$!
 PIDS+=("$PEER_PID")
