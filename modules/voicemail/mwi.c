@@ -397,12 +397,13 @@ static void subscribe_new(SipServerReq *req, const struct sip_msg *msg, const ch
 	g_autoptr(XbDirUser) owner = NULL;
 	MwiSub *s;
 
-	if (!box || !vm_box_name_valid(box) || !(owner = xb_directory_lookup(box))) {
-		respond(req, 404, "No Such Box", NULL);
+	/* One's own box only: whether another box exists is not told either. */
+	if (!box || strcmp(user, box) != 0) {
+		respond(req, 403, "Forbidden (Not Your Box)", NULL);
 		return;
 	}
-	if (strcmp(user, box) != 0) {
-		respond(req, 403, "Forbidden (Not Your Box)", NULL);
+	if (!vm_box_name_valid(box) || !(owner = xb_directory_lookup(box))) {
+		respond(req, 404, "No Such Box", NULL);
 		return;
 	}
 	s = g_new0(MwiSub, 1);

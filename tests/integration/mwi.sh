@@ -145,6 +145,8 @@ check "... and no subscription is listed" lacks '^1001 ' cli voicemail subscript
 # Another user's box and a wrong password.
 mwi_scenario "$TMP/other.xml" 1002 pw-1002-secret 1001 refused 403
 check "a user subscribing to another user's box gets 403" bash -c "$(declare -f mwi_sipp free_port); PORT=$PORT TMP=$TMP PIDS=(); mwi_sipp other '$TMP/other.xml'; wait \$MWI_PID"
+mwi_scenario "$TMP/nobox.xml" 1002 pw-1002-secret 9999 refused 403
+check "... and to a box that does not exist, the same 403" bash -c "$(declare -f mwi_sipp free_port); PORT=$PORT TMP=$TMP PIDS=(); mwi_sipp nobox '$TMP/nobox.xml'; wait \$MWI_PID"
 mwi_scenario "$TMP/wrong.xml" 1001 wrong-password 1001 refused 401
 check "a wrong password gets 401 again" bash -c "$(declare -f mwi_sipp free_port); PORT=$PORT TMP=$TMP PIDS=(); mwi_sipp wrong '$TMP/wrong.xml'; wait \$MWI_PID"
 
