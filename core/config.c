@@ -51,7 +51,7 @@ static XbSettingDef core_defs[] = {
      "control socket path (default: DATA_DIR/crossbar.sock)"},
     {"modules_dir", XB_SETTING_PATH, NULL,
      "folder the modules are loaded from; several separated by ':' are searched in order"},
-    {"modules", XB_SETTING_LIST, "sip,registrar,cdr", "modules to load, in any order"},
+    {"modules", XB_SETTING_LIST, "sip,registrar,cdr,voicemail", "modules to load, in any order"},
     {"optional_modules", XB_SETTING_LIST, "",
      "modules whose failure to load is logged instead of fatal"},
     {"log_level", XB_SETTING_ENUM, "notice", "least important level logged", 0, 0,

@@ -70,6 +70,31 @@ XbDirUser *xb_directory_lookup(const char *ext)
 	return store && ext ? store->get(store, ext, NULL) : NULL;
 }
 
+gboolean xb_directory_set_pin(const char *ext, const char *pin, GError **error)
+{
+	g_autoptr(XbDirUser) u = NULL;
+	gsize len = pin ? strlen(pin) : 0;
+
+	if (len == 0 || len > XB_DIRECTORY_PIN_MAX || strspn(pin, "0123456789") != len) {
+		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_SQL,
+		            "a PIN is 1 to %d digits, and nothing else", XB_DIRECTORY_PIN_MAX);
+		return FALSE;
+	}
+	if (!store) {
+		g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_OPEN, "the directory is not started");
+		return FALSE;
+	}
+	u = ext ? store->get(store, ext, error) : NULL;
+	if (!u) {
+		if (error && !*error)
+			g_set_error(error, XB_DB_ERROR, XB_DB_ERROR_SQL, "no user %s",
+			            ext ? ext : "");
+		return FALSE;
+	}
+	dir_user_set_pin(u, pin);
+	return store->put(store, u, error);
+}
+
 static void limiter_configure(void)
 {
 	XbAuthLimitConfig limit = {

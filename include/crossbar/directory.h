@@ -38,6 +38,11 @@ XbDirUser *xb_directory_lookup(const char *ext);
 const char *xb_directory_realm(void);
 /* Does `pin` match the user's voicemail PIN? Constant time; FALSE when the user has none. */
 gboolean xb_directory_check_pin(const XbDirUser *user, const char *pin);
+/* Sets the user's voicemail PIN (digits only, 1 to XB_DIRECTORY_PIN_MAX of them; kept as a
+ * salted hash like `user set --pin`). FALSE with error for an unknown user, a PIN that is
+ * not such digits, or a storage failure; then nothing changed. */
+#define XB_DIRECTORY_PIN_MAX 16
+gboolean xb_directory_set_pin(const char *ext, const char *pin, GError **error);
 
 /* Call features of a user: do-not-disturb and call forwarding, kept with the user (set with
  * `crossbar-cli user dnd|forward` and the dialplan's dnd and call_forward applications, the

@@ -12,7 +12,7 @@
 #define SIP_API_NAME "sip"
 /* The table's layout and meaning. A module checks `version == SIP_API_VERSION` and refuses
  * to load otherwise; any change to the table bumps it. */
-#define SIP_API_VERSION 3
+#define SIP_API_VERSION 4
 
 /* What mod_sip reports when it cannot start or its configuration is wrong. Inline, not
  * exported by mod_sip: modules never link another module. */
@@ -196,4 +196,9 @@ typedef struct {
 	 * certificate must carry the IP address itself. Give it before sending to a server
 	 * known by name (a trunk); NULL forgets it. */
 	void (*tls_name)(const SipPeer *to, const char *host);
+	/* ---- dialogs a module keeps itself (SUBSCRIBE) ---- */
+	/* The To tag mod_sip adds to the responses (other than 100) to a request that came
+	 * without one: the local tag of a dialog that a 2xx to it makes (RFC 3261 §12.1.1,
+	 * RFC 6665 §4.2.1). The same for every response to req; valid while req is. */
+	const char *(*req_to_tag)(const SipServerReq *req);
 } SipApi;

@@ -140,6 +140,7 @@ static const SipApi sip_api = {
     .call_hangup = sip_call_hangup,
     .call_ack = sip_call_ack,
     .tls_name = api_tls_name,
+    .req_to_tag = sip_req_to_tag,
 };
 
 /* Handlers of a module that unloads go with it. */
