@@ -109,6 +109,10 @@ gboolean xb_core_start(GError **error)
 	g_autofree char *db_path = NULL, *sock = NULL;
 	XbDb *db;
 
+	/* A peer that closes a pipe or socket while crossbar writes to it (a mailer command that
+	 * exits early, a sound device's pipe) is an error the writer handles (EPIPE), never a
+	 * reason for the daemon to die. */
+	signal(SIGPIPE, SIG_IGN);
 	if (g_mkdir_with_parents(data_dir, 0750) != 0) {
 		g_set_error(error, XB_CORE_ERROR, XB_CORE_ERROR_DATA_DIR,
 		            "data folder %s (core.data_dir): cannot create: %s", data_dir,
