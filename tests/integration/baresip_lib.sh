@@ -6,10 +6,12 @@
 # (another audio_source, e.g. aufile,FILE.wav, with PHONE_SRATE[EXT] its rate, mono),
 # PHONE_RECORD[EXT] (a folder where baresip's sndfile module writes what the phone hears
 # and sends, dump-*-dec.wav and -enc.wav) and PHONE_ACCOUNT[EXT] (more account parameters,
-# e.g. ";audio_codecs=PCMA"). The script sets PORT (the daemon's SIP port), and TLSPORT
-# and $TMP/cert.pem (the phones' CA file) when it uses TLS; the users' passwords are pw-EXT.
+# e.g. ";audio_codecs=PCMA") and PHONE_APPS[EXT] (more application modules, e.g. "mwi.so",
+# which subscribes to the account's message summary). The script sets PORT (the daemon's
+# SIP port), and TLSPORT and $TMP/cert.pem (the phones' CA file) when it uses TLS; the
+# users' passwords are pw-EXT.
 
-declare -A SIP_PORT CTRL PHONE_PID LOG PHONE_SOURCE PHONE_SRATE PHONE_RECORD PHONE_ACCOUNT
+declare -A SIP_PORT CTRL PHONE_PID LOG PHONE_SOURCE PHONE_SRATE PHONE_RECORD PHONE_ACCOUNT PHONE_APPS
 # How a phone's log says its call ended: after a BYE "... terminated (duration ...)", or
 # "session closed: REASON" when something else ended it first (the RTP it sent meeting a
 # port crossbar closed as it hung up, before the BYE came).
@@ -46,6 +48,7 @@ module			aubridge.so
 module			menu.so
 module			ctrl_tcp.so
 module_app		account.so
+$([ -n "${PHONE_APPS[$ext]:-}" ] && printf 'module_app\t\t%s\n' ${PHONE_APPS[$ext]})
 ctrl_tcp_listen		127.0.0.1:${CTRL[$ext]}
 audio_source		${PHONE_SOURCE[$ext]:-ausine,440}
 audio_player		aubridge,play-$ext

@@ -28,7 +28,7 @@ check "the daemon starts on the shipped plan with mod_voicemail" start_crossbar 
 	--set sip.domain=pbx.test --set directory.realm=pbx.test --set directory.demo_users=no \
 	--set registrar.digest_algorithms=MD5 --set sip.digest_algorithms=MD5 \
 	--set core.log_level=info --set voicemail.silence_seconds=0 \
-	--set directory.ban_failures=4
+	--set directory.ban_failures=4 --set directory.ban_window=3600
 EXTS="1001 1002"
 seed=1
 for ext in $EXTS; do
