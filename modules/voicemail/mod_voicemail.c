@@ -202,11 +202,11 @@ static void check_files(void)
 		if (g_file_test(file, G_FILE_TEST_EXISTS))
 			continue;
 		xb_warning("voicemail: %s is gone; its message is dropped", file);
-		if (!xb_db_run(xb_core_db(), NULL, "DELETE FROM vm_message WHERE file = ?1", file,
-		               NULL))
-			xb_warning("voicemail: cannot drop the message of %s", file);
+		g_clear_error(&error);
+		if (!vm_store_drop_file(file, &error))
+			xb_warning("voicemail: cannot drop the message of %s: %s", file,
+			           error->message);
 	}
-	xb_db_flush(xb_core_db(), NULL);
 }
 
 int vm_app(XbChannel *ch, const char *data, gpointer user_data)

@@ -1,10 +1,14 @@
 /* store.h: voicemail's storage interface. The index of messages (box, folder, envelope,
- * length, file) lives here; the audio lives in files under the voicemail folder, one WAV per
- * message, named in its row. store.c keeps the index in the core's SQLite database; another
- * back end (a shared PostgreSQL) would implement the same functions. Main loop only. */
+ * length, file) lives behind a VmStore, a table of functions: store_sqlite.c keeps it in the
+ * core's SQLite database, and another back end (a PostgreSQL that several nodes share)
+ * would fill the same table. The audio lives in files under the voicemail folder, one WAV
+ * per message, named in its row. The vm_store_* functions act on the module's store (store.c).
+ * A box exists when the directory has a user of that extension; the store keeps no box rows.
+ * Main loop only. */
 #pragma once
 
 #include <glib.h>
+#include <crossbar/db.h>
 
 /* Folders: "new" until the owner heard the message, then "saved". */
 #define VM_FOLDER_NEW   "new"
@@ -24,7 +28,28 @@ typedef struct {
 void vm_message_free(VmMessage *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmMessage, vm_message_free)
 
-/* Opens the store on the core's database (its schema brought up to date). */
+/* A back end. Every write is durable when it returns TRUE. */
+typedef struct vm_store VmStore;
+struct vm_store {
+	gboolean (*add)(VmStore *s, const VmMessage *msg, GError **error);
+	GPtrArray *(*list)(VmStore *s, const char *box, const char *folder, GError **error);
+	VmMessage *(*find)(VmStore *s, const char *box, const char *id, gboolean *ambiguous,
+	                   GError **error);
+	gboolean (*set_folder)(VmStore *s, const char *id, const char *folder, GError **error);
+	gboolean (*remove)(VmStore *s, const char *id, GError **error);
+	GPtrArray *(*older)(VmStore *s, gint64 before, GError **error);
+	gboolean (*usage)(VmStore *s, const char *box, guint *messages, guint64 *ms,
+	                  GError **error);
+	gboolean (*counts)(VmStore *s, const char *box, guint *n_new, guint *n_old, GError **error);
+	GHashTable *(*files)(VmStore *s, GError **error);
+	gboolean (*drop_file)(VmStore *s, const char *file, GError **error);
+	void (*close)(VmStore *s); /* frees it */
+};
+
+/* The SQLite back end on `db` (its schema brought up to date). */
+VmStore *vm_store_sqlite_new(XbDb *db, GError **error);
+
+/* Opens the module's store: SQLite on the core's database. */
 gboolean vm_store_open(GError **error);
 void vm_store_close(void);
 
@@ -46,3 +71,5 @@ GPtrArray *vm_store_older(gint64 before, GError **error);
 gboolean vm_store_usage(const char *box, guint *messages, guint64 *ms, GError **error);
 /* Every file the store names (for the check of stray files at start). */
 GHashTable *vm_store_files(GError **error);
+/* Drops the rows that name `file` (one removed by hand). */
+gboolean vm_store_drop_file(const char *file, GError **error);

@@ -40,7 +40,7 @@ XML
 peer() {
 	local sip rtp
 	sip=$(free_port)
-	rtp=$((63500 + (RANDOM % 250) * 2))
+	rtp=$((63500 + (RANDOM % 240) * 2))
 	timeout 60 python3 "$PEER" call "$PORT" "$sip" "$rtp" "$@"
 }
 
@@ -277,7 +277,9 @@ check "... 1001 keeps the other" has_messages 1001 1
 check "... the purged file is gone" test ! -e "$FILE1"
 
 # 9: kill -9 during a recording.
-peer vm1003 rfc4733:# tone:1000:20 bye >/dev/null 2>&1 &
+# (timeout itself in the background, so that killing it ends the caller too)
+timeout 60 python3 "$PEER" call "$PORT" "$(free_port)" 63998 vm1003 rfc4733:# tone:1000:20 bye \
+	>/dev/null 2>&1 &
 PEER_PID=$!
 PIDS+=("$PEER_PID")
 check "a message for 1003 is being recorded" until_ok 15 \
@@ -285,6 +287,7 @@ check "a message for 1003 is being recorded" until_ok 15 \
 sleep 1
 stop_crossbar vm KILL
 kill "$PEER_PID" 2>/dev/null
+wait_exit "$PEER_PID" 10
 check "... a partial recording is on disk" ls "$vm_DATA"/voicemail/1003/*.part
 check "the daemon restarts" start_crossbar vm "$MODS" "${ARGS[@]}"
 check "... it removed the recording cut short" \
@@ -302,6 +305,14 @@ files = {f for f in glob.glob(os.path.join(d, "voicemail", "*", "*.wav")) if not
 print(rows, files)
 assert rows == files
 PY
+
+check "a message for 1003 is left whole" peer vm1003 rfc4733:# tone:1000:2 rfc4733:# wait
+check "... kept" until_ok 10 has_messages 1003 1
+F3=$(field 1003 0 file)
+stop_crossbar vm KILL
+check "kill -9 right after it, then a restart" start_crossbar vm "$MODS" "${ARGS[@]}"
+check "... the message is there, complete" has_messages 1003 1
+check "... its WAV whole" wav "$F3" 1 2.6 1000
 
 check "the daemon is still alive" cli status
 stop_crossbar vm
