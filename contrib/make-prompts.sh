@@ -18,4 +18,8 @@ hold|Please hold the line. You will be connected shortly.
 echo-test|This is the echo test. Speak, and you will hear yourself.
 not-available|The service you asked for is not available.
 goodbye|Goodbye.
+ivr-main|Thank you for calling. If you know the extension of the person you want to reach, dial it now. For the operator, press 0. To leave or hear a voice message, press 9. To hear these choices again, press star.
+ivr-main-short|Please dial an extension, or press 0 for the operator, or 9 for voicemail.
+ivr-invalid|That is not a valid choice.
+ivr-no-entry|Sorry, I did not hear your choice.
 PROMPTS
