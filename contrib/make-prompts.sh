@@ -52,6 +52,10 @@ vm-wednesday|Wednesday
 vm-thursday|Thursday
 vm-friday|Friday
 vm-saturday|Saturday
+ivr-main|Thank you for calling. If you know the extension of the person you want to reach, dial it now. For the operator, press 0. To leave or hear a voice message, press 9. To hear these choices again, press star.
+ivr-main-short|Please dial an extension, or press 0 for the operator, or 9 for voicemail.
+ivr-invalid|That is not a valid choice.
+ivr-no-entry|Sorry, I did not hear your choice.
 PROMPTS
 # Digits spoken one by one (an extension) and numbers 0-19 and tens (a count, a time).
 words=(zero one two three four five six seven eight nine ten eleven twelve thirteen

@@ -51,7 +51,8 @@ static XbSettingDef core_defs[] = {
      "control socket path (default: DATA_DIR/crossbar.sock)"},
     {"modules_dir", XB_SETTING_PATH, NULL,
      "folder the modules are loaded from; several separated by ':' are searched in order"},
-    {"modules", XB_SETTING_LIST, "sip,registrar,cdr,voicemail", "modules to load, in any order"},
+    {"modules", XB_SETTING_LIST, "sip,registrar,cdr,voicemail,ivr",
+     "modules to load, in any order"},
     {"optional_modules", XB_SETTING_LIST, "",
      "modules whose failure to load is logged instead of fatal"},
     {"log_level", XB_SETTING_ENUM, "notice", "least important level logged", 0, 0,
@@ -429,7 +430,7 @@ static xmlDoc *parse_file(const char *file, GError **error)
 		            g_strerror(errno));
 		return NULL;
 	}
-	return xb_xml_read(&kind, file, NULL, 0, error);
+	return xb_xml_read(&kind, file, NULL, 0, NULL, error);
 }
 
 static void entry_add(XbConfig *cfg, const char *section, const char *name, const char *value,

@@ -59,6 +59,9 @@ struct xb_module {
 gboolean xb_modules_open(const char *dir, char **names, char **optional, GError **error);
 /* The opened module whose descriptor declares a dialplan application, or NULL. */
 const char *xb_module_app_declarer(const char *application);
+/* The section of the dialplan file an opened module's descriptor declares for `element`,
+ * with that module in *owner; NULL when none does. */
+const XbDialplanSection *xb_module_dialplan_section(const char *element, XbModule **owner);
 /* The opened module whose descriptor declares a control command, or NULL. */
 const char *xb_module_command_declarer(const char *command);
 /* Call each opened module's validate() (the configuration is installed); the first
@@ -174,6 +177,9 @@ void xb_dialplan_reset(void);
  * XB_DIALPLAN_ERROR naming the file and line of an application nothing declares. */
 gboolean xb_dialplan_check_report(char **report, GError **error);
 void xb_dialplan_cli_register(void);
+/* Frees the data the sections of `owner` compiled in every plan still alive (before the
+ * module is closed); those plans' xb_dialplan_section() is NULL from then on. */
+void xb_dialplan_forget_sections(XbModule *owner);
 
 /* ---- applications ---- */
 void xb_app_reset(void);
@@ -208,15 +214,23 @@ int xb_dialplan_transfer(XbChannel *channel, const char *number, const char *con
 struct _xmlDoc; /* libxml2's xmlDoc, without its headers here */
 
 /* A kind of XML file crossbar reads: its built-in RelaxNG schema (a GResource path), what
- * errors call it ("configuration", "dialplan") and the error they are reported as. */
+ * errors call it ("configuration", "dialplan") and the error they are reported as. When
+ * `own` is set, the schema checks only the top-level elements it names: the others (the
+ * sections of modules in a dialplan) are set aside before the document is validated. */
 typedef struct {
 	const char *schema;
 	const char *what;
 	GQuark domain;
 	int code;
+	const char *const *own; /* NULL-terminated, or NULL: the schema checks everything */
 } XbXmlKind;
 
+struct _xmlNode;
+
 /* The document `name` (from data when given, else the file), well formed and valid against
- * the kind's schema, or NULL with the first error as "NAME:LINE: message". */
+ * the kind's schema, or NULL with the first error as "NAME:LINE: message". With kind->own,
+ * the top-level elements it does not name are unlinked from the document before it is
+ * validated and appended to `aside` (xmlNode *, in file order; may be NULL to drop them):
+ * free each with xmlFreeNode before the document. */
 struct _xmlDoc *xb_xml_read(const XbXmlKind *kind, const char *name, const char *data, gsize len,
-                            GError **error);
+                            GPtrArray *aside, GError **error);

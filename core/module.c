@@ -332,9 +332,30 @@ static gboolean commands_unique(GError **error)
 	return TRUE;
 }
 
+/* No two modules declare the same section of the dialplan file. */
+static gboolean sections_unique(GError **error)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		XbModule *mod = modules->pdata[i];
+		for (const XbDialplanSection *s = mod->desc->dialplan_sections; s && s->element;
+		     s++) {
+			XbModule *first = NULL;
+			xb_module_dialplan_section(s->element, &first);
+			if (first == mod)
+				continue;
+			g_set_error(error, XB_MODULE_ERROR, XB_MODULE_ERROR_CONFLICT,
+			            "module '%s': declares the dialplan section <%s>, which module "
+			            "'%s' has already",
+			            mod->name, s->element, first->name);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 gboolean xb_modules_validate(GError **error)
 {
-	if (!commands_unique(error))
+	if (!commands_unique(error) || !sections_unique(error))
 		return FALSE;
 	for (guint i = 0; modules && i < modules->len; i++) {
 		XbModule *mod = modules->pdata[i];
@@ -404,6 +425,9 @@ void xb_modules_unload_all(void)
 		}
 		module_forget_all(mod);
 		xb_config_forget_sections(mod->name);
+		/* Plans still alive hold data its code made and frees: freed now, while the
+		 * code is there. */
+		xb_dialplan_forget_sections(mod);
 	}
 	/* Events about unloading reach core subscribers before the code goes away. */
 	xb_event_dispatch_pending();
@@ -453,6 +477,22 @@ const char *xb_module_command_declarer(const char *command)
 		if (mod->desc && mod->desc->commands &&
 		    g_strv_contains((const char *const *)mod->desc->commands, command))
 			return mod->name;
+	}
+	return NULL;
+}
+
+const XbDialplanSection *xb_module_dialplan_section(const char *element, XbModule **owner)
+{
+	for (guint i = 0; modules && i < modules->len; i++) {
+		XbModule *mod = modules->pdata[i];
+		for (const XbDialplanSection *s = mod->desc ? mod->desc->dialplan_sections : NULL;
+		     s && s->element; s++) {
+			if (strcmp(s->element, element) != 0)
+				continue;
+			if (owner)
+				*owner = mod;
+			return s;
+		}
 	}
 	return NULL;
 }

@@ -49,8 +49,27 @@ static xmlRelaxNGPtr schema_get(const XbXmlKind *kind, GError **error)
 	return schema;
 }
 
+/* The top-level elements the kind's schema does not check, unlinked into aside. */
+static void set_aside(const XbXmlKind *kind, xmlDoc *doc, GPtrArray *aside)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	xmlNode *next;
+
+	for (xmlNode *n = root ? root->children : NULL; n; n = next) {
+		next = n->next;
+		if (n->type != XML_ELEMENT_NODE ||
+		    g_strv_contains(kind->own, (const char *)n->name))
+			continue;
+		xmlUnlinkNode(n);
+		if (aside)
+			g_ptr_array_add(aside, n);
+		else
+			xmlFreeNode(n);
+	}
+}
+
 struct _xmlDoc *xb_xml_read(const XbXmlKind *kind, const char *name, const char *data, gsize len,
-                            GError **error)
+                            GPtrArray *aside, GError **error)
 {
 	const int options = XML_PARSE_NONET | XML_PARSE_BIG_LINES;
 	g_autofree char *first = NULL;
@@ -80,6 +99,8 @@ struct _xmlDoc *xb_xml_read(const XbXmlKind *kind, const char *name, const char 
 		xmlFreeDoc(doc);
 		return NULL;
 	}
+	if (kind->own)
+		set_aside(kind, doc, aside);
 	xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
 	xmlRelaxNGSetValidStructuredErrors(vctx, first_error_cb, &first);
 	int rc = xmlRelaxNGValidateDoc(vctx, doc);
@@ -87,6 +108,10 @@ struct _xmlDoc *xb_xml_read(const XbXmlKind *kind, const char *name, const char 
 	if (rc != 0) {
 		g_set_error(error, kind->domain, kind->code, "%s:%s (does not match the %s schema)",
 		            name, first ? first : "1: invalid document", kind->what);
+		for (guint i = 0; aside && i < aside->len; i++)
+			xmlFreeNode(aside->pdata[i]);
+		if (aside)
+			g_ptr_array_set_size(aside, 0);
 		xmlFreeDoc(doc);
 		return NULL;
 	}

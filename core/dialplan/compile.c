@@ -75,10 +75,58 @@ static void context_free(gpointer data)
 	g_free(c);
 }
 
+/* Every plan alive (compiled and not freed yet), so that a module closing can take back
+ * the data its sections compiled in each. Main thread only. */
+static GHashTable *live_plans;
+
+static void section_free(gpointer p)
+{
+	SectionData *sd = p;
+
+	if (sd->def && sd->data)
+		sd->def->free(sd->data);
+	g_free(sd);
+}
+
+void xb_dialplan_forget_sections(XbModule *owner)
+{
+	GHashTableIter it;
+	XbDialplan *plan;
+
+	if (!live_plans)
+		return;
+	g_hash_table_iter_init(&it, live_plans);
+	while (g_hash_table_iter_next(&it, (gpointer *)&plan, NULL)) {
+		for (guint i = 0; plan->sections && i < plan->sections->len; i++) {
+			SectionData *sd = plan->sections->pdata[i];
+			if (sd->owner != owner || !sd->def)
+				continue;
+			if (sd->data)
+				sd->def->free(sd->data);
+			sd->data = NULL;
+			sd->def = NULL;
+		}
+	}
+}
+
+gpointer xb_dialplan_section(const XbDialplan *plan, const char *element)
+{
+	for (guint i = 0; plan && plan->sections && i < plan->sections->len; i++) {
+		const SectionData *sd = plan->sections->pdata[i];
+		if (sd->def && strcmp(sd->def->element, element) == 0)
+			return sd->data;
+	}
+	return NULL;
+}
+
 static void plan_clear(gpointer data)
 {
 	XbDialplan *plan = data;
 
+	if (live_plans)
+		g_hash_table_remove(live_plans, plan);
+	g_clear_pointer(&plan->sections, g_ptr_array_unref);
+	g_clear_pointer(&plan->foreign, g_array_unref);
 	g_free(plan->file);
 	g_free(plan->tz_name);
 	g_clear_pointer(&plan->tz, g_time_zone_unref);
@@ -115,24 +163,38 @@ guint xb_dialplan_n_extensions(const XbDialplan *plan)
 /* ---- reading and validating ---- */
 
 /* The document of `name`, read from memory when xml is given, else from the file; well
- * formed and valid against the schema, or NULL with the first error and its line. */
-static xmlDoc *read_doc(const char *name, const char *xml, gsize len, GError **error)
+ * formed and valid against the schema, or NULL with the first error and its line. The
+ * schema knows <context>s only: every other top-level element (a module's section) is
+ * unlinked into `sections` before the document is validated. */
+static xmlDoc *read_doc(const char *name, const char *xml, gsize len, GPtrArray *sections,
+                        GError **error)
 {
+	static const char *const own[] = {"context", NULL};
 	const XbXmlKind kind = {"/org/crossbar/dialplan.rng", "dialplan", XB_DIALPLAN_ERROR,
-	                        XB_DIALPLAN_ERROR_MALFORMED};
+	                        XB_DIALPLAN_ERROR_MALFORMED, own};
 
-	return xb_xml_read(&kind, name, xml, len, error);
+	return xb_xml_read(&kind, name, xml, len, sections, error);
 }
 
 /* ---- compiling ---- */
 
-typedef struct {
+typedef struct xb_dialplan_compiler {
 	XbDialplan *plan;
 	GHashTable *apps_seen; /* application name -> TRUE */
 	GError **error;
 } Compiler;
 
 static gboolean fail(Compiler *c, xmlNode *node, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* The plan names `application` (the first time: at `line`). */
+static void use_app(Compiler *c, const char *application, guint line)
+{
+	if (g_hash_table_contains(c->apps_seen, application))
+		return;
+	XbDialplanAppUse use = {application, line, NULL};
+	g_hash_table_add(c->apps_seen, (gpointer)application);
+	g_array_append_val(c->plan->apps, use);
+}
 
 static gboolean fail(Compiler *c, xmlNode *node, const char *format, ...)
 {
@@ -179,11 +241,7 @@ static Action *compile_action(Compiler *c, xmlNode *node)
 		action_free(a);
 		return NULL;
 	}
-	if (!g_hash_table_contains(c->apps_seen, a->application)) {
-		XbDialplanAppUse use = {a->application, a->line, NULL};
-		g_hash_table_add(c->apps_seen, a->application);
-		g_array_append_val(c->plan->apps, use);
-	}
+	use_app(c, a->application, a->line);
 	return a;
 }
 
@@ -332,34 +390,156 @@ static gboolean set_timezone(XbDialplan *plan, const char *timezone, GError **er
 	return TRUE;
 }
 
+/* ---- the sections of modules ---- */
+
+const char *xb_dialplan_compiler_file(const XbDialplanCompiler *c)
+{
+	return c->plan->file;
+}
+
+gboolean xb_dialplan_compiler_error(XbDialplanCompiler *c, GError **error, xmlNode *node,
+                                    const char *format, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_set_error(error, XB_DIALPLAN_ERROR, XB_DIALPLAN_ERROR_INVALID, "%s:%ld: %s",
+	            c->plan->file, node ? xmlGetLineNo(node) : 0L, msg);
+	return FALSE;
+}
+
+void xb_dialplan_compiler_use_app(XbDialplanCompiler *c, const char *application, guint line)
+{
+	/* Interned: the plan's list outlives the module's data (a module closing frees it). */
+	use_app(c, g_intern_string(application), line);
+}
+
+static void actions_of(const GPtrArray *items, const GPtrArray *anti, const char *application,
+                       GArray *out)
+{
+	for (guint i = 0; items && i < items->len; i++) {
+		const Action *a = items->pdata[i];
+		if (a->kind == ITEM_CONDITION) {
+			const Condition *cond = items->pdata[i];
+			actions_of(cond->items, cond->anti, application, out);
+		} else if (strcmp(a->application, application) == 0) {
+			XbDialplanActionUse use = {a->data, a->line};
+			g_array_append_val(out, use);
+		}
+	}
+	for (guint i = 0; anti && i < anti->len; i++) {
+		const Action *a = anti->pdata[i];
+		if (strcmp(a->application, application) == 0) {
+			XbDialplanActionUse use = {a->data, a->line};
+			g_array_append_val(out, use);
+		}
+	}
+}
+
+static gint use_cmp(gconstpointer a, gconstpointer b)
+{
+	const XbDialplanActionUse *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+GArray *xb_dialplan_compiler_actions(const XbDialplanCompiler *c, const char *application)
+{
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(XbDialplanActionUse));
+
+	for (guint i = 0; i < c->plan->contexts->len; i++) {
+		const Context *ctx = c->plan->contexts->pdata[i];
+		for (guint j = 0; j < ctx->extensions->len; j++) {
+			const Extension *e = ctx->extensions->pdata[j];
+			actions_of(e->conditions, NULL, application, out);
+		}
+	}
+	g_array_sort(out, use_cmp); /* anti-actions come after their condition's actions */
+	return out;
+}
+
+/* A top-level element other than <context>: a section a module declares is compiled by
+ * it; one that a part of crossbar not loaded provides is noted and left; anything else is
+ * an error. */
+static gboolean compile_section(Compiler *c, xmlNode *node)
+{
+	const char *element = (const char *)node->name;
+	XbModule *owner = NULL;
+	const XbDialplanSection *def = xb_module_dialplan_section(element, &owner);
+	const char *provider = xb_dialplan_section_provider(element);
+	guint line = xmlGetLineNo(node);
+
+	for (guint i = 0; i < c->plan->sections->len; i++) {
+		const SectionData *other = c->plan->sections->pdata[i];
+		if (strcmp(other->def->element, element) == 0)
+			return fail(c, node, "<%s> is already at line %u (one per plan)", element,
+			            other->line);
+	}
+	if (!def && provider) {
+		XbDialplanAppUse use = {g_intern_string(element), line, provider};
+		g_array_append_val(c->plan->foreign, use);
+		return TRUE;
+	}
+	if (!def)
+		return fail(c, node,
+		            "unknown element <%s>: a dialplan holds <context>s, and the "
+		            "sections of the modules of core.modules",
+		            element);
+	gpointer data = def->compile(c, node, c->error);
+	if (!data) {
+		if (c->error && !*c->error)
+			fail(c, node, "<%s> refused by module %s", element, xb_module_name(owner));
+		return FALSE;
+	}
+	SectionData *sd = g_new0(SectionData, 1);
+	sd->def = def;
+	sd->owner = owner;
+	sd->line = line;
+	sd->data = data;
+	g_ptr_array_add(c->plan->sections, sd);
+	return TRUE;
+}
+
 static XbDialplan *load(const char *name, const char *xml, gsize len, const char *timezone,
                         GError **error)
 {
 	g_autoptr(XbDialplan) plan = g_rc_box_new0(XbDialplan);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) sections = g_ptr_array_new();
 	Compiler c = {plan, seen, error};
+	gboolean ok = TRUE;
 	xmlDoc *doc;
 
 	plan->file = g_strdup(name);
 	plan->contexts = g_ptr_array_new_with_free_func(context_free);
 	plan->apps = g_array_new(FALSE, FALSE, sizeof(XbDialplanAppUse));
+	plan->sections = g_ptr_array_new_with_free_func(section_free);
+	plan->foreign = g_array_new(FALSE, FALSE, sizeof(XbDialplanAppUse));
+	if (!live_plans)
+		live_plans = g_hash_table_new(NULL, NULL);
+	g_hash_table_add(live_plans, plan);
 	if (!set_timezone(plan, timezone, error))
 		return NULL;
-	doc = read_doc(name, xml, len, error);
+	doc = read_doc(name, xml, len, sections, error);
 	if (!doc)
 		return NULL;
-	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+	/* The contexts first: a section may look at their actions. */
+	for (xmlNode *n = xmlDocGetRootElement(doc)->children; n && ok; n = n->next) {
 		if (!is(n, "context"))
 			continue;
 		Context *ctx = compile_context(&c, n);
-		if (!ctx) {
-			xmlFreeDoc(doc);
-			return NULL;
-		}
-		g_ptr_array_add(plan->contexts, ctx);
+		if (ctx)
+			g_ptr_array_add(plan->contexts, ctx);
+		ok = ctx != NULL;
 	}
+	for (guint i = 0; i < sections->len && ok; i++)
+		ok = compile_section(&c, sections->pdata[i]);
+	for (guint i = 0; i < sections->len; i++)
+		xmlFreeNode(sections->pdata[i]);
 	xmlFreeDoc(doc);
-	return g_steal_pointer(&plan);
+	return ok ? g_steal_pointer(&plan) : NULL;
 }
 
 XbDialplan *xb_dialplan_load(const char *file, const char *timezone, GError **error)

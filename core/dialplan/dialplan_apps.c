@@ -19,6 +19,22 @@ static const struct {
     {"ivr", "mod_ivr"},
 };
 
+/* Top-level elements of a plan file a part of crossbar compiles when it is loaded. */
+static const struct {
+	const char *element;
+	const char *provider;
+} provided_sections[] = {
+    {"menus", "mod_ivr"},
+};
+
+const char *xb_dialplan_section_provider(const char *element)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(provided_sections); i++)
+		if (strcmp(provided_sections[i].element, element) == 0)
+			return provided_sections[i].provider;
+	return NULL;
+}
+
 const char *xb_dialplan_app_provider(const char *application)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(provided); i++)

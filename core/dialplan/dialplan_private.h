@@ -76,6 +76,14 @@ typedef struct {
 	GPtrArray *extensions; /* Extension * */
 } Context;
 
+/* A module's section of the plan (<menus>), compiled by the module's functions. */
+typedef struct {
+	const XbDialplanSection *def; /* the module's descriptor's; NULL once it is closed */
+	XbModule *owner;
+	guint line;
+	gpointer data; /* what def->compile returned */
+} SectionData;
+
 struct xb_dialplan {
 	char *file;
 	char *tz_name; /* "" for local time */
@@ -83,6 +91,10 @@ struct xb_dialplan {
 	GPtrArray *contexts; /* Context *, file order */
 	GArray *apps;        /* XbDialplanAppUse: each application once, at its first line */
 	guint n_extensions;
+	GPtrArray *sections; /* SectionData *, file order */
+	GArray *foreign;     /* XbDialplanAppUse: a section no module of core.modules declares
+	                      * but that a part of crossbar provides (application: the element,
+	                      * interned), left uncompiled */
 };
 
 /* timespec.c */

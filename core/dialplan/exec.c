@@ -7,7 +7,15 @@
  * When the actions run out the call is hung up (NORMAL_CLEARING); when no extension matched
  * it is refused with NO_ROUTE_DESTINATION (404). `transfer` hunts again for another number,
  * at most MAX_TRANSFERS times per call (a plan that transfers in a circle ends the call with
- * EXCHANGE_ROUTING_ERROR instead of spinning). */
+ * EXCHANGE_ROUTING_ERROR instead of spinning).
+ *
+ * An application may run others on its call (xb_app_exec_nested: a menu's entries): each
+ * inner application pending is a frame on the call's stack, and xb_app_done ends the
+ * innermost one, telling the application that waits for it instead of going on with the
+ * plan. A frame remembers how many hunts the call had when it started, so an inner
+ * application that moved the call to another extension (a transfer, a bridge that
+ * followed a forward) ends with XB_APP_TRANSFERRED, and the outer one lets the plan go on
+ * there. */
 #include "dialplan_private.h"
 
 #include <crossbar/channel.h>
@@ -17,9 +25,21 @@
 
 #define MAX_TRANSFERS 16
 
+/* An application run by another (xb_app_exec_nested), pending or about to be. */
+typedef struct {
+	XbAppDoneFunc done; /* NULL: the outer application is gone (xb_app_nested_forget) */
+	gpointer user_data;
+	guint hunts;      /* the executor's hunts when it started */
+	gboolean running; /* inside the application's function */
+	gboolean done_early;
+	int early_result;
+} Frame;
+
 typedef struct {
 	XbChannel *ch; /* reference */
 	XbDialplanResult *result;
+	guint hunts;       /* how many hunts made `result`: a transfer makes one more */
+	GPtrArray *frames; /* Frame *: the inner applications pending, innermost last */
 	guint next;
 	guint transfers;
 	gboolean running; /* inside an application's function */
@@ -40,6 +60,7 @@ static const char *channel_lookup(const char *name, gpointer user_data)
 
 static void exec_free(Exec *ex)
 {
+	g_clear_pointer(&ex->frames, g_ptr_array_unref);
 	g_clear_pointer(&ex->result, xb_dialplan_result_free);
 	xb_channel_unref(ex->ch);
 	g_free(ex);
@@ -101,6 +122,7 @@ static gboolean exec_hunt(Exec *ex)
 		xb_channel_set_var(ex->ch, k, v);
 	g_clear_pointer(&ex->result, xb_dialplan_result_free);
 	ex->result = r;
+	ex->hunts++;
 	ex->next = 0;
 	xb_info("%s: %s from %s to %s in context %s: %u action(s)", xb_channel_name(ex->ch),
 	        r->matched->len ? "routing" : "no extension for",
@@ -116,6 +138,7 @@ void xb_dialplan_exec_route(XbChannel *ch)
 	if (!execs)
 		execs = g_hash_table_new(NULL, NULL);
 	ex->ch = xb_channel_ref(ch);
+	ex->frames = g_ptr_array_new_with_free_func(g_free);
 	g_hash_table_insert(execs, ch, ex);
 	xb_channel_set_controller(ch, exec_event, ex);
 	if (!exec_hunt(ex)) {
@@ -138,7 +161,14 @@ void xb_dialplan_exec_release(XbChannel *ch)
 	/* Applications never transfer their own channel from inside their function. */
 	g_return_if_fail(!ex->running);
 	g_hash_table_remove(execs, ch);
+	g_autoptr(GPtrArray) frames = g_steal_pointer(&ex->frames);
 	exec_free(ex);
+	/* The applications waiting for inner ones let go too, innermost first. */
+	for (guint i = frames->len; i-- > 0;) {
+		Frame *f = frames->pdata[i];
+		if (f->done && !f->running)
+			f->done(ch, -EXDEV, f->user_data);
+	}
 }
 
 static void exec_run(Exec *ex)
@@ -217,6 +247,26 @@ void xb_app_done(XbChannel *ch, int result)
 
 	if (!ex)
 		return;
+	if (ex->frames->len) {
+		/* The innermost inner application is over: its outer one hears of it. */
+		Frame *f = ex->frames->pdata[ex->frames->len - 1];
+		if (f->running) {
+			f->done_early = TRUE;
+			f->early_result = result;
+			return;
+		}
+		f = g_ptr_array_steal_index(ex->frames, ex->frames->len - 1);
+		if (result >= 0 && ex->hunts != f->hunts)
+			result = XB_APP_TRANSFERRED;
+		XbAppDoneFunc done = f->done;
+		gpointer user_data = f->user_data;
+		g_free(f);
+		if (done)
+			done(ch, result, user_data);
+		else /* the outer one is gone: this ends it */
+			xb_app_done(ch, result == XB_APP_TRANSFERRED ? 0 : result);
+		return;
+	}
 	if (ex->running) {
 		ex->done_early = TRUE;
 		ex->done_result = result;
@@ -231,6 +281,57 @@ void xb_app_done(XbChannel *ch, int result)
 		return;
 	}
 	exec_run(ex);
+}
+
+int xb_app_exec_nested(XbChannel *ch, const char *name, const char *data, XbAppDoneFunc done,
+                       gpointer user_data)
+{
+	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
+	Frame *f;
+	int rc;
+
+	g_return_val_if_fail(done != NULL, -EINVAL);
+	if (!ex)
+		return -ESRCH;
+	if (!xb_app_exists(name))
+		return -ENOENT;
+	f = g_new0(Frame, 1);
+	f->done = done;
+	f->user_data = user_data;
+	f->hunts = ex->hunts;
+	f->running = TRUE;
+	g_ptr_array_add(ex->frames, f);
+	xb_debug("%s: execute %s(%s) for an application", xb_channel_name(ch), name, data);
+	rc = xb_app_exec(ch, name, data);
+	f->running = FALSE;
+	if (rc == XB_APP_PENDING && f->done_early)
+		rc = f->early_result;
+	if (rc == XB_APP_PENDING)
+		return rc;
+	if (rc >= 0 && ex->hunts != f->hunts)
+		rc = XB_APP_TRANSFERRED;
+	g_ptr_array_remove(ex->frames, f); /* (frees it) */
+	return rc;
+}
+
+void xb_app_nested_forget(XbChannel *ch, gpointer user_data)
+{
+	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
+
+	for (guint i = ex ? ex->frames->len : 0; i-- > 0;) {
+		Frame *f = ex->frames->pdata[i];
+		if (f->done && f->user_data == user_data) {
+			f->done = NULL;
+			return;
+		}
+	}
+}
+
+XbDialplan *xb_app_plan(XbChannel *ch)
+{
+	Exec *ex = execs ? g_hash_table_lookup(execs, ch) : NULL;
+
+	return ex && ex->result ? xb_dialplan_ref(ex->result->plan) : NULL;
 }
 
 /* ---- the applications that act on a call's signalling and its extension ---- */

@@ -42,6 +42,12 @@ static void warn_unregistered(const XbDialplan *plan)
 		g_warning("dialplan %s: nothing loaded registers %s; a call that reaches one "
 		          "fails",
 		          plan->file, list->str);
+	for (guint i = 0; i < plan->foreign->len; i++) {
+		const XbDialplanAppUse *u = &g_array_index(plan->foreign, XbDialplanAppUse, i);
+		g_warning("dialplan %s:%u: <%s> is for %s, which is not loaded: left unchecked "
+		          "and unused",
+		          plan->file, u->line, u->application, u->provider);
+	}
 }
 
 XbDialplan *xb_dialplan_prepare(const char *file, const char *timezone, GError **error)
@@ -112,6 +118,17 @@ gboolean xb_dialplan_check_report(char **report, GError **error)
 	}
 	g_string_append_printf(out, "dialplan OK: %s (%u contexts, %u extensions)\n", current->file,
 	                       current->contexts->len, current->n_extensions);
+	for (guint i = 0; i < current->sections->len; i++) {
+		const SectionData *sd = current->sections->pdata[i];
+		g_string_append_printf(out, "  %s:%u: <%s> checked by module %s\n", current->file,
+		                       sd->line, sd->def ? sd->def->element : "?",
+		                       xb_module_name(sd->owner));
+	}
+	for (guint i = 0; i < current->foreign->len; i++) {
+		const XbDialplanAppUse *u = &g_array_index(current->foreign, XbDialplanAppUse, i);
+		g_string_append_printf(out, "  %s:%u: <%s> comes with %s (not checked)\n",
+		                       current->file, u->line, u->application, u->provider);
+	}
 	missing = xb_dialplan_unregistered_apps(current);
 	for (guint i = 0; i < missing->len; i++) {
 		const XbDialplanAppUse *u = &g_array_index(missing, XbDialplanAppUse, i);

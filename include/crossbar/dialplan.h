@@ -3,7 +3,9 @@
  * dialplans/dialplan.rng and compiled: regular expressions and time conditions are parsed at
  * load, and every error names the file and line. A compiled plan is immutable and reference
  * counted, so a reload swaps in a new one while hunts still hold the old. The hunt decides
- * which actions a call runs; running them on a channel is the channel layer's. */
+ * which actions a call runs; running them on a channel is the channel layer's. Modules may
+ * own top-level sections of the file (mod_ivr's <menus>), compiled and swapped with the
+ * plan (below). */
 #pragma once
 
 #include <glib.h>
@@ -63,6 +65,79 @@ GArray *xb_dialplan_unregistered_apps(const XbDialplan *plan);
 /* What provides an application a plan may name although nothing registers it now
  * ("mod_voicemail" for voicemail, "the B2BUA" for bridge), or NULL. */
 const char *xb_dialplan_app_provider(const char *application);
+
+/* ---- sections of modules ----
+ *
+ * Beside its <context>s, a plan file may hold one top-level element per module that owns
+ * one (mod_ivr's <menus>). The module lists it in its descriptor (XbModuleDesc
+ * .dialplan_sections), so the core knows it as soon as the module is opened, before its
+ * load(): the element is compiled with the rest of the plan, at start, at --check-config
+ * and at every reload, and a broken one refuses the plan (and so the start or the reload)
+ * with its file and line, like any other error of the plan. The compiled data belongs to
+ * the plan: a reload makes new data with the new plan, and whoever holds the old plan (a
+ * call routed with it, a caller inside a menu) keeps the old data with it, unchanged, until
+ * the last reference to that plan goes, when the section's free() is called.
+ *
+ * When the module is closed (shutdown), the core first frees the data it compiled in every
+ * plan still alive, so no plan ever calls into a module that is gone; from then on
+ * xb_dialplan_section() of those plans is NULL. A module whose element is in the file but
+ * which is not in core.modules leaves the element uncompiled, with a warning, when the
+ * core knows who provides it (xb_dialplan_section_provider: "menus" is mod_ivr's); any
+ * other unknown top-level element is an error.
+ *
+ * The schema (dialplans/dialplan.rng) checks the <context>s only: a section is set aside
+ * before the file is validated, and checking it is the compile function's work, with
+ * libxml2 (xmlGetProp, xmlGetLineNo). Everything runs on the main thread. */
+struct _xmlNode; /* libxml2's xmlNode: a module that compiles a section links libxml2 */
+
+/* The plan being compiled, as a section's compile function sees it. */
+typedef struct xb_dialplan_compiler XbDialplanCompiler;
+
+typedef struct {
+	const char *element; /* the top-level element's name: "menus" */
+	/* Compiles the element (at most one per plan file). Its contexts are compiled
+	 * already (xb_dialplan_compiler_actions sees them). NULL with error set refuses the
+	 * plan: an XB_DIALPLAN_ERROR whose message starts with "FILE:LINE: "
+	 * (xb_dialplan_compiler_error makes one). Never called on a plan that lives. */
+	gpointer (*compile)(XbDialplanCompiler *compiler, struct _xmlNode *node, GError **error);
+	/* Frees what compile returned. */
+	void (*free)(gpointer data);
+} XbDialplanSection;
+
+#define XB_DIALPLAN_SECTIONS_END                                                                   \
+	{                                                                                          \
+		NULL, NULL, NULL                                                                   \
+	}
+
+/* The file the plan is read from (or the name given to xb_dialplan_load_data). */
+const char *xb_dialplan_compiler_file(const XbDialplanCompiler *compiler);
+/* Sets error to "FILE:LINE: message" (XB_DIALPLAN_ERROR_INVALID), LINE being node's.
+ * Returns FALSE. */
+gboolean xb_dialplan_compiler_error(XbDialplanCompiler *compiler, GError **error,
+                                    struct _xmlNode *node, const char *format, ...)
+    G_GNUC_PRINTF(4, 5);
+/* The section runs `application` (a menu entry's): the plan names it at `line`, and it is
+ * checked like an <action>'s (xb_dialplan_check_apps, --check-config). */
+void xb_dialplan_compiler_use_app(XbDialplanCompiler *compiler, const char *application,
+                                  guint line);
+
+/* An <action> or <anti-action> of the plan's contexts. */
+typedef struct {
+	const char *data; /* as written (captures and ${variables} unsubstituted) */
+	guint line;
+} XbDialplanActionUse;
+/* Every <action> and <anti-action> of the plan that runs `application`, in file order: an
+ * array of XbDialplanActionUse whose strings are the plan's; caller unrefs. */
+GArray *xb_dialplan_compiler_actions(const XbDialplanCompiler *compiler, const char *application);
+
+/* Who provides the section `element` when no module of core.modules declares it
+ * ("mod_ivr" for menus), or NULL. */
+const char *xb_dialplan_section_provider(const char *element);
+
+/* What the section `element` of `plan` compiled to, or NULL when the plan has none (or its
+ * module has been closed). Valid for as long as the caller holds its reference to the
+ * plan. */
+gpointer xb_dialplan_section(const XbDialplan *plan, const char *element);
 
 /* ---- hunting ---- */
 

@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <crossbar/version.h>
 #include <crossbar/config.h>
+#include <crossbar/dialplan.h>
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,13 @@ typedef struct {
 	 * that would claim the same command before either loads, and `crossbar --check-config`
 	 * says so. Registering one not declared here works, with a warning. May be NULL. */
 	const char *const *commands;
+	/* The top-level elements of the dialplan file the module compiles (mod_ivr's <menus>),
+	 * XB_DIALPLAN_SECTIONS_END-terminated, or NULL. The core calls their functions from
+	 * the moment the module is opened, before load() (a plan is compiled before the
+	 * modules load, and by --check-config, which loads none), and frees their data in
+	 * every plan before the module is closed. See crossbar/dialplan.h. Two modules may
+	 * not declare the same element. */
+	const XbDialplanSection *dialplan_sections;
 } XbModuleDesc;
 
 #define XB_MODULE_SYMBOL "xb_module_descriptor"

@@ -4,4 +4,4 @@
 #pragma once
 
 #define XB_VERSION_STRING     "0.1.0"
-#define XB_MODULE_ABI_VERSION 4u /* 3: .applications, 4: .commands */
+#define XB_MODULE_ABI_VERSION 5u /* 3: .applications, 4: .commands, 5: .dialplan_sections */

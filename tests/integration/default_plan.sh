@@ -37,6 +37,8 @@ check "the log names what is missing: voicemail comes with mod_voicemail" \
 	grep -q "application 'voicemail' is not available (it comes with mod_voicemail" "$TMP/dp.log"
 check "... the menu with mod_ivr" \
 	grep -q "application 'ivr' is not available (it comes with mod_ivr" "$TMP/dp.log"
+check "... whose <menus> the start left unchecked, and said so" \
+	grep -q "default.xml:[0-9]*: <menus> is for mod_ivr, which is not loaded" "$TMP/dp.log"
 check "the call records keep the cause" bash -c \
 	"[ \$('$CLI' --socket '$dp_SOCK' cdr --last 10 | grep -c SERVICE_NOT_IMPLEMENTED) -eq 3 ]"
 check "no call is left behind" bash -c "'$CLI' --socket '$dp_SOCK' calls | grep -q '(none)'"

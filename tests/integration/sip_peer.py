@@ -14,11 +14,19 @@ for one and answers it. Once the call is up the actions run in order:
   info:DIGITS          each digit in an INFO application/dtmf-relay, with 300 ms gaps
   bye                  hang up
   wait                 until crossbar hangs up (30 s at most)
+  hear                 until audio has come and then stopped for 0.6 s (what crossbar
+                       plays is over; 40 s at most)
+
+With SIP_PEER_RECORD=FILE in its environment the peer writes, at the end, every audio
+packet that came (as rtp_listen.py does, with "t", its arrival in seconds from the call's
+answer), for audio_check.py and ivr_heard.py.
 
 The peer exits 0 when the call was answered and ended (by either side), 1 otherwise; a
 BYE from crossbar stops the actions. At the end it prints "received N", the audio packets
 (PCMU, PCMA) that came. RTP goes to the address of the far end's description."""
+import json
 import math
+import os
 import random
 import re
 import socket
@@ -67,6 +75,9 @@ class Peer:
         self.call_id = "%d@sip-peer" % random.randint(1, 10**12)
         self.invite = None  # the request (answer) or final response (call) of the dialog
         self.received = 0
+        self.heard = []  # audio packets, with SIP_PEER_RECORD
+        self.last_audio = None  # time.monotonic() of the last audio packet
+        self.t0 = time.monotonic()
 
     def sdp(self):
         return ("v=0\r\no=peer 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
@@ -223,6 +234,13 @@ class Peer:
                 continue
             if len(data) >= 12 and data[1] & 0x7F in (0, 8):
                 self.received += 1
+                self.last_audio = time.monotonic()
+                self.heard.append({
+                    "t": round(self.last_audio - self.t0, 4), "pt": data[1] & 0x7F,
+                    "m": data[1] >> 7, "seq": int.from_bytes(data[2:4], "big"),
+                    "ts": int.from_bytes(data[4:8], "big"),
+                    "ssrc": int.from_bytes(data[8:12], "big"), "payload": data[12:].hex(),
+                })
 
     def rtp_send(self, pt, payload, marker=False, ts=None):
         if not self.far_rtp:
@@ -282,6 +300,13 @@ class Peer:
                 self.ended.set()
             elif kind == "wait":
                 self.ended.wait(30)
+            elif kind == "hear":
+                start = time.monotonic()
+                while not self.ended.is_set() and time.monotonic() - start < 40:
+                    last = self.last_audio
+                    if last is not None and last > start and time.monotonic() - last > 0.6:
+                        break
+                    time.sleep(0.05)
 
 
 def main():
@@ -305,9 +330,13 @@ def main():
     if not peer.answered.is_set():
         print("the call was not answered", file=sys.stderr)
         return 1
+    peer.t0 = time.monotonic()
     peer.run(actions)
     peer.ended.wait(30)
     print("received %d" % peer.received)
+    if os.environ.get("SIP_PEER_RECORD"):
+        with open(os.environ["SIP_PEER_RECORD"], "w") as f:
+            json.dump(peer.heard, f)
     return 0 if peer.ended.is_set() else 1
 
 

@@ -1,7 +1,8 @@
 /* test_channel.c: the core's call layer without any protocol: a scripted channel driver
- * ("fake") whose legs do what the test says, the dialplan executor, the bridge application
- * and the bridge, on the manual clock. Each test routes one incoming fake call through a
- * plan and checks what each leg was told and how the call ended. */
+ * ("fake") whose legs do what the test says, the dialplan executor (with applications run
+ * by applications), the bridge application and the bridge, on the manual clock. Each test routes
+ * one incoming fake call through a plan and checks what each leg was told and how the call ended.
+ */
 #include "core/dialplan/dialplan_private.h"
 #include "test_util.h"
 
@@ -392,6 +393,126 @@ static void test_transfer_loop(void)
 	teardown();
 }
 
+/* ---- applications that run applications (xb_app_exec_nested) ----
+ * "outer APP DATA" runs APP with DATA nested, notes what it got ("outer:rc(N)" at once,
+ * "outer:done(N)" later) and ends with it (a transfer: 0, the dialplan goes on there). */
+
+static void outer_done(XbChannel *ch, int result, gpointer user_data)
+{
+	note("outer:done(%d)", result);
+	xb_app_done(ch, result == XB_APP_TRANSFERRED ? 0 : result);
+}
+
+static int app_outer(XbChannel *ch, const char *data, gpointer user_data)
+{
+	g_auto(GStrv) w = g_strsplit(data, " ", 2);
+	int rc = xb_app_exec_nested(ch, w[0], w[1] ? w[1] : "", outer_done, NULL);
+
+	note("outer:rc(%d)", rc);
+	return rc == XB_APP_TRANSFERRED ? 0 : rc;
+}
+
+static const XbApp outer_apps[] = {
+    {"outer", "APP DATA", "run APP nested", app_outer},
+    XB_APPS_END,
+};
+
+static void load_xml(const char *xml)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(XbDialplan) plan =
+	    xb_dialplan_load_data("test.xml", xml, strlen(xml), NULL, &error);
+
+	g_assert_no_error(error);
+	xb_dialplan_install(plan);
+}
+
+/* An inner application over at once gives its result at once; one that lasts tells the
+ * outer one when it is over, and the dialplan goes on only then. */
+static void test_nested_exec(void)
+{
+	setup();
+	xb_app_register(NULL, outer_apps, NULL);
+	load_plan("<action application=\"outer\" data=\"set x=1\"/>"
+	          "<action application=\"outer\" data=\"sleep 500\"/>"
+	          "<action application=\"answer\"/>");
+	g_autoptr(XbChannel) a = call_in("100", NULL);
+
+	g_assert_cmpstr(xb_channel_get_var(a, "x"), ==, "1");
+	assert_log("outer:rc(0) outer:rc(1)");
+	g_assert_cmpint(xb_app_exec_nested(a, "nosuch", "", outer_done, NULL), ==, -ENOENT);
+	xb_clock_advance(499);
+	assert_log("outer:rc(0) outer:rc(1)");
+	xb_clock_advance(1);
+	assert_log("outer:rc(0) outer:rc(1) outer:done(0) A:200(-) A:hangup(NORMAL_CLEARING)");
+	/* No channel of the dialplan, no application. */
+	g_autoptr(XbChannel) lone = xb_channel_new(&fake_driver, XB_CHANNEL_INBOUND, NULL, NULL);
+	g_assert_cmpint(xb_app_exec_nested(lone, "set", "y=1", outer_done, NULL), ==, -ESRCH);
+	xb_channel_hangup(lone, XB_CAUSE_NORMAL_CLEARING, 0);
+	teardown();
+}
+
+/* A transfer run nested hands the call to the new extension: XB_APP_TRANSFERRED. */
+static void test_nested_transfer(void)
+{
+	setup();
+	xb_app_register(NULL, outer_apps, NULL);
+	load_xml(
+	    "<include><context name=\"public\">"
+	    "<extension name=\"x\"><condition field=\"destination_number\" expression=\"^100$\">"
+	    "<action application=\"outer\" data=\"transfer 200\"/>"
+	    "<action application=\"hangup\" data=\"USER_BUSY\"/></condition></extension>"
+	    "<extension name=\"y\"><condition field=\"destination_number\" expression=\"^200$\">"
+	    "<action application=\"outer\" data=\"sleep 100\"/>"
+	    "<action application=\"answer\"/></condition></extension>"
+	    "</context></include>");
+	g_autoptr(XbChannel) a = call_in("100", NULL);
+
+	assert_log("outer:rc(2) outer:rc(1)");
+	g_assert_cmpstr(xb_channel_get_var(a, "destination_number"), ==, "200");
+	xb_clock_advance(100);
+	assert_log("outer:rc(2) outer:rc(1) outer:done(0) A:200(-) A:hangup(NORMAL_CLEARING)");
+	teardown();
+}
+
+/* The caller hangs up while the inner application lasts: the outer one hears it, and the
+ * call's dialplan ends. */
+static void test_nested_hangup(void)
+{
+	setup();
+	xb_app_register(NULL, outer_apps, NULL);
+	load_plan("<action application=\"outer\" data=\"sleep 500\"/>"
+	          "<action application=\"answer\"/>");
+	g_autoptr(XbChannel) a = call_in("100", NULL);
+
+	xb_channel_hangup_cb(a, XB_CAUSE_NORMAL_CLEARING, 0);
+	g_autofree char *want = g_strdup_printf("outer:rc(1) outer:done(%d)", -ECONNRESET);
+	assert_log(want);
+	g_assert_cmpuint(xb_dialplan_exec_count(), ==, 0);
+	teardown();
+}
+
+/* The outer application forgets the inner one (its module unloads): the inner one's end
+ * is the outer one's, and the dialplan goes on. xb_app_plan is the plan the call was
+ * routed with, whatever is live since. */
+static void test_nested_forget_and_plan(void)
+{
+	setup();
+	xb_app_register(NULL, outer_apps, NULL);
+	load_plan("<action application=\"outer\" data=\"sleep 500\"/>"
+	          "<action application=\"answer\"/>");
+	g_autoptr(XbDialplan) routed = xb_dialplan_current();
+	g_autoptr(XbChannel) a = call_in("100", NULL);
+	load_plan("<action application=\"hangup\"/>");
+
+	g_autoptr(XbDialplan) plan = xb_app_plan(a);
+	g_assert_true(plan == routed);
+	xb_app_nested_forget(a, NULL);
+	xb_clock_advance(500);
+	assert_log("outer:rc(1) A:200(-) A:hangup(NORMAL_CLEARING)");
+	teardown();
+}
+
 /* The maximum call duration hangs both legs up. */
 static void test_max_duration(void)
 {
@@ -695,6 +816,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/channel/exec/no-route", test_no_route);
 	g_test_add_func("/channel/exec/sleep-answer-hangup", test_sleep_answer_hangup);
 	g_test_add_func("/channel/exec/transfer-loop", test_transfer_loop);
+	g_test_add_func("/channel/exec/nested", test_nested_exec);
+	g_test_add_func("/channel/exec/nested-transfer", test_nested_transfer);
+	g_test_add_func("/channel/exec/nested-hangup", test_nested_hangup);
+	g_test_add_func("/channel/exec/nested-forget-and-plan", test_nested_forget_and_plan);
 	g_test_add_func("/channel/event/state-details-serialised", test_state_event_details);
 	g_test_add_func("/channel/transfer/blind-rfc3515", test_transfer_blind);
 	g_test_add_func("/channel/transfer/blind-by-callee-busy", test_transfer_blind_by_callee);
