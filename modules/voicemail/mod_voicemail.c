@@ -1,10 +1,10 @@
 /* mod_voicemail.c: voicemail boxes of the directory's users. The `voicemail` application
  * leaves a message (deposit.c) or lets the owner listen (check.c); messages are WAV files
- * under the voicemail folder indexed by the store (store.c); new ones may be mailed
- * (mail.c); `crossbar-cli voicemail ...` lists and deletes them (vm_cli.c). This file holds
- * the module's life cycle, settings, the folder's layout, the start-up check of the files
- * against the index and the purge of old messages. Operators' and users' guide:
- * docs/voicemail.md.
+ * under the voicemail folder, indexed by the store (store.h, SQLite in store_sqlite.c);
+ * new ones may be mailed (mail.c); `crossbar-cli voicemail ...` lists and deletes them
+ * (vm_cli.c). This file holds the module's life cycle, settings, the folder's layout, the
+ * start-up check of the files against the index and the purge of old messages. Operators'
+ * and users' guide: docs/voicemail.md.
  *
  * A box's files: DIR/BOX/ID.wav for each message, DIR/BOX/greeting.wav when the owner
  * recorded one, and DIR/BOX/ID.part while a message is being recorded. A message is
