@@ -254,6 +254,22 @@ check "... the mailer's failure is logged with what it said" until_ok 15 \
 	grep -q "failed (exit status 75): msmtp: cannot connect to smtp.example.com" "$TMP/vm.log"
 check "... the message is kept" has_messages 1002 $((N2 + 1))
 stop_crossbar vm
+# A mailer that exits without reading the mail: crossbar's write meets a closed pipe (5 s of
+# audio is more than a pipe holds), which must be an error it logs, not a signal that kills it.
+printf '#!/bin/sh\nexit 1\n' >"$TMP/quitmail.sh"
+chmod +x "$TMP/quitmail.sh"
+check "restarted with a mailer that exits without reading" start_crossbar vm "$MODS" \
+	"${ARGS[@]}" --set voicemail.mailer="$TMP/quitmail.sh"
+N2=$(messages 1002)
+S=$(results 1002 saved)
+check "a caller leaves 1002 a 5 s message" peer vm1002 rfc4733:# tone:1000:5 rfc4733:# wait
+check "... saved" until_ok 15 test "$(results 1002 saved)" -gt "$S"
+check "... the mailer's failure is logged" until_ok 15 grep -Eq \
+	"box 1002\\): .*(Broken pipe|quitmail.sh' failed)" "$TMP/vm.log"
+check "... the message is kept" has_messages 1002 $((N2 + 1))
+grep "box 1002): " "$TMP/vm.log" | tail -2 | sed "s/^/# /"
+check "... and the daemon is still up" cli status
+stop_crossbar vm
 check "restarted with a mailer that does not exist" start_crossbar vm "$MODS" "${ARGS[@]}" \
 	--set voicemail.mailer="$TMP/no-such-mailer -t"
 check "a caller leaves 1002 a third message" peer vm1002 rfc4733:# tone:1000:2 rfc4733:# wait
